@@ -1,0 +1,143 @@
+"""The receipt feedback portal: a Flask application over plain SQLAlchemy.
+
+`create_app` is the only place that wires things together; it reads like a table of
+contents of the application.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask, request, url_for
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+
+from portal import db, errors
+from portal.config import Settings
+from portal.extensions import babel, csrf, limiter, login_manager
+from portal.i18n import current_locale, select_locale
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(
+    settings: Settings | None = None, *, bind: Engine | Connection | None = None
+) -> Flask:
+    """Build the application. Tests pass ``settings`` and a ``bind``; the real app reads
+    ``PORTAL_*`` variables (and a ``.env`` file) once, here."""
+    if settings is None:
+        load_dotenv(override=False)
+        settings = Settings.from_env()
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=settings.instance_path or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+    )
+    _configure(app, settings)
+    if bind is None:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
+        bind = db.make_engine(url, pool_pre_ping=True)
+    db.init_app(app, bind)
+    _register_extensions(app, settings)
+    _register_blueprints(app)
+    errors.init_app(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+    from portal import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        PORTAL_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        # Lax, not Strict: a shopper arriving from a QR scan is a cross-site navigation.
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        # A shopper may leave the survey open for a while; the form keeps the answers anyway.
+        WTF_CSRF_TIME_LIMIT=4 * 3600,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        RATELIMIT_ENABLED=settings.ratelimit_enabled,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+    )
+
+
+def _register_extensions(app: Flask, settings: Settings) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        from portal.models import User
+
+        if not user_id.isdigit():
+            return None
+        user = db.get_session().get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.auth import bp as auth_bp
+    from portal.codes import bp as codes_bp
+    from portal.home import bp as home_bp
+    from portal.pos_api import bp as pos_api_bp
+    from portal.shopper import bp as shopper_bp
+
+    # Tills authenticate with bearer keys, not cookies: CSRF does not apply to them.
+    csrf.exempt(pos_api_bp)
+    for blueprint in (home_bp, auth_bp, shopper_bp, codes_bp, pos_api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal import formatting
+    from surveys.codes import format_validation_code
+
+    def lang_url(lang: str) -> str:
+        # A plain link to the same page in another language: no JavaScript needed.
+        args = dict(request.view_args or {})
+        args.update({k: v for k, v in request.args.items() if k != "lang"})
+        return url_for(request.endpoint or "home.index", lang=lang, **args)
+
+    app.jinja_env.globals.update(current_locale=current_locale, lang_url=lang_url)
+    app.jinja_env.filters.update(
+        localtime=formatting.localtime,
+        percent=formatting.percent,
+        number=formatting.number,
+        format_validation_code=format_validation_code,
+    )
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Survey URLs carry the receipt token: never leak it in a Referer header.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+            "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        return response

@@ -1,0 +1,101 @@
+"""Accounts: creating users and checking passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.audit import Actor, record_audit
+from portal.errors import Conflict, DomainError
+from portal.models import Role, Store, User
+
+MIN_PASSWORD_LENGTH = 10
+
+# Checked against when the e-mail is unknown, so that a wrong e-mail and a wrong password
+# take the same time and an attacker cannot list accounts.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+class InvalidAccount(DomainError):
+    status = 400
+    code = "invalid_account"
+
+
+class DuplicateEmail(Conflict):
+    code = "duplicate_email"
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    password: str,
+    stores: Sequence[Store] = (),
+    name: str = "",
+    actor: Actor,
+    now: datetime,
+) -> User:
+    """Add a user with a hashed password; managers must be given at least one store.
+
+    Raises
+    ------
+    InvalidAccount
+        Unknown role, short password, malformed e-mail, or a manager without stores.
+    DuplicateEmail
+        The e-mail is already taken (decided by the unique constraint).
+    """
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidAccount(f"{email!r} is not an e-mail address.", field="email")
+    if role not in {r.value for r in Role}:
+        raise InvalidAccount(f"Unknown role {role!r}.", field="role")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccount(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    if role == Role.MANAGER and not stores:
+        raise InvalidAccount("A store manager needs at least one store.", field="store")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=generate_password_hash(password),
+        stores=list(stores),
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise DuplicateEmail(f"A user with e-mail {email} already exists.", field="email") from None
+    record_audit(
+        session, actor, "user.create", "user", user.id, now,
+        email=email, role=role, stores=[s.code for s in stores],
+    )
+    return user
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime) -> User | None:
+    """The active user with these credentials, with the sign-in time recorded; else None."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = now
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0

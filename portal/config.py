@@ -1,0 +1,95 @@
+"""Typed settings for the portal, read once from the environment (or a `.env` file).
+
+`Settings.from_env` is the only place that looks at environment variables; everything else
+receives a frozen `Settings`. Invalid settings fail at start-up, never at the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+LOCALES = ("zh_CN", "en")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: SQLAlchemy URL; ``None`` means SQLite under the instance folder.
+    database_url: str | None = None
+    secret_key: str = field(default="", repr=False)
+    #: Public origin used in survey links and QR codes, without a trailing slash.
+    base_url: str = "http://127.0.0.1:5000"
+    token_days: int = 30
+    default_locale: str = "zh_CN"
+    env: str = "development"
+    #: Flask-Limiter storage; memory is per process, production should use a shared store.
+    ratelimit_storage_url: str = "memory://"
+    ratelimit_enabled: bool = True
+    #: Largest request body the API accepts before answering 413.
+    api_max_body_bytes: int = 16 * 1024
+    instance_path: str | None = None
+    testing: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``PORTAL_*`` variables, validating each one."""
+        env_vars = os.environ if environ is None else environ
+        env = env_vars.get("PORTAL_ENV", "development")
+        if env not in ("development", "production"):
+            raise SettingsError("PORTAL_ENV must be 'development' or 'production'")
+        secret = env_vars.get("PORTAL_SECRET_KEY", "")
+        if not secret:
+            if env == "production":
+                raise SettingsError("PORTAL_SECRET_KEY is required when PORTAL_ENV=production")
+            secret = _development_secret(env_vars.get("PORTAL_INSTANCE_PATH"))
+        try:
+            token_days = int(env_vars.get("PORTAL_TOKEN_DAYS", "30"))
+        except ValueError:
+            raise SettingsError("PORTAL_TOKEN_DAYS must be a whole number of days") from None
+        if not 1 <= token_days <= 366:
+            raise SettingsError("PORTAL_TOKEN_DAYS must be between 1 and 366")
+        locale = env_vars.get("PORTAL_DEFAULT_LOCALE", "zh_CN").replace("-", "_")
+        if locale not in LOCALES:
+            raise SettingsError("PORTAL_DEFAULT_LOCALE must be 'zh_CN' or 'en'")
+        base_url = env_vars.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError("PORTAL_BASE_URL must start with http:// or https://")
+        return cls(
+            database_url=env_vars.get("PORTAL_DATABASE_URL") or None,
+            secret_key=secret,
+            base_url=base_url,
+            token_days=token_days,
+            default_locale=locale,
+            env=env,
+            ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
+            instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
+        )
+
+
+def _development_secret(instance_path: str | None) -> str:
+    """Keep one random development secret per instance folder.
+
+    A fixed default would make every development install sign tokens with the same key;
+    a fresh one per process would invalidate printed demo receipts on every restart.
+    """
+    folder = Path(instance_path) if instance_path else Path(__file__).resolve().parent.parent / "instance"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,136 @@
+"""Database plumbing: declarative base, engine, and the per-request session.
+
+Plain SQLAlchemy 2.0 rather than Flask-SQLAlchemy, so that operations run unchanged from
+views, the CLI, the demo builder, benchmarks and tests. One session per request lives on
+``g`` and is closed at teardown; the view (the caller) commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Execution option asking SQLite to take the write lock when the transaction begins.
+WRITE_INTENT = "portal_write_intent"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend.
+
+    SQLite has no time zone type: values are stored as naive UTC and handed back aware,
+    so comparisons never mix naive and aware datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+utc_datetime = Annotated[datetime, mapped_column(UTCDateTime())]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite turn on WAL, foreign keys and real transactions.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT, so it is switched
+    off and SQLAlchemy emits BEGIN itself (the documented recipe). A write transaction begins
+    IMMEDIATE: two submits of one receipt then queue on the write lock (busy_timeout) instead
+    of failing with "database is locked" when a read lock cannot be upgraded.
+    """
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get(WRITE_INTENT, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def writer(bind: Engine) -> Engine:
+    """The same engine, but transactions begin with the write lock on SQLite."""
+    return bind.execution_options(**{WRITE_INTENT: True})
+
+
+def make_sessionmaker(bind: Engine | Connection) -> sessionmaker[Session]:
+    if isinstance(bind, Connection):
+        # Tests: join the test's outer transaction and roll back to a savepoint.
+        return sessionmaker(
+            bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def init_app(app: Flask, bind: Engine | Connection) -> None:
+    readers = make_sessionmaker(bind)
+    writers = make_sessionmaker(writer(bind)) if isinstance(bind, Engine) else readers
+    app.extensions["portal.db"] = (bind, readers, writers)
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine() -> Engine | Connection:
+    bind: Engine | Connection = current_app.extensions["portal.db"][0]
+    return bind
+
+
+def get_session() -> Session:
+    """The request's session; POST/PUT/DELETE requests get one with write intent."""
+    if "db_session" not in g:
+        _bind, readers, writers = current_app.extensions["portal.db"]
+        safe = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        g.db_session = (readers if safe else writers)()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

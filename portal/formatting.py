@@ -1,0 +1,25 @@
+"""Jinja filters for dates and numbers, so that templates never format by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def localtime(value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in a store's zone (China time when the zone is not known)."""
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(zone or DEFAULT_ZONE)).strftime(fmt)
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"

@@ -1,0 +1,7 @@
+"""The landing page and each role's signed-in home page."""
+
+from flask import Blueprint
+
+bp = Blueprint("home", __name__)
+
+from portal.home import views  # noqa: E402,F401

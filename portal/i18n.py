@@ -1,0 +1,30 @@
+"""Choosing the page language: ``?lang=`` (remembered in the session), then the browser's
+Accept-Language, then the configured default. Only zh_CN and en are offered."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+from portal.config import LOCALES
+
+
+def select_locale() -> str:
+    asked = request.args.get("lang", "").replace("-", "_")
+    if asked in LOCALES:
+        session["lang"] = asked
+        return asked
+    remembered = session.get("lang")
+    if remembered in LOCALES:
+        return str(remembered)
+    # Werkzeug matches "zh", "zh-Hans" and "zh-TW" to zh-CN by primary tag.
+    best = request.accept_languages.best_match(["zh-CN", "en"])
+    if best is not None:
+        return best.replace("-", "_")
+    return str(current_app.config["PORTAL_SETTINGS"].default_locale)
+
+
+def current_locale() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"

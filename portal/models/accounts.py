@@ -1,0 +1,79 @@
+"""People who sign in, and the credentials machines use: POS API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, String, Table, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, intpk, utcnow
+from portal.models.org import Store
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    MYSTERY = "mystery"
+    REVIEWER = "reviewer"
+    HR = "hr"
+
+
+user_stores = Table(
+    "user_stores",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    #: Stored lower-cased so that sign-in is case-insensitive and unique.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    #: One of `Role`; stored as its string value.
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    #: For managers: the stores they may see. Other roles see by role, not by store.
+    stores: Mapped[list[Store]] = relationship(secondary=user_stores, order_by=Store.code)
+
+    # Flask-Login protocol, written out rather than inheriting UserMixin's guesses.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiKey(Base):
+    """A POS key for one store; only its SHA-256 is kept, so a leaked table leaks no key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[intpk]
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    #: The key's first characters, shown in lists so that a key can be recognised.
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    store: Mapped[Store] = relationship()

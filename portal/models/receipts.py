@@ -1,0 +1,143 @@
+"""Receipts issued by the tills, the survey versions shoppers answer, and their responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, intpk, utcnow
+from portal.models.org import Staff, Store
+
+
+class SurveyVersion(Base):
+    """An immutable published survey definition; responses point at the exact one answered."""
+
+    __tablename__ = "survey_versions"
+
+    id: Mapped[intpk]
+    survey_key: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the canonical definition: same content, same version.
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Receipt(Base):
+    __tablename__ = "receipts"
+    __table_args__ = (
+        # Idempotency of the POS API: a reprinted receipt gets the same code.
+        UniqueConstraint("store_id", "transaction_id"),
+        Index("ix_receipts_store_id_issued_at", "store_id", "issued_at"),
+    )
+
+    id: Mapped[intpk]
+    #: Random part of the signed token; the token itself is recomputed, never stored.
+    token_id: Mapped[str] = mapped_column(String(32), unique=True)
+    #: The typeable code printed under the QR (canonical, without separators).
+    short_code: Mapped[str] = mapped_column(String(16), unique=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="RESTRICT"))
+    #: The cashier on the receipt; empty for batch-printed cards handed out by the store.
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), index=True
+    )
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    #: When the purchase happened (from the till), UTC.
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    #: Receipt total in the smallest currency unit (fen/cents), exact; negative for refunds.
+    total_cents: Mapped[int | None] = mapped_column(BigInteger)
+    #: ``api``, ``batch`` or ``demo``.
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+
+    store: Mapped[Store] = relationship()
+    staff: Mapped[Staff | None] = relationship()
+    response: Mapped[Response | None] = relationship(back_populates="receipt")
+
+
+RATING_KEYS = (
+    "rating_friendliness",
+    "rating_speed",
+    "rating_availability",
+    "rating_cleanliness",
+    "rating_knowledge",
+)
+
+
+class Response(Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        CheckConstraint("nps BETWEEN 0 AND 10", name="nps_range"),
+        CheckConstraint("csat BETWEEN 1 AND 5", name="csat_range"),
+        *(
+            CheckConstraint(f"{key} BETWEEN 1 AND 5", name=f"{key}_range")
+            for key in RATING_KEYS
+        ),
+        Index("ix_responses_store_id_submitted_at", "store_id", "submitted_at"),
+    )
+
+    id: Mapped[intpk]
+    #: NOT NULL + UNIQUE: the database, not the code, guarantees one response per receipt.
+    receipt_id: Mapped[int] = mapped_column(
+        ForeignKey("receipts.id", ondelete="CASCADE"), unique=True
+    )
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    # Store and staff are copied from the receipt so that aggregates need no join.
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="RESTRICT"))
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="RESTRICT"), index=True
+    )
+    submitted_at: Mapped[datetime]
+    locale: Mapped[str] = mapped_column(String(10))
+    nps: Mapped[int]
+    csat: Mapped[int]
+    rating_friendliness: Mapped[int | None]
+    rating_speed: Mapped[int | None]
+    rating_availability: Mapped[int | None]
+    rating_cleanliness: Mapped[int | None]
+    rating_knowledge: Mapped[int | None]
+    problem_reported: Mapped[bool] = mapped_column(default=False, server_default=false())
+    problem_category: Mapped[str | None] = mapped_column(String(32))
+    #: Stored verbatim; escaped wherever it is shown.
+    comment: Mapped[str | None] = mapped_column(Text)
+    #: When the thank-you validation code was redeemed at a till, and by whom.
+    redeemed_at: Mapped[datetime | None]
+    redeemed_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    receipt: Mapped[Receipt] = relationship(back_populates="response")
+    store: Mapped[Store] = relationship()
+    staff: Mapped[Staff | None] = relationship()
+    contact: Mapped[ResponseContact | None] = relationship(back_populates="response")
+
+
+class ResponseContact(Base):
+    """Contact details a shopper chose to leave; kept apart so that access can be narrower."""
+
+    __tablename__ = "response_contacts"
+
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: The exact consent sentence the shopper agreed to, in the language shown.
+    consent_text: Mapped[str] = mapped_column(Text)
+    consented_at: Mapped[datetime]
+
+    response: Mapped[Response] = relationship(back_populates="contact")

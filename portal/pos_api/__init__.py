@@ -1,0 +1,7 @@
+"""The POS JSON API: tills ask for a survey token and QR code for each receipt."""
+
+from flask import Blueprint
+
+bp = Blueprint("pos_api", __name__, url_prefix="/api/v1")
+
+from portal.pos_api import views  # noqa: E402,F401

@@ -1,0 +1,74 @@
+"""POS API views: parse, call one operation, commit, answer JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, jsonify, request
+
+from portal.access import public
+from portal.db import get_session, utcnow
+from portal.errors import DomainError
+from portal.pos_api import bp
+from portal.pos_api.operations import store_for_api_key
+from portal.pos_api.schemas import parse_receipt_request
+from portal.receipts import issue_receipt, survey_links
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+    code = "body_too_large"
+
+
+class NotJson(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Send the body as application/json."
+
+
+def _read_body(limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise BodyTooLarge(f"The body must be at most {limit} bytes.")
+    # Chunked bodies have no length: read one byte past the limit to notice them too.
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise BodyTooLarge(f"The body must be at most {limit} bytes.")
+    return body
+
+
+@bp.post("/receipts")
+@public
+def create_receipt() -> Any:
+    settings = current_app.config["PORTAL_SETTINGS"]
+    session = get_session()
+    store = store_for_api_key(session, request.headers.get("Authorization"))
+    if request.mimetype != "application/json":
+        raise NotJson()
+    now = utcnow()
+    payload = parse_receipt_request(
+        _read_body(settings.api_max_body_bytes),
+        store_timezone=store.timezone,
+        now=now,
+        token_days=settings.token_days,
+    )
+    issued = issue_receipt(
+        session,
+        settings,
+        store=store,
+        staff_code=payload.staff_code,
+        transaction_id=payload.transaction_id,
+        issued_at=payload.issued_at,
+        total_cents=payload.total_cents,
+        now=now,
+    )
+    session.commit()
+    links = survey_links(settings, issued.token)
+    body = {
+        "token": issued.token,
+        "short_code": issued.receipt.short_code,
+        "survey_url": links.survey_url,
+        "qr_svg_url": links.qr_svg_url,
+        "qr_png_url": links.qr_png_url,
+        "expires_at": issued.receipt.expires_at.isoformat(),
+    }
+    return jsonify(body), 201 if issued.created else 200

@@ -1,0 +1,7 @@
+"""The shopper's pages: the receipt survey, its QR codes, the typed-code entry."""
+
+from flask import Blueprint
+
+bp = Blueprint("shopper", __name__)
+
+from portal.shopper import views  # noqa: E402,F401

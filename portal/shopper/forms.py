@@ -1,0 +1,109 @@
+"""Shopper forms. The survey form is built from the survey definition, one class per
+(version, locale), with the question keys as field names; the rules live in
+`surveys.answers`, and `SurveyForm.validated_answers` maps their errors onto fields."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from surveys.answers import AnswerError, Answers, validate_answers
+from surveys.definitions import Question, QuestionKind, SurveyDefinition
+
+ERROR_MESSAGES = {
+    "required": _l("Please answer this question."),
+    "not_a_number": _l("Please choose one of the numbers."),
+    "out_of_range": _l("Please choose one of the numbers."),
+    "unknown_choice": _l("Please choose one of the options."),
+    "category_required": _l("Please tell us what went wrong."),
+    "too_long": _l("Please keep your comment to 2,000 characters."),
+    "invalid_phone": _l("This does not look like a phone number."),
+    "invalid_email": _l("This does not look like an e-mail address."),
+    "contact_required": _l("Please leave a phone number or an e-mail address."),
+    "consent_required": _l("Tick the box to agree to be contacted, or clear your details."),
+}
+
+#: Which field shows each contact error.
+_CONTACT_FIELDS = {
+    "invalid_phone": "contact_phone",
+    "invalid_email": "contact_email",
+    "contact_required": "contact_consent",
+    "consent_required": "contact_consent",
+}
+
+
+class SurveyForm(FlaskForm):
+    definition: SurveyDefinition
+
+    def validated_answers(self) -> Answers | None:
+        """Check the CSRF token and the answers; on failure every error is on its field."""
+        shape_ok = self.validate()
+        raw = {name: (field.raw_data[0] if field.raw_data else None) for name, field in self._fields.items()}
+        result = validate_answers(self.definition, raw)
+        if isinstance(result, list):
+            for error in result:
+                self._field_for(error).errors.append(ERROR_MESSAGES[error.code])
+            return None
+        return result if shape_ok else None
+
+    def _field_for(self, error: AnswerError) -> Field:
+        name = _CONTACT_FIELDS.get(error.code, error.question_key)
+        field: Field = self[name]
+        if not isinstance(field.errors, list):
+            field.errors = list(field.errors)
+        return field
+
+
+def _scale_field(question: Question, locale: str) -> Field:
+    assert question.minimum is not None and question.maximum is not None
+    values = [str(n) for n in range(question.minimum, question.maximum + 1)]
+    # Shape and range are checked once, in surveys.answers; the field only carries data.
+    return RadioField(
+        question.text.get(locale), choices=[(v, v) for v in values], validate_choice=False
+    )
+
+
+@cache
+def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyForm]:
+    """Build (once per version and locale) the form class for a survey definition."""
+    fields: dict[str, Field | SurveyDefinition] = {"definition": definition}
+    for question in definition.questions:
+        text = question.text.get(locale)
+        if question.kind is QuestionKind.SCALE:
+            fields[question.key] = _scale_field(question, locale)
+        elif question.kind is QuestionKind.BOOLEAN:
+            fields[question.key] = BooleanField(text)
+        elif question.kind is QuestionKind.CHOICE:
+            choices = [(c.key, c.text.get(locale)) for c in question.choices]
+            fields[question.key] = RadioField(text, choices=choices, validate_choice=False)
+        elif question.kind is QuestionKind.TEXT:
+            fields[question.key] = TextAreaField(
+                text, render_kw={"maxlength": question.max_length, "rows": 4}
+            )
+        elif question.kind is QuestionKind.CONTACT:
+            fields["contact_consent"] = BooleanField(definition.consent.get(locale))
+            fields["contact_phone"] = StringField(
+                _l("Phone"), render_kw={"type": "tel", "autocomplete": "tel", "maxlength": 24}
+            )
+            fields["contact_email"] = StringField(
+                _l("E-mail"),
+                render_kw={"type": "email", "autocomplete": "email", "maxlength": 254},
+            )
+    return type(f"SurveyForm_{definition.key}_{locale}", (SurveyForm,), fields)
+
+
+class CodeEntryForm(FlaskForm):
+    code = StringField(
+        _l("Receipt code"),
+        validators=[InputRequired(_l("Please type the code printed on your receipt.")), Length(max=40)],
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "placeholder": "ABCDE-FGH12",
+        },
+    )

@@ -1,0 +1,106 @@
+"""Recording a shopper's response: one per receipt, with everything it implies, in the
+caller's single transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.errors import DomainError
+from portal.models import Receipt, Response, ResponseContact, SurveyVersion
+from surveys.answers import Answers
+from surveys.definitions import SurveyDefinition
+
+
+class AlreadyAnswered(DomainError):
+    status = 409
+    code = "already_answered"
+
+
+def publish_survey_version(
+    session: Session, definition: SurveyDefinition, now: datetime
+) -> SurveyVersion:
+    """The stored version for this exact definition content, created on first use.
+
+    Versions are immutable: different content has a different hash and becomes a new row.
+    """
+    version = session.scalar(
+        select(SurveyVersion).where(SurveyVersion.content_hash == definition.content_hash)
+    )
+    if version is not None:
+        return version
+    version = SurveyVersion(
+        survey_key=definition.key,
+        content_hash=definition.content_hash,
+        definition=json.loads(definition.content),
+        published_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(version)
+    except IntegrityError:
+        # Another request published the same content first.
+        return session.scalars(
+            select(SurveyVersion).where(SurveyVersion.content_hash == definition.content_hash)
+        ).one()
+    return version
+
+
+def record_response(
+    session: Session,
+    *,
+    receipt: Receipt,
+    definition: SurveyDefinition,
+    answers: Answers,
+    locale: str,
+    now: datetime,
+) -> Response:
+    """Store the answers to ``receipt`` and mark it answered.
+
+    The unique receipt id on responses decides between simultaneous submits: the insert
+    runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
+
+    Raises
+    ------
+    AlreadyAnswered
+        The receipt already has a response.
+    """
+    if receipt.answered_at is not None:
+        raise AlreadyAnswered()
+    version = publish_survey_version(session, definition, now)
+    response = Response(
+        receipt_id=receipt.id,
+        survey_version_id=version.id,
+        store_id=receipt.store_id,
+        staff_id=receipt.staff_id,
+        submitted_at=now,
+        locale=locale,
+        nps=answers.nps,
+        csat=answers.csat,
+        problem_reported=answers.problem_reported,
+        problem_category=answers.problem_category,
+        comment=answers.comment,
+        **answers.ratings,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:
+        raise AlreadyAnswered() from None
+    if answers.contact is not None:
+        session.add(
+            ResponseContact(
+                response_id=response.id,
+                phone=answers.contact.phone,
+                email=answers.contact.email,
+                consent_text=definition.consent.get(locale),
+                consented_at=now,
+            )
+        )
+    receipt.answered_at = now
+    session.flush()
+    return response

@@ -1,0 +1,203 @@
+"""Loading survey definitions from the library, validated once, pinned by content hash.
+
+A definition that is wrong (a missing translation, an unknown kind, an empty scale) fails
+here, when the file is loaded, not when a shopper opens the survey.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from surveys.definitions import (
+    Choice,
+    Group,
+    LocalizedText,
+    Question,
+    QuestionKind,
+    SurveyDefinition,
+)
+
+LIBRARY = Path(__file__).resolve().parent / "library"
+
+#: The keys the receipt survey must use: the portal stores these answers in typed columns.
+RECEIPT_SURVEY_KEYS = frozenset(
+    {
+        "nps",
+        "csat",
+        "rating_friendliness",
+        "rating_speed",
+        "rating_availability",
+        "rating_cleanliness",
+        "rating_knowledge",
+        "problem",
+        "problem_category",
+        "comment",
+        "contact",
+    }
+)
+
+
+class DefinitionError(ValueError):
+    """A survey file is malformed; the message says where."""
+
+
+def load_definition(path: Path) -> SurveyDefinition:
+    """Load and validate one survey definition file.
+
+    Parameters
+    ----------
+    path : Path
+        A YAML file in the library format.
+
+    Returns
+    -------
+    SurveyDefinition
+        Frozen; its ``content_hash`` identifies the exact content.
+
+    Raises
+    ------
+    DefinitionError
+        When the file does not describe a valid survey.
+    """
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return parse_definition(raw, source=path.name)
+
+
+def parse_definition(raw: Any, *, source: str = "<definition>") -> SurveyDefinition:
+    """Validate a decoded definition (the same structure as the YAML files).
+
+    Parameters
+    ----------
+    raw : Any
+        The decoded document.
+    source : str
+        A name used in error messages.
+
+    Returns
+    -------
+    SurveyDefinition
+
+    Raises
+    ------
+    DefinitionError
+    """
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{source}: a survey definition must be a mapping")
+    content = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    groups = tuple(
+        Group(key=_str(g, "key", source), text=_text(g.get("text"), f"{source}: group text"))
+        for g in raw.get("groups", [])
+    )
+    questions = tuple(_question(q, source) for q in _list(raw, "questions", source))
+    keys = [q.key for q in questions]
+    if len(set(keys)) != len(keys):
+        raise DefinitionError(f"{source}: question keys must be unique")
+    group_keys = {g.key for g in groups}
+    for q in questions:
+        if q.group is not None and q.group not in group_keys:
+            raise DefinitionError(f"{source}: question {q.key} names unknown group {q.group}")
+    return SurveyDefinition(
+        key=_str(raw, "key", source),
+        title=_text(raw.get("title"), f"{source}: title"),
+        intro=_text(raw.get("intro"), f"{source}: intro"),
+        thanks=_text(raw.get("thanks"), f"{source}: thanks"),
+        consent=_text(raw.get("consent"), f"{source}: consent"),
+        questions=questions,
+        groups=groups,
+        content_hash=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        content=content,
+    )
+
+
+@cache
+def receipt_survey() -> SurveyDefinition:
+    """The built-in receipt survey, loaded and checked once per process.
+
+    Returns
+    -------
+    SurveyDefinition
+
+    Raises
+    ------
+    DefinitionError
+        When the file is invalid or does not ask exactly the receipt survey's questions.
+    """
+    definition = load_definition(LIBRARY / "receipt.yaml")
+    keys = {q.key for q in definition.questions}
+    if keys != RECEIPT_SURVEY_KEYS:
+        raise DefinitionError(
+            f"receipt.yaml must ask exactly {sorted(RECEIPT_SURVEY_KEYS)}, got {sorted(keys)}"
+        )
+    return definition
+
+
+def _question(raw: Any, source: str) -> Question:
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{source}: each question must be a mapping")
+    key = _str(raw, "key", source)
+    where = f"{source}: question {key}"
+    try:
+        kind = QuestionKind(raw.get("kind"))
+    except ValueError:
+        raise DefinitionError(f"{where}: unknown kind {raw.get('kind')!r}") from None
+    minimum = raw.get("min")
+    maximum = raw.get("max")
+    if kind is QuestionKind.SCALE:
+        if not (isinstance(minimum, int) and isinstance(maximum, int) and minimum < maximum):
+            raise DefinitionError(f"{where}: a scale needs whole numbers min < max")
+    choices = tuple(
+        Choice(key=_str(c, "key", where), text=_text(c.get("text"), f"{where}: choice"))
+        for c in raw.get("choices", [])
+    )
+    if kind is QuestionKind.CHOICE and not choices:
+        raise DefinitionError(f"{where}: a choice question needs choices")
+    max_length = raw.get("max_length")
+    if kind is QuestionKind.TEXT and not (isinstance(max_length, int) and max_length > 0):
+        raise DefinitionError(f"{where}: a text question needs a positive max_length")
+    return Question(
+        key=key,
+        kind=kind,
+        text=_text(raw.get("text"), f"{where}: text"),
+        required=bool(raw.get("required", False)),
+        minimum=minimum,
+        maximum=maximum,
+        low_label=_optional_text(raw.get("low_label"), f"{where}: low_label"),
+        high_label=_optional_text(raw.get("high_label"), f"{where}: high_label"),
+        choices=choices,
+        max_length=max_length,
+        help=_optional_text(raw.get("help"), f"{where}: help"),
+        group=raw.get("group"),
+    )
+
+
+def _list(raw: dict[str, Any], key: str, source: str) -> list[Any]:
+    value = raw.get(key)
+    if not isinstance(value, list) or not value:
+        raise DefinitionError(f"{source}: {key} must be a non-empty list")
+    return value
+
+
+def _str(raw: Any, key: str, source: str) -> str:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(value, str) or not value:
+        raise DefinitionError(f"{source}: {key} must be a non-empty string")
+    return value
+
+
+def _text(raw: Any, where: str) -> LocalizedText:
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{where} must give zh_CN and en")
+    zh, en = raw.get("zh_CN"), raw.get("en")
+    if not (isinstance(zh, str) and zh and isinstance(en, str) and en):
+        raise DefinitionError(f"{where} must give non-empty zh_CN and en")
+    return LocalizedText(zh_CN=zh, en=en)
+
+
+def _optional_text(raw: Any, where: str) -> LocalizedText | None:
+    return None if raw is None else _text(raw, where)
