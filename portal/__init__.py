@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
@@ -115,6 +115,9 @@ def _register_template_helpers(app: Flask) -> None:
 
     def lang_url(lang: str) -> str:
         # A plain link to the same page in another language: no JavaScript needed.
+        if g.get("rendering_error"):
+            # Error pages must not echo a rejected token back, even inside a link.
+            return f"?lang={lang}"
         args = dict(request.view_args or {})
         args.update({k: v for k, v in request.args.items() if k != "lang"})
         return url_for(request.endpoint or "home.index", lang=lang, **args)

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ def _transaction() -> Iterator[Session]:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database to the latest schema (Alembic)."""
     from portal.schema import upgrade_database
@@ -58,6 +59,7 @@ def init_db() -> None:
 @click.argument("name")
 @click.option("--region", default="", help="Region, e.g. 华东.")
 @click.option("--timezone", "timezone", default="Asia/Shanghai", show_default=True)
+@with_appcontext
 def create_store_command(code: str, name: str, region: str, timezone: str) -> None:
     """Add a store."""
     from portal.admin.operations import create_store
@@ -75,6 +77,7 @@ def create_store_command(code: str, name: str, region: str, timezone: str) -> No
 @click.argument("staff_code")
 @click.argument("name")
 @click.option("--position", default="")
+@with_appcontext
 def create_staff_command(store_code: str, staff_code: str, name: str, position: str) -> None:
     """Add a staff member to a store."""
     from portal.admin.operations import create_staff
@@ -89,6 +92,7 @@ def create_staff_command(store_code: str, staff_code: str, name: str, position: 
 
 @click.command("import-staff")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
 def import_staff_command(file: Path) -> None:
     """Create or update staff from a CSV file (store_code, staff_code, name, position[, active])."""
     from portal.admin.operations import import_staff
@@ -110,6 +114,7 @@ def import_staff_command(file: Path) -> None:
 @click.option("--store", "stores", multiple=True, help="Store code (managers); repeatable.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", default="")
+@with_appcontext
 def create_user_command(
     email: str, role: str, stores: tuple[str, ...], password: str, name: str
 ) -> None:
@@ -128,6 +133,7 @@ def create_user_command(
 @click.command("create-api-key")
 @click.argument("store_code")
 @click.option("--label", default="", help="Which till or system uses the key.")
+@with_appcontext
 def create_api_key_command(store_code: str, label: str) -> None:
     """Create a POS API key for a store; the key is printed once, on the last line."""
     from portal.admin.operations import get_store
@@ -143,6 +149,7 @@ def create_api_key_command(store_code: str, label: str) -> None:
 
 @click.command("list-api-keys")
 @click.argument("store_code")
+@with_appcontext
 def list_api_keys_command(store_code: str) -> None:
     """List a store's POS keys (id, prefix, created, revoked)."""
     from portal.admin.operations import get_store
@@ -158,6 +165,7 @@ def list_api_keys_command(store_code: str) -> None:
 
 @click.command("revoke-api-key")
 @click.argument("key_id", type=int)
+@with_appcontext
 def revoke_api_key_command(key_id: int) -> None:
     """Revoke a POS key by its id (see list-api-keys)."""
     from portal.pos_api.operations import revoke_api_key
@@ -172,6 +180,7 @@ def revoke_api_key_command(key_id: int) -> None:
 @click.option("--count", required=True, type=click.IntRange(1, 100_000))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--staff", "staff_code", default=None, help="Tie the receipts to a staff code.")
+@with_appcontext
 def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: str | None) -> None:
     """Issue COUNT receipt tokens for a store and write their QR codes (PNG and SVG) and an
     index receipts.csv into OUT."""
@@ -216,6 +225,7 @@ def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: s
 @click.command("check-code")
 @click.argument("code")
 @click.option("--redeem", is_flag=True, help="Also redeem it (once).")
+@with_appcontext
 def check_code_command(code: str, redeem: bool) -> None:
     """Check a thank-you validation code, and redeem it with --redeem."""
     from portal.codes.operations import check_validation_code, redeem_validation_code
@@ -243,6 +253,7 @@ def check_code_command(code: str, redeem: bool) -> None:
 @click.option("--reset", is_flag=True, help="Delete the SQLite database and build it again.")
 @click.option("--responses", default=45_000, show_default=True, type=click.IntRange(100, 2_000_000))
 @click.option("--days", default=120, show_default=True, type=click.IntRange(7, 730))
+@with_appcontext
 def demo_command(reset: bool, responses: int, days: int) -> None:
     """Build a realistic demo chain, then print the URL and the demo logins."""
     from portal.demo import build_demo, demo_exists, demo_logins

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -47,6 +47,7 @@ def error_response(status: int, code: str, message: Any, field: str | None = Non
     if is_api_request():
         body = {"error": {"code": code, "message": str(message), "field": field}}
         return jsonify(body), status
+    g.rendering_error = True
     return render_template("errors/error.html", status=status, message=message), status
 
 

@@ -3,12 +3,15 @@ Accept-Language, then the configured default. Only zh_CN and en are offered."""
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 from portal.config import LOCALES
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # The CLI speaks English, like the rest of its output.
+        return "en"
     asked = request.args.get("lang", "").replace("-", "_")
     if asked in LOCALES:
         session["lang"] = asked

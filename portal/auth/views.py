@@ -20,7 +20,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("home.index")
+    return url_for("home.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

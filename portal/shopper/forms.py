@@ -8,7 +8,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from surveys.answers import AnswerError, Answers, validate_answers
@@ -63,7 +63,7 @@ def _scale_field(question: Question, locale: str) -> Field:
     values = [str(n) for n in range(question.minimum, question.maximum + 1)]
     # Shape and range are checked once, in surveys.answers; the field only carries data.
     return RadioField(
-        question.text.get(locale), choices=[(v, v) for v in values], validate_choice=False
+        question.text.get(locale), choices=[SelectChoice(v, v) for v in values], validate_choice=False
     )
 
 
@@ -78,7 +78,7 @@ def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyF
         elif question.kind is QuestionKind.BOOLEAN:
             fields[question.key] = BooleanField(text)
         elif question.kind is QuestionKind.CHOICE:
-            choices = [(c.key, c.text.get(locale)) for c in question.choices]
+            choices = [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
             fields[question.key] = RadioField(text, choices=choices, validate_choice=False)
         elif question.kind is QuestionKind.TEXT:
             fields[question.key] = TextAreaField(

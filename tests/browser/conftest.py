@@ -1,0 +1,226 @@
+"""Browser-test fixtures (SecureDrop's ``tests/functional/conftest.py``, trimmed).
+
+The portal runs the way it runs in production, in a spawned gunicorn on an unused port,
+over its own SQLite file set up with the real ``flask --app portal`` commands. The shopper
+is a headless Chromium that looks like a phone: 390 x 844 CSS pixels, pixel ratio 2,
+touch, a phone user agent, and an Accept-Language of its own.
+
+``scripts/screenshots`` reuses :func:`running_portal` and :func:`phone_browser`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+FLASK = Path(sys.executable).parent / "flask"
+
+SECRET_KEY = "browser-tests-secret-key-not-for-production"
+STORE_CODE = "BR-001"
+STAFF_CODE = "S001"
+STARTUP_SECONDS = 20
+
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36"
+)
+#: What the phone's Accept-Language says, per page language.
+ACCEPT_LANGUAGE = {"zh-CN": "zh-CN,zh", "en": "en-US,en"}
+
+
+# -- the portal in its own process ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LivePortal:
+    base_url: str
+    api_key: str
+    secret_key: str
+
+    def issue_receipt(self, transaction_id: str, staff_code: str = STAFF_CODE) -> dict[str, Any]:
+        """Do what a till does: ``POST /api/v1/receipts``; returns the JSON answer."""
+        request = urllib.request.Request(
+            f"{self.base_url}/api/v1/receipts",
+            data=json.dumps({"transaction_id": transaction_id, "staff_code": staff_code}).encode(),
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status in (200, 201), response.status
+            body: dict[str, Any] = json.load(response)
+        return body
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _portal_env(instance: Path, base_url: str) -> dict[str, str]:
+    # Start from a clean slate of PORTAL_* variables: the developer's (or CI's) settings,
+    # PORTAL_TEST_DATABASE_URL included, must not leak in. Always a SQLite file: the
+    # browser tests are about pages, and the database suites cover PostgreSQL.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "FLASK_"))}
+    env.update(
+        PORTAL_INSTANCE_PATH=str(instance),
+        PORTAL_DATABASE_URL=f"sqlite:///{instance / 'portal.sqlite3'}",
+        PORTAL_SECRET_KEY=SECRET_KEY,
+        PORTAL_BASE_URL=base_url,
+        PORTAL_ENV="development",
+        PORTAL_DEFAULT_LOCALE="zh_CN",
+        PORTAL_RATELIMIT_STORAGE_URL="memory://",
+        FLASK_SKIP_DOTENV="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _flask(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(FLASK), "--app", "portal", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/r", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means the app is up
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the portal did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@contextmanager
+def running_portal(instance: Path) -> Iterator[LivePortal]:
+    """Set up a store, a cashier and a POS key in ``instance`` and serve the portal."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = _portal_env(instance, base_url)
+    _flask(env, "init-db")
+    _flask(env, "create-store", STORE_CODE, "浏览器测试店", "--region", "华东")
+    _flask(env, "create-staff", STORE_CODE, STAFF_CODE, "李娜", "--position", "收银员")
+    api_key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
+
+    log = instance / "gunicorn.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            # gthread: Chromium opens spare (pre)connections that would hold the one
+            # thread of a sync worker until its timeout.
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "4", "portal:create_app()"],
+            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_serving(server, base_url, log)
+        yield LivePortal(base_url=base_url, api_key=api_key, secret_key=SECRET_KEY)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# -- a phone-sized Chromium -----------------------------------------------------------------
+
+
+def chromium_missing() -> str | None:
+    """Why browser tests cannot run here, or ``None``."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not path.exists():
+            return f"{path} is not installed (Debian packages chromium and chromium-driver)"
+    return None
+
+
+def phone_browser(lang: str, profile: Path, pixel_ratio: float = 2.0) -> Any:
+    """Start a headless Chromium that presents itself as a phone speaking ``lang``."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-quic", "--no-first-run",
+        "--disable-component-update", "--disable-sync", "--disable-extensions",
+        "--hide-scrollbars", f"--user-data-dir={profile}",
+        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}", f"--lang={lang}",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"intl.accept_languages": ACCEPT_LANGUAGE[lang]})
+    options.add_experimental_option(
+        "mobileEmulation",
+        {
+            "deviceMetrics": {
+                "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": pixel_ratio,
+                "mobile": True, "touch": True,
+            },
+            "userAgent": PHONE_USER_AGENT,
+        },
+    )
+    # An explicit driver path (and binary_location above) keeps Selenium Manager, which
+    # would try to download drivers and browsers, out of the picture.
+    service = Service(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(20)
+    return driver
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _needs_chromium() -> None:
+    reason = chromium_missing()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
+    with running_portal(tmp_path_factory.mktemp("portal")) as portal:
+        yield portal
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh phone browser (no cookies) in zh-CN, or in the language given with
+    ``@pytest.mark.parametrize("browser", ["en"], indirect=True)``."""
+    lang = getattr(request, "param", "zh-CN")
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        driver = phone_browser(lang, Path(profile))
+        try:
+            yield driver
+        finally:
+            driver.quit()

@@ -1,0 +1,200 @@
+"""Navigators: one class per role, holding every selector that role's tests need
+(SecureDrop's ``tests/functional/app_navigators``). Tests speak in shopper actions;
+when a template changes, only this file does."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+class ShopperNavigator:
+    """A shopper on a phone: opens the link from the receipt, answers, sends."""
+
+    TIMEOUT = 10
+
+    HTML = (By.TAG_NAME, "html")
+    HEADING = (By.CSS_SELECTOR, "main h1")
+    SURVEY_FORM = (By.CSS_SELECTOR, "form.survey")
+    SUBMIT = (By.CSS_SELECTOR, "form.survey button[type=submit]")
+    PROBLEM_TICK = (By.ID, "problem")
+    PROBLEM_BLOCK = (By.CSS_SELECTOR, "form.survey .problem-block")
+    COMMENT = (By.ID, "comment")
+    FORM_ALERT = (By.CSS_SELECTOR, "main .flash-error[role=alert]")
+    VALIDATION_CODE = (By.ID, "validation-code")
+    # Thank-you and already-answered pages are both notice cards; only the first has a code.
+    NOTICE = (By.CSS_SELECTOR, "main section.card.notice")
+    THANKS = (By.CSS_SELECTOR, "main section.card.notice.thanks")
+    # Any page a shopper can land on after opening a link or sending the form.
+    LANDED = (By.CSS_SELECTOR, "form.survey, main section.card.notice")
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    # -- waiting and finding ---------------------------------------------------------------
+
+    def _wait(self) -> WebDriverWait:
+        return WebDriverWait(self.driver, self.TIMEOUT)
+
+    def _find(self, locator: tuple[str, str]) -> WebElement:
+        return self.driver.find_element(*locator)
+
+    def _radio(self, name: str, value: object) -> WebElement:
+        return self._find((By.CSS_SELECTOR, f'input[type=radio][name="{name}"][value="{value}"]'))
+
+    def _landed(self) -> WebElement:
+        return self._wait().until(ec.presence_of_element_located(self.LANDED))
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def open_receipt(self, url: str) -> None:
+        """Open a survey link as scanned from a receipt (or the page it leads to)."""
+        self.driver.get(url)
+        self._landed()
+
+    def reload(self) -> None:
+        self.driver.refresh()
+        self._landed()
+
+    def back(self) -> None:
+        old = self._find(self.HTML)
+        self.driver.back()
+        self._wait().until(ec.staleness_of(old))
+        self._landed()
+
+    def choose(self, name: str, value: object) -> None:
+        """Tap an option. Scale inputs are transparent and laid over their number, so
+        tap the visible label, as a thumb does."""
+        radio = self._radio(name, value)
+        label = self._find((By.CSS_SELECTOR, f'label[for="{radio.get_attribute("id")}"]'))
+        label.click()
+        self._wait().until(lambda _: radio.is_selected())
+
+    def tick_problem(self) -> None:
+        tick = self._find(self.PROBLEM_TICK)
+        if not tick.is_selected():
+            self._find((By.CSS_SELECTOR, 'label[for="problem"]')).click()
+        self._wait().until(lambda _: tick.is_selected())
+
+    def write_comment(self, text: str) -> None:
+        box = self._find(self.COMMENT)
+        box.clear()
+        box.send_keys(text)
+
+    def answer(
+        self,
+        nps: int | None = None,
+        csat: int | None = None,
+        ratings: Mapping[str, int] | None = None,
+        problem: bool = False,
+        problem_category: str | None = None,
+        comment: str | None = None,
+    ) -> None:
+        """Fill in the survey; ``None`` leaves a question as it is."""
+        if nps is not None:
+            self.choose("nps", nps)
+        if csat is not None:
+            self.choose("csat", csat)
+        for key, value in (ratings or {}).items():
+            self.choose(key, value)
+        if problem:
+            self.tick_problem()
+        if problem_category is not None:
+            self._wait().until(ec.visibility_of_element_located(self.PROBLEM_BLOCK))
+            self.choose("problem_category", problem_category)
+        if comment is not None:
+            self.write_comment(comment)
+
+    def submit(self) -> None:
+        """Press Send and wait for the next page."""
+        old = self._find(self.HTML)
+        self._find(self.SUBMIT).click()
+        self._wait().until(ec.staleness_of(old))
+        self._landed()
+
+    # -- what the shopper sees -----------------------------------------------------------------
+
+    def page_text(self) -> str:
+        return str(self._find((By.TAG_NAME, "body")).text)
+
+    def heading(self) -> str:
+        return str(self._find(self.HEADING).text)
+
+    def html_lang(self) -> str:
+        return str(self._find(self.HTML).get_attribute("lang"))
+
+    def title(self) -> str:
+        return str(self.driver.title)
+
+    def on_survey(self) -> bool:
+        return bool(self.driver.find_elements(*self.SURVEY_FORM))
+
+    def on_thanks(self) -> bool:
+        return bool(self.driver.find_elements(*self.THANKS))
+
+    def on_already_answered(self) -> bool:
+        return (
+            bool(self.driver.find_elements(*self.NOTICE))
+            and not self.on_thanks()
+            and not self.on_survey()
+        )
+
+    def validation_code(self) -> str:
+        element = self._wait().until(ec.visibility_of_element_located(self.VALIDATION_CODE))
+        return str(element.text).strip()
+
+    def selected(self, name: str) -> str | None:
+        """The value of the checked option of ``name``, or ``None``."""
+        checked = self.driver.find_elements(By.CSS_SELECTOR, f'input[name="{name}"]:checked')
+        return checked[0].get_attribute("value") if checked else None
+
+    def problem_block_displayed(self) -> bool:
+        return bool(self._find(self.PROBLEM_BLOCK).is_displayed())
+
+    def form_alert(self) -> str | None:
+        alerts = self.driver.find_elements(*self.FORM_ALERT)
+        return alerts[0].text if alerts else None
+
+    def field_errors(self, name: str) -> list[str]:
+        """The visible error messages shown inside a question's own field."""
+        errors = self.driver.find_elements(By.CSS_SELECTOR, f"#{name}-field #{name}-errors li")
+        return [str(e.text) for e in errors if e.is_displayed()]
+
+    def field_has_error(self, name: str) -> bool:
+        classes = self._find((By.ID, f"{name}-field")).get_attribute("class") or ""
+        return "has-error" in classes.split()
+
+    def described_by(self, name: str) -> set[str]:
+        """The ``aria-describedby`` of each option of ``name`` (what a screen reader reads)."""
+        inputs = self.driver.find_elements(By.CSS_SELECTOR, f'input[name="{name}"]')
+        return {str(i.get_attribute("aria-describedby")) for i in inputs}
+
+    def widths(self) -> tuple[int, int]:
+        """``(scrollWidth, clientWidth)`` of the document: more scroll than client means
+        the page scrolls sideways."""
+        scroll, client = self.driver.execute_script(
+            "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
+        )
+        return int(scroll), int(client)
+
+    def overflowing_elements(self) -> list[str]:
+        """Elements whose right edge lies past the viewport, for a readable failure."""
+        found: list[str] = self.driver.execute_script(
+            """
+            const width = document.documentElement.clientWidth, out = [];
+            for (const e of document.body.querySelectorAll('*')) {
+              const r = e.getBoundingClientRect();
+              if (r.width && r.right > width + 0.5)
+                out.push(`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+                         `.${[...e.classList].join('.')} right=${Math.round(r.right)}`);
+            }
+            return out.slice(0, 10);
+            """
+        )
+        return found

@@ -1,0 +1,271 @@
+"""Shared fixtures: a migrated database, a rolled-back session per test, the app bound to
+it, factories for stores, staff, users and receipts, and helpers for CSRF-protected forms.
+
+``PORTAL_TEST_DATABASE_URL`` selects PostgreSQL (``.ci/run`` starts one); otherwise a
+temporary SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from portal import create_app
+from portal.audit import CLI
+from portal.config import Settings
+from portal.db import make_engine, utcnow
+from portal.extensions import limiter
+from portal.models import Role, Staff, Store, User
+from portal.receipts import IssuedReceipt, issue_receipt
+from portal.schema import upgrade_database
+
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-key-not-for-production"
+
+
+def _fresh_postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
+    """Create an empty database beside the one given; return its URL and a dropper."""
+    url = make_url(admin_url)
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if pg_url:
+        url, drop = _fresh_postgres_database(pg_url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        drop = None
+    engine = make_engine(url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+    if drop is not None:
+        drop()
+
+
+@pytest.fixture
+def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A database of its own with real commits, for concurrency and journey tests."""
+    pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if pg_url:
+        url, drop = _fresh_postgres_database(pg_url)
+    else:
+        url, drop = f"sqlite:///{tmp_path / 'fresh.sqlite3'}", None
+    engine = make_engine(url, pool_size=20, max_overflow=20) if pg_url else make_engine(url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+    if drop is not None:
+        drop()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    # The SQLAlchemy recipe: an outer transaction per test, rolled back at the end.
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def db_session(connection: Connection) -> Iterator[Session]:
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        secret_key=SECRET,
+        base_url="http://portal.test",
+        default_locale="zh_CN",
+        instance_path=str(tmp_path / "instance"),
+        testing=True,
+    )
+
+
+def _app(settings: Settings, bind: Engine | Connection) -> Flask:
+    app = create_app(settings, bind=bind)
+    with app.app_context():
+        # The limiter's memory storage is shared by all apps of the process.
+        limiter.reset()
+    return app
+
+
+@pytest.fixture
+def app(settings: Settings, connection: Connection) -> Flask:
+    return _app(settings, connection)
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> Callable[[Engine], Flask]:
+    return lambda bind: _app(settings, bind)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return utcnow()
+
+
+@pytest.fixture
+def make_store(db_session: Session) -> Callable[..., Store]:
+    counter = iter(range(1, 10_000))
+
+    def make(code: str | None = None, **fields: Any) -> Store:
+        n = next(counter)
+        store = Store(
+            code=code or f"ST-{n:03d}",
+            name=fields.pop("name", f"测试门店 {n}"),
+            region=fields.pop("region", "华东"),
+            timezone=fields.pop("timezone", "Asia/Shanghai"),
+            **fields,
+        )
+        db_session.add(store)
+        db_session.flush()
+        return store
+
+    return make
+
+
+@pytest.fixture
+def make_staff(db_session: Session) -> Callable[..., Staff]:
+    counter = iter(range(1, 10_000))
+
+    def make(store: Store, code: str | None = None, **fields: Any) -> Staff:
+        staff = Staff(
+            store_id=store.id,
+            code=code or f"S{next(counter):03d}",
+            name=fields.pop("name", "王芳"),
+            **fields,
+        )
+        db_session.add(staff)
+        db_session.flush()
+        return staff
+
+    return make
+
+
+@pytest.fixture
+def make_user(db_session: Session) -> Callable[..., User]:
+    from portal.auth.operations import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str, stores: list[Store] | None = None, **fields: Any) -> User:
+        user = create_user(
+            db_session,
+            email=fields.pop("email", f"{role}{next(counter)}@example.com"),
+            role=str(role),
+            password=fields.pop("password", PASSWORD),
+            stores=stores or [],
+            actor=CLI,
+            now=utcnow(),
+            **fields,
+        )
+        db_session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_receipt(db_session: Session, settings: Settings) -> Callable[..., IssuedReceipt]:
+    counter = iter(range(1, 1_000_000))
+
+    def make(store: Store, staff: Staff | None, *, now: datetime | None = None,
+             **fields: Any) -> IssuedReceipt:
+        issued = issue_receipt(
+            db_session,
+            settings,
+            store=store,
+            staff_code=None if staff is None else staff.code,
+            transaction_id=fields.pop("transaction_id", f"TX-{next(counter):06d}"),
+            issued_at=fields.pop("issued_at", None),
+            total_cents=fields.pop("total_cents", None),
+            now=now or utcnow(),
+        )
+        db_session.flush()
+        return issued
+
+    return make
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any], *, page: str | None = None,
+              **kwargs: Any) -> Any:
+    """GET ``page`` (default ``url``) for its CSRF token, then POST ``data`` to ``url``."""
+    html = client.get(page or url, **kwargs).get_data(as_text=True)
+    return client.post(url, data={"csrf_token": csrf_token_from(html), **data}, **kwargs)
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[User], Any]:
+    def login(user: User) -> Any:
+        response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return login
+
+
+@pytest.fixture
+def count_queries(engine: Engine) -> Iterator[Callable[[], int]]:
+    """Count statements sent to the database while the test runs."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield lambda: len(statements)
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def aware(year: int, month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
