@@ -115,15 +115,21 @@ def free_port() -> int:
 def flask_cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "portal", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if result.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
 
 
-def issue_tokens(env: dict[str, str], url: str, store_code: str, staff_code: str,
-                 count: int) -> list[str]:
+def issue_tokens(
+    env: dict[str, str], url: str, store_code: str, staff_code: str, count: int
+) -> list[str]:
     """Issue ``count`` receipts in one transaction, the way the POS API does, and return
     their signed tokens."""
     from portal.admin.operations import get_store
@@ -139,8 +145,13 @@ def issue_tokens(env: dict[str, str], url: str, store_code: str, staff_code: str
             store = get_store(session, store_code)
             return [
                 issue_receipt(
-                    session, settings, store=store, staff_code=staff_code,
-                    transaction_id=f"BENCH-{n:07d}", issued_at=None, total_cents=1000 + n,
+                    session,
+                    settings,
+                    store=store,
+                    staff_code=staff_code,
+                    transaction_id=f"BENCH-{n:07d}",
+                    issued_at=None,
+                    total_cents=1000 + n,
                     now=now,
                 ).token
                 for n in range(count)
@@ -168,13 +179,16 @@ def count_rows(url: str, store_code: str) -> DbCheck:
                 text("SELECT id FROM stores WHERE code = :code"), {"code": store_code}
             ).scalar_one()
             row = conn.execute(
-                text("SELECT count(*), count(DISTINCT receipt_id) FROM responses "
-                     "WHERE store_id = :id"),
+                text(
+                    "SELECT count(*), count(DISTINCT receipt_id) FROM responses "
+                    "WHERE store_id = :id"
+                ),
                 {"id": store_id},
             ).one()
             answered = conn.execute(
-                text("SELECT count(*) FROM receipts WHERE store_id = :id "
-                     "AND answered_at IS NOT NULL"),
+                text(
+                    "SELECT count(*) FROM receipts WHERE store_id = :id AND answered_at IS NOT NULL"
+                ),
                 {"id": store_id},
             ).scalar_one()
     finally:
@@ -186,18 +200,42 @@ def count_rows(url: str, store_code: str) -> DbCheck:
 
 
 @contextmanager
-def gunicorn(app_spec: str, workers: int, env: dict[str, str], log_path: Path,
-             cwd: Path, ready_timeout: float = 30) -> Iterator[tuple[int, int]]:
+def gunicorn(
+    app_spec: str,
+    workers: int,
+    env: dict[str, str],
+    log_path: Path,
+    cwd: Path,
+    ready_timeout: float = 30,
+) -> Iterator[tuple[int, int]]:
     """Run gunicorn on a free loopback port until the block ends; yields (port, pid)."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-        "--bind", f"{HOST}:{port}", "--timeout", "30", "--graceful-timeout", "5",
-        "--chdir", str(cwd), *no_control_socket(), app_spec,
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"{HOST}:{port}",
+        "--timeout",
+        "30",
+        "--graceful-timeout",
+        "5",
+        "--chdir",
+        str(cwd),
+        *no_control_socket(),
+        app_spec,
     ]
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -333,8 +371,15 @@ def request_cookie(set_cookies: list[str]) -> str:
     return "; ".join(pairs)
 
 
-def client_loop(port: int, source: TokenSource, measure_from: float, stop_at: float,
-                timeout: float, seed: int, stats: ClientStats) -> None:
+def client_loop(
+    port: int,
+    source: TokenSource,
+    measure_from: float,
+    stop_at: float,
+    timeout: float,
+    seed: int,
+    stats: ClientStats,
+) -> None:
     """One shopper after another: GET the survey, POST the answers. gunicorn's sync
     workers close the connection after each answer; http.client reconnects by itself."""
     rng = random.Random(seed)
@@ -401,14 +446,25 @@ class PhaseResult:
     client_cpu: float
     server_cpu: float | None
     ran_out: bool
+    #: The machine's 1-minute load average when the phase began: other work competes.
+    load: float
 
     @property
     def pairs_per_second(self) -> float:
         return self.stats.ok_measured / self.seconds if self.seconds > 0 else 0.0
 
 
-def run_phase(name: str, port: int, server_pid: int, tokens: list[str], clients: int,
-              warmup: float, seconds: float, timeout: float) -> PhaseResult:
+def run_phase(
+    name: str,
+    port: int,
+    server_pid: int,
+    tokens: list[str],
+    clients: int,
+    warmup: float,
+    seconds: float,
+    timeout: float,
+) -> PhaseResult:
+    load = os.getloadavg()[0]
     source = TokenSource(tokens)
     per_client = [ClientStats() for _ in range(clients)]
     start = time.monotonic()
@@ -441,7 +497,13 @@ def run_phase(name: str, port: int, server_pid: int, tokens: list[str], clients:
         total.merge(stats)
     server_cpu = None if server0 is None or server1 is None else (server1 - server0) / wall
     return PhaseResult(
-        name, total, wall, (cpu1 - cpu0) / wall, server_cpu, ran_out=source.exhausted
+        name,
+        total,
+        wall,
+        (cpu1 - cpu0) / wall,
+        server_cpu,
+        ran_out=source.exhausted,
+        load=load,
     )
 
 
@@ -473,8 +535,11 @@ def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
     row("POST 5xx", lambda r: f"{r.stats.post_5xx}")
     row("'database is locked' in a body", lambda r: f"{r.stats.locked}")
     row("client CPU (cores busy)", lambda r: f"{r.client_cpu:.2f}")
-    row("server CPU (cores busy)",
-        lambda r: "n/a" if r.server_cpu is None else f"{r.server_cpu:.2f}")
+    row(
+        "server CPU (cores busy)",
+        lambda r: "n/a" if r.server_cpu is None else f"{r.server_cpu:.2f}",
+    )
+    row("machine load avg (1 min) at start", lambda r: f"{r.load:.2f}")
     ratio = portal.pairs_per_second / bare.pairs_per_second if bare.pairs_per_second else 0.0
     print(f"{'ratio portal/bare':<34} {ratio:>14.3f}")
     for result in (portal, bare):
@@ -482,8 +547,10 @@ def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
         if detail:
             print(f"{result.name} errors: " + ", ".join(f"{k} x{v}" for k, v in detail.items()))
         if result.ran_out:
-            print(f"warning: {result.name} ran out of receipts before the time was up; "
-                  "raise --receipts")
+            print(
+                f"warning: {result.name} ran out of receipts before the time was up; "
+                "raise --receipts"
+            )
 
 
 # --------------------------------------------------------------------------- main
@@ -495,10 +562,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per app")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--receipts", type=int, default=6000, help="receipts issued up front")
+    parser.add_argument("--receipts", type=int, default=4000, help="receipts issued up front")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, s")
-    parser.add_argument("--database-url", default=None,
-                        help="portal database instead of a temporary SQLite file")
+    parser.add_argument(
+        "--database-url", default=None, help="portal database instead of a temporary SQLite file"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     if not (1 <= args.workers <= 16 and 1 <= args.clients <= 64):
@@ -546,12 +614,17 @@ def main() -> int:
         tokens = issue_tokens(env, url, store_code, "S001", args.receipts)
         log(f"issued {len(tokens)} receipts in {time.monotonic() - t0:.1f} s")
 
-        log(f"portal: gunicorn --workers {args.workers}, {args.clients} clients, "
-            f"{args.warmup:g} s warm-up + {args.seconds:g} s")
-        with gunicorn("portal:create_app()", args.workers, env, workdir / "portal.log",
-                      ROOT) as (port, pid):
-            portal = run_phase("portal", port, pid, tokens, args.clients, args.warmup,
-                               args.seconds, args.timeout)
+        log(
+            f"portal: gunicorn --workers {args.workers}, {args.clients} clients, "
+            f"{args.warmup:g} s warm-up + {args.seconds:g} s"
+        )
+        with gunicorn("portal:create_app()", args.workers, env, workdir / "portal.log", ROOT) as (
+            port,
+            pid,
+        ):
+            portal = run_phase(
+                "portal", port, pid, tokens, args.clients, args.warmup, args.seconds, args.timeout
+            )
 
         bare_dir = workdir / "bare"
         bare_dir.mkdir()
@@ -559,15 +632,27 @@ def main() -> int:
         bare_tokens = [f"bare-{n:07d}" for n in range(100_000)]
         log("bare Flask: same server settings and client loop")
         bare_env = {k: v for k, v in env.items() if not k.startswith("PORTAL_")}
-        with gunicorn("bare_app:app", args.workers, bare_env, workdir / "bare.log",
-                      bare_dir) as (port, pid):
-            bare = run_phase("bare Flask", port, pid, bare_tokens, args.clients, args.warmup,
-                             args.seconds, args.timeout)
+        with gunicorn("bare_app:app", args.workers, bare_env, workdir / "bare.log", bare_dir) as (
+            port,
+            pid,
+        ):
+            bare = run_phase(
+                "bare Flask",
+                port,
+                pid,
+                bare_tokens,
+                args.clients,
+                args.warmup,
+                args.seconds,
+                args.timeout,
+            )
 
         print(f"\nDatabase: {describe(url)}")
-        print(f"gunicorn: {args.workers} sync workers on {HOST}; {args.clients} client threads "
-              f"(http.client), {args.warmup:g} s warm-up + {args.seconds:g} s each; "
-              f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+        print(
+            f"gunicorn: {args.workers} sync workers on {HOST}; {args.clients} client threads "
+            f"(http.client), {args.warmup:g} s warm-up + {args.seconds:g} s each; "
+            f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
+        )
         print_table(portal, bare)
 
         server_log = (workdir / "portal.log").read_bytes()
@@ -598,9 +683,15 @@ def main() -> int:
         if expected == 0 or bare.stats.ok == 0:
             problems.append("no successful submit at all")
         verdict = "FAIL" if problems else "PASS"
-        print(f"  {verdict}: " + ("; ".join(problems) if problems else
-              "one response per successful submit, none lost or duplicated; "
-              "no failed request, no 5xx, no lock errors"))
+        print(
+            f"  {verdict}: "
+            + (
+                "; ".join(problems)
+                if problems
+                else "one response per successful submit, none lost or duplicated; "
+                "no failed request, no 5xx, no lock errors"
+            )
+        )
         print(f"\nTotal run time {time.monotonic() - started:.1f} s")
         return 0 if verdict == "PASS" else 1
     finally:

@@ -122,7 +122,11 @@ def _register_template_helpers(app: Flask) -> None:
         args.update({k: v for k, v in request.args.items() if k != "lang"})
         return url_for(request.endpoint or "home.index", lang=lang, **args)
 
-    app.jinja_env.globals.update(current_locale=current_locale, lang_url=lang_url)
+    app.jinja_env.globals.update(
+        current_locale=current_locale,
+        lang_url=lang_url,
+        problem_label=lambda key: formatting.problem_label(key, current_locale()),
+    )
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         percent=formatting.percent,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal.models import Role, Store, User, user_stores
 
@@ -58,7 +58,9 @@ def visible_store_ids(user: User) -> Select[tuple[int]]:
     return select(Store.id).where(false())
 
 
-def scope_to_user(stmt: Select[Any], user: User, store_column: ColumnElement[int]) -> Select[Any]:
+def scope_to_user(
+    stmt: Select[Any], user: User, store_column: ColumnElement[int] | InstrumentedAttribute[int]
+) -> Select[Any]:
     """Restrict ``stmt`` to rows whose ``store_column`` is a store ``user`` may see."""
     return stmt.where(store_column.in_(visible_store_ids(user).scalar_subquery()))
 

@@ -66,7 +66,12 @@ def create_store_command(code: str, name: str, region: str, timezone: str) -> No
 
     with _transaction() as session:
         store = create_store(
-            session, code=code, name=name, region=region, timezone=timezone, actor=CLI,
+            session,
+            code=code,
+            name=name,
+            region=region,
+            timezone=timezone,
+            actor=CLI,
             now=utcnow(),
         )
     click.echo(f"Created store {store.code} ({store.name}).")
@@ -84,8 +89,13 @@ def create_staff_command(store_code: str, staff_code: str, name: str, position: 
 
     with _transaction() as session:
         create_staff(
-            session, store_code=store_code, staff_code=staff_code, name=name, position=position,
-            actor=CLI, now=utcnow(),
+            session,
+            store_code=store_code,
+            staff_code=staff_code,
+            name=name,
+            position=position,
+            actor=CLI,
+            now=utcnow(),
         )
     click.echo(f"Created staff {staff_code} at {store_code}.")
 
@@ -124,8 +134,14 @@ def create_user_command(
 
     with _transaction() as session:
         user = create_user(
-            session, email=email, role=role, password=password, name=name,
-            stores=[get_store(session, code) for code in stores], actor=CLI, now=utcnow(),
+            session,
+            email=email,
+            role=role,
+            password=password,
+            name=name,
+            stores=[get_store(session, code) for code in stores],
+            actor=CLI,
+            now=utcnow(),
         )
     click.echo(f"Created {role} {user.email}.")
 
@@ -199,22 +215,30 @@ def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: s
         with click.progressbar(range(count), label="Issuing receipts") as bar:
             for n in bar:
                 issued = issue_receipt(
-                    session, settings, store=store, staff_code=staff_code,
-                    transaction_id=f"BATCH-{batch}-{n + 1:06d}", issued_at=None,
-                    total_cents=None, now=now, source="batch",
+                    session,
+                    settings,
+                    store=store,
+                    staff_code=staff_code,
+                    transaction_id=f"BATCH-{batch}-{n + 1:06d}",
+                    issued_at=None,
+                    total_cents=None,
+                    now=now,
+                    source="batch",
                 )
                 links = survey_links(settings, issued.token)
                 code = issued.receipt.short_code
                 (out / f"{code}.png").write_bytes(render_qr_png(links.survey_url))
                 (out / f"{code}.svg").write_bytes(render_qr_svg(links.survey_url))
-                rows.append({
-                    "transaction_id": issued.receipt.transaction_id,
-                    "short_code": format_short_code(code),
-                    "survey_url": links.survey_url,
-                    "qr_png": f"{code}.png",
-                    "qr_svg": f"{code}.svg",
-                    "expires_at": issued.receipt.expires_at.isoformat(),
-                })
+                rows.append(
+                    {
+                        "transaction_id": issued.receipt.transaction_id,
+                        "short_code": format_short_code(code),
+                        "survey_url": links.survey_url,
+                        "qr_png": f"{code}.png",
+                        "qr_svg": f"{code}.svg",
+                        "expires_at": issued.receipt.expires_at.isoformat(),
+                    }
+                )
     with (out / "receipts.csv").open("w", newline="", encoding="utf-8") as index:
         writer_ = csv.DictWriter(index, fieldnames=list(rows[0]))
         writer_.writeheader()
@@ -239,8 +263,10 @@ def check_code_command(code: str, redeem: bool) -> None:
             )
         else:
             status = check_validation_code(session, secret, code, user=None)
-    click.echo(f"Valid: response {status.response_id} at {status.store_code} {status.store_name}, "
-               f"answered {localtime(status.submitted_at)}.")
+    click.echo(
+        f"Valid: response {status.response_id} at {status.store_code} {status.store_name}, "
+        f"answered {localtime(status.submitted_at)}."
+    )
     if redeem:
         click.echo("Redeemed now.")
     elif status.redeemed_at is not None:
@@ -268,16 +294,24 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
         if not exists:
             with click.progressbar(length=100, label="Building the demo chain") as bar:
                 summary = build_demo(
-                    session, _settings(), now=utcnow(), days=days, responses=responses,
+                    session,
+                    _settings(),
+                    now=utcnow(),
+                    days=days,
+                    responses=responses,
                     progress=bar.update,
                 )
     if exists:
         click.echo("The demo chain already exists (use --reset to build it again).")
     else:
-        click.echo(f"Built {summary.stores} stores, {summary.staff} staff, "
-                   f"{summary.receipts} receipts and {summary.responses} responses "
-                   f"over {summary.days} days.")
-    click.echo(f"\nPortal: {_settings().base_url}/   (receipt code entry: {_settings().base_url}/r)")
+        click.echo(
+            f"Built {summary.stores} stores, {summary.staff} staff, "
+            f"{summary.receipts} receipts and {summary.responses} responses "
+            f"over {summary.days} days."
+        )
+    click.echo(
+        f"\nPortal: {_settings().base_url}/   (receipt code entry: {_settings().base_url}/r)"
+    )
     click.echo("Demo logins:")
     for login in demo_logins():
         click.echo(f"  {login.role:<9} {login.email:<26} {login.password}   {login.note}")

@@ -86,7 +86,11 @@ def _development_secret(instance_path: str | None) -> str:
     A fixed default would make every development install sign tokens with the same key;
     a fresh one per process would invalidate printed demo receipts on every restart.
     """
-    folder = Path(instance_path) if instance_path else Path(__file__).resolve().parent.parent / "instance"
+    folder = (
+        Path(instance_path)
+        if instance_path
+        else Path(__file__).resolve().parent.parent / "instance"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "dev-secret-key"
     if not path.exists():

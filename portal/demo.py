@@ -26,13 +26,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from portal.admin.operations import create_store, import_staff
 from portal.audit import CLI, record_audit
 from portal.auth.operations import create_user
 from portal.config import Settings
+from portal.db import Base
 from portal.errors import Conflict
 from portal.models import Receipt, Response, ResponseContact, Role, Staff, Store, User
 from portal.models.receipts import RATING_KEYS
@@ -149,11 +150,11 @@ _STORES = (
     _StoreProfile("BJ-003", "北京西城店", "华北", 0.9, 0.50, 0.41, 0.12, 0.1, 0.1, 0.0),
     _StoreProfile("TJ-001", "天津和平店", "华北", 0.8, 0.30, 0.36, 0.05, -0.1, -0.2, 0.0),
     _StoreProfile("GZ-001", "广州天河店", "华南", 1.2, 0.55, 0.42, 0.15, 0.1, 0.1, 0.0),
-    _StoreProfile("GZ-002", "广州越秀店", "华南", 0.9, 0.50, 0.39, 0.08, 0.0, -0.1, -1.1),
+    _StoreProfile("GZ-002", "广州越秀店", "华南", 0.9, 0.50, 0.39, 0.08, 0.0, -0.1, -0.8),
     _StoreProfile("SZ-001", "深圳南山店", "华南", 1.2, 0.70, 0.46, 0.20, 0.2, 0.3, 0.0),
     _StoreProfile("SZ-002", "深圳福田店", "华南", 1.0, 0.40, 0.40, 0.18, 0.0, 0.0, 0.0),
     _StoreProfile("CD-001", "成都锦江店", "西南", 1.0, 0.50, 0.41, 0.06, 0.0, 0.1, 0.0),
-    _StoreProfile("CD-002", "成都高新店", "西南", 0.8, 0.20, 0.35, 0.06, -0.3, -0.2, 0.0),
+    _StoreProfile("CD-002", "成都高新店", "西南", 0.8, 0.32, 0.35, 0.06, -0.3, -0.2, 0.0),
     _StoreProfile("CQ-001", "重庆解放碑店", "西南", 0.9, 0.30, 0.38, 0.05, -0.1, -0.1, 0.4),
 )
 
@@ -168,16 +169,51 @@ _SURNAMES = (
     "王王李李张张刘刘陈陈杨杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
     "于蒋蔡余杜叶程苏魏吕丁任沈"
 )
-_GIVEN_ONE = "伟芳敏静丽强磊军洋勇艳杰娟涛明超霞平刚婷雪慧鑫宇浩晨佳琳颖凯鹏辉丹倩帅蕾欣瑶璐萍斌俊峰晶红华玲亮健飞"
+_GIVEN_ONE = (
+    "伟芳敏静丽强磊军洋勇艳杰娟涛明超霞平刚婷雪慧鑫宇浩晨佳琳颖凯鹏辉丹倩帅蕾"
+    "欣瑶璐萍斌俊峰晶红华玲亮健飞"
+)
 _GIVEN_TWO = (
-    "秀英", "桂英", "秀兰", "建华", "志强", "晓明", "海燕", "春梅", "子涵", "欣怡", "梓轩",
-    "思雨", "雨桐", "浩然", "一诺", "俊杰", "晓东", "丽娟", "文静", "佳怡", "嘉豪", "天佑",
-    "雅婷", "志伟", "明辉", "国华", "建军", "婉清", "诗涵", "宇航",
+    "秀英",
+    "桂英",
+    "秀兰",
+    "建华",
+    "志强",
+    "晓明",
+    "海燕",
+    "春梅",
+    "子涵",
+    "欣怡",
+    "梓轩",
+    "思雨",
+    "雨桐",
+    "浩然",
+    "一诺",
+    "俊杰",
+    "晓东",
+    "丽娟",
+    "文静",
+    "佳怡",
+    "嘉豪",
+    "天佑",
+    "雅婷",
+    "志伟",
+    "明辉",
+    "国华",
+    "建军",
+    "婉清",
+    "诗涵",
+    "宇航",
 )
 
 _CATEGORIES = (
-    "product_quality", "service_attitude", "checkout_wait", "returns_exchange", "delivery",
-    "price", "other",
+    "product_quality",
+    "service_attitude",
+    "checkout_wait",
+    "returns_exchange",
+    "delivery",
+    "price",
+    "other",
 )
 _CATEGORY_WEIGHTS = (0.28, 0.18, 0.20, 0.10, 0.06, 0.12, 0.06)
 # The problem a shopper picks usually matches the service rating they marked lowest.
@@ -285,18 +321,36 @@ _EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
 def demo_logins() -> tuple[DemoLogin, ...]:
     """The demo's sign-ins, one per role (both store managers included)."""
     return (
-        DemoLogin(Role.ADMIN, DEMO_ADMIN_EMAIL, DEMO_PASSWORD,
-                  "all stores, staff, users, API keys"),
-        DemoLogin(Role.MANAGER, "manager@demo.example", DEMO_PASSWORD,
-                  f"manages {', '.join(_MANAGER_STORES)}"),
-        DemoLogin(Role.MANAGER, "manager2@demo.example", DEMO_PASSWORD,
-                  f"manages {', '.join(_MANAGER2_STORES)}"),
-        DemoLogin(Role.MYSTERY, "mystery@demo.example", DEMO_PASSWORD,
-                  "mystery shopper: visit assignments and reports"),
-        DemoLogin(Role.REVIEWER, "reviewer@demo.example", DEMO_PASSWORD,
-                  "reviews mystery-shop reports before release"),
-        DemoLogin(Role.HR, "hr@demo.example", DEMO_PASSWORD,
-                  "staff rankings and service-star awards"),
+        DemoLogin(
+            Role.ADMIN, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, "all stores, staff, users, API keys"
+        ),
+        DemoLogin(
+            Role.MANAGER,
+            "manager@demo.example",
+            DEMO_PASSWORD,
+            f"manages {', '.join(_MANAGER_STORES)}",
+        ),
+        DemoLogin(
+            Role.MANAGER,
+            "manager2@demo.example",
+            DEMO_PASSWORD,
+            f"manages {', '.join(_MANAGER2_STORES)}",
+        ),
+        DemoLogin(
+            Role.MYSTERY,
+            "mystery@demo.example",
+            DEMO_PASSWORD,
+            "mystery shopper: visit assignments and reports",
+        ),
+        DemoLogin(
+            Role.REVIEWER,
+            "reviewer@demo.example",
+            DEMO_PASSWORD,
+            "reviews mystery-shop reports before release",
+        ),
+        DemoLogin(
+            Role.HR, "hr@demo.example", DEMO_PASSWORD, "staff rankings and service-star awards"
+        ),
     )
 
 
@@ -352,8 +406,15 @@ def build_demo(
     founded = now - timedelta(days=days + 60)
 
     stores = {
-        p.code: create_store(session, code=p.code, name=p.name, region=p.region,
-                             timezone=TIMEZONE, actor=CLI, now=founded)
+        p.code: create_store(
+            session,
+            code=p.code,
+            name=p.name,
+            region=p.region,
+            timezone=TIMEZONE,
+            actor=CLI,
+            now=founded,
+        )
         for p in _STORES
     }
     plans = _plan_staff(rng, now - timedelta(days=days), now)
@@ -366,8 +427,13 @@ def build_demo(
     }
     for login in demo_logins():
         create_user(
-            session, email=login.email, role=login.role, password=DEMO_PASSWORD,
-            name=_LOGIN_NAMES[login.email], actor=CLI, now=now,
+            session,
+            email=login.email,
+            role=login.role,
+            password=DEMO_PASSWORD,
+            name=_LOGIN_NAMES[login.email],
+            actor=CLI,
+            now=now,
             stores=[stores[code] for code in _login_stores(login.email)],
         )
     definition = receipt_survey()
@@ -376,49 +442,67 @@ def build_demo(
     report.reach(5)
 
     generator = _Generator(
-        rng=rng, settings=settings, definition=definition, version_id=version.id,
-        now=now, days=days, responses=responses,
+        rng=rng,
+        settings=settings,
+        definition=definition,
+        version_id=version.id,
+        now=now,
+        days=days,
+        responses=responses,
     )
     for index, profile in enumerate(_STORES):
         cashiers = [
             _Cashier(staff_ids[(profile.code, plan.code)], plan)
-            for plan in plans if plan.store_code == profile.code
+            for plan in plans
+            if plan.store_code == profile.code
         ]
         generator.add_store(stores[profile.code].id, profile, cashiers)
         report.reach(5 + 20 * (index + 1) / len(_STORES))
 
     receipt_rows = sorted(generator.receipts, key=lambda row: row["issued_at"])
-    _insert(session, Receipt.__table__, receipt_rows, report, start=25, width=40)
+    _insert(session, Receipt, receipt_rows, report, start=25, width=40)
     # Responses need the receipts' ids; the token id is the natural key to match them.
     receipt_ids = dict(
         session.execute(
             select(Receipt.token_id, Receipt.id).where(
                 Receipt.source == DEMO_SOURCE, Receipt.answered_at.is_not(None)
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     response_rows = []
     for token_id, row in generator.responses:
         row["receipt_id"] = receipt_ids[token_id]
         response_rows.append(row)
     response_rows.sort(key=lambda row: row["submitted_at"])
-    _insert(session, Response.__table__, response_rows, report, start=65, width=30)
+    _insert(session, Response, response_rows, report, start=65, width=30)
 
     response_ids = dict(
         session.execute(
             select(Response.receipt_id, Response.id)
             .join(Receipt, Receipt.id == Response.receipt_id)
             .where(Receipt.source == DEMO_SOURCE, Response.nps <= 6)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     contact_rows = [
         {**contact, "response_id": response_ids[receipt_ids[token_id]]}
         for token_id, contact in generator.contacts
     ]
-    _insert(session, ResponseContact.__table__, contact_rows, report, start=95, width=4)
+    _insert(session, ResponseContact, contact_rows, report, start=95, width=4)
     record_audit(
-        session, CLI, "demo.build", "demo", DEMO_SOURCE, now, seed=seed, days=days,
-        receipts=len(receipt_rows), responses=len(response_rows),
+        session,
+        CLI,
+        "demo.build",
+        "demo",
+        DEMO_SOURCE,
+        now,
+        seed=seed,
+        days=days,
+        receipts=len(receipt_rows),
+        responses=len(response_rows),
     )
     session.flush()
     report.reach(100)
@@ -459,17 +543,17 @@ class _Progress:
 
 def _insert(
     session: Session,
-    table: Table | Any,
+    model: type[Base],
     rows: Sequence[dict[str, Any]],
     report: _Progress,
     *,
     start: float,
     width: float,
 ) -> None:
-    # One executemany per chunk: no ORM objects, and the UTCDateTime columns still
-    # convert the aware datetimes for the backend.
+    # One executemany per chunk (ORM bulk INSERT: no objects, no identity map), and the
+    # UTCDateTime columns still convert the aware datetimes for the backend.
     for offset in range(0, len(rows), _CHUNK):
-        session.execute(insert(table), rows[offset : offset + _CHUNK])
+        session.execute(insert(model), rows[offset : offset + _CHUNK])
         report.reach(start + width * min(len(rows), offset + _CHUNK) / len(rows))
     report.reach(start + width)
 
@@ -535,8 +619,15 @@ def _staff_csv(plans: Iterable[_StaffProfile]) -> str:
     writer = csv.writer(out)
     writer.writerow(["store_code", "staff_code", "name", "position", "active"])
     for plan in plans:
-        writer.writerow([plan.store_code, plan.code, plan.name, plan.position,
-                         "no" if plan.left_at is not None else "yes"])
+        writer.writerow(
+            [
+                plan.store_code,
+                plan.code,
+                plan.name,
+                plan.position,
+                "no" if plan.left_at is not None else "yes",
+            ]
+        )
     return out.getvalue()
 
 
@@ -588,7 +679,8 @@ class _Generator:
         weight = _WEEKDAY_WEIGHTS[day.weekday()]
         opening = datetime.combine(day, time(0), tzinfo=self.zone)
         hours = [
-            w for hour, w in zip(range(_OPENING_HOUR, _CLOSING_HOUR), _HOUR_WEIGHTS, strict=True)
+            w
+            for hour, w in zip(range(_OPENING_HOUR, _CLOSING_HOUR), _HOUR_WEIGHTS, strict=True)
             if opening + timedelta(hours=hour) < self.now
         ]
         # Today is cut at `now`.
@@ -617,8 +709,9 @@ class _Generator:
                 cashier = rng.choices(staff, cum_weights=cumulative)[0]
                 while cashier.profile.left_at is not None and issued >= cashier.profile.left_at:
                     cashier = rng.choices(staff, cum_weights=cumulative)[0]
-                self._add_receipt(store_id, profile, cashier, issued,
-                                  f"{profile.code}-{day:%Y%m%d}-{seq:05d}")
+                self._add_receipt(
+                    store_id, profile, cashier, issued, f"{profile.code}-{day:%Y%m%d}-{seq:05d}"
+                )
 
     def _add_receipt(
         self,

@@ -23,3 +23,13 @@ def number(value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return "—"
     return f"{value:,.{digits}f}"
+
+
+def problem_label(key: str, locale: str) -> str:
+    """The shopper-facing name of a problem category, in ``locale`` (the key if unknown)."""
+    from surveys.loader import receipt_survey
+
+    for choice in receipt_survey().question("problem_category").choices:
+        if choice.key == key:
+            return choice.text.get(locale)
+    return key

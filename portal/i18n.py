@@ -1,5 +1,8 @@
 """Choosing the page language: ``?lang=`` (remembered in the session), then the browser's
-Accept-Language, then the configured default. Only zh_CN and en are offered."""
+Accept-Language, then the configured default. Only zh_CN and en are offered.
+
+Babel reads ``zh_CN`` as ``zh_Hans_CN`` and gettext then looks in ``zh_Hans_CN/`` and
+``zh/``, never ``zh_CN/``: that is why the catalog lives in ``translations/zh/``."""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ def select_locale() -> str:
     if asked in LOCALES:
         session["lang"] = asked
         return asked
+    if request.path.startswith("/api/"):
+        # Tills get English unless they ask otherwise: integrators read these messages.
+        return (request.accept_languages.best_match(["zh-CN", "en"]) or "en").replace("-", "_")
     remembered = session.get("lang")
     if remembered in LOCALES:
         return str(remembered)

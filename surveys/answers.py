@@ -97,7 +97,10 @@ def validate_answers(
 
     ticked = _ticked(raw.get("problem"))
     category = _clean(raw.get("problem_category"))
-    if category is not None and category not in definition.question("problem_category").choice_keys():
+    if (
+        category is not None
+        and category not in definition.question("problem_category").choice_keys()
+    ):
         errors.append(AnswerError("problem_category", "unknown_choice"))
         category = None
     elif ticked and category is None:

@@ -143,7 +143,7 @@ def _question(raw: Any, source: str) -> Question:
     key = _str(raw, "key", source)
     where = f"{source}: question {key}"
     try:
-        kind = QuestionKind(raw.get("kind"))
+        kind = QuestionKind(str(raw.get("kind")))
     except ValueError:
         raise DefinitionError(f"{where}: unknown kind {raw.get('kind')!r}") from None
     minimum = raw.get("min")

@@ -210,8 +210,9 @@ def make_user(db_session: Session) -> Callable[..., User]:
 def make_receipt(db_session: Session, settings: Settings) -> Callable[..., IssuedReceipt]:
     counter = iter(range(1, 1_000_000))
 
-    def make(store: Store, staff: Staff | None, *, now: datetime | None = None,
-             **fields: Any) -> IssuedReceipt:
+    def make(
+        store: Store, staff: Staff | None, *, now: datetime | None = None, **fields: Any
+    ) -> IssuedReceipt:
         issued = issue_receipt(
             db_session,
             settings,
@@ -237,8 +238,9 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
-def post_form(client: FlaskClient, url: str, data: dict[str, Any], *, page: str | None = None,
-              **kwargs: Any) -> Any:
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any], *, page: str | None = None, **kwargs: Any
+) -> Any:
     """GET ``page`` (default ``url``) for its CSRF token, then POST ``data`` to ``url``."""
     html = client.get(page or url, **kwargs).get_data(as_text=True)
     return client.post(url, data={"csrf_token": csrf_token_from(html), **data}, **kwargs)

@@ -59,8 +59,10 @@ def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"Unknown time zone {value!r}; use an IANA name such as Asia/Shanghai.",
-                           field="timezone") from None
+        raise InvalidInput(
+            f"Unknown time zone {value!r}; use an IANA name such as Asia/Shanghai.",
+            field="timezone",
+        ) from None
     return value
 
 
@@ -78,8 +80,14 @@ def get_store(session: Session, code: str) -> Store:
 
 
 def create_store(
-    session: Session, *, code: str, name: str, region: str = "", timezone: str = "Asia/Shanghai",
-    actor: Actor, now: datetime,
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    region: str = "",
+    timezone: str = "Asia/Shanghai",
+    actor: Actor,
+    now: datetime,
 ) -> Store:
     """Add a store.
 
@@ -107,8 +115,14 @@ def create_store(
 
 
 def create_staff(
-    session: Session, *, store_code: str, staff_code: str, name: str, position: str = "",
-    actor: Actor, now: datetime,
+    session: Session,
+    *,
+    store_code: str,
+    staff_code: str,
+    name: str,
+    position: str = "",
+    actor: Actor,
+    now: datetime,
 ) -> Staff:
     """Add a staff member to a store.
 
@@ -134,8 +148,9 @@ def create_staff(
             f"Store {store_code} already has a staff member with code {staff_code!r}.",
             field="staff_code",
         ) from None
-    record_audit(session, actor, "staff.create", "staff", staff.id, now, store=store_code,
-                 code=staff_code)
+    record_audit(
+        session, actor, "staff.create", "staff", staff.id, now, store=store_code, code=staff_code
+    )
     return staff
 
 
@@ -151,8 +166,10 @@ def import_staff(session: Session, csv_text: str, *, actor: Actor, now: datetime
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
     missing = [c for c in STAFF_CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(f"The CSV needs the columns {', '.join(STAFF_CSV_COLUMNS)}; "
-                           f"missing: {', '.join(missing)}.")
+        raise InvalidInput(
+            f"The CSV needs the columns {', '.join(STAFF_CSV_COLUMNS)}; "
+            f"missing: {', '.join(missing)}."
+        )
     stores = {s.code: s for s in session.scalars(select(Store))}
     errors: list[str] = []
     rows: list[tuple[Store, str, str, str, bool]] = []
@@ -171,8 +188,15 @@ def import_staff(session: Session, csv_text: str, *, actor: Actor, now: datetime
                 raise InvalidInput(f"staff {staff_code} appears twice for store {store_code}")
             seen.add((store_code, staff_code))
             position = (row.get("position") or "").strip()[:100]
-            rows.append((stores[store_code], staff_code, name, position,
-                         active_text in ("yes", "true", "1", "y")))
+            rows.append(
+                (
+                    stores[store_code],
+                    staff_code,
+                    name,
+                    position,
+                    active_text in ("yes", "true", "1", "y"),
+                )
+            )
         except InvalidInput as error:
             errors.append(f"line {line}: {error.message}")
     if errors:
@@ -182,13 +206,22 @@ def import_staff(session: Session, csv_text: str, *, actor: Actor, now: datetime
     for store, staff_code, name, position, active in rows:
         staff = existing.get((store.id, staff_code))
         if staff is None:
-            session.add(Staff(store_id=store.id, code=staff_code, name=name, position=position,
-                              active=active, created_at=now))
+            session.add(
+                Staff(
+                    store_id=store.id,
+                    code=staff_code,
+                    name=name,
+                    position=position,
+                    active=active,
+                    created_at=now,
+                )
+            )
             created += 1
         elif (staff.name, staff.position, staff.active) != (name, position, active):
             staff.name, staff.position, staff.active = name, position, active
             updated += 1
     session.flush()
-    record_audit(session, actor, "staff.import", "staff", "*", now, created=created,
-                 updated=updated)
+    record_audit(
+        session, actor, "staff.import", "staff", "*", now, created=created, updated=updated
+    )
     return ImportResult(created, updated)

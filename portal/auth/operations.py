@@ -79,8 +79,15 @@ def create_user(
     except IntegrityError:
         raise DuplicateEmail(f"A user with e-mail {email} already exists.", field="email") from None
     record_audit(
-        session, actor, "user.create", "user", user.id, now,
-        email=email, role=role, stores=[s.code for s in stores],
+        session,
+        actor,
+        "user.create",
+        "user",
+        user.id,
+        now,
+        email=email,
+        role=role,
+        stores=[s.code for s in stores],
     )
     return user
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.access import scope_to_user
 from portal.audit import Actor, record_audit
-from flask_babel import lazy_gettext as _l
-
 from portal.errors import Conflict, DomainError
 from portal.models import Response, Store, User
 from surveys.codes import InvalidCode, read_validation_code

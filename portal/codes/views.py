@@ -29,7 +29,9 @@ def check() -> Any:
         return render_template("codes/check.html", form=form), 400 if form.errors else 200
     secret = current_app.config["PORTAL_SETTINGS"].secret_key
     try:
-        status = check_validation_code(get_session(), secret, form.code.data or "", user=current_user)
+        status = check_validation_code(
+            get_session(), secret, form.code.data or "", user=current_user
+        )
     except UnknownCode as error:
         return render_template("codes/check.html", form=form, error=error), 404
     return render_template("codes/check.html", form=form, status=status)
@@ -45,8 +47,12 @@ def redeem() -> Any:
     session = get_session()
     try:
         status = redeem_validation_code(
-            session, secret, form.code.data or "", user=current_user,
-            actor=Actor.of_user(current_user), now=utcnow(),
+            session,
+            secret,
+            form.code.data or "",
+            user=current_user,
+            actor=Actor.of_user(current_user),
+            now=utcnow(),
         )
         session.commit()
     except (UnknownCode, AlreadyRedeemed) as error:

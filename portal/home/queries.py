@@ -167,7 +167,11 @@ def staff_activity(user: User, since: datetime) -> Select[Any]:
 def as_staff_activity(rows: Sequence[Any]) -> list[StaffActivity]:
     return [
         StaffActivity(
-            store_code=r[0], staff_code=r[1], name=r[2], position=r[3], responses=r[4],
+            store_code=r[0],
+            staff_code=r[1],
+            name=r[2],
+            position=r[3],
+            responses=r[4],
             mean_nps=None if r[5] is None else float(r[5]),
             mean_csat=None if r[6] is None else float(r[6]),
         )

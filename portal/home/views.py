@@ -46,7 +46,9 @@ def dashboard() -> Any:
         rows = as_staff_activity(page.items)
         return render_template("home/hr.html", stores=stores, page=page, staff=rows)
     comments_only = user.role == Role.REVIEWER
-    page = paginate(session, latest_responses(user, with_comment_only=comments_only), requested_page())
+    page = paginate(
+        session, latest_responses(user, with_comment_only=comments_only), requested_page()
+    )
     return render_template(
         "home/dashboard.html", stores=stores, page=page, responses=as_response_rows(page.items)
     )

@@ -83,10 +83,7 @@ class Response(Base):
     __table_args__ = (
         CheckConstraint("nps BETWEEN 0 AND 10", name="nps_range"),
         CheckConstraint("csat BETWEEN 1 AND 5", name="csat_range"),
-        *(
-            CheckConstraint(f"{key} BETWEEN 1 AND 5", name=f"{key}_range")
-            for key in RATING_KEYS
-        ),
+        *(CheckConstraint(f"{key} BETWEEN 1 AND 5", name=f"{key}_range") for key in RATING_KEYS),
         Index("ix_responses_store_id_submitted_at", "store_id", "submitted_at"),
     )
 

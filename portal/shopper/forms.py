@@ -42,7 +42,10 @@ class SurveyForm(FlaskForm):
     def validated_answers(self) -> Answers | None:
         """Check the CSRF token and the answers; on failure every error is on its field."""
         shape_ok = self.validate()
-        raw = {name: (field.raw_data[0] if field.raw_data else None) for name, field in self._fields.items()}
+        raw = {
+            name: (field.raw_data[0] if field.raw_data else None)
+            for name, field in self._fields.items()
+        }
         result = validate_answers(self.definition, raw)
         if isinstance(result, list):
             for error in result:
@@ -63,7 +66,9 @@ def _scale_field(question: Question, locale: str) -> Field:
     values = [str(n) for n in range(question.minimum, question.maximum + 1)]
     # Shape and range are checked once, in surveys.answers; the field only carries data.
     return RadioField(
-        question.text.get(locale), choices=[SelectChoice(v, v) for v in values], validate_choice=False
+        question.text.get(locale),
+        choices=[SelectChoice(v, v) for v in values],
+        validate_choice=False,
     )
 
 
@@ -99,7 +104,10 @@ def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyF
 class CodeEntryForm(FlaskForm):
     code = StringField(
         _l("Receipt code"),
-        validators=[InputRequired(_l("Please type the code printed on your receipt.")), Length(max=40)],
+        validators=[
+            InputRequired(_l("Please type the code printed on your receipt.")),
+            Length(max=40),
+        ],
         render_kw={
             "autocomplete": "off",
             "autocapitalize": "characters",

@@ -104,7 +104,11 @@ def submit(token: str) -> Any:
         return _render_survey(form, 400)
     try:
         response = record_response(
-            session, receipt=receipt, definition=definition, answers=answers, locale=locale,
+            session,
+            receipt=receipt,
+            definition=definition,
+            answers=answers,
+            locale=locale,
             now=utcnow(),
         )
         session.commit()

@@ -98,7 +98,11 @@ def _portal_env(instance: Path, base_url: str) -> dict[str, str]:
 def _flask(env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [str(FLASK), "--app", "portal", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if result.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
@@ -127,20 +131,34 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
     base_url = f"http://127.0.0.1:{port}"
     env = _portal_env(instance, base_url)
     _flask(env, "init-db")
-    _flask(env, "create-store", STORE_CODE, "浏览器测试店", "--region", "华东")
-    _flask(env, "create-staff", STORE_CODE, STAFF_CODE, "李娜", "--position", "收银员")
-    api_key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
 
     log = instance / "gunicorn.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
             # gthread: Chromium opens spare (pre)connections that would hold the one
             # thread of a sync worker until its timeout.
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4", "portal:create_app()"],
-            cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "portal:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
+        # The server only needs the schema: let it boot while the data goes in.
+        _flask(env, "create-store", STORE_CODE, "浏览器测试店", "--region", "华东")
+        _flask(env, "create-staff", STORE_CODE, STAFF_CODE, "李娜", "--position", "收银员")
+        api_key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
         _wait_until_serving(server, base_url, log)
         yield LivePortal(base_url=base_url, api_key=api_key, secret_key=SECRET_KEY)
     finally:
@@ -171,11 +189,20 @@ def phone_browser(lang: str, profile: Path, pixel_ratio: float = 2.0) -> Any:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-quic", "--no-first-run",
-        "--disable-component-update", "--disable-sync", "--disable-extensions",
-        "--hide-scrollbars", f"--user-data-dir={profile}",
-        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}", f"--lang={lang}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}",
+        f"--lang={lang}",
     ):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": ACCEPT_LANGUAGE[lang]})
@@ -183,8 +210,11 @@ def phone_browser(lang: str, profile: Path, pixel_ratio: float = 2.0) -> Any:
         "mobileEmulation",
         {
             "deviceMetrics": {
-                "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": pixel_ratio,
-                "mobile": True, "touch": True,
+                "width": PHONE_WIDTH,
+                "height": PHONE_HEIGHT,
+                "pixelRatio": pixel_ratio,
+                "mobile": True,
+                "touch": True,
             },
             "userAgent": PHONE_USER_AGENT,
         },

@@ -29,10 +29,18 @@ def test_signing_in_with_the_right_password_opens_the_home_page(client, make_use
 
 def test_a_wrong_password_is_refused_with_one_message(client, make_user):
     user = make_user(Role.HR)
-    wrong = post_form(client, "/login", {"email": user.email, "password": "nope-nope-nope"},
-                      headers={"Accept-Language": "en"})
-    unknown = post_form(client, "/login", {"email": "ghost@example.com", "password": PASSWORD},
-                        headers={"Accept-Language": "en"})
+    wrong = post_form(
+        client,
+        "/login",
+        {"email": user.email, "password": "nope-nope-nope"},
+        headers={"Accept-Language": "en"},
+    )
+    unknown = post_form(
+        client,
+        "/login",
+        {"email": "ghost@example.com", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert "Wrong e-mail or password." in wrong.get_data(as_text=True)
     assert "Wrong e-mail or password." in unknown.get_data(as_text=True)
@@ -43,12 +51,16 @@ def test_an_inactive_user_cannot_sign_in(client, make_user, db_session):
     user = make_user(Role.HR)
     user.active = False
     db_session.flush()
-    assert post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 401
+    assert (
+        post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 401
+    )
 
 
 def test_the_login_form_needs_its_csrf_token(client, make_user):
     user = make_user(Role.HR)
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 400
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 400
+    )
 
 
 def test_logout_needs_a_post_with_csrf(client, make_user, login_as):
@@ -61,8 +73,12 @@ def test_logout_needs_a_post_with_csrf(client, make_user, login_as):
 
 def test_after_login_only_local_next_urls_are_followed(client, make_user):
     user = make_user(Role.HR)
-    response = post_form(client, "/login?next=//evil.example/x",
-                         {"email": user.email, "password": PASSWORD}, page="/login")
+    response = post_form(
+        client,
+        "/login?next=//evil.example/x",
+        {"email": user.email, "password": PASSWORD},
+        page="/login",
+    )
     assert response.headers["Location"] == "/home"
 
 
@@ -75,7 +91,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 def test_the_session_cookie_is_httponly_and_samesite(client, make_user):
     user = make_user(Role.HR)
     response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
-    cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session="))
+    cookie = next(
+        v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 
@@ -92,10 +110,20 @@ def test_a_manager_sees_only_their_stores_responses(
     for store, comment in ((mine, "my store comment"), (theirs, "secret other comment")):
         issued = make_receipt(store, make_staff(store))
         record_response(
-            db_session, receipt=issued.receipt, definition=receipt_survey(),
-            answers=Answers(nps=8, csat=4, ratings={}, problem_reported=False,
-                            problem_category=None, comment=comment, contact=None),
-            locale="zh_CN", now=utcnow(),
+            db_session,
+            receipt=issued.receipt,
+            definition=receipt_survey(),
+            answers=Answers(
+                nps=8,
+                csat=4,
+                ratings={},
+                problem_reported=False,
+                problem_category=None,
+                comment=comment,
+                contact=None,
+            ),
+            locale="zh_CN",
+            now=utcnow(),
         )
     login_as(make_user(Role.MANAGER, stores=[mine]))
     html = client.get("/home").get_data(as_text=True)
@@ -104,7 +132,9 @@ def test_a_manager_sees_only_their_stores_responses(
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_has_a_home_page_with_real_data(client, make_store, make_staff, make_user, login_as, role):
+def test_every_role_has_a_home_page_with_real_data(
+    client, make_store, make_staff, make_user, login_as, role
+):
     store = make_store("SH-777", name="徐汇店")
     make_staff(store, "S001", name="赵敏")
     login_as(make_user(role, stores=[store] if role == Role.MANAGER else None))

@@ -19,15 +19,36 @@ from surveys.codes import format_validation_code, make_validation_code
 from surveys.loader import receipt_survey
 from tests.conftest import SECRET, post_form
 
-ANSWERS = Answers(nps=10, csat=5, ratings={}, problem_reported=False, problem_category=None,
-                  comment=None, contact=None)
+ANSWERS = Answers(
+    nps=10,
+    csat=5,
+    ratings={},
+    problem_reported=False,
+    problem_category=None,
+    comment=None,
+    contact=None,
+)
 
 
 def answered(session, store, staff_code, settings, tx="T-1"):
-    issued = issue_receipt(session, settings, store=store, staff_code=staff_code, transaction_id=tx,
-                           issued_at=None, total_cents=None, now=utcnow())
-    return record_response(session, receipt=issued.receipt, definition=receipt_survey(),
-                           answers=ANSWERS, locale="zh_CN", now=utcnow())
+    issued = issue_receipt(
+        session,
+        settings,
+        store=store,
+        staff_code=staff_code,
+        transaction_id=tx,
+        issued_at=None,
+        total_cents=None,
+        now=utcnow(),
+    )
+    return record_response(
+        session,
+        receipt=issued.receipt,
+        definition=receipt_survey(),
+        answers=ANSWERS,
+        locale="zh_CN",
+        now=utcnow(),
+    )
 
 
 @pytest.fixture
@@ -44,12 +65,14 @@ def test_a_manager_checks_then_redeems_a_code_once(client, shop, make_user, logi
     checked = post_form(client, "/codes", {"code": code.lower()}, headers={"Accept-Language": "en"})
     assert checked.status_code == 200
     assert "Valid, not redeemed yet." in checked.get_data(as_text=True)
-    redeemed = post_form(client, "/codes/redeem", {"code": code}, page="/codes",
-                         headers={"Accept-Language": "en"})
+    redeemed = post_form(
+        client, "/codes/redeem", {"code": code}, page="/codes", headers={"Accept-Language": "en"}
+    )
     assert redeemed.status_code == 200
     assert "Redeemed." in redeemed.get_data(as_text=True)
-    again = post_form(client, "/codes/redeem", {"code": code}, page="/codes",
-                      headers={"Accept-Language": "en"})
+    again = post_form(
+        client, "/codes/redeem", {"code": code}, page="/codes", headers={"Accept-Language": "en"}
+    )
     assert again.status_code == 409
     assert "already redeemed" in again.get_data(as_text=True)
     rechecked = post_form(client, "/codes", {"code": code}, headers={"Accept-Language": "en"})
@@ -65,7 +88,9 @@ def test_a_forged_code_is_not_valid(client, shop, make_user, login_as):
     assert "This is not a valid code." in page.get_data(as_text=True)
 
 
-def test_a_manager_of_another_store_learns_nothing_about_the_code(client, shop, make_user, login_as, make_store):
+def test_a_manager_of_another_store_learns_nothing_about_the_code(
+    client, shop, make_user, login_as, make_store
+):
     _, code = shop
     login_as(make_user(Role.MANAGER, stores=[make_store("BJ-009")]))
     page = post_form(client, "/codes", {"code": code}, headers={"Accept-Language": "en"})

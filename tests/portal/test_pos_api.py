@@ -33,8 +33,11 @@ def post(client, key, body, **kwargs):
     if isinstance(body, (dict, list)):
         return client.post("/api/v1/receipts", json=body, headers=headers, **kwargs)
     return client.post(
-        "/api/v1/receipts", data=body, headers=headers,
-        content_type=kwargs.pop("content_type", "application/json"), **kwargs,
+        "/api/v1/receipts",
+        data=body,
+        headers=headers,
+        content_type=kwargs.pop("content_type", "application/json"),
+        **kwargs,
     )
 
 
@@ -63,11 +66,17 @@ def test_new_transaction_gets_a_signed_token_and_links(client, till, db_session)
 
 def test_same_transaction_again_answers_200_with_the_same_token(client, till, db_session):
     _, key = till
-    payload = {"transaction_id": "T-1", "staff_code": "S001", "total": 10,
-               "issued_at": "2026-11-22T10:00:00+08:00"}
+    payload = {
+        "transaction_id": "T-1",
+        "staff_code": "S001",
+        "total": 10,
+        "issued_at": "2026-11-22T10:00:00+08:00",
+    }
     first = post(client, key, payload)
     second = post(client, key, payload)
-    reprint_without_optional_fields = post(client, key, {"transaction_id": "T-1", "staff_code": "S001"})
+    reprint_without_optional_fields = post(
+        client, key, {"transaction_id": "T-1", "staff_code": "S001"}
+    )
     assert first.status_code == 201
     assert second.status_code == 200
     assert reprint_without_optional_fields.status_code == 200
@@ -83,18 +92,26 @@ def test_same_transaction_again_answers_200_with_the_same_token(client, till, db
         ({"issued_at": "2026-11-22T10:00:01+08:00"}, "issued_at"),
     ],
 )
-def test_same_transaction_with_a_different_payload_is_a_409(client, till, make_staff, changed, field):
+def test_same_transaction_with_a_different_payload_is_a_409(
+    client, till, make_staff, changed, field
+):
     store, key = till
     make_staff(store, "S002")
-    payload = {"transaction_id": "T-1", "staff_code": "S001", "total": 10,
-               "issued_at": "2026-11-22T10:00:00+08:00"}
+    payload = {
+        "transaction_id": "T-1",
+        "staff_code": "S001",
+        "total": 10,
+        "issued_at": "2026-11-22T10:00:00+08:00",
+    }
     assert post(client, key, payload).status_code == 201
     response = post(client, key, {**payload, **changed})
     assert response.status_code == 409
     assert response.get_json()["error"]["field"] == field
 
 
-def test_the_same_transaction_id_at_another_store_is_another_receipt(client, till, db_session, make_store, make_staff):
+def test_the_same_transaction_id_at_another_store_is_another_receipt(
+    client, till, db_session, make_store, make_staff
+):
     _, key = till
     other = make_store("BJ-001")
     make_staff(other, "S001")
@@ -108,8 +125,9 @@ def test_the_same_transaction_id_at_another_store_is_another_receipt(client, til
 @pytest.mark.parametrize("header", [None, "Bearer", "Bearer nope", "Basic abc", "Bearer pos_wrong"])
 def test_missing_or_wrong_key_is_a_401_and_stores_nothing(client, till, db_session, header):
     headers = {} if header is None else {"Authorization": header}
-    response = client.post("/api/v1/receipts", json={"transaction_id": "T", "staff_code": "S001"},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/receipts", json={"transaction_id": "T", "staff_code": "S001"}, headers=headers
+    )
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "bad_api_key"
     assert receipt_count(db_session) == 0
@@ -150,11 +168,31 @@ def test_the_key_is_stored_only_as_a_hash(till, db_session):
         (b'{"staff_code": "S001"}', 422, "transaction_id"),
         (b'{"transaction_id": "T"}', 422, "staff_code"),
         (b'{"transaction_id": "T", "staff_code": ["S001"]}', 422, "staff_code"),
-        (b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "2026-02-30T10:00:00"}', 422, "issued_at"),
-        (b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "yesterday"}', 422, "issued_at"),
-        (b'{"transaction_id": "T", "staff_code": "S001", "issued_at": 1700000000}', 422, "issued_at"),
-        (b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "2999-01-01T00:00:00Z"}', 422, "issued_at"),
-        (b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "2001-01-01T00:00:00Z"}', 422, "issued_at"),
+        (
+            b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "2026-02-30T10:00:00"}',
+            422,
+            "issued_at",
+        ),
+        (
+            b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "yesterday"}',
+            422,
+            "issued_at",
+        ),
+        (
+            b'{"transaction_id": "T", "staff_code": "S001", "issued_at": 1700000000}',
+            422,
+            "issued_at",
+        ),
+        (
+            b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "2999-01-01T00:00:00Z"}',
+            422,
+            "issued_at",
+        ),
+        (
+            b'{"transaction_id": "T", "staff_code": "S001", "issued_at": "2001-01-01T00:00:00Z"}',
+            422,
+            "issued_at",
+        ),
         (b'{"transaction_id": "T", "staff_code": "S001", "cashier": "x"}', 422, "cashier"),
     ],
 )
@@ -176,7 +214,8 @@ def test_unknown_or_inactive_staff_is_a_422(client, till, db_session, code):
     response = post(client, key, {"transaction_id": "T", "staff_code": code})
     assert response.status_code == 422
     assert response.get_json()["error"] == {
-        "code": "unknown_staff", "field": "staff_code",
+        "code": "unknown_staff",
+        "field": "staff_code",
         "message": f"No active staff member with code '{code}' at store SH-001.",
     }
     assert receipt_count(db_session) == 0
@@ -193,16 +232,27 @@ def test_oversized_body_is_a_413(client, till, db_session):
 
 def test_a_body_that_is_not_json_typed_is_a_415(client, till, db_session):
     _, key = till
-    response = post(client, key, "transaction_id=T", content_type="application/x-www-form-urlencoded")
+    response = post(
+        client, key, "transaction_id=T", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert receipt_count(db_session) == 0
 
 
 def test_a_naive_issued_at_is_read_in_the_store_time_zone(client, till, db_session):
     _, key = till
-    local = (utcnow() - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8)
-    response = post(client, key, {"transaction_id": "T", "staff_code": "S001",
-                                  "issued_at": local.isoformat(timespec="seconds")})
+    local = (utcnow() - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None) + timedelta(
+        hours=8
+    )
+    response = post(
+        client,
+        key,
+        {
+            "transaction_id": "T",
+            "staff_code": "S001",
+            "issued_at": local.isoformat(timespec="seconds"),
+        },
+    )
     assert response.status_code == 201
     receipt = db_session.scalars(select(Receipt)).one()
     assert abs(receipt.issued_at - (utcnow() - timedelta(hours=1))) < timedelta(minutes=1)
@@ -231,8 +281,11 @@ def test_simultaneous_requests_for_one_transaction_store_one_receipt(fresh_engin
     def request() -> None:
         client = app.test_client()
         barrier.wait()
-        response = client.post("/api/v1/receipts", json={"transaction_id": "T-1", "staff_code": "S001"},
-                               headers={"Authorization": f"Bearer {key.secret}"})
+        response = client.post(
+            "/api/v1/receipts",
+            json={"transaction_id": "T-1", "staff_code": "S001"},
+            headers={"Authorization": f"Bearer {key.secret}"},
+        )
         results.append((response.status_code, response.get_json().get("token", "")))
 
     threads = [threading.Thread(target=request) for _ in range(8)]

@@ -33,6 +33,14 @@ def url(receipt):
     return f"/r/{receipt.token}"
 
 
+def is_checked(html: str, name: str, value: str) -> bool:
+    """Whether the radio or tick box ``name`` with ``value`` is rendered checked."""
+    for tag in re.findall(r"<input[^>]*>", html):
+        if f'name="{name}"' in tag and f'value="{value}"' in tag:
+            return re.search(r"\bchecked\b", tag) is not None
+    return False
+
+
 def responses(db_session: Session) -> int:
     return db_session.scalar(select(func.count()).select_from(Response))
 
@@ -73,10 +81,15 @@ def test_opening_the_link_changes_nothing(client, url, db_session, receipt):
 
 def test_submit_stores_the_answers_and_shows_a_validation_code(client, url, db_session, receipt):
     answers = {
-        "nps": "3", "csat": "2", "rating_speed": "1", "rating_friendliness": "4",
-        "problem": "y", "problem_category": "checkout_wait",
+        "nps": "3",
+        "csat": "2",
+        "rating_speed": "1",
+        "rating_friendliness": "4",
+        "problem": "y",
+        "problem_category": "checkout_wait",
         "comment": "排队太久了\r\n<script>alert(1)</script> =SUM(A1)",
-        "contact_consent": "y", "contact_phone": "+86 138 0013 8000",
+        "contact_consent": "y",
+        "contact_phone": "+86 138 0013 8000",
     }
     page = post_form(client, url, answers, headers={"Accept-Language": "en"})
     html = page.get_data(as_text=True)
@@ -85,7 +98,12 @@ def test_submit_stores_the_answers_and_shows_a_validation_code(client, url, db_s
     code = re.search(r'id="validation-code">([^<]+)<', html).group(1)
     response = db_session.scalars(select(Response)).one()
     assert read_validation_code(SECRET, code) == response.id
-    assert (response.nps, response.csat, response.rating_speed, response.rating_friendliness) == (3, 2, 1, 4)
+    assert (response.nps, response.csat, response.rating_speed, response.rating_friendliness) == (
+        3,
+        2,
+        1,
+        4,
+    )
     assert response.rating_cleanliness is None
     assert response.problem_reported and response.problem_category == "checkout_wait"
     assert response.comment == "排队太久了\n<script>alert(1)</script> =SUM(A1)"
@@ -110,7 +128,9 @@ def test_second_submit_of_a_token_shows_already_answered(client, url, db_session
     assert post_form(client, url, GOOD).status_code == 200
     again = post_form(client, url, GOOD, page="/r")
     assert again.status_code == 409
-    assert "already been answered" in again.get_data(as_text=True) or "已经" in again.get_data(as_text=True)
+    assert "already been answered" in again.get_data(as_text=True) or "已经" in again.get_data(
+        as_text=True
+    )
     reopened = client.get(url, headers={"Accept-Language": "en"})
     assert reopened.status_code == 200
     assert "already been answered" in reopened.get_data(as_text=True)
@@ -126,43 +146,69 @@ def test_second_submit_of_a_token_shows_already_answered(client, url, db_session
         ({"nps": "7"}, "csat", "Please answer this question."),
         ({**GOOD, "rating_speed": "6"}, "rating_speed", "Please choose one of the numbers."),
         ({**GOOD, "problem": "y"}, "problem_category", "Please tell us what went wrong."),
-        ({**GOOD, "problem_category": "weather"}, "problem_category", "Please choose one of the options."),
-        ({**GOOD, "comment": "x" * 2001}, "comment", "Please keep your comment to 2,000 characters."),
+        (
+            {**GOOD, "problem_category": "weather"},
+            "problem_category",
+            "Please choose one of the options.",
+        ),
+        (
+            {**GOOD, "comment": "x" * 2001},
+            "comment",
+            "Please keep your comment to 2,000 characters.",
+        ),
         ({**GOOD, "contact_phone": "13800138000"}, "contact_consent", "Tick the box to agree"),
-        ({**GOOD, "contact_consent": "y"}, "contact_consent", "Please leave a phone number or an e-mail"),
-        ({**GOOD, "contact_consent": "y", "contact_email": "not-an-email"}, "contact_email",
-         "This does not look like an e-mail address."),
-        ({**GOOD, "contact_consent": "y", "contact_phone": "12ab"}, "contact_phone",
-         "This does not look like a phone number."),
+        (
+            {**GOOD, "contact_consent": "y"},
+            "contact_consent",
+            "Please leave a phone number or an e-mail",
+        ),
+        (
+            {**GOOD, "contact_consent": "y", "contact_email": "not-an-email"},
+            "contact_email",
+            "This does not look like an e-mail address.",
+        ),
+        (
+            {**GOOD, "contact_consent": "y", "contact_phone": "12ab"},
+            "contact_phone",
+            "This does not look like a phone number.",
+        ),
     ],
 )
 def test_validation_errors_show_next_to_the_field_and_keep_the_answers(
     client, url, db_session, answers, field_id, message
 ):
-    page = post_form(client, url, {**answers, "comment": answers.get("comment", "保留我的评论")},
-                     headers={"Accept-Language": "en"})
+    page = post_form(
+        client,
+        url,
+        {**answers, "comment": answers.get("comment", "保留我的评论")},
+        headers={"Accept-Language": "en"},
+    )
     html = page.get_data(as_text=True)
     assert page.status_code == 400
-    field_html = html[html.index(f'id="{field_id}-field"'):]
-    field_html = field_html[: field_html.index("</fieldset>") if "</fieldset>" in field_html else None]
+    field_html = html[html.index(f'id="{field_id}-field"') :]
+    field_html = field_html[
+        : field_html.index("</fieldset>") if "</fieldset>" in field_html else None
+    ]
     assert message in field_html.split('class="errors"', 1)[1][:400]
     # Every answer given is still there.
-    if "csat" in answers and answers["csat"] in "12345":
-        assert re.search(rf'id="csat-{int(answers["csat"]) - 1}" name="csat" type="radio" value="{answers["csat"]}" checked', html) \
-            or re.search(rf'checked[^>]*value="{answers["csat"]}"', html) or f'value="{answers["csat"]}" checked' in html
+    if answers.get("csat", "") in ("1", "2", "3", "4", "5"):
+        assert is_checked(html, "csat", answers["csat"])
     assert (answers.get("comment", "保留我的评论")[:50]) in html
     assert responses(db_session) == 0
 
 
 def test_an_expired_form_token_keeps_the_answers_and_saves_nothing(client, url, db_session):
     client.get(url)
-    page = client.post(url, data={**GOOD, "csrf_token": "stale", "comment": "别丢了我的评论"},
-                       headers={"Accept-Language": "en"})
+    page = client.post(
+        url,
+        data={**GOOD, "csrf_token": "stale", "comment": "别丢了我的评论"},
+        headers={"Accept-Language": "en"},
+    )
     html = page.get_data(as_text=True)
     assert page.status_code == 400
     assert "Your answers are kept" in html
     assert "别丢了我的评论" in html
-    assert 'value="9" checked' in html or re.search(r'checked[^>]*value="9"', html)
+    assert is_checked(html, "nps", "9")
     assert responses(db_session) == 0
     # And a second press of Send (with the fresh token) goes through.
     retry = client.post(url, data={**GOOD, "csrf_token": csrf_token_from(html)})
@@ -170,7 +216,9 @@ def test_an_expired_form_token_keeps_the_answers_and_saves_nothing(client, url, 
     assert responses(db_session) == 1
 
 
-def test_a_busy_database_shows_the_form_again_with_the_answers(client, url, db_session, monkeypatch):
+def test_a_busy_database_shows_the_form_again_with_the_answers(
+    client, url, db_session, monkeypatch
+):
     from sqlalchemy.exc import OperationalError
 
     import portal.shopper.views as views
@@ -210,11 +258,15 @@ def test_forged_tokens_get_the_same_clear_page(client, token):
 def test_a_token_for_another_secret_is_forged(client, db_session, receipt, settings):
     from surveys.tokens import sign_receipt_token
 
-    other = sign_receipt_token("another-secret", receipt.receipt.token_id, receipt.receipt.expires_at)
+    other = sign_receipt_token(
+        "another-secret", receipt.receipt.token_id, receipt.receipt.expires_at
+    )
     assert client.get(f"/r/{other}").status_code == 404
 
 
-def test_an_expired_receipt_gets_a_410_and_cannot_be_answered(client, db_session, make_store, make_staff, make_receipt, settings):
+def test_an_expired_receipt_gets_a_410_and_cannot_be_answered(
+    client, db_session, make_store, make_staff, make_receipt, settings
+):
     store = make_store()
     issued = make_receipt(store, make_staff(store), now=utcnow() - timedelta(days=31))
     page = client.get(f"/r/{issued.token}", headers={"Accept-Language": "en"})
@@ -224,13 +276,15 @@ def test_an_expired_receipt_gets_a_410_and_cannot_be_answered(client, db_session
     assert responses(db_session) == 0
 
 
-def test_comments_are_inert_where_they_are_shown(client, url, db_session, make_user, login_as, receipt):
+def test_comments_are_inert_where_they_are_shown(
+    client, url, db_session, make_user, login_as, receipt
+):
     post_form(client, url, {**GOOD, "comment": '<img src=x onerror="alert(1)">'})
     manager = make_user("manager", stores=[db_session.get(Store, receipt.receipt.store_id)])
     login_as(manager)
     html = client.get("/home").get_data(as_text=True)
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
-    assert '<img src=x onerror' not in html
+    assert "<img src=x onerror" not in html
 
 
 def test_simultaneous_submits_store_one_response(fresh_engine, make_app, settings):
@@ -241,8 +295,16 @@ def test_simultaneous_submits_store_one_response(fresh_engine, make_app, setting
         session.flush()
         session.add(Staff(store_id=store.id, code="S001", name="张伟"))
         session.flush()
-        issued = issue_receipt(session, settings, store=store, staff_code="S001",
-                               transaction_id="T-1", issued_at=None, total_cents=None, now=utcnow())
+        issued = issue_receipt(
+            session,
+            settings,
+            store=store,
+            staff_code="S001",
+            transaction_id="T-1",
+            issued_at=None,
+            total_cents=None,
+            now=utcnow(),
+        )
     app = make_app(fresh_engine)
     url = f"/r/{issued.token}"
     clients = [app.test_client() for _ in range(10)]
@@ -254,7 +316,9 @@ def test_simultaneous_submits_store_one_response(fresh_engine, make_app, setting
         barrier.wait()
         statuses.append(client.post(url, data={**GOOD, "csrf_token": token}).status_code)
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, tokens, strict=True)]
+    threads = [
+        threading.Thread(target=submit, args=pair) for pair in zip(clients, tokens, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -266,6 +330,7 @@ def test_simultaneous_submits_store_one_response(fresh_engine, make_app, setting
 
 
 # --- typed receipt codes -------------------------------------------------------------------
+
 
 def test_a_typed_code_opens_the_survey(client, receipt):
     typed = format_short_code(receipt.receipt.short_code).lower().replace("-", " ")
@@ -279,8 +344,11 @@ def test_a_mistyped_code_is_caught_by_the_check_character(client, receipt, count
     wrong = code[:3] + ("0" if code[3] != "0" else "1") + code[4:]
     html_before = client.get("/r").get_data(as_text=True)
     before = count_queries()
-    page = client.post("/r", data={"code": wrong, "csrf_token": csrf_token_from(html_before)},
-                       headers={"Accept-Language": "en"})
+    page = client.post(
+        "/r",
+        data={"code": wrong, "csrf_token": csrf_token_from(html_before)},
+        headers={"Accept-Language": "en"},
+    )
     assert page.status_code == 400
     assert count_queries() == before
     assert "This code is not right" in page.get_data(as_text=True)
@@ -297,8 +365,10 @@ def test_an_unknown_but_well_formed_code_is_a_404(client, receipt):
 def test_code_entry_is_rate_limited(client, receipt):
     html = client.get("/r").get_data(as_text=True)
     token = csrf_token_from(html)
-    statuses = [client.post("/r", data={"code": "0000000001", "csrf_token": token}).status_code
-                for _ in range(11)]
+    statuses = [
+        client.post("/r", data={"code": "0000000001", "csrf_token": token}).status_code
+        for _ in range(11)
+    ]
     assert statuses[:10] == [400] * 10
     assert statuses[10] == 429
 
@@ -309,6 +379,7 @@ def test_code_entry_needs_a_csrf_token(client):
 
 # --- QR codes and the printable receipt ---------------------------------------------------
 
+
 @pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
 def test_the_png_qr_code_decodes_to_the_survey_url(client, receipt, tmp_path):
     page = client.get(f"/r/{receipt.token}/qr.png")
@@ -317,8 +388,9 @@ def test_the_png_qr_code_decodes_to_the_survey_url(client, receipt, tmp_path):
     assert "max-age=" in page.headers["Cache-Control"]
     path = tmp_path / "qr.png"
     path.write_bytes(page.data)
-    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True,
-                             check=True).stdout.strip()
+    decoded = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert decoded == f"http://portal.test/r/{receipt.token}"
 
 

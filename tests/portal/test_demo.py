@@ -1,0 +1,274 @@
+"""The demo chain (portal.demo): a small build into a fresh migrated SQLite file, checked
+for the properties the pages and the analysis rely on."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy.orm import Session
+
+from portal.config import Settings
+from portal.db import make_engine
+from portal.demo import (
+    DEMO_PASSWORD,
+    DemoExists,
+    DemoSummary,
+    build_demo,
+    demo_exists,
+    demo_logins,
+)
+from portal.models import (
+    Receipt,
+    Response,
+    ResponseContact,
+    Role,
+    Staff,
+    Store,
+    SurveyVersion,
+    User,
+)
+from portal.schema import upgrade_database
+from surveys.codes import normalize_short_code
+
+NOW = datetime(2026, 3, 4, 15, 30, 12, tzinfo=UTC)
+SETTINGS = Settings(secret_key="demo-test-secret", token_days=30)
+DAYS = 10
+RESPONSES = 1500
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    engine: Engine
+    summary: DemoSummary
+    progress: tuple[int, ...]
+
+
+def fresh_engine(path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    return engine
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    engine = fresh_engine(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
+    steps: list[int] = []
+    with Session(engine) as session, session.begin():
+        summary = build_demo(
+            session, SETTINGS, now=NOW, days=DAYS, responses=RESPONSES, progress=steps.append
+        )
+    yield Built(engine, summary, tuple(steps))
+    engine.dispose()
+
+
+@pytest.fixture
+def session(built: Built) -> Iterator[Session]:
+    with Session(built.engine) as session:
+        yield session
+
+
+def scalar(session: Session, stmt: Select[Any]) -> int:
+    value = session.scalar(stmt)
+    assert value is not None
+    return int(value)
+
+
+def test_the_chain_has_enough_stores_regions_and_staff(session: Session, built: Built) -> None:
+    assert scalar(session, select(func.count()).select_from(Store)) >= 14
+    assert scalar(session, select(func.count(func.distinct(Store.region)))) >= 4
+    assert scalar(session, select(func.count()).select_from(Staff)) >= 160
+    assert built.summary.stores == scalar(session, select(func.count()).select_from(Store))
+    assert built.summary.staff == scalar(session, select(func.count()).select_from(Staff))
+    assert set(session.scalars(select(Store.timezone))) == {"Asia/Shanghai"}
+    assert all(
+        re.fullmatch(r"[A-Z]{2}-\d{3}", code) for code in session.scalars(select(Store.code))
+    )
+    # Some former staff are kept inactive, as an HR export would show them.
+    assert scalar(session, select(func.count()).where(Staff.active.is_(False))) >= 1
+
+
+def test_response_count_is_near_the_request_and_most_receipts_go_unanswered(
+    session: Session, built: Built
+) -> None:
+    responses = scalar(session, select(func.count()).select_from(Response))
+    receipts = scalar(session, select(func.count()).select_from(Receipt))
+    assert abs(responses - RESPONSES) <= RESPONSES * 0.1
+    assert (built.summary.responses, built.summary.receipts) == (responses, receipts)
+    assert 0.3 <= responses / receipts <= 0.5
+    assert built.summary.days == DAYS
+
+
+def test_every_role_has_a_login_that_exists(session: Session) -> None:
+    logins = demo_logins()
+    assert {login.role for login in logins} == {role.value for role in Role}
+    users = {u.email: u for u in session.scalars(select(User))}
+    for login in logins:
+        assert login.password == DEMO_PASSWORD
+        assert users[login.email].role == login.role
+    managers = [users[login.email] for login in logins if login.role == Role.MANAGER]
+    assert sorted(len(m.stores) for m in managers) == [1, 2]
+    manager = users["manager@demo.example"]
+    assert {s.code for s in manager.stores} == {"SH-001", "SH-002"}
+    assert {s.region for s in manager.stores} == {"华东"}
+
+
+def test_store_nps_differ_across_the_chain(session: Session) -> None:
+    nps = (
+        100.0
+        * (
+            func.sum(case((Response.nps >= 9, 1), else_=0))
+            - func.sum(case((Response.nps <= 6, 1), else_=0))
+        )
+        / func.count()
+    )
+    by_store = dict(
+        session.execute(select(Response.store_id, nps).group_by(Response.store_id)).tuples().all()
+    )
+    assert len(by_store) >= 14
+    assert max(by_store.values()) - min(by_store.values()) >= 15
+
+
+def test_answers_come_after_the_purchase_and_before_now(session: Session) -> None:
+    rows = session.execute(
+        select(
+            Receipt.issued_at,
+            Receipt.answered_at,
+            Response.submitted_at,
+            Receipt.store_id,
+            Response.store_id,
+            Receipt.staff_id,
+            Response.staff_id,
+        ).join(Response, Response.receipt_id == Receipt.id)
+    ).all()
+    assert rows
+    for issued, answered, submitted, store, response_store, staff, response_staff in rows:
+        assert issued <= submitted <= NOW
+        assert answered == submitted
+        assert (store, staff) == (response_store, response_staff)
+        assert staff is not None
+    unanswered_with_date = scalar(
+        session,
+        select(func.count())
+        .select_from(Receipt)
+        .outerjoin(Response)
+        .where(Response.id.is_(None), Receipt.answered_at.is_not(None)),
+    )
+    assert unanswered_with_date == 0
+
+
+def test_receipts_lie_in_the_period_with_whole_second_expiry(session: Session) -> None:
+    receipts = session.scalars(select(Receipt)).all()
+    start = NOW - timedelta(days=DAYS)
+    lifetime = timedelta(days=SETTINGS.token_days)
+    for receipt in receipts:
+        assert start <= receipt.issued_at <= NOW
+        assert receipt.expires_at == receipt.created_at + lifetime
+        assert receipt.expires_at.microsecond == 0 and receipt.expires_at.tzinfo is not None
+        assert receipt.source == "demo"
+        assert receipt.transaction_id.startswith(f"{receipt.store.code}-")
+        assert normalize_short_code(receipt.short_code) == receipt.short_code
+        # Opening hours 9:00-22:00 China time (UTC+8).
+        assert 9 <= (receipt.issued_at + timedelta(hours=8)).hour < 22
+    # A visitor can open a live survey: recent receipts, not answered, not expired.
+    live = [
+        r
+        for r in receipts
+        if r.answered_at is None and r.expires_at > NOW and r.issued_at > NOW - timedelta(days=2)
+    ]
+    assert len(live) >= 5
+
+
+def test_comments_are_mostly_chinese_with_some_english(session: Session) -> None:
+    comments = list(session.scalars(select(Response.comment).where(Response.comment.is_not(None))))
+    responses = scalar(session, select(func.count()).select_from(Response))
+    assert 0.15 <= len(comments) / responses <= 0.35
+    chinese = [c for c in comments if CHINESE.search(c)]
+    english = [c for c in comments if c.isascii() and re.search(r"[A-Za-z]{3}", c)]
+    assert len(chinese) > len(english) > 0
+    locales = dict(
+        session.execute(select(Response.locale, func.count()).group_by(Response.locale))
+        .tuples()
+        .all()
+    )
+    assert set(locales) == {"zh_CN", "en"}
+    assert 0.05 <= locales["en"] / responses <= 0.25
+
+
+def test_contacts_only_on_detractors_with_the_consent_they_saw(session: Session) -> None:
+    rows = session.execute(
+        select(Response.nps, Response.locale, Response.submitted_at, ResponseContact).join(
+            ResponseContact, ResponseContact.response_id == Response.id
+        )
+    ).all()
+    assert rows
+    definition = session.scalars(select(SurveyVersion.definition)).one()
+    for nps, locale, submitted, contact in rows:
+        assert nps <= 6
+        assert contact.phone or contact.email
+        assert contact.consent_text == definition["consent"][locale]
+        assert contact.consented_at == submitted
+        if contact.phone:
+            assert re.fullmatch(r"1[3-9]\d{9}", contact.phone)
+
+
+def test_scores_and_problems_fit_together(session: Session) -> None:
+    responses = session.scalars(select(Response)).all()
+    assert {r.survey_version_id for r in responses} == {scalar(session, select(SurveyVersion.id))}
+    for r in responses:
+        assert r.problem_reported == (r.problem_category is not None)
+        if r.redeemed_at is not None:
+            assert r.submitted_at <= r.redeemed_at <= NOW
+    low = [r for r in responses if r.nps <= 6]
+    high = [r for r in responses if r.nps >= 9]
+    assert problem_share(low) > 0.4 > 0.1 > problem_share(high)
+    rated = [r.rating_speed for r in responses if r.rating_speed is not None]
+    assert 0.55 <= len(rated) / len(responses) <= 0.85
+    assert any(r.redeemed_at is not None for r in responses)
+
+
+def problem_share(responses: list[Response]) -> float:
+    return sum(r.problem_reported for r in responses) / len(responses)
+
+
+def test_progress_adds_up_to_100_and_demo_exists(session: Session, built: Built) -> None:
+    assert sum(built.progress) == 100
+    assert all(step > 0 for step in built.progress)
+    assert demo_exists(session)
+
+
+def test_a_second_build_is_refused(session: Session) -> None:
+    with pytest.raises(DemoExists):
+        build_demo(session, SETTINGS, now=NOW, days=2, responses=50)
+    session.rollback()
+
+
+def test_the_same_seed_gives_the_same_answers(tmp_path: Path) -> None:
+    def answers(name: str) -> list[tuple[object, ...]]:
+        engine = fresh_engine(tmp_path / name)
+        try:
+            with Session(engine) as session:
+                assert not demo_exists(session)
+                build_demo(session, SETTINGS, now=NOW, seed=7, days=3, responses=200)
+                rows = (
+                    session.execute(
+                        select(
+                            Response.submitted_at, Response.nps, Response.csat, Response.comment
+                        ).order_by(Response.id)
+                    )
+                    .tuples()
+                    .all()
+                )
+                session.rollback()
+                return list(rows)
+        finally:
+            engine.dispose()
+
+    assert answers("a.sqlite3") == answers("b.sqlite3")

@@ -1,0 +1,31 @@
+"""surveys/ and analysis/ stay free of the web and the database (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        ["surveys.answers", "surveys.loader", "surveys.tokens", "surveys.codes", "surveys.qr"],
+        ["analysis"],
+    ],
+)
+def test_pure_packages_import_neither_flask_nor_sqlalchemy(modules):
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_surveys_does_not_import_portal():
+    code = "import surveys.answers, surveys.loader, sys; print('portal' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
