@@ -125,28 +125,20 @@ def submit(token: str) -> Any:
     return render_template("shopper/thanks.html", definition=definition, locale=locale, code=code)
 
 
-def _qr_response(token: str, body: bytes, mimetype: str, claims: ReceiptTokenClaims) -> Any:
-    response = HttpResponse(body, mimetype=mimetype)
+#: QR renderers by file extension.
+_QR_FORMATS = {"svg": (render_qr_svg, "image/svg+xml"), "png": (render_qr_png, "image/png")}
+
+
+@bp.get("/r/<token>/qr.<any(svg, png):fmt>")
+@public
+def qr(token: str, fmt: str) -> Any:
+    claims = _claims(token)  # the signature is enough: no database work for an image
+    render, mimetype = _QR_FORMATS[fmt]
+    response = HttpResponse(render(survey_links(_settings(), token).survey_url), mimetype=mimetype)
     # The image for a token never changes; let printers and proxies cache it until expiry.
     seconds = max(0, int((claims.expires_at - utcnow()).total_seconds()))
     response.headers["Cache-Control"] = f"public, max-age={seconds}, immutable"
     return response
-
-
-@bp.get("/r/<token>/qr.svg")
-@public
-def qr_svg(token: str) -> Any:
-    claims = _claims(token)
-    url = survey_links(_settings(), token).survey_url
-    return _qr_response(token, render_qr_svg(url), "image/svg+xml", claims)
-
-
-@bp.get("/r/<token>/qr.png")
-@public
-def qr_png(token: str) -> Any:
-    claims = _claims(token)
-    url = survey_links(_settings(), token).survey_url
-    return _qr_response(token, render_qr_png(url), "image/png", claims)
 
 
 @bp.get("/r/<token>/receipt")
