@@ -10,7 +10,8 @@ In one run, on this machine only (every server binds 127.0.0.1 on a free port):
    transaction), which also gives their signed tokens;
 3. gunicorn with ``--workers`` sync workers serving ``portal:create_app()``; ``--clients``
    client threads each take the next unused receipt, GET ``/r/<token>`` (session cookie and
-   CSRF token) and POST the answers, until ``--seconds`` have passed (after ``--warmup``);
+   CSRF token) and POST the answers, until ``--seconds`` have passed (after a warm-up of
+   ``--warmup`` seconds and until each client has had one success, 10 s more at most);
    a submit counts when the POST answers 200 with the thank-you page's validation code;
 4. the same client loop against a bare Flask app (one GET route with a small form and a
    hidden field, one POST route reading 4 form fields), served the same way;
@@ -54,6 +55,8 @@ HOST = "127.0.0.1"
 CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
 SUCCESS_MARK = b'id="validation-code"'
 LOCKED_MARK = b"database is locked"
+#: The warm-up waits at most this long past --warmup for every client's first success.
+WARMUP_LIMIT = 10.0
 PROBLEM_CATEGORIES = ("product_quality", "service_attitude", "checkout_wait", "price", "other")
 
 BARE_APP = textwrap.dedent(
@@ -371,11 +374,19 @@ def request_cookie(set_cookies: list[str]) -> str:
     return "; ".join(pairs)
 
 
+class Window:
+    """The measured window, set by the main thread once the servers are warm; the clients
+    run until it closes."""
+
+    def __init__(self) -> None:
+        self.start = float("inf")
+        self.stop = float("inf")
+
+
 def client_loop(
     port: int,
     source: TokenSource,
-    measure_from: float,
-    stop_at: float,
+    window: Window,
     timeout: float,
     seed: int,
     stats: ClientStats,
@@ -386,7 +397,7 @@ def client_loop(
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     base_headers = {"Accept-Language": "zh-CN,zh;q=0.9", "User-Agent": "submit-bench"}
     try:
-        while time.monotonic() < stop_at:
+        while time.monotonic() < window.stop:
             token = source.next()
             if token is None:
                 return
@@ -428,7 +439,7 @@ def client_loop(
                 stats.post_5xx += 1
             if response.status == 200 and SUCCESS_MARK in body:
                 stats.ok += 1
-                if time.monotonic() >= measure_from:
+                if time.monotonic() >= window.start:
                     stats.ok_measured += 1
                     stats.get_ms.append((got - start) * 1e3)
                     stats.post_ms.append((done - posted) * 1e3)
@@ -446,12 +457,20 @@ class PhaseResult:
     client_cpu: float
     server_cpu: float | None
     ran_out: bool
+    warmup: float
     #: The machine's 1-minute load average when the phase began: other work competes.
     load: float
 
     @property
     def pairs_per_second(self) -> float:
         return self.stats.ok_measured / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def server_ms_per_pair(self) -> float | None:
+        """Server CPU per successful pair: steadier than pairs/s when other work competes."""
+        if self.server_cpu is None or not self.stats.ok_measured:
+            return None
+        return self.server_cpu * self.seconds / self.stats.ok_measured * 1e3
 
 
 def run_phase(
@@ -467,26 +486,35 @@ def run_phase(
     load = os.getloadavg()[0]
     source = TokenSource(tokens)
     per_client = [ClientStats() for _ in range(clients)]
+    window = Window()
     start = time.monotonic()
-    measure_from = start + warmup
-    stop_at = measure_from + seconds
     threads = [
         threading.Thread(
             target=client_loop,
-            args=(port, source, measure_from, stop_at, timeout, n, per_client[n]),
+            args=(port, source, window, timeout, n, per_client[n]),
             daemon=True,
         )
         for n in range(clients)
     ]
     for thread in threads:
         thread.start()
+    # Warm up for --warmup seconds and until every client has had one success (each worker
+    # then has imported and compiled what a survey needs), but for WARMUP_LIMIT at most.
+    time.sleep(warmup)
+    warm_deadline = start + warmup + WARMUP_LIMIT
+    while (
+        sum(stats.ok for stats in per_client) < clients
+        and time.monotonic() < warm_deadline
+        and not source.exhausted
+    ):
+        time.sleep(0.05)
     # CPU counters from the end of the warm-up, as the pairs are.
-    time.sleep(max(0.0, measure_from - time.monotonic()))
     cpu0, server0 = time.process_time(), server_cpu_seconds(server_pid)
     wall0 = time.monotonic()
+    window.start, window.stop = wall0, wall0 + seconds
     for thread in threads:
         # Each request has its own timeout; a client is never left running past this.
-        thread.join(timeout=max(0.0, stop_at - time.monotonic()) + 2 * timeout + 5)
+        thread.join(timeout=max(0.0, window.stop - time.monotonic()) + 2 * timeout + 5)
     wall = time.monotonic() - wall0
     cpu1, server1 = time.process_time(), server_cpu_seconds(server_pid)
     stuck = sum(thread.is_alive() for thread in threads)
@@ -503,6 +531,7 @@ def run_phase(
         (cpu1 - cpu0) / wall,
         server_cpu,
         ran_out=source.exhausted,
+        warmup=wall0 - start,
         load=load,
     )
 
@@ -525,6 +554,7 @@ def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
     print(f"{'':<34} {'portal':>14} {'bare Flask':>14}")
     row("GET+POST pairs/s (200 + code)", lambda r: f"{r.pairs_per_second:.1f}")
     row("pairs in the measured window", lambda r: f"{r.stats.ok_measured}")
+    row("warm-up (not measured), s", lambda r: f"{r.warmup:.2f}")
     row("measured window, s", lambda r: f"{r.seconds:.2f}")
     row("POST latency p50, ms", lambda r: f"{percentile(r.stats.post_ms, 0.50):.1f}")
     row("POST latency p95, ms", lambda r: f"{percentile(r.stats.post_ms, 0.95):.1f}")
@@ -539,9 +569,16 @@ def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
         "server CPU (cores busy)",
         lambda r: "n/a" if r.server_cpu is None else f"{r.server_cpu:.2f}",
     )
+    row(
+        "server CPU ms per pair",
+        lambda r: "n/a" if r.server_ms_per_pair is None else f"{r.server_ms_per_pair:.2f}",
+    )
     row("machine load avg (1 min) at start", lambda r: f"{r.load:.2f}")
     ratio = portal.pairs_per_second / bare.pairs_per_second if bare.pairs_per_second else 0.0
-    print(f"{'ratio portal/bare':<34} {ratio:>14.3f}")
+    print(f"{'ratio portal/bare (pairs/s)':<34} {ratio:>14.3f}")
+    if portal.server_ms_per_pair and bare.server_ms_per_pair:
+        cost = portal.server_ms_per_pair / bare.server_ms_per_pair
+        print(f"{'ratio portal/bare (CPU per pair)':<34} {cost:>14.1f}")
     for result in (portal, bare):
         detail = {**result.stats.statuses, **result.stats.exceptions}
         if detail:
@@ -584,11 +621,16 @@ def describe(url: str) -> str:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return f"SQLite file {parsed.database} (WAL)"
-    return f"{parsed.get_backend_name()} {parsed.render_as_string(hide_password=True)}"
+    return f"{parsed.get_backend_name()} at {parsed.render_as_string(hide_password=True)}"
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # run the finally blocks: stop the servers, clean up
 
 
 def main() -> int:
     args = parse_args()
+    signal.signal(signal.SIGTERM, _terminated)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="submit-bench-"))
     instance = workdir / "instance"
@@ -616,7 +658,7 @@ def main() -> int:
 
         log(
             f"portal: gunicorn --workers {args.workers}, {args.clients} clients, "
-            f"{args.warmup:g} s warm-up + {args.seconds:g} s"
+            f"warm-up >= {args.warmup:g} s then {args.seconds:g} s"
         )
         with gunicorn("portal:create_app()", args.workers, env, workdir / "portal.log", ROOT) as (
             port,
@@ -650,7 +692,7 @@ def main() -> int:
         print(f"\nDatabase: {describe(url)}")
         print(
             f"gunicorn: {args.workers} sync workers on {HOST}; {args.clients} client threads "
-            f"(http.client), {args.warmup:g} s warm-up + {args.seconds:g} s each; "
+            f"(http.client), warm-up >= {args.warmup:g} s then {args.seconds:g} s each; "
             f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
         )
         print_table(portal, bare)

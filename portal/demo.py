@@ -65,7 +65,8 @@ _TREND_DAYS = 35
 _MEAN_DELAY = timedelta(hours=7.4)
 
 # Latent satisfaction y ~ store + staff + trend + N(0, 1) is cut into answers. The cuts
-# put a store with quality 0.2 near NPS +20 and one with 0.7 near +55.
+# put a store of quality 0.3 near NPS +25 and one of 0.7 near +55 (staff effects move
+# each store a few points).
 _NPS_CUTS = (-2.6, -2.2, -1.9, -1.6, -1.3, -1.0, -0.55, -0.05, 0.35, 0.95)
 _CSAT_CUTS = (-2.0, -1.2, -0.5, 0.45)
 _RATING_CUTS = (-1.9, -1.1, -0.35, 0.55)
@@ -322,34 +323,37 @@ def demo_logins() -> tuple[DemoLogin, ...]:
     """The demo's sign-ins, one per role (both store managers included)."""
     return (
         DemoLogin(
-            Role.ADMIN, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, "all stores, staff, users, API keys"
+            Role.ADMIN.value, DEMO_ADMIN_EMAIL, DEMO_PASSWORD, "all stores, staff, users, API keys"
         ),
         DemoLogin(
-            Role.MANAGER,
+            Role.MANAGER.value,
             "manager@demo.example",
             DEMO_PASSWORD,
             f"manages {', '.join(_MANAGER_STORES)}",
         ),
         DemoLogin(
-            Role.MANAGER,
+            Role.MANAGER.value,
             "manager2@demo.example",
             DEMO_PASSWORD,
             f"manages {', '.join(_MANAGER2_STORES)}",
         ),
         DemoLogin(
-            Role.MYSTERY,
+            Role.MYSTERY.value,
             "mystery@demo.example",
             DEMO_PASSWORD,
             "mystery shopper: visit assignments and reports",
         ),
         DemoLogin(
-            Role.REVIEWER,
+            Role.REVIEWER.value,
             "reviewer@demo.example",
             DEMO_PASSWORD,
             "reviews mystery-shop reports before release",
         ),
         DemoLogin(
-            Role.HR, "hr@demo.example", DEMO_PASSWORD, "staff rankings and service-star awards"
+            Role.HR.value,
+            "hr@demo.example",
+            DEMO_PASSWORD,
+            "staff rankings and service-star awards",
         ),
     )
 
@@ -401,6 +405,8 @@ def build_demo(
         raise DemoExists(f"The demo already exists ({DEMO_ADMIN_EMAIL}).")
     now = now.astimezone(UTC).replace(microsecond=0)
     rng = random.Random(seed)
+    # Shares of the bar follow measured shares of the time: drawing the rows, then
+    # inserting the receipts, take most of it.
     report = _Progress(progress)
     # The chain existed before the period shown, so its records predate every receipt.
     founded = now - timedelta(days=days + 60)
@@ -457,10 +463,10 @@ def build_demo(
             if plan.store_code == profile.code
         ]
         generator.add_store(stores[profile.code].id, profile, cashiers)
-        report.reach(5 + 20 * (index + 1) / len(_STORES))
+        report.reach(5 + 45 * (index + 1) / len(_STORES))
 
     receipt_rows = sorted(generator.receipts, key=lambda row: row["issued_at"])
-    _insert(session, Receipt, receipt_rows, report, start=25, width=40)
+    _insert(session, Receipt, receipt_rows, report, start=50, width=38)
     # Responses need the receipts' ids; the token id is the natural key to match them.
     receipt_ids = dict(
         session.execute(
@@ -476,7 +482,7 @@ def build_demo(
         row["receipt_id"] = receipt_ids[token_id]
         response_rows.append(row)
     response_rows.sort(key=lambda row: row["submitted_at"])
-    _insert(session, Response, response_rows, report, start=65, width=30)
+    _insert(session, Response, response_rows, report, start=88, width=10)
 
     response_ids = dict(
         session.execute(
@@ -491,7 +497,7 @@ def build_demo(
         {**contact, "response_id": response_ids[receipt_ids[token_id]]}
         for token_id, contact in generator.contacts
     ]
-    _insert(session, ResponseContact, contact_rows, report, start=95, width=4)
+    _insert(session, ResponseContact, contact_rows, report, start=98, width=1)
     record_audit(
         session,
         CLI,
@@ -550,10 +556,13 @@ def _insert(
     start: float,
     width: float,
 ) -> None:
-    # One executemany per chunk (ORM bulk INSERT: no objects, no identity map), and the
-    # UTCDateTime columns still convert the aware datetimes for the backend.
+    # A Core insert of the table, not the ORM bulk insert: the ORM leaves out None values
+    # of columns with defaults, splitting rows into runs of different keys, which on
+    # PostgreSQL became one statement per few rows. Core makes one executemany per chunk,
+    # and the UTCDateTime columns still convert the aware datetimes for the backend.
+    table = Base.metadata.tables[model.__tablename__]
     for offset in range(0, len(rows), _CHUNK):
-        session.execute(insert(model), rows[offset : offset + _CHUNK])
+        session.execute(insert(table), rows[offset : offset + _CHUNK])
         report.reach(start + width * min(len(rows), offset + _CHUNK) / len(rows))
     report.reach(start + width)
 

@@ -87,7 +87,10 @@ def new_short_code() -> str:
     .. [1] "Luhn mod N algorithm", Wikipedia.
     .. [2] D. Crockford, "Base 32", https://www.crockford.com/base32.html
     """
-    payload = "".join(secrets.choice(ALPHABET) for _ in range(SHORT_CODE_LENGTH - 1))
+    # One 45-bit draw split into 5-bit symbols: as uniform as nine secrets.choice calls,
+    # and ten times cheaper (the demo and batch printing draw 100,000 codes).
+    bits = secrets.randbits(5 * (SHORT_CODE_LENGTH - 1))
+    payload = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(SHORT_CODE_LENGTH - 1))
     return payload + _luhn_check_symbol(payload)
 
 

@@ -39,11 +39,12 @@ class ShopperNavigator:
 
     # -- waiting and finding ---------------------------------------------------------------
 
-    def _wait(self) -> WebDriverWait:
+    def _wait(self) -> WebDriverWait[Any]:
         return WebDriverWait(self.driver, self.TIMEOUT)
 
     def _find(self, locator: tuple[str, str]) -> WebElement:
-        return self.driver.find_element(*locator)
+        element: WebElement = self.driver.find_element(*locator)
+        return element
 
     def _radio(self, name: str, value: object) -> WebElement:
         return self._find((By.CSS_SELECTOR, f'input[type=radio][name="{name}"][value="{value}"]'))

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from surveys.codes import read_validation_code
+from tests.browser.conftest import LivePortal
 from tests.browser.navigators import ShopperNavigator
 
 pytestmark = pytest.mark.browser
@@ -25,14 +26,14 @@ VALIDATION_CODE = re.compile(rf"^{_SYMBOL}{{4}}-{_SYMBOL}{{3,4}}(-{_SYMBOL}{{1,4
 _transactions = itertools.count(1)
 
 
-def new_receipt(live_portal, prefix: str) -> str:
+def new_receipt(live_portal: LivePortal, prefix: str) -> str:
     """Issue a receipt through the POS API, as a till does; return its survey link."""
     receipt = live_portal.issue_receipt(f"{prefix}-{next(_transactions):04d}")
     assert receipt["survey_url"].startswith(f"{live_portal.base_url}/r/")
     return str(receipt["survey_url"])
 
 
-def assert_valid_code(live_portal, code: str) -> None:
+def assert_valid_code(live_portal: LivePortal, code: str) -> None:
     assert VALIDATION_CODE.match(code), code
     # Staff can check it: it reads back to a response serial under the portal's key.
     assert read_validation_code(live_portal.secret_key, code) >= 1
