@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.models import Role, Store, User, user_stores
 
@@ -63,8 +63,3 @@ def scope_to_user(
 ) -> Select[Any]:
     """Restrict ``stmt`` to rows whose ``store_column`` is a store ``user`` may see."""
     return stmt.where(store_column.in_(visible_store_ids(user).scalar_subquery()))
-
-
-def may_see_store(session: Session, user: User, store_id: int) -> bool:
-    stmt = scope_to_user(select(Store.id).where(Store.id == store_id), user, Store.id)
-    return session.scalar(stmt) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LOCALES = ("zh_CN", "en")
@@ -36,13 +36,6 @@ class Settings:
     api_max_body_bytes: int = 16 * 1024
     instance_path: str | None = None
     testing: bool = False
-
-    @property
-    def is_production(self) -> bool:
-        return self.env == "production"
-
-    def with_(self, **changes: object) -> Settings:
-        return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -115,11 +115,6 @@ def init_app(app: Flask, bind: Engine | Connection) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def get_engine() -> Engine | Connection:
-    bind: Engine | Connection = current_app.extensions["portal.db"][0]
-    return bind
-
-
 def get_session() -> Session:
     """The request's session; POST/PUT/DELETE requests get one with write intent."""
     if "db_session" not in g:
