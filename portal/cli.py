@@ -8,6 +8,7 @@ create a secret print it alone on their last line.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -292,6 +293,7 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
     with _transaction() as session:
         exists = demo_exists(session)
         if not exists:
+            started = time.perf_counter()
             with click.progressbar(length=100, label="Building the demo chain") as bar:
                 summary = build_demo(
                     session,
@@ -307,7 +309,7 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
         click.echo(
             f"Built {summary.stores} stores, {summary.staff} staff, "
             f"{summary.receipts} receipts and {summary.responses} responses "
-            f"over {summary.days} days."
+            f"over {summary.days} days in {time.perf_counter() - started:.0f} s."
         )
     click.echo(
         f"\nPortal: {_settings().base_url}/   (receipt code entry: {_settings().base_url}/r)"
