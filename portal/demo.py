@@ -207,16 +207,16 @@ _GIVEN_TWO = (
     "宇航",
 )
 
-_CATEGORIES = (
-    "product_quality",
-    "service_attitude",
-    "checkout_wait",
-    "returns_exchange",
-    "delivery",
-    "price",
-    "other",
-)
-_CATEGORY_WEIGHTS = (0.28, 0.18, 0.20, 0.10, 0.06, 0.12, 0.06)
+# How often each problem category is picked; the keys are the survey's own choices.
+_CATEGORY_WEIGHTS = {
+    "product_quality": 0.28,
+    "service_attitude": 0.18,
+    "checkout_wait": 0.20,
+    "returns_exchange": 0.10,
+    "delivery": 0.06,
+    "price": 0.12,
+    "other": 0.06,
+}
 # The problem a shopper picks usually matches the service rating they marked lowest.
 _CATEGORY_OF_RATING = {
     "rating_friendliness": "service_attitude",
@@ -849,7 +849,7 @@ class _Generator:
             lowest_value, lowest_key = min(rated)
             if lowest_value <= 2:
                 return _CATEGORY_OF_RATING[lowest_key]
-        return rng.choices(_CATEGORIES, weights=_CATEGORY_WEIGHTS)[0]
+        return rng.choices(list(_CATEGORY_WEIGHTS), weights=list(_CATEGORY_WEIGHTS.values()))[0]
 
     def _comment(
         self, nps: int, category: str | None, staff: _StaffProfile, locale: str

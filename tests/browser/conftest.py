@@ -87,7 +87,9 @@ def _portal_env(instance: Path, base_url: str) -> dict[str, str]:
         PORTAL_SECRET_KEY=SECRET_KEY,
         PORTAL_BASE_URL=base_url,
         PORTAL_ENV="development",
-        PORTAL_DEFAULT_LOCALE="zh_CN",
+        # Not the usual zh_CN: then a page in Chinese proves the phone's Accept-Language
+        # was read, not merely the default applied.
+        PORTAL_DEFAULT_LOCALE="en",
         PORTAL_RATELIMIT_STORAGE_URL="memory://",
         FLASK_SKIP_DOTENV="1",
         PYTHONUNBUFFERED="1",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
@@ -42,6 +43,12 @@ class ShopperNavigator:
     def _wait(self) -> WebDriverWait[Any]:
         return WebDriverWait(self.driver, self.TIMEOUT)
 
+    def _wait_through_navigation(self) -> WebDriverWait[Any]:
+        # While a page is being replaced, ChromeDriver may answer a question about the old
+        # document with a generic error ("Node with given id does not belong to the
+        # document") instead of "stale element": ask again until the new page is there.
+        return WebDriverWait(self.driver, self.TIMEOUT, ignored_exceptions=(WebDriverException,))
+
     def _find(self, locator: tuple[str, str]) -> WebElement:
         element: WebElement = self.driver.find_element(*locator)
         return element
@@ -50,7 +57,14 @@ class ShopperNavigator:
         return self._find((By.CSS_SELECTOR, f'input[type=radio][name="{name}"][value="{value}"]'))
 
     def _landed(self) -> WebElement:
-        return self._wait().until(ec.presence_of_element_located(self.LANDED))
+        landed: WebElement = self._wait_through_navigation().until(
+            ec.presence_of_element_located(self.LANDED)
+        )
+        return landed
+
+    def _navigated_from(self, old_page: WebElement) -> None:
+        self._wait_through_navigation().until(ec.staleness_of(old_page))
+        self._landed()
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -60,14 +74,14 @@ class ShopperNavigator:
         self._landed()
 
     def reload(self) -> None:
+        old = self._find(self.HTML)
         self.driver.refresh()
-        self._landed()
+        self._navigated_from(old)
 
     def back(self) -> None:
         old = self._find(self.HTML)
         self.driver.back()
-        self._wait().until(ec.staleness_of(old))
-        self._landed()
+        self._navigated_from(old)
 
     def choose(self, name: str, value: object) -> None:
         """Tap an option. Scale inputs are transparent and laid over their number, so
@@ -116,8 +130,7 @@ class ShopperNavigator:
         """Press Send and wait for the next page."""
         old = self._find(self.HTML)
         self._find(self.SUBMIT).click()
-        self._wait().until(ec.staleness_of(old))
-        self._landed()
+        self._navigated_from(old)
 
     # -- what the shopper sees -----------------------------------------------------------------
 

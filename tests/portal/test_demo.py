@@ -296,3 +296,11 @@ def test_the_same_seed_gives_the_same_answers(tmp_path: Path) -> None:
             return list(rows)
 
     assert answers("a.sqlite3") == answers("b.sqlite3")
+
+
+def test_demo_problem_categories_are_the_surveys_own():
+    from portal.demo import _CATEGORY_WEIGHTS
+    from surveys.loader import receipt_survey
+
+    choices = receipt_survey().question("problem_category").choice_keys()
+    assert tuple(_CATEGORY_WEIGHTS) == choices
