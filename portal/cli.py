@@ -49,10 +49,32 @@ def _transaction() -> Iterator[Session]:
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the database to the latest schema (Alembic)."""
+    from portal.models import DailyRollup, Response
+    from portal.rollups import rebuild_rollups
     from portal.schema import upgrade_database
 
     upgrade_database(current_app.extensions["portal.db"][0])
     click.echo("Database is at the latest schema.")
+    with _transaction() as session:
+        # Right after the upgrade that added rollups, existing answers need counting once.
+        if session.scalar(select(Response.id).limit(1)) and not session.scalar(
+            select(DailyRollup.day).limit(1)
+        ):
+            click.echo(f"Counted existing answers into {rebuild_rollups(session)} rollup rows.")
+
+
+@click.command("rebuild-rollups")
+@click.option("--store", "store_codes", multiple=True, help="Only these stores; repeatable.")
+@with_appcontext
+def rebuild_rollups_command(store_codes: tuple[str, ...]) -> None:
+    """Recompute the daily rollups from the raw receipts and responses."""
+    from portal.admin.operations import get_store
+    from portal.rollups import rebuild_rollups
+
+    with _transaction() as session:
+        ids = [get_store(session, code).id for code in store_codes] or None
+        rows = rebuild_rollups(session, ids)
+    click.echo(f"Rebuilt {rows} rollup rows.")
 
 
 @click.command("create-store")
@@ -341,6 +363,7 @@ COMMANDS = (
     issue_receipts_command,
     check_code_command,
     demo_command,
+    rebuild_rollups_command,
 )
 
 

@@ -37,6 +37,7 @@ from portal.db import Base
 from portal.errors import Conflict
 from portal.models import Receipt, Response, ResponseContact, Role, Staff, Store, User
 from portal.models.receipts import RATING_KEYS
+from portal.rollups import local_day, rebuild_rollups
 from portal.shopper.operations import publish_survey_version
 from surveys.codes import new_short_code
 from surveys.definitions import SurveyDefinition
@@ -498,6 +499,8 @@ def build_demo(
         for token_id, contact in generator.contacts
     ]
     _insert(session, ResponseContact, contact_rows, report, start=98, width=1)
+    # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
+    rebuild_rollups(session, [store.id for store in stores.values()])
     record_audit(
         session,
         CLI,
@@ -747,6 +750,7 @@ class _Generator:
                 "staff_id": cashier.id,
                 "transaction_id": transaction_id,
                 "issued_at": issued,
+                "local_day": local_day(issued, TIMEZONE),
                 "expires_at": expires,
                 # Basket totals in fen: log-normal around 80 yuan.
                 "total_cents": int(math.exp(rng.gauss(math.log(8000), 0.8))),
@@ -815,6 +819,7 @@ class _Generator:
                     "store_id": store_id,
                     "staff_id": cashier.id,
                     "submitted_at": submitted,
+                    "local_day": local_day(submitted, TIMEZONE),
                     "locale": locale,
                     "nps": nps,
                     "csat": csat,

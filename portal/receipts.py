@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from portal.config import Settings
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Receipt, Staff, Store
+from portal.rollups import count_receipt, local_day
 from surveys.codes import new_short_code
 from surveys.tokens import ReceiptTokenClaims, new_token_id, sign_receipt_token
 
@@ -112,6 +113,7 @@ def issue_receipt(
             staff_id=None if staff is None else staff.id,
             transaction_id=transaction_id,
             issued_at=issued_at or now,
+            local_day=local_day(issued_at or now, store.timezone),
             expires_at=expires_at,
             total_cents=total_cents,
             source=source,
@@ -120,11 +122,15 @@ def issue_receipt(
         try:
             with session.begin_nested():
                 session.add(receipt)
-        except IntegrityError:
+        except IntegrityError as error:
             existing = _existing(session, store, transaction_id)
             if existing is not None:
                 return _reprint(settings, existing, staff, issued_at, total_cents)
-            continue  # a random id or short code collided: draw again
+            # Draw again only when a random id or short code collided; anything else is a bug.
+            if not any(name in str(error.orig) for name in ("token_id", "short_code")):
+                raise
+            continue
+        count_receipt(session, receipt)
         return IssuedReceipt(receipt, receipt_token(settings, receipt), created=True)
     raise RuntimeError("could not draw a unique receipt token")
 

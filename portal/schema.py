@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -26,18 +27,33 @@ def alembic_config(bind: Engine | Connection) -> Config:
     return cfg
 
 
+def _migrate(bind: Engine | Connection, step: Callable[[Config], None]) -> None:
+    if isinstance(bind, Connection):
+        step(alembic_config(bind))
+        return
+    with bind.connect() as connection:
+        raw = connection.connection.driver_connection if bind.dialect.name == "sqlite" else None
+        if raw is not None:
+            # Batch migrations copy a table and drop the old one; with foreign keys on,
+            # dropping a parent table cascades into its children and deletes their rows.
+            # SQLite ignores this pragma inside a transaction, so set it before BEGIN.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                step(alembic_config(connection))
+                if raw is not None:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration left broken references: {broken[:5]}")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade_database(bind: Engine | Connection, revision: str = "head") -> None:
     """Apply every migration up to ``revision`` (``init-db`` and the test fixtures)."""
-    if isinstance(bind, Engine):
-        with bind.begin() as connection:
-            command.upgrade(alembic_config(connection), revision)
-    else:
-        command.upgrade(alembic_config(bind), revision)
+    _migrate(bind, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade_database(bind: Engine | Connection, revision: str) -> None:
-    if isinstance(bind, Engine):
-        with bind.begin() as connection:
-            command.downgrade(alembic_config(connection), revision)
-    else:
-        command.downgrade(alembic_config(bind), revision)
+    _migrate(bind, lambda cfg: command.downgrade(cfg, revision))

@@ -1,13 +1,16 @@
 """Typed models, one module per aggregate; importing this package registers them all."""
 
-from portal.models.accounts import ApiKey, Role, User, user_stores
+from portal.models.accounts import ApiKey, ApiToken, Role, User, user_stores
 from portal.models.audit import AuditEntry
 from portal.models.org import Staff, Store
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
+from portal.models.rollups import DailyRollup
 
 __all__ = [
     "ApiKey",
+    "ApiToken",
     "AuditEntry",
+    "DailyRollup",
     "Receipt",
     "Response",
     "ResponseContact",

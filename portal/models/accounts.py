@@ -77,3 +77,20 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
     store: Mapped[Store] = relationship()
+
+
+class ApiToken(Base):
+    """A personal read token for the metrics API; it sees what its user may see."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +56,8 @@ class Receipt(Base):
     transaction_id: Mapped[str] = mapped_column(String(64))
     #: When the purchase happened (from the till), UTC.
     issued_at: Mapped[datetime]
+    #: ``issued_at`` as the store's calendar day (reports count store-local days).
+    local_day: Mapped[date]
     expires_at: Mapped[datetime]
     #: Receipt total in the smallest currency unit (fen/cents), exact; negative for refunds.
     total_cents: Mapped[int | None] = mapped_column(BigInteger)
@@ -85,6 +87,7 @@ class Response(Base):
         CheckConstraint("csat BETWEEN 1 AND 5", name="csat_range"),
         *(CheckConstraint(f"{key} BETWEEN 1 AND 5", name=f"{key}_range") for key in RATING_KEYS),
         Index("ix_responses_store_id_submitted_at", "store_id", "submitted_at"),
+        Index("ix_responses_store_id_local_day", "store_id", "local_day"),
     )
 
     id: Mapped[intpk]
@@ -99,6 +102,8 @@ class Response(Base):
         ForeignKey("staff.id", ondelete="RESTRICT"), index=True
     )
     submitted_at: Mapped[datetime]
+    #: ``submitted_at`` as the store's calendar day.
+    local_day: Mapped[date]
     locale: Mapped[str] = mapped_column(String(10))
     nps: Mapped[int]
     csat: Mapped[int]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import DomainError
 from portal.models import Receipt, Response, ResponseContact, SurveyVersion
+from portal.rollups import count_response, local_day
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
 
@@ -59,7 +60,7 @@ def record_response(
     locale: str,
     now: datetime,
 ) -> Response:
-    """Store the answers to ``receipt`` and mark it answered.
+    """Store the answers to ``receipt``, mark it answered and count it in the daily rollup.
 
     The unique receipt id on responses decides between simultaneous submits: the insert
     runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
@@ -78,6 +79,7 @@ def record_response(
         store_id=receipt.store_id,
         staff_id=receipt.staff_id,
         submitted_at=now,
+        local_day=local_day(now, receipt.store.timezone),
         locale=locale,
         nps=answers.nps,
         csat=answers.csat,
@@ -102,5 +104,6 @@ def record_response(
             )
         )
     receipt.answered_at = now
+    count_response(session, response, receipt)
     session.flush()
     return response

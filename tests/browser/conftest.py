@@ -54,6 +54,11 @@ class LivePortal:
     base_url: str
     api_key: str
     secret_key: str
+    log: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The end of the server's output, to explain a 500."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def issue_receipt(self, transaction_id: str, staff_code: str = STAFF_CODE) -> dict[str, Any]:
         """Do what a till does: ``POST /api/v1/receipts``; returns the JSON answer."""
@@ -63,9 +68,14 @@ class LivePortal:
             headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status in (200, 201), response.status
-            body: dict[str, Any] = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body: dict[str, Any] = json.load(response)
+        except urllib.error.HTTPError as error:
+            raise AssertionError(
+                f"POST /api/v1/receipts answered {error.code}: {error.read()[:500]!r}\n"
+                f"server log:\n{self.log_tail()}"
+            ) from None
         return body
 
 
@@ -111,6 +121,12 @@ def _flask(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def _gunicorn_version() -> tuple[int, ...]:
+    import gunicorn
+
+    return tuple(gunicorn.version_info)
+
+
 def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -135,22 +151,17 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
     _flask(env, "init-db")
 
     log = instance / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    # gthread: Chromium opens spare (pre)connections that would hold the one thread of a
+    # sync worker until its timeout.
+    command += ["--threads", "4"]
+    if _gunicorn_version() >= (27,):
+        # Gunicorn 27 opens a control socket at one fixed path under $HOME by default,
+        # shared with every other server on the machine; a throwaway one needs none.
+        command += ["--no-control-socket"]
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            # gthread: Chromium opens spare (pre)connections that would hold the one
-            # thread of a sync worker until its timeout.
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "4",
-                "portal:create_app()",
-            ],
+            [*command, "portal:create_app()"],
             cwd=ROOT,
             env=env,
             stdout=log_file,
@@ -162,7 +173,7 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
         _flask(env, "create-staff", STORE_CODE, STAFF_CODE, "李娜", "--position", "收银员")
         api_key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
         _wait_until_serving(server, base_url, log)
-        yield LivePortal(base_url=base_url, api_key=api_key, secret_key=SECRET_KEY)
+        yield LivePortal(base_url=base_url, api_key=api_key, secret_key=SECRET_KEY, log=log)
     finally:
         server.terminate()
         try:

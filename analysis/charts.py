@@ -1,0 +1,582 @@
+"""Dashboard charts: a trend of one estimate over periods, driver correlations and category
+shares, each drawn from :class:`~analysis.results.Estimate` values with its interval and n.
+Figures are built with ``matplotlib.figure.Figure`` (never pyplot, so no global state and no
+GUI backend) and returned as bytes: a responsive SVG (``width="100%"`` and a ``viewBox``, text
+as glyph paths so Chinese reads without the viewer's fonts, identical bytes for identical
+input) or a 100 dpi PNG. Sizes are chosen for a ~330 CSS px wide phone screen."""
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+from xml.sax.saxutils import escape
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, fontManager
+from matplotlib.lines import Line2D
+from matplotlib.textpath import text_to_path
+from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
+
+from analysis.results import Estimate
+
+ImageFormat = Literal["svg", "png"]
+
+# Families tried in order, per glyph (matplotlib >= 3.6 falls back font by font). The CJK
+# face comes first so Latin and Chinese share one design; DejaVu Sans (matplotlib's own)
+# covers anything else.
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Noto Sans SC")
+_FALLBACK_FAMILY = "DejaVu Sans"
+
+# A 6.4 in figure is 460.8 pt wide and is shown ~330 px wide on a phone (x0.72), so text
+# needs ~15 pt to land near 11 px. The PNG at 100 dpi is 640 px: sharp on 2x screens.
+_WIDTH_IN = 6.4
+_TREND_HEIGHT_IN = 3.4
+_DPI = 100
+_FONT_PT = 15.0
+_TICK_PT = 14.0
+_SMALL_PT = 12.5
+_TITLE_PT = 16.0
+
+_INK = "#222222"
+_MUTED = "#5f5f5f"
+_GRID = "#e3e3e3"
+_MAIN = "#1f5fa8"
+_BAR = "#8fb3df"
+_LOW = "#9b9b9b"
+_LOW_BAR = "#dcdcdc"
+
+_SVG_SIZE = re.compile(rb'<svg([^>]*?) width="[^"]*" height="[^"]*"')
+_CJK_CHAR = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_TOKEN = re.compile(rf"[{_CJK_CHAR}]|[^\s{_CJK_CHAR}]+|\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One period of a trend: its label (``"2026-W45"``, ``"2026-11"``) and its estimate."""
+
+    label: str
+    estimate: Estimate
+
+
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    """One row of a horizontal bar chart, already in the axis' units."""
+
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    note: str
+    small: bool
+
+
+@functools.cache
+def _font_families() -> tuple[str, ...]:
+    """The installed CJK families (in preference order) followed by DejaVu Sans.
+
+    Asking matplotlib for a family that is not installed logs a findfont warning on every
+    new size, so the list is filtered once against the font manager.
+    """
+    installed = {font.name for font in fontManager.ttflist}
+    return (*(name for name in _CJK_FAMILIES if name in installed), _FALLBACK_FAMILY)
+
+
+@contextmanager
+def _chart_style() -> Iterator[None]:
+    """Per-call rcParams: never touch the global ones, which the web workers share."""
+    rc: dict[str, Any] = {
+        "font.family": list(_font_families()),
+        "font.size": _FONT_PT,
+        "axes.titlesize": _TITLE_PT,
+        "axes.labelsize": _FONT_PT,
+        "axes.labelcolor": _INK,
+        "axes.edgecolor": "#8a8a8a",
+        "axes.linewidth": 0.8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.unicode_minus": True,
+        "xtick.labelsize": _TICK_PT,
+        "ytick.labelsize": _TICK_PT,
+        "xtick.color": "#8a8a8a",
+        "ytick.color": "#8a8a8a",
+        "xtick.labelcolor": _INK,
+        "ytick.labelcolor": _INK,
+        "grid.color": _GRID,
+        "grid.linewidth": 0.8,
+        "legend.fontsize": _SMALL_PT,
+        "figure.dpi": _DPI,
+        "savefig.dpi": _DPI,
+        "figure.facecolor": "white",
+        "savefig.facecolor": "white",
+        # Labels are user data: "$5 voucher" must not be read as mathtext.
+        "text.parse_math": False,
+        # Paths embed the glyphs: readable with no CJK font on the phone, and no font
+        # subsetting that could vary between runs. The salt fixes the generated ids.
+        "svg.fonttype": "path",
+        "svg.hashsalt": "receipt-feedback-portal-charts",
+    }
+    with matplotlib.rc_context(rc):
+        yield
+
+
+def _font(size: float, weight: str = "normal") -> FontProperties:
+    return FontProperties(family=list(_font_families()), size=size, weight=weight)
+
+
+def _text_width(text: str, prop: FontProperties) -> float:
+    """Width of one line of text in points, measured with the same font fallback as drawing."""
+    if not text:
+        return 0.0
+    width, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width)
+
+
+def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) -> str:
+    """Break text into lines no wider than ``width_pt``, between words or CJK characters.
+
+    Lines beyond ``max_lines`` are dropped and the last kept line ends with an ellipsis:
+    one runaway label must not squeeze the plot to nothing on a phone.
+    """
+    lines: list[str] = []
+    current = ""
+    for token in _TOKEN.findall(text.replace("\n", " ")):
+        candidate = current + token
+        if current.strip() and _text_width(candidate.rstrip(), prop) > width_pt:
+            lines.append(current.rstrip())
+            current = token.lstrip()
+        else:
+            current = candidate
+    lines.append(current.rstrip())
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and _text_width(last + "…", prop) > width_pt:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
+    return "\n".join(lines)
+
+
+def _add_title(fig: Figure, title: str) -> None:
+    prop = _font(_TITLE_PT, "bold")
+    wrapped = _wrap(title, _WIDTH_IN * 72 - 16, prop)
+    fig.suptitle(wrapped, x=0.015, ha="left", fontproperties=prop, color=_INK)
+
+
+def _encode(fig: Figure, *, title: str, desc: str | None, image_format: ImageFormat) -> bytes:
+    """Serialize the figure; SVGs are made responsive and get an accessible name."""
+    buffer = io.BytesIO()
+    if image_format == "png":
+        FigureCanvasAgg(fig).print_png(buffer, metadata={"Software": None})
+        return buffer.getvalue()
+    if image_format != "svg":
+        raise ValueError(f"image_format must be 'svg' or 'png', not {image_format!r}")
+    FigureCanvasSVG(fig).print_svg(buffer, metadata={"Date": None})
+    svg = buffer.getvalue()
+    # Drop the fixed pt size so the chart follows its container; the viewBox keeps the
+    # aspect ratio. Text is paths, so the title (and the empty note) go in <title>/<desc>.
+    label = escape(title, {'"': "&quot;"}).encode()
+    svg = _SVG_SIZE.sub(rb'<svg\1 width="100%" role="img" aria-label="' + label + b'"', svg, 1)
+    head_end = svg.index(b">", svg.index(b"<svg")) + 1
+    extra = b"<title>" + escape(title).encode() + b"</title>"
+    if desc is not None:
+        extra += b"<desc>" + escape(desc).encode() + b"</desc>"
+    return svg[:head_end] + b"\n " + extra + svg[head_end:]
+
+
+def _empty_figure(title: str, empty_text: str) -> Figure:
+    fig = Figure(figsize=(_WIDTH_IN, 1.5), layout="constrained")
+    _add_title(fig, title)
+    note = fig.text(0.5, 0.38, _wrap(empty_text, _WIDTH_IN * 72 - 24, _font(_FONT_PT)))
+    note.set(ha="center", va="center", color=_MUTED, gid="empty-text")
+    return fig
+
+
+def _thinning_step(texts: Sequence[str], prop: FontProperties, slot_pt: float) -> int:
+    """Show every k-th label so that labels at least one em apart never overlap."""
+    widest = max((_text_width(text, prop) for text in texts), default=0.0)
+    needed = widest + prop.get_size_in_points()
+    return max(1, math.ceil(needed / max(slot_pt, 1e-9)))
+
+
+def _every_kth_from_last(count: int, step: int) -> list[int]:
+    # Anchored on the newest period: that is the one the reader came to see.
+    return [i for i in range(count) if (count - 1 - i) % step == 0]
+
+
+def _runs(flags: Sequence[bool]) -> list[list[int]]:
+    """Indices of consecutive True values, one list per run."""
+    runs: list[list[int]] = []
+    for i, flag in enumerate(flags):
+        if not flag:
+            continue
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def trend_chart(
+    points: Sequence[SeriesPoint],
+    *,
+    title: str,
+    y_label: str,
+    y_range: tuple[float, float],
+    min_n: int = 30,
+    n_label: str = "n",
+    empty_text: str = "No answers in this period",
+    small_n_text: str = "fewer than {min_n} answers",
+    image_format: ImageFormat = "svg",
+) -> bytes:
+    """Draw one estimate per period with its interval as a shaded band.
+
+    Points with ``n >= min_n`` are filled and joined by a line over their interval band;
+    points below ``min_n`` are hollow grey markers with a thin grey interval, joined to
+    nothing, and a key explains them. Periods with no value (n = 0) leave a gap. The n of
+    each period is a second, smaller row under the period labels. Period labels (and the n
+    row, if it does not fit either) are thinned to every k-th, counted back from the newest,
+    so they never overlap at phone width.
+
+    Parameters
+    ----------
+    points : sequence of SeriesPoint
+        Periods in time order, oldest first.
+    title, y_label : str
+        Already translated texts; long ones wrap onto two lines.
+    y_range : (float, float)
+        The fixed y limits, e.g. ``(-100, 100)`` for NPS, ``(0, 100)`` for CSAT in percent.
+        Fixed rather than fitted so that charts of different stores compare at a glance.
+    min_n : int
+        Below this many answers a point is shown but not trusted.
+    n_label : str
+        The row label for the counts.
+    empty_text : str
+        Shown instead of a plot when ``points`` is empty.
+    small_n_text : str
+        Legend text for hollow points; ``{min_n}`` is replaced by the threshold.
+    image_format : {'svg', 'png'}
+        SVG (responsive, text as paths) or a 640 px wide PNG.
+
+    Returns
+    -------
+    bytes
+        The encoded image. SVG elements carry ids: ``trend-point-ok-<i>`` and
+        ``trend-point-low-<i>`` for markers, ``trend-band-<k>`` and ``trend-line-<k>`` per
+        run of trusted points, ``trend-interval-low-<i>`` for untrusted intervals.
+
+    References
+    ----------
+    .. [1] Matplotlib gallery, "Embed in a web application server (Flask)": build a
+       ``Figure`` directly rather than through pyplot.
+    """
+    y_low, y_high = y_range
+    if not y_low < y_high:
+        raise ValueError(f"y_range must be (low, high) with low < high, not {y_range!r}")
+    with _chart_style():
+        if not points:
+            fig = _empty_figure(title, empty_text)
+            return _encode(fig, title=title, desc=empty_text, image_format=image_format)
+        fig = _trend_figure(
+            points, title, y_label, (y_low, y_high), min_n, n_label, small_n_text
+        )
+        return _encode(fig, title=title, desc=None, image_format=image_format)
+
+
+def _trend_figure(
+    points: Sequence[SeriesPoint],
+    title: str,
+    y_label: str,
+    y_range: tuple[float, float],
+    min_n: int,
+    n_label: str,
+    small_n_text: str,
+) -> Figure:
+    fig = Figure(figsize=(_WIDTH_IN, _TREND_HEIGHT_IN), layout="constrained")
+    _add_title(fig, title)
+    ax = fig.add_subplot()
+    count = len(points)
+    values = [p.estimate.value for p in points]
+    trusted = [v is not None and p.estimate.n >= min_n for p, v in zip(points, values, strict=True)]
+
+    for k, run in enumerate(_runs(trusted)):
+        lows = [_bound(points[i].estimate.low, points[i].estimate.value) for i in run]
+        highs = [_bound(points[i].estimate.high, points[i].estimate.value) for i in run]
+        if len(run) == 1:
+            # A lone trusted period has no neighbour to make a band with: a wide
+            # translucent stroke gives its interval the same look.
+            ax.plot(run * 2, [lows[0], highs[0]], color=_MAIN, alpha=0.2, lw=9,
+                    solid_capstyle="butt", gid=f"trend-band-{k}")
+        else:
+            ax.fill_between(run, lows, highs, color=_MAIN, alpha=0.18, lw=0,
+                            gid=f"trend-band-{k}")
+            ax.plot(run, [values[i] for i in run], color=_MAIN, lw=2, gid=f"trend-line-{k}")
+
+    for i, point in enumerate(points):
+        value = point.estimate.value
+        if value is None:
+            continue
+        if trusted[i]:
+            ax.plot([i], [value], marker="o", ms=7, color=_MAIN, ls="none",
+                    gid=f"trend-point-ok-{i}")
+            continue
+        low = _bound(point.estimate.low, value)
+        high = _bound(point.estimate.high, value)
+        ax.plot([i, i], [low, high], color=_LOW, lw=1, gid=f"trend-interval-low-{i}")
+        ax.plot([i], [value], marker="o", ms=7, mfc="white", mec=_LOW, mew=1.6, ls="none",
+                gid=f"trend-point-low-{i}")
+
+    ax.set_xlim(-0.5, count - 0.5)
+    ax.set_ylim(*y_range)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    ax.grid(axis="y")
+    ax.set_axisbelow(True)
+    ax.set_ylabel(_wrap(y_label, 2.0 * 72, _font(_FONT_PT)))
+
+    # Estimate the plot width before layout to decide how many labels fit: the figure
+    # minus the y label, the widest y tick label and the paddings.
+    tick_prop = _font(_TICK_PT)
+    small_prop = _font(_SMALL_PT)
+    y_tick_width = max(_text_width(f"{v:g}".replace("-", "\u2212"), tick_prop) for v in y_range)
+    left = _FONT_PT * 1.3 + max(y_tick_width, _text_width(n_label, small_prop)) + 24
+    slot = (_WIDTH_IN * 72 - left - 16) / count
+
+    label_step = _thinning_step([p.label for p in points], tick_prop, slot)
+    counts = [str(p.estimate.n) for p in points]
+    n_step = _thinning_step(counts, small_prop, slot)
+    # Two rows of tick labels: majors carry the period, minors (drawn nearer the axis,
+    # smaller, grey) carry n. Matplotlib hides minors under majors unless told not to.
+    labelled = _every_kth_from_last(count, label_step)
+    ax.xaxis.set_major_locator(FixedLocator(labelled))
+    ax.set_xticklabels([points[i].label for i in labelled])
+    with_n = _every_kth_from_last(count, n_step)
+    ax.xaxis.set_minor_locator(FixedLocator(with_n))
+    ax.set_xticks(with_n, [counts[i] for i in with_n], minor=True)
+    ax.xaxis.remove_overlapping_locs = False
+    row_gap = _SMALL_PT * 1.25
+    ax.tick_params(axis="x", which="major", length=3.5, pad=3 + row_gap)
+    ax.tick_params(axis="x", which="minor", length=0, pad=3, labelsize=_SMALL_PT,
+                   labelcolor=_MUTED)
+    # The row label sits under the y tick labels, level with the counts.
+    ax.annotate(n_label, xy=(0, 0), xycoords="axes fraction", xytext=(-7, -3),
+                textcoords="offset points", ha="right", va="top", fontsize=_SMALL_PT,
+                color=_MUTED, gid="trend-n-label")
+
+    if not all(trusted[i] for i, v in enumerate(values) if v is not None):
+        key = Line2D([], [], marker="o", ms=7, mfc="white", mec=_LOW, mew=1.6, ls="none")
+        ax.legend([key], [small_n_text.replace("{min_n}", str(min_n))], loc="lower left",
+                  bbox_to_anchor=(0, 1), frameon=False, borderaxespad=0.2, handletextpad=0.3,
+                  borderpad=0, labelcolor=_MUTED)
+    return fig
+
+
+def _bound(bound: float | None, value: float | None) -> float:
+    # An interval end is missing only when the value is (n = 0); such points are skipped
+    # before this, so falling back to the value keeps mypy honest without hiding data.
+    if bound is not None:
+        return bound
+    return value if value is not None else math.nan
+
+
+def driver_chart(
+    drivers: Sequence[tuple[str, Estimate]],
+    *,
+    title: str,
+    x_label: str,
+    min_n: int = 30,
+    n_label: str = "n",
+    empty_text: str = "No answers in this period",
+    image_format: ImageFormat = "svg",
+) -> bytes:
+    """Draw Spearman's rho of each rating with the overall score, as horizontal bars.
+
+    Rows keep the given order, top to bottom. Each bar runs from 0 to rho with a whisker
+    for its interval and ``n=<count>`` past its end; rows below ``min_n`` are grey. The
+    x axis is 0..1 when every bar and interval is non-negative, otherwise -1..1 with a
+    line at 0.
+
+    Parameters
+    ----------
+    drivers : sequence of (str, Estimate)
+        Rating name (may be Chinese; wraps onto two lines) and rho with its interval, on
+        -1..1.
+    title, x_label : str
+        Already translated texts.
+    min_n : int
+        Below this many paired answers a row is greyed.
+    n_label : str
+        Prefix of the count at each bar end.
+    empty_text : str
+        Shown instead of a plot when ``drivers`` is empty.
+    image_format : {'svg', 'png'}
+        SVG (responsive, text as paths) or PNG.
+
+    Returns
+    -------
+    bytes
+        The encoded image; bars have SVG ids ``driver-bar-ok-<i>``/``driver-bar-low-<i>``
+        and whiskers ``driver-interval-<i>``.
+
+    References
+    ----------
+    .. [1] C. Spearman, "The proof and measurement of association between two things",
+       American Journal of Psychology 15 (1904), 72-101.
+    """
+    bars = [
+        _Bar(
+            label=name,
+            value=est.value,
+            low=est.low,
+            high=est.high,
+            note=f"{n_label}={est.n}",
+            small=est.n < min_n,
+        )
+        for name, est in drivers
+    ]
+    ends = [b for bar in bars for b in (bar.value, bar.low) if b is not None]
+    signed = any(b < 0 for b in ends)
+    x_range = (-1.0, 1.0) if signed else (0.0, 1.0)
+    ticks = [-1.0, -0.5, 0.0, 0.5, 1.0] if signed else [0.0, 0.25, 0.5, 0.75, 1.0]
+    with _chart_style():
+        if not bars:
+            fig = _empty_figure(title, empty_text)
+            return _encode(fig, title=title, desc=empty_text, image_format=image_format)
+        fig = _bar_figure(bars, title, x_label, x_range, "driver")
+        ax = fig.axes[0]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:g}".replace("-", "\u2212"))
+        return _encode(fig, title=title, desc=None, image_format=image_format)
+
+
+def category_chart(
+    shares: Sequence[tuple[str, Estimate]],
+    *,
+    title: str,
+    x_label: str,
+    min_n: int = 30,
+    empty_text: str = "No answers in this period",
+    image_format: ImageFormat = "svg",
+) -> bytes:
+    """Draw the share of answers in each category as horizontal bars, in percent.
+
+    Rows keep the given order, top to bottom. Each bar has a whisker for its interval and
+    ``<percent> · <count>/<n>`` past its end, where count = round(share × n); rows whose n
+    is below ``min_n`` are grey. The x axis runs from 0 to the next multiple of 10 % above
+    the highest interval end, so small shares stay legible.
+
+    Parameters
+    ----------
+    shares : sequence of (str, Estimate)
+        Category name and its share as a proportion on 0..1 (the :mod:`analysis.results`
+        convention), with its interval (e.g. Wilson) and n = answers asked.
+    title, x_label : str
+        Already translated texts.
+    min_n : int
+        Below this many answers a row is greyed.
+    empty_text : str
+        Shown instead of a plot when ``shares`` is empty.
+    image_format : {'svg', 'png'}
+        SVG (responsive, text as paths) or PNG.
+
+    Returns
+    -------
+    bytes
+        The encoded image; bars have SVG ids ``category-bar-ok-<i>``/``category-bar-low-<i>``
+        and whiskers ``category-interval-<i>``.
+
+    Raises
+    ------
+    ValueError
+        If a share or interval end lies outside 0..1 (percentages passed by mistake).
+
+    References
+    ----------
+    .. [1] E. B. Wilson, "Probable inference, the law of succession, and statistical
+       inference", JASA 22 (1927), 209-212.
+    """
+    bars: list[_Bar] = []
+    for name, est in shares:
+        ends = [v for v in (est.value, est.low, est.high) if v is not None]
+        if any(not 0.0 <= v <= 1.0 for v in ends):
+            raise ValueError(f"share of {name!r} must be a proportion on 0..1, got {est!r}")
+        note = f"{est.n}" if est.value is None else _share_note(est.value, est.n)
+        bars.append(
+            _Bar(
+                label=name,
+                value=None if est.value is None else est.value * 100,
+                low=None if est.low is None else est.low * 100,
+                high=None if est.high is None else est.high * 100,
+                note=note,
+                small=est.n < min_n,
+            )
+        )
+    top = max((v for bar in bars for v in (bar.value, bar.high) if v is not None), default=0.0)
+    x_max = min(100.0, max(10.0, math.ceil(top / 10) * 10))
+    with _chart_style():
+        if not bars:
+            fig = _empty_figure(title, empty_text)
+            return _encode(fig, title=title, desc=empty_text, image_format=image_format)
+        fig = _bar_figure(bars, title, x_label, (0.0, x_max), "category")
+        ax = fig.axes[0]
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
+        return _encode(fig, title=title, desc=None, image_format=image_format)
+
+
+def _share_note(share: float, n: int) -> str:
+    percent = share * 100
+    shown = f"{percent:.1f}" if 0 < percent < 10 else f"{percent:.0f}"
+    return f"{shown}% · {round(share * n)}/{n}"
+
+
+def _bar_figure(
+    bars: Sequence[_Bar],
+    title: str,
+    x_label: str,
+    x_range: tuple[float, float],
+    prefix: str,
+) -> Figure:
+    """Horizontal bars with interval whiskers and a note past each bar's end."""
+    label_prop = _font(_TICK_PT)
+    labels = [_wrap(bar.label, 0.36 * _WIDTH_IN * 72, label_prop) for bar in bars]
+    lines = sum(max(1, label.count("\n") + 1) for label in labels)
+    # Title and x axis take ~1.35 in; each row ~0.3 in plus the height of its label lines.
+    height = 1.35 + 0.3 * len(bars) + 0.22 * lines
+    fig = Figure(figsize=(_WIDTH_IN, height), layout="constrained")
+    _add_title(fig, title)
+    ax = fig.add_subplot()
+    low_edge, high_edge = x_range
+    for i, bar in enumerate(bars):
+        status = "low" if bar.small else "ok"
+        if bar.value is not None:
+            ax.barh(i, bar.value, height=0.62, color=_LOW_BAR if bar.small else _BAR,
+                    gid=f"{prefix}-bar-{status}-{i}")
+        if bar.low is not None and bar.high is not None:
+            ax.plot([bar.low, bar.high], [i, i], color=_LOW if bar.small else _INK, lw=1.4,
+                    marker="|", ms=9, mew=1.4, gid=f"{prefix}-interval-{i}")
+        end = max([0.0, *(v for v in (bar.value, bar.high) if v is not None)])
+        ax.annotate(bar.note, xy=(min(end, high_edge), i), xytext=(5, 0),
+                    textcoords="offset points", ha="left", va="center", fontsize=_SMALL_PT,
+                    color=_LOW if bar.small else _MUTED, annotation_clip=False,
+                    gid=f"{prefix}-note-{i}")
+    ax.set_yticks(range(len(bars)), labels)
+    for tick_label, bar in zip(ax.get_yticklabels(), bars, strict=True):
+        if bar.small:
+            tick_label.set_color(_LOW)
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(bars) - 0.5, -0.5)  # first row on top, as given
+    ax.set_xlim(low_edge, high_edge)
+    if low_edge < 0:
+        ax.axvline(0, color="#8a8a8a", lw=0.8)
+    ax.grid(axis="x")
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(low_edge >= 0)
+    ax.set_xlabel(x_label)
+    return fig
