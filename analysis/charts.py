@@ -37,14 +37,14 @@ _CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", 
 _FALLBACK_FAMILY = "DejaVu Sans"
 
 # A 6.4 in figure is 460.8 pt wide and is shown ~330 px wide on a phone (x0.72), so text
-# needs ~15 pt to land near 11 px. The PNG at 100 dpi is 640 px: sharp on 2x screens.
+# needs 14-17 pt to land at 10-12 px. The PNG at 100 dpi is 640 px: sharp on 2x screens.
 _WIDTH_IN = 6.4
 _TREND_HEIGHT_IN = 3.4
 _DPI = 100
-_FONT_PT = 15.0
-_TICK_PT = 14.0
-_SMALL_PT = 12.5
-_TITLE_PT = 16.0
+_FONT_PT = 16.0
+_TICK_PT = 15.0
+_SMALL_PT = 14.0
+_TITLE_PT = 17.0
 
 _INK = "#222222"
 _MUTED = "#5f5f5f"
@@ -164,10 +164,18 @@ def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) 
     return "\n".join(lines)
 
 
-def _add_title(fig: Figure, title: str) -> None:
+def _titled_figure(title: str, height_in: float) -> Figure:
+    """A constrained-layout figure with the title wrapped at its top left.
+
+    The figure grows by one line of title per wrapped line, so a long (often Chinese)
+    title never takes its height from the plot.
+    """
     prop = _font(_TITLE_PT, "bold")
     wrapped = _wrap(title, _WIDTH_IN * 72 - 16, prop)
+    extra_in = wrapped.count("\n") * _TITLE_PT * 1.2 / 72
+    fig = Figure(figsize=(_WIDTH_IN, height_in + extra_in), layout="constrained")
     fig.suptitle(wrapped, x=0.015, ha="left", fontproperties=prop, color=_INK)
+    return fig
 
 
 def _encode(fig: Figure, *, title: str, desc: str | None, image_format: ImageFormat) -> bytes:
@@ -192,17 +200,18 @@ def _encode(fig: Figure, *, title: str, desc: str | None, image_format: ImageFor
 
 
 def _empty_figure(title: str, empty_text: str) -> Figure:
-    fig = Figure(figsize=(_WIDTH_IN, 1.5), layout="constrained")
-    _add_title(fig, title)
+    fig = _titled_figure(title, 1.5)
     note = fig.text(0.5, 0.38, _wrap(empty_text, _WIDTH_IN * 72 - 24, _font(_FONT_PT)))
     note.set(ha="center", va="center", color=_MUTED, gid="empty-text")
     return fig
 
 
-def _thinning_step(texts: Sequence[str], prop: FontProperties, slot_pt: float) -> int:
-    """Show every k-th label so that labels at least one em apart never overlap."""
+def _thinning_step(
+    texts: Sequence[str], prop: FontProperties, slot_pt: float, gap_em: float
+) -> int:
+    """Show every k-th label, the smallest k that keeps ``gap_em`` ems between labels."""
     widest = max((_text_width(text, prop) for text in texts), default=0.0)
-    needed = widest + prop.get_size_in_points()
+    needed = widest + gap_em * prop.get_size_in_points()
     return max(1, math.ceil(needed / max(slot_pt, 1e-9)))
 
 
@@ -299,8 +308,7 @@ def _trend_figure(
     n_label: str,
     small_n_text: str,
 ) -> Figure:
-    fig = Figure(figsize=(_WIDTH_IN, _TREND_HEIGHT_IN), layout="constrained")
-    _add_title(fig, title)
+    fig = _titled_figure(title, _TREND_HEIGHT_IN)
     ax = fig.add_subplot()
     count = len(points)
     values = [p.estimate.value for p in points]
@@ -348,9 +356,12 @@ def _trend_figure(
     left = _FONT_PT * 1.3 + max(y_tick_width, _text_width(n_label, small_prop)) + 24
     slot = (_WIDTH_IN * 72 - left - 16) / count
 
-    label_step = _thinning_step([p.label for p in points], tick_prop, slot)
+    # Period labels need a clear gap to read as separate words; bare counts less so.
+    label_step = _thinning_step([p.label for p in points], tick_prop, slot, gap_em=1.0)
     counts = [str(p.estimate.n) for p in points]
-    n_step = _thinning_step(counts, small_prop, slot)
+    n_step = _thinning_step(counts, small_prop, slot, gap_em=0.5)
+    # Every labelled period also shows its n, so the two rows line up.
+    label_step = math.ceil(label_step / n_step) * n_step
     # Two rows of tick labels: majors carry the period, minors (drawn nearer the axis,
     # smaller, grey) carry n. Matplotlib hides minors under majors unless told not to.
     labelled = _every_kth_from_last(count, label_step)
@@ -361,11 +372,11 @@ def _trend_figure(
     ax.set_xticks(with_n, [counts[i] for i in with_n], minor=True)
     ax.xaxis.remove_overlapping_locs = False
     row_gap = _SMALL_PT * 1.25
-    ax.tick_params(axis="x", which="major", length=3.5, pad=3 + row_gap)
-    ax.tick_params(axis="x", which="minor", length=0, pad=3, labelsize=_SMALL_PT,
+    ax.tick_params(axis="x", which="major", length=3.5, pad=5 + row_gap)
+    ax.tick_params(axis="x", which="minor", length=0, pad=5, labelsize=_SMALL_PT,
                    labelcolor=_MUTED)
     # The row label sits under the y tick labels, level with the counts.
-    ax.annotate(n_label, xy=(0, 0), xycoords="axes fraction", xytext=(-7, -3),
+    ax.annotate(n_label, xy=(0, 0), xycoords="axes fraction", xytext=(-7, -5),
                 textcoords="offset points", ha="right", va="top", fontsize=_SMALL_PT,
                 color=_MUTED, gid="trend-n-label")
 
@@ -467,7 +478,7 @@ def category_chart(
     """Draw the share of answers in each category as horizontal bars, in percent.
 
     Rows keep the given order, top to bottom. Each bar has a whisker for its interval and
-    ``<percent> · <count>/<n>`` past its end, where count = round(share × n); rows whose n
+    ``<percent> (<count>/<n>)`` past its end, where count = round(share × n); rows whose n
     is below ``min_n`` are grey. The x axis runs from 0 to the next multiple of 10 % above
     the highest interval end, so small shares stay legible.
 
@@ -533,7 +544,8 @@ def category_chart(
 def _share_note(share: float, n: int) -> str:
     percent = share * 100
     shown = f"{percent:.1f}" if 0 < percent < 10 else f"{percent:.0f}"
-    return f"{shown}% · {round(share * n)}/{n}"
+    # No middle dot: CJK fonts draw U+00B7 full width.
+    return f"{shown}% ({round(share * n)}/{n})"
 
 
 def _bar_figure(
@@ -549,8 +561,7 @@ def _bar_figure(
     lines = sum(max(1, label.count("\n") + 1) for label in labels)
     # Title and x axis take ~1.35 in; each row ~0.3 in plus the height of its label lines.
     height = 1.35 + 0.3 * len(bars) + 0.22 * lines
-    fig = Figure(figsize=(_WIDTH_IN, height), layout="constrained")
-    _add_title(fig, title)
+    fig = _titled_figure(title, height)
     ax = fig.add_subplot()
     low_edge, high_edge = x_range
     for i, bar in enumerate(bars):

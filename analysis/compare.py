@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scipy.stats import fisher_exact, norm
 
-from analysis.csat import check_count, two_sided_z, wilson_interval
+from analysis.csat import check_count, check_int, two_sided_z, wilson_interval
 from analysis.nps import adjusted_shares, check_counts, nps_point, nps_variance
 from analysis.results import Comparison, NpsCounts
 
@@ -36,8 +36,7 @@ class ProportionTest:
 def _check_alpha_min_n(alpha: float, min_n: int) -> None:
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 0:
-        raise ValueError(f"min_n must be a non-negative integer, got {min_n!r}")
+    check_int(min_n, "min_n")
 
 
 def _normal_p(z: float, alternative: str) -> float:

@@ -43,6 +43,14 @@ def two_sided_z(confidence: float) -> float:
     return float(norm.ppf(0.5 + confidence / 2.0))
 
 
+def check_int(value: int, name: str, minimum: int = 0) -> None:
+    """Raise ``ValueError`` unless ``value`` is an integer (not a bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
 def check_count(k: int, n: int, *, what: str = "k") -> None:
     """Raise ``ValueError`` unless ``0 <= k <= n`` are integers.
 
@@ -53,12 +61,9 @@ def check_count(k: int, n: int, *, what: str = "k") -> None:
     what : str
         The name of ``k`` in the message.
     """
-    for name, value in ((what, k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    if not 0 <= k <= n:
+    check_int(n, "n")
+    check_int(k, what)
+    if k > n:
         raise ValueError(f"{what} must be between 0 and n={n}, got {k}")
 
 

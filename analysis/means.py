@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Integral
 
 from scipy.stats import t as student_t
 
-from analysis.csat import two_sided_z
+from analysis.csat import check_int, two_sided_z
 from analysis.results import Estimate
 
 
@@ -64,8 +63,7 @@ def mean_interval(n: int, total: float, total_sq: float, confidence: float = 0.9
     >>> e.value, round(e.low, 4), round(e.high, 4)
     (4.0, 1.5159, 6.4841)
     """
-    if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    check_int(n, "n")
     if not (math.isfinite(total) and math.isfinite(total_sq)):
         raise ValueError("total and total_sq must be finite")
     if total_sq < 0:

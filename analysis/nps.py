@@ -8,11 +8,10 @@ never 0. The recommended 95 % interval is the adjusted Wald (+0.75 promoter, +1.
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 from scipy.stats import t as student_t
 
-from analysis.csat import two_sided_z
+from analysis.csat import check_int, two_sided_z
 from analysis.results import Estimate, NpsCounts
 
 #: Pseudo-answers of the adjusted Wald (promoters, passives, detractors): Rocks (2016),
@@ -27,9 +26,7 @@ NPS_METHODS = ("adjusted_wald", "wald", "t")
 def check_counts(c: NpsCounts) -> None:
     """Raise ``ValueError`` unless the three counts are non-negative integers."""
     for name in ("promoters", "passives", "detractors"):
-        value = getattr(c, name)
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        check_int(getattr(c, name), name)
 
 
 def nps_point(c: NpsCounts) -> float | None:
@@ -247,8 +244,7 @@ def nps_margin_of_error(
     >>> round(nps_margin_of_error(30, 0.55, 0.15), 1)
     26.3
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    check_int(n, "n", minimum=1)
     for name, share in (("promoter_share", promoter_share), ("detractor_share", detractor_share)):
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1, got {share!r}")

@@ -37,7 +37,7 @@ from portal.db import Base
 from portal.errors import Conflict
 from portal.models import Receipt, Response, ResponseContact, Role, Staff, Store, User
 from portal.models.receipts import RATING_KEYS
-from portal.rollups import local_day, rebuild_rollups
+from portal.rollups import local_day, local_hour, rebuild_rollups
 from portal.shopper.operations import publish_survey_version
 from surveys.codes import new_short_code
 from surveys.definitions import SurveyDefinition
@@ -751,6 +751,7 @@ class _Generator:
                 "transaction_id": transaction_id,
                 "issued_at": issued,
                 "local_day": local_day(issued, TIMEZONE),
+                "local_hour": local_hour(issued, TIMEZONE),
                 "expires_at": expires,
                 # Basket totals in fen: log-normal around 80 yuan.
                 "total_cents": int(math.exp(rng.gauss(math.log(8000), 0.8))),

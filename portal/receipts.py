@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal.config import Settings
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Receipt, Staff, Store
-from portal.rollups import count_receipt, local_day
+from portal.rollups import count_receipt, local_day, local_hour
 from surveys.codes import new_short_code
 from surveys.tokens import ReceiptTokenClaims, new_token_id, sign_receipt_token
 
@@ -114,6 +114,7 @@ def issue_receipt(
             transaction_id=transaction_id,
             issued_at=issued_at or now,
             local_day=local_day(issued_at or now, store.timezone),
+            local_hour=local_hour(issued_at or now, store.timezone),
             expires_at=expires_at,
             total_cents=total_cents,
             source=source,

@@ -28,6 +28,11 @@ def local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+def local_hour(moment: datetime, timezone: str) -> int:
+    """The hour (0-23) of ``moment`` on a store's clock."""
+    return moment.astimezone(ZoneInfo(timezone)).hour
+
+
 def _upsert(session: Session, key: dict[str, Any], increments: dict[str, int]) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -105,7 +110,9 @@ def _sums_from_responses() -> Any:
             func.coalesce(func.sum(rating), 0).label(f"{key}_sum"),
             func.coalesce(func.sum(rating * rating), 0).label(f"{key}_sumsq"),
         ]
-    return select(*columns).group_by(r.store_id, func.coalesce(r.staff_id, literal_column("0")), r.local_day)
+    return select(*columns).group_by(
+        r.store_id, func.coalesce(r.staff_id, literal_column("0")), r.local_day
+    )
 
 
 def _sums_from_receipts() -> Any:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -58,6 +59,8 @@ class Receipt(Base):
     issued_at: Mapped[datetime]
     #: ``issued_at`` as the store's calendar day (reports count store-local days).
     local_day: Mapped[date]
+    #: The store-local hour of ``issued_at`` (0-23), for the funnel by time of day.
+    local_hour: Mapped[int] = mapped_column(SmallInteger)
     expires_at: Mapped[datetime]
     #: Receipt total in the smallest currency unit (fen/cents), exact; negative for refunds.
     total_cents: Mapped[int | None] = mapped_column(BigInteger)

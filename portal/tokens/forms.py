@@ -4,7 +4,7 @@ whose only content is the CSRF token that a Revoke button posts."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from portal.tokens.operations import MAX_LABEL_LENGTH
 
@@ -13,7 +13,7 @@ class NewApiTokenForm(FlaskForm):
     label = StringField(
         _l("What is this token for?"),
         validators=[
-            InputRequired(_l("Please give the token a label.")),
+            DataRequired(_l("Please give the token a label.")),
             Length(max=MAX_LABEL_LENGTH),
         ],
         render_kw={"autocomplete": "off", "maxlength": MAX_LABEL_LENGTH},

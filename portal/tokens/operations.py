@@ -153,7 +153,7 @@ def user_for_api_token(session: Session, authorization_header: str | None, now: 
     ).one_or_none()
     if row is None:
         raise BadApiToken()
-    api_token, user = row.tuple()
+    api_token, user = row._tuple()
     if api_token.revoked_at is not None or not user.active:
         raise BadApiToken()
     # The lookup was by hash already; compare again in constant time for good measure.

@@ -65,6 +65,8 @@ def test_0002_fills_local_days_from_each_store_time_zone(fresh_engine):
     with fresh_engine.connect() as conn:
         days = dict(conn.execute(text("SELECT store_id, local_day FROM responses")).all())
         receipt_days = dict(conn.execute(text("SELECT store_id, local_day FROM receipts")).all())
+        hours = dict(conn.execute(text("SELECT store_id, local_hour FROM receipts")).all())
     as_date = {k: v if isinstance(v, date) else date.fromisoformat(v) for k, v in days.items()}
     assert as_date == {1: date(2026, 3, 2), 2: date(2026, 3, 1)}
     assert len(receipt_days) == 2
+    assert hours == {1: 4, 2: 15}  # 04:30 in Shanghai, 15:30 in New York

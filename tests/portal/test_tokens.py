@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.audit import CLI, Actor
+from portal.errors import NotFound
 from portal.models import ApiToken, AuditEntry, Role
 from portal.tokens import bp
 from portal.tokens.commands import create_api_token_command
@@ -21,7 +22,7 @@ from portal.tokens.operations import (
     revoke_api_token,
     user_for_api_token,
 )
-from tests.conftest import csrf_token_from, post_form
+from tests.conftest import post_form
 
 EN = {"Accept-Language": "en"}
 
@@ -195,20 +196,14 @@ def test_a_deactivated_users_token_is_refused(db_session, make_user, now):
 def test_the_revoke_operation_only_touches_the_owners_tokens(db_session, make_user, now):
     owner, other = make_user(Role.HR), make_user(Role.HR)
     new = create_api_token(db_session, owner, actor=CLI, now=now)
-    from portal.errors import NotFound
-
     with pytest.raises(NotFound):
-        revoke_api_token(
-            db_session, other, new.api_token.id, actor=Actor.of_user(other), now=now
-        )
+        revoke_api_token(db_session, other, new.api_token.id, actor=Actor.of_user(other), now=now)
     assert new.api_token.revoked_at is None
     revoke_api_token(db_session, owner, new.api_token.id, actor=Actor.of_user(owner), now=now)
     assert new.api_token.revoked_at == now
 
 
-def test_last_used_is_written_on_first_use_then_at_most_once_a_minute(
-    db_session, make_user, now
-):
+def test_last_used_is_written_on_first_use_then_at_most_once_a_minute(db_session, make_user, now):
     new = create_api_token(db_session, make_user(Role.HR), actor=CLI, now=now)
     db_session.flush()
     header = f"Bearer {new.secret}"

@@ -97,11 +97,15 @@ def upgrade() -> None:
     for table in ("receipts", "responses"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("local_day", sa.Date(), nullable=True))
+            if table == "receipts":
+                batch_op.add_column(sa.Column("local_hour", sa.SmallInteger(), nullable=True))
     _fill_local_days("receipts", "issued_at")
     _fill_local_days("responses", "submitted_at")
     for table in ("receipts", "responses"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.alter_column("local_day", existing_type=sa.Date(), nullable=False)
+            if table == "receipts":
+                batch_op.alter_column("local_hour", existing_type=sa.SmallInteger(), nullable=False)
     with op.batch_alter_table("responses", schema=None) as batch_op:
         batch_op.create_index(
             "ix_responses_store_id_local_day", ["store_id", "local_day"], unique=False
@@ -111,7 +115,7 @@ def upgrade() -> None:
 
 
 def _fill_local_days(table_name: str, moment_column: str) -> None:
-    """Set local_day = the store-local date of the row's moment, store by store."""
+    """Set local_day (and local_hour on receipts) from the row's moment, store by store."""
     connection = op.get_bind()
     stores = sa.table("stores", sa.column("id", sa.Integer), sa.column("timezone", sa.String))
     table = sa.table(
@@ -120,21 +124,21 @@ def _fill_local_days(table_name: str, moment_column: str) -> None:
         sa.column("store_id", sa.Integer),
         sa.column(moment_column, sa.DateTime(timezone=True)),
         sa.column("local_day", sa.Date),
+        sa.column("local_hour", sa.SmallInteger),
     )
     for store_id, zone_name in connection.execute(sa.select(stores.c.id, stores.c.timezone)).all():
         zone = ZoneInfo(zone_name)
         rows = connection.execute(
             sa.select(table.c.id, table.c[moment_column]).where(table.c.store_id == store_id)
         ).all()
-        updates = [
-            {"row_id": row_id, "day": _aware(moment).astimezone(zone).date()}
-            for row_id, moment in rows
-        ]
+        local = [(row_id, _aware(moment).astimezone(zone)) for row_id, moment in rows]
+        updates = [{"row_id": row_id, "day": t.date(), "hour": t.hour} for row_id, t in local]
+        values = {"local_day": sa.bindparam("day")}
+        if table_name == "receipts":
+            values["local_hour"] = sa.bindparam("hour")
         if updates:
             connection.execute(
-                table.update()
-                .where(table.c.id == sa.bindparam("row_id"))
-                .values(local_day=sa.bindparam("day")),
+                table.update().where(table.c.id == sa.bindparam("row_id")).values(**values),
                 updates,
             )
 
@@ -151,6 +155,7 @@ def downgrade() -> None:
         batch_op.drop_column("local_day")
 
     with op.batch_alter_table("receipts", schema=None) as batch_op:
+        batch_op.drop_column("local_hour")
         batch_op.drop_column("local_day")
 
     with op.batch_alter_table("daily_rollups", schema=None) as batch_op:

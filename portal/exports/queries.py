@@ -1,0 +1,281 @@
+"""Reads for the exports, scoped to what the user may see: the response rows of a range of
+store-local days, iterated lazily in batches (never loaded at once), and the per-store
+summary, aggregated in SQL with conditional sums. Contact details are never selected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from analysis.csat import csat_interval
+from analysis.nps import nps_interval
+from analysis.results import NpsCounts
+from portal.access import scope_to_user
+from portal.errors import NotFound
+from portal.models import Response, Staff, Store, User
+
+#: Rows fetched per round trip. On PostgreSQL ``yield_per`` also turns on a server-side
+#: cursor (stream_results); on SQLite the cursor is lazy anyway.
+YIELD_PER = 2000
+#: The store code of the summary's last row, the total over the stores shown.
+TOTAL_CODE = "ALL"
+
+
+class UnknownStore(NotFound):
+    """No store with this code that the user may see; the same answer whether it exists
+    or not, so that codes of other stores cannot be probed."""
+
+    code = "unknown_store"
+    message = _l("There is no such store among those you may see.")
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleStore:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRange:
+    """What to export: one store (or every visible one) and inclusive store-local days."""
+
+    store: VisibleStore | None
+    first: date
+    last: date
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseExportRow:
+    """One response as exported; field order is column order. Times are in the store's
+    own time zone."""
+
+    response_id: int
+    submitted_at: datetime
+    store_code: str
+    store_name: str
+    region: str
+    staff_code: str | None
+    staff_name: str | None
+    nps: int
+    nps_group: str
+    csat: int
+    rating_friendliness: int | None
+    rating_speed: int | None
+    rating_availability: int | None
+    rating_cleanliness: int | None
+    rating_knowledge: int | None
+    problem_reported: bool
+    problem_category: str | None
+    comment: str | None
+    locale: str
+    redeemed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSummaryRow:
+    """One store's figures for the range (or the total, with ``store_code`` ALL)."""
+
+    store_code: str
+    store_name: str
+    region: str
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    nps: float | None
+    nps_ci_low: float | None
+    nps_ci_high: float | None
+    csat_n: int
+    csat_top2: int
+    csat_percent: float | None
+    csat_ci_low: float | None
+    csat_ci_high: float | None
+
+
+RESPONSE_COLUMNS = tuple(f.name for f in fields(ResponseExportRow))
+SUMMARY_COLUMNS = tuple(f.name for f in fields(StoreSummaryRow))
+
+
+def nps_group(score: int) -> str:
+    if score >= 9:
+        return "promoter"
+    return "passive" if score >= 7 else "detractor"
+
+
+def list_visible_stores(session: Session, user: User) -> list[VisibleStore]:
+    stmt = scope_to_user(select(Store.id, Store.code, Store.name), user, Store.id)
+    return [VisibleStore(*row) for row in session.execute(stmt.order_by(Store.code))]
+
+
+def get_visible_store(session: Session, user: User, code: str) -> VisibleStore:
+    """The store with ``code`` if ``user`` may see it.
+
+    Raises
+    ------
+    UnknownStore
+        No such store, or one the user may not see (the two are not told apart).
+    """
+    stmt = scope_to_user(select(Store.id, Store.code, Store.name), user, Store.id)
+    row = session.execute(stmt.where(Store.code == code)).first()
+    if row is None:
+        raise UnknownStore()
+    return VisibleStore(*row)
+
+
+def _in_range(stmt: Select[Any], user: User, wanted: ExportRange) -> Select[Any]:
+    stmt = scope_to_user(stmt, user, Response.store_id).where(
+        Response.local_day.between(wanted.first, wanted.last)
+    )
+    if wanted.store is not None:
+        stmt = stmt.where(Response.store_id == wanted.store.id)
+    return stmt
+
+
+def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
+    """The responses of ``wanted``, oldest first; run it with `iter_response_rows`."""
+    stmt = (
+        select(
+            Response.id,
+            Response.submitted_at,
+            Store.code,
+            Store.name,
+            Store.region,
+            Store.timezone,
+            Staff.code,
+            Staff.name,
+            Response.nps,
+            Response.csat,
+            Response.rating_friendliness,
+            Response.rating_speed,
+            Response.rating_availability,
+            Response.rating_cleanliness,
+            Response.rating_knowledge,
+            Response.problem_reported,
+            Response.problem_category,
+            Response.comment,
+            Response.locale,
+            Response.redeemed_at,
+        )
+        .join(Store, Store.id == Response.store_id)
+        .outerjoin(Staff, Staff.id == Response.staff_id)
+        .order_by(Response.submitted_at, Response.id)
+    )
+    return _in_range(stmt, user, wanted)
+
+
+def iter_response_rows(session: Session, stmt: Select[Any]) -> Iterator[ResponseExportRow]:
+    """Run ``stmt`` (from `response_export_stmt`) and yield its rows one at a time, fetching
+    `YIELD_PER` rows per round trip, so that memory does not grow with the row count."""
+    zones: dict[str, ZoneInfo] = {}
+    result = session.execute(stmt.execution_options(yield_per=YIELD_PER))
+    for row in result:
+        (rid, submitted, code, name, region, tz, staff_code, staff_name, nps, csat) = row[:10]
+        zone = zones.get(tz)
+        if zone is None:
+            zone = zones[tz] = ZoneInfo(tz)
+        redeemed = row[19]
+        yield ResponseExportRow(
+            rid,
+            submitted.astimezone(zone),
+            code,
+            name,
+            region,
+            staff_code,
+            staff_name,
+            nps,
+            nps_group(nps),
+            csat,
+            *row[10:15],
+            bool(row[15]),
+            row[16],
+            row[17],
+            row[18],
+            None if redeemed is None else redeemed.astimezone(zone),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Counts:
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    csat_n: int
+    csat_top2: int
+
+
+def summarize_stores(session: Session, user: User, wanted: ExportRange) -> list[StoreSummaryRow]:
+    """Per visible store (every one, also those without answers), then the total over them:
+    counts by SQL GROUP BY with conditional sums, intervals from `analysis`."""
+    counts = _in_range(
+        select(
+            Response.store_id,
+            func.count().label("n"),
+            func.sum(case((Response.nps >= 9, 1), else_=0)).label("promoters"),
+            func.sum(case((Response.nps.between(7, 8), 1), else_=0)).label("passives"),
+            func.sum(case((Response.nps <= 6, 1), else_=0)).label("detractors"),
+            func.count(Response.csat).label("csat_n"),
+            func.sum(case((Response.csat >= 4, 1), else_=0)).label("csat_top2"),
+        ).group_by(Response.store_id),
+        user,
+        wanted,
+    ).subquery()
+    stmt = (
+        select(
+            Store.code,
+            Store.name,
+            Store.region,
+            *(
+                func.coalesce(counts.c[name], 0)
+                for name in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
+            ),
+        )
+        .outerjoin(counts, counts.c.store_id == Store.id)
+        .order_by(Store.region, Store.code)
+    )
+    stmt = scope_to_user(stmt, user, Store.id)
+    if wanted.store is not None:
+        stmt = stmt.where(Store.id == wanted.store.id)
+    rows = session.execute(stmt).all()
+    per_store = [(code, name, region, _Counts(*map(int, c))) for code, name, region, *c in rows]
+    # The total adds up the stores' aggregates (a handful of rows), not the responses.
+    total = _Counts(*(sum(getattr(c, f.name) for *_, c in per_store) for f in fields(_Counts)))
+    return [
+        *(_summary_row(code, name, region, c) for code, name, region, c in per_store),
+        _summary_row(TOTAL_CODE, "", "", total),
+    ]
+
+
+def _summary_row(code: str, name: str, region: str, c: _Counts) -> StoreSummaryRow:
+    nps = nps_interval(NpsCounts(c.promoters, c.passives, c.detractors))
+    csat = csat_interval(c.csat_top2, c.csat_n)
+    return StoreSummaryRow(
+        store_code=code,
+        store_name=name,
+        region=region,
+        n=c.n,
+        promoters=c.promoters,
+        passives=c.passives,
+        detractors=c.detractors,
+        nps=_round(nps.value),
+        nps_ci_low=_round(nps.low),
+        nps_ci_high=_round(nps.high),
+        csat_n=c.csat_n,
+        csat_top2=c.csat_top2,
+        csat_percent=_round(csat.value),
+        csat_ci_low=_round(csat.low),
+        csat_ci_high=_round(csat.high),
+    )
+
+
+def _round(value: float | None) -> float | None:
+    # One decimal, as the dashboards show; the counts are there to recompute exactly.
+    return None if value is None else round(value, 1)
