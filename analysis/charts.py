@@ -11,6 +11,7 @@ import functools
 import io
 import math
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.lines import Line2D
 from matplotlib.textpath import text_to_path
-from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from analysis.results import Estimate
 
@@ -38,13 +39,21 @@ _FALLBACK_FAMILY = "DejaVu Sans"
 
 # A 6.4 in figure is 460.8 pt wide and is shown ~330 px wide on a phone (x0.72), so text
 # needs 14-17 pt to land at 10-12 px. The PNG at 100 dpi is 640 px: sharp on 2x screens.
-_WIDTH_IN = 6.4
-_TREND_HEIGHT_IN = 3.4
+_WIDTH_PT = 6.4 * 72
+_TREND_PLOT_PT = 160.0
 _DPI = 100
 _FONT_PT = 16.0
 _TICK_PT = 15.0
 _SMALL_PT = 14.0
 _TITLE_PT = 17.0
+# Spacing in points: figure padding, title-to-plot gap, matplotlib's default tick length,
+# tick-to-label pad and axis-label pad, and the gap between the axis and the n row.
+_PAD = 7.0
+_GAP = 6.0
+_TICK_LEN = 3.5
+_TICK_PAD = 3.5
+_LABEL_PAD = 4.0
+_N_ROW_PAD = 5.0
 
 _INK = "#222222"
 _MUTED = "#5f5f5f"
@@ -53,6 +62,16 @@ _MAIN = "#1f5fa8"
 _BAR = "#8fb3df"
 _LOW = "#9b9b9b"
 _LOW_BAR = "#dcdcdc"
+
+# Keyword arguments of a hollow grey marker: a point below the minimum n.
+_HOLLOW: dict[str, Any] = {
+    "marker": "o",
+    "ms": 7,
+    "mfc": "white",
+    "mec": _LOW,
+    "mew": 1.6,
+    "ls": "none",
+}
 
 _SVG_SIZE = re.compile(rb'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 _CJK_CHAR = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
@@ -90,41 +109,51 @@ def _font_families() -> tuple[str, ...]:
     return (*(name for name in _CJK_FAMILIES if name in installed), _FALLBACK_FAMILY)
 
 
+# rc_context swaps matplotlib's process-wide rcParams for the duration of a chart; two
+# threads of one web worker doing that at once would restore each other's settings.
+_RENDER_LOCK = threading.Lock()
+
+
 @contextmanager
 def _chart_style() -> Iterator[None]:
-    """Per-call rcParams: never touch the global ones, which the web workers share."""
-    rc: dict[str, Any] = {
-        "font.family": list(_font_families()),
-        "font.size": _FONT_PT,
-        "axes.titlesize": _TITLE_PT,
-        "axes.labelsize": _FONT_PT,
-        "axes.labelcolor": _INK,
-        "axes.edgecolor": "#8a8a8a",
-        "axes.linewidth": 0.8,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.unicode_minus": True,
-        "xtick.labelsize": _TICK_PT,
-        "ytick.labelsize": _TICK_PT,
-        "xtick.color": "#8a8a8a",
-        "ytick.color": "#8a8a8a",
-        "xtick.labelcolor": _INK,
-        "ytick.labelcolor": _INK,
-        "grid.color": _GRID,
-        "grid.linewidth": 0.8,
-        "legend.fontsize": _SMALL_PT,
-        "figure.dpi": _DPI,
-        "savefig.dpi": _DPI,
-        "figure.facecolor": "white",
-        "savefig.facecolor": "white",
-        # Labels are user data: "$5 voucher" must not be read as mathtext.
-        "text.parse_math": False,
-        # Paths embed the glyphs: readable with no CJK font on the phone, and no font
-        # subsetting that could vary between runs. The salt fixes the generated ids.
-        "svg.fonttype": "path",
-        "svg.hashsalt": "receipt-feedback-portal-charts",
-    }
-    with matplotlib.rc_context(rc):
+    """Per-call rcParams (the global ones are left alone), one chart at a time."""
+    # Written inline so that mypy checks each key against matplotlib's list of rcParams.
+    with (
+        _RENDER_LOCK,
+        matplotlib.rc_context(
+            {
+                "font.family": list(_font_families()),
+                "font.size": _FONT_PT,
+                "axes.titlesize": _TITLE_PT,
+                "axes.labelsize": _FONT_PT,
+                "axes.labelcolor": _INK,
+                "axes.edgecolor": "#8a8a8a",
+                "axes.linewidth": 0.8,
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+                "axes.unicode_minus": True,
+                "xtick.labelsize": _TICK_PT,
+                "ytick.labelsize": _TICK_PT,
+                "xtick.color": "#8a8a8a",
+                "ytick.color": "#8a8a8a",
+                "xtick.labelcolor": _INK,
+                "ytick.labelcolor": _INK,
+                "grid.color": _GRID,
+                "grid.linewidth": 0.8,
+                "legend.fontsize": _SMALL_PT,
+                "figure.dpi": _DPI,
+                "savefig.dpi": _DPI,
+                "figure.facecolor": "white",
+                "savefig.facecolor": "white",
+                # Labels are user data: "$5 voucher" must not be read as mathtext.
+                "text.parse_math": False,
+                # Paths embed the glyphs: readable with no CJK font on the phone, and no font
+                # subsetting that could vary between runs. The salt fixes the generated ids.
+                "svg.fonttype": "path",
+                "svg.hashsalt": "receipt-feedback-portal-charts",
+            }
+        ),
+    ):
         yield
 
 
@@ -134,10 +163,38 @@ def _font(size: float, weight: str = "normal") -> FontProperties:
 
 def _text_width(text: str, prop: FontProperties) -> float:
     """Width of one line of text in points, measured with the same font fallback as drawing."""
+    return _line_metrics(text, prop.get_size_in_points(), str(prop.get_weight()))[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _line_metrics(text: str, size: float, weight: str) -> tuple[float, float, float]:
+    """Width, height and descent of one line, in points.
+
+    Laying out text in the CJK face costs ~0.3 ms; the same period labels, counts and
+    titles come back on every dashboard render, hence the cache.
+    """
     if not text:
-        return 0.0
-    width, _, _ = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
-    return float(width)
+        return 0.0, 0.0, 0.0
+    prop = _font(size, weight)
+    width, height, descent = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
+    return float(width), float(height), float(descent)
+
+
+def _block_height(text: str, prop: FontProperties) -> float:
+    """Height in points of a possibly multi-line text block, laid out as matplotlib does.
+
+    Every line is at least as tall as "lp"; baselines are 1.2 x the taller of "lp" and
+    the line's own height above the baseline apart (``Text._get_layout``).
+    """
+    size, weight = prop.get_size_in_points(), str(prop.get_weight())
+    _, lp_h, lp_d = _line_metrics("lp", size, weight)
+    total = 0.0
+    descent = 0.0
+    for i, line in enumerate(text.split("\n")):
+        _, h, d = _line_metrics(line, size, weight)
+        h, descent = max(h, lp_h), max(d, lp_d)
+        total += h - descent if i == 0 else max(lp_h - lp_d, h - descent) * 1.2
+    return total + descent
 
 
 def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) -> str:
@@ -146,9 +203,12 @@ def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) 
     Lines beyond ``max_lines`` are dropped and the last kept line ends with an ellipsis:
     one runaway label must not squeeze the plot to nothing on a phone.
     """
+    text = text.replace("\n", " ")
+    if _text_width(text, prop) <= width_pt:
+        return text
     lines: list[str] = []
     current = ""
-    for token in _TOKEN.findall(text.replace("\n", " ")):
+    for token in _TOKEN.findall(text):
         candidate = current + token
         if current.strip() and _text_width(candidate.rstrip(), prop) > width_pt:
             lines.append(current.rstrip())
@@ -164,29 +224,56 @@ def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) 
     return "\n".join(lines)
 
 
-def _titled_figure(title: str, height_in: float) -> Figure:
-    """A constrained-layout figure with the title wrapped at its top left.
+def _block_width(text: str, prop: FontProperties) -> float:
+    return max(_text_width(line, prop) for line in text.split("\n"))
 
-    The figure grows by one line of title per wrapped line, so a long (often Chinese)
-    title never takes its height from the plot.
+
+def _figure_with_axes(
+    title: str, *, plot_h: float, left: float, right: float, above: float, below: float
+) -> tuple[Figure, Axes]:
+    """A figure sized around a plot of ``plot_h`` points, with fixed, measured margins.
+
+    ``left``/``right`` run from the figure edge to the plot; ``above``/``below`` are the
+    room between the plot and the title, and the plot and the bottom padding. Margins
+    are computed from measured text rather than by a layout engine: constrained layout
+    costs a second full draw per chart, and the dashboards render several per page.
     """
     prop = _font(_TITLE_PT, "bold")
-    wrapped = _wrap(title, _WIDTH_IN * 72 - 16, prop)
-    extra_in = wrapped.count("\n") * _TITLE_PT * 1.2 / 72
-    fig = Figure(figsize=(_WIDTH_IN, height_in + extra_in), layout="constrained")
-    fig.suptitle(wrapped, x=0.015, ha="left", fontproperties=prop, color=_INK)
-    return fig
+    wrapped = _wrap(title, _WIDTH_PT - 2 * _PAD, prop)
+    top = _PAD + _block_height(wrapped, prop) + _GAP + above
+    height = top + plot_h + below + _PAD
+    fig = Figure(figsize=(_WIDTH_PT / 72, height / 72), dpi=_DPI)
+    fig.text(
+        _PAD / _WIDTH_PT,
+        1 - _PAD / height,
+        wrapped,
+        fontproperties=prop,
+        color=_INK,
+        ha="left",
+        va="top",
+        gid="chart-title",
+    )
+    ax = fig.add_axes(
+        (
+            left / _WIDTH_PT,
+            (below + _PAD) / height,
+            (_WIDTH_PT - left - right) / _WIDTH_PT,
+            plot_h / height,
+        )
+    )
+    return fig, ax
 
 
 def _encode(fig: Figure, *, title: str, desc: str | None, image_format: ImageFormat) -> bytes:
     """Serialize the figure; SVGs are made responsive and get an accessible name."""
     buffer = io.BytesIO()
     if image_format == "png":
-        FigureCanvasAgg(fig).print_png(buffer, metadata={"Software": None})
+        fig.savefig(buffer, format="png", metadata={"Software": None})
         return buffer.getvalue()
     if image_format != "svg":
         raise ValueError(f"image_format must be 'svg' or 'png', not {image_format!r}")
-    FigureCanvasSVG(fig).print_svg(buffer, metadata={"Date": None})
+    # Figure.savefig picks the SVG canvas for this call only; no pyplot, no global backend.
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
     svg = buffer.getvalue()
     # Drop the fixed pt size so the chart follows its container; the viewBox keeps the
     # aspect ratio. Text is paths, so the title (and the empty note) go in <title>/<desc>.
@@ -200,9 +287,26 @@ def _encode(fig: Figure, *, title: str, desc: str | None, image_format: ImageFor
 
 
 def _empty_figure(title: str, empty_text: str) -> Figure:
-    fig = _titled_figure(title, 1.5)
-    note = fig.text(0.5, 0.38, _wrap(empty_text, _WIDTH_IN * 72 - 24, _font(_FONT_PT)))
-    note.set(ha="center", va="center", color=_MUTED, gid="empty-text")
+    text = _wrap(empty_text, _WIDTH_PT - 4 * _PAD, _font(_FONT_PT))
+    fig, ax = _figure_with_axes(
+        title,
+        plot_h=_block_height(text, _font(_FONT_PT)) + 24,
+        left=_PAD,
+        right=_PAD,
+        above=0,
+        below=0,
+    )
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        color=_MUTED,
+        gid="empty-text",
+    )
     return fig
 
 
@@ -293,9 +397,7 @@ def trend_chart(
         if not points:
             fig = _empty_figure(title, empty_text)
             return _encode(fig, title=title, desc=empty_text, image_format=image_format)
-        fig = _trend_figure(
-            points, title, y_label, (y_low, y_high), min_n, n_label, small_n_text
-        )
+        fig = _trend_figure(points, title, y_label, (y_low, y_high), min_n, n_label, small_n_text)
         return _encode(fig, title=title, desc=None, image_format=image_format)
 
 
@@ -308,84 +410,152 @@ def _trend_figure(
     n_label: str,
     small_n_text: str,
 ) -> Figure:
-    fig = _titled_figure(title, _TREND_HEIGHT_IN)
-    ax = fig.add_subplot()
     count = len(points)
     values = [p.estimate.value for p in points]
     trusted = [v is not None and p.estimate.n >= min_n for p, v in zip(points, values, strict=True)]
+    any_small = any(v is not None and not ok for v, ok in zip(values, trusted, strict=True))
+    tick_prop, small_prop, label_prop = _font(_TICK_PT), _font(_SMALL_PT), _font(_FONT_PT)
+
+    # Margins from the texts that will sit there.
+    y_ticks = [
+        float(v)
+        for v in MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(*y_range)
+        if y_range[0] - 1e-9 <= v <= y_range[1] + 1e-9
+    ]
+    y_tick_labels = [_number(v) for v in y_ticks]
+    y_text = _wrap(y_label, _TREND_PLOT_PT - 8, label_prop)
+    left = (
+        _PAD
+        + _block_height(y_text, label_prop)  # rotated: its height is horizontal
+        + _LABEL_PAD
+        + max(*(_text_width(t, tick_prop) for t in y_tick_labels), _text_width(n_label, small_prop))
+        + _TICK_PAD
+        + _TICK_LEN
+    )
+    labels = [p.label for p in points]
+    counts = [str(p.estimate.n) for p in points]
+    # The last label is centred on the last point and may stick out past the plot.
+    slot = (_WIDTH_PT - left - _PAD) / count
+    overhang = max(_text_width(labels[-1], tick_prop), _text_width(counts[-1], small_prop))
+    right = _PAD + max(0.0, overhang / 2 - slot / 2)
+    slot = (_WIDTH_PT - left - right) / count
+
+    # Period labels need a clear gap to read as separate words; bare counts less so.
+    n_step = _thinning_step(counts, small_prop, slot, gap_em=0.5)
+    label_step = _thinning_step(labels, tick_prop, slot, gap_em=1.0)
+    # Every labelled period also shows its n, so the two rows line up.
+    label_step = math.ceil(label_step / n_step) * n_step
+
+    label_pad = _N_ROW_PAD + _block_height("0", small_prop) + 5
+    below = _TICK_LEN + label_pad + _block_height("0", tick_prop)
+    # Room for the key of hollow points, or at least for the top y tick label's upper half.
+    tick_half = _block_height("0", tick_prop) / 2
+    above = _block_height("0", small_prop) + 4 if any_small else tick_half
+    fig, ax = _figure_with_axes(
+        title, plot_h=_TREND_PLOT_PT, left=left, right=right, above=above, below=below
+    )
 
     for k, run in enumerate(_runs(trusted)):
-        lows = [_bound(points[i].estimate.low, points[i].estimate.value) for i in run]
-        highs = [_bound(points[i].estimate.high, points[i].estimate.value) for i in run]
+        lows = [_bound(points[i].estimate.low, values[i]) for i in run]
+        highs = [_bound(points[i].estimate.high, values[i]) for i in run]
         if len(run) == 1:
             # A lone trusted period has no neighbour to make a band with: a wide
             # translucent stroke gives its interval the same look.
-            ax.plot(run * 2, [lows[0], highs[0]], color=_MAIN, alpha=0.2, lw=9,
-                    solid_capstyle="butt", gid=f"trend-band-{k}")
+            ax.plot(
+                run * 2,
+                [lows[0], highs[0]],
+                color=_MAIN,
+                alpha=0.2,
+                lw=9,
+                solid_capstyle="butt",
+                gid=f"trend-band-{k}",
+            )
         else:
-            ax.fill_between(run, lows, highs, color=_MAIN, alpha=0.18, lw=0,
-                            gid=f"trend-band-{k}")
-            ax.plot(run, [values[i] for i in run], color=_MAIN, lw=2, gid=f"trend-line-{k}")
+            ax.fill_between(run, lows, highs, color=_MAIN, alpha=0.18, lw=0, gid=f"trend-band-{k}")
+            ys = [_bound(values[i], None) for i in run]
+            ax.plot(run, ys, color=_MAIN, lw=2, gid=f"trend-line-{k}")
 
     for i, point in enumerate(points):
-        value = point.estimate.value
+        value = values[i]
         if value is None:
             continue
         if trusted[i]:
-            ax.plot([i], [value], marker="o", ms=7, color=_MAIN, ls="none",
-                    gid=f"trend-point-ok-{i}")
+            ax.plot(
+                [i], [value], marker="o", ms=7, color=_MAIN, ls="none", gid=f"trend-point-ok-{i}"
+            )
             continue
         low = _bound(point.estimate.low, value)
         high = _bound(point.estimate.high, value)
         ax.plot([i, i], [low, high], color=_LOW, lw=1, gid=f"trend-interval-low-{i}")
-        ax.plot([i], [value], marker="o", ms=7, mfc="white", mec=_LOW, mew=1.6, ls="none",
-                gid=f"trend-point-low-{i}")
+        ax.plot([i], [value], **_HOLLOW, gid=f"trend-point-low-{i}")
 
     ax.set_xlim(-0.5, count - 0.5)
     ax.set_ylim(*y_range)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    ax.set_yticks(y_ticks, y_tick_labels)
     ax.grid(axis="y")
     ax.set_axisbelow(True)
-    ax.set_ylabel(_wrap(y_label, 2.0 * 72, _font(_FONT_PT)))
+    ax.set_ylabel(y_text, labelpad=_LABEL_PAD)
 
-    # Estimate the plot width before layout to decide how many labels fit: the figure
-    # minus the y label, the widest y tick label and the paddings.
-    tick_prop = _font(_TICK_PT)
-    small_prop = _font(_SMALL_PT)
-    y_tick_width = max(_text_width(f"{v:g}".replace("-", "\u2212"), tick_prop) for v in y_range)
-    left = _FONT_PT * 1.3 + max(y_tick_width, _text_width(n_label, small_prop)) + 24
-    slot = (_WIDTH_IN * 72 - left - 16) / count
-
-    # Period labels need a clear gap to read as separate words; bare counts less so.
-    label_step = _thinning_step([p.label for p in points], tick_prop, slot, gap_em=1.0)
-    counts = [str(p.estimate.n) for p in points]
-    n_step = _thinning_step(counts, small_prop, slot, gap_em=0.5)
-    # Every labelled period also shows its n, so the two rows line up.
-    label_step = math.ceil(label_step / n_step) * n_step
-    # Two rows of tick labels: majors carry the period, minors (drawn nearer the axis,
-    # smaller, grey) carry n. Matplotlib hides minors under majors unless told not to.
     labelled = _every_kth_from_last(count, label_step)
-    ax.xaxis.set_major_locator(FixedLocator(labelled))
-    ax.set_xticklabels([points[i].label for i in labelled])
-    with_n = _every_kth_from_last(count, n_step)
-    ax.xaxis.set_minor_locator(FixedLocator(with_n))
-    ax.set_xticks(with_n, [counts[i] for i in with_n], minor=True)
-    ax.xaxis.remove_overlapping_locs = False
-    row_gap = _SMALL_PT * 1.25
-    ax.tick_params(axis="x", which="major", length=3.5, pad=5 + row_gap)
-    ax.tick_params(axis="x", which="minor", length=0, pad=5, labelsize=_SMALL_PT,
-                   labelcolor=_MUTED)
-    # The row label sits under the y tick labels, level with the counts.
-    ax.annotate(n_label, xy=(0, 0), xycoords="axes fraction", xytext=(-7, -5),
-                textcoords="offset points", ha="right", va="top", fontsize=_SMALL_PT,
-                color=_MUTED, gid="trend-n-label")
+    ax.set_xticks(labelled, [labels[i] for i in labelled])
+    ax.tick_params(axis="x", length=_TICK_LEN, pad=label_pad)
+    # The n row: plain texts between the axis and the period labels (cheaper than a
+    # second set of ticks), with its row label under the y tick labels.
+    row = offset_copy(
+        ax.get_xaxis_transform(), fig=fig, y=-(_TICK_LEN + _N_ROW_PAD), units="points"
+    )
+    for i in _every_kth_from_last(count, n_step):
+        ax.text(
+            i,
+            0,
+            counts[i],
+            transform=row,
+            ha="center",
+            va="top",
+            fontsize=_SMALL_PT,
+            color=_MUTED,
+            gid=f"trend-n-{i}",
+        )
+    row_label = offset_copy(
+        ax.transAxes,
+        fig=fig,
+        x=-(_TICK_LEN + _TICK_PAD),
+        y=-(_TICK_LEN + _N_ROW_PAD),
+        units="points",
+    )
+    ax.text(
+        0,
+        0,
+        n_label,
+        transform=row_label,
+        ha="right",
+        va="top",
+        fontsize=_SMALL_PT,
+        color=_MUTED,
+        gid="trend-n-label",
+    )
 
-    if not all(trusted[i] for i, v in enumerate(values) if v is not None):
-        key = Line2D([], [], marker="o", ms=7, mfc="white", mec=_LOW, mew=1.6, ls="none")
-        ax.legend([key], [small_n_text.replace("{min_n}", str(min_n))], loc="lower left",
-                  bbox_to_anchor=(0, 1), frameon=False, borderaxespad=0.2, handletextpad=0.3,
-                  borderpad=0, labelcolor=_MUTED)
+    if any_small:
+        key = Line2D([], [], **_HOLLOW)
+        ax.legend(
+            [key],
+            [small_n_text.replace("{min_n}", str(min_n))],
+            loc="lower left",
+            bbox_to_anchor=(0, 1),
+            frameon=False,
+            borderaxespad=0.2,
+            borderpad=0,
+            handlelength=1,
+            handletextpad=0.4,
+            labelcolor=_MUTED,
+        )
     return fig
+
+
+def _number(value: float) -> str:
+    # Matplotlib's own formatter would also give "−50"; a fixed one keeps the measured
+    # widths and the drawn labels the same strings.
+    return f"{value:g}".replace("-", "\u2212")
 
 
 def _bound(bound: float | None, value: float | None) -> float:
@@ -453,16 +623,12 @@ def driver_chart(
     ]
     ends = [b for bar in bars for b in (bar.value, bar.low) if b is not None]
     signed = any(b < 0 for b in ends)
-    x_range = (-1.0, 1.0) if signed else (0.0, 1.0)
     ticks = [-1.0, -0.5, 0.0, 0.5, 1.0] if signed else [0.0, 0.25, 0.5, 0.75, 1.0]
     with _chart_style():
         if not bars:
             fig = _empty_figure(title, empty_text)
             return _encode(fig, title=title, desc=empty_text, image_format=image_format)
-        fig = _bar_figure(bars, title, x_label, x_range, "driver")
-        ax = fig.axes[0]
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:g}".replace("-", "\u2212"))
+        fig = _bar_figure(bars, title, x_label, ticks, [_number(t) for t in ticks], "driver")
         return _encode(fig, title=title, desc=None, image_format=image_format)
 
 
@@ -528,17 +694,24 @@ def category_chart(
                 small=est.n < min_n,
             )
         )
-    top = max((v for bar in bars for v in (bar.value, bar.high) if v is not None), default=0.0)
-    x_max = min(100.0, max(10.0, math.ceil(top / 10) * 10))
     with _chart_style():
         if not bars:
             fig = _empty_figure(title, empty_text)
             return _encode(fig, title=title, desc=empty_text, image_format=image_format)
-        fig = _bar_figure(bars, title, x_label, (0.0, x_max), "category")
-        ax = fig.axes[0]
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
-        ax.xaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
+        ticks = _share_ticks(bars)
+        fig = _bar_figure(bars, title, x_label, ticks, [f"{t:g}%" for t in ticks], "category")
         return _encode(fig, title=title, desc=None, image_format=image_format)
+
+
+def _share_ticks(bars: Sequence[_Bar]) -> list[float]:
+    """Round ticks from 0 % to the first one at or above the highest bar or whisker."""
+    top = max((v for bar in bars for v in (bar.value, bar.high) if v is not None), default=0.0)
+    top = min(100.0, max(10.0, top))
+    ticks: list[float] = []
+    for tick in MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(0, top):
+        if 0 <= tick <= 100 and (not ticks or ticks[-1] < top):
+            ticks.append(float(tick))
+    return ticks
 
 
 def _share_note(share: float, n: int) -> str:
@@ -552,42 +725,81 @@ def _bar_figure(
     bars: Sequence[_Bar],
     title: str,
     x_label: str,
-    x_range: tuple[float, float],
+    x_ticks: Sequence[float],
+    x_tick_labels: Sequence[str],
     prefix: str,
 ) -> Figure:
     """Horizontal bars with interval whiskers and a note past each bar's end."""
-    label_prop = _font(_TICK_PT)
-    labels = [_wrap(bar.label, 0.36 * _WIDTH_IN * 72, label_prop) for bar in bars]
-    lines = sum(max(1, label.count("\n") + 1) for label in labels)
-    # Title and x axis take ~1.35 in; each row ~0.3 in plus the height of its label lines.
-    height = 1.35 + 0.3 * len(bars) + 0.22 * lines
-    fig = _titled_figure(title, height)
-    ax = fig.add_subplot()
-    low_edge, high_edge = x_range
+    tick_prop, small_prop, label_prop = _font(_TICK_PT), _font(_SMALL_PT), _font(_FONT_PT)
+    labels = [_wrap(bar.label, 0.36 * _WIDTH_PT, tick_prop) for bar in bars]
+    low_edge, high_edge = x_ticks[0], x_ticks[-1]
+    left = _PAD + max(_block_width(label, tick_prop) for label in labels) + _TICK_PAD
+    # Each note starts 5 pt past its bar's end (the fraction f of the plot width) and
+    # must end inside the figure: f * plot + 5 + width <= plot + right - pad. Solve for
+    # right with plot = width_pt - left - right.
+    room = _WIDTH_PT - left
+    right = _PAD + _text_width(x_tick_labels[-1], tick_prop) / 2
+    for bar in bars:
+        end = max([0.0, *(v for v in (bar.value, bar.high) if v is not None)])
+        f = (min(end, high_edge) - low_edge) / (high_edge - low_edge)
+        need = 5 + _text_width(bar.note, small_prop) + _PAD
+        if f > 0:
+            right = max(right, room - (room - need) / f)
+    x_text = _wrap(x_label, _WIDTH_PT - 2 * _PAD, label_prop)
+    below = _TICK_LEN + _TICK_PAD + _block_height("0", tick_prop) + _LABEL_PAD
+    below += _block_height(x_text, label_prop)
+    row_h = max(30.0, max(_block_height(label, tick_prop) for label in labels) + 12)
+    fig, ax = _figure_with_axes(
+        title, plot_h=row_h * len(bars), left=left, right=right, above=0, below=below
+    )
+
     for i, bar in enumerate(bars):
         status = "low" if bar.small else "ok"
         if bar.value is not None:
-            ax.barh(i, bar.value, height=0.62, color=_LOW_BAR if bar.small else _BAR,
-                    gid=f"{prefix}-bar-{status}-{i}")
+            ax.barh(
+                i,
+                bar.value,
+                height=0.62,
+                color=_LOW_BAR if bar.small else _BAR,
+                gid=f"{prefix}-bar-{status}-{i}",
+            )
         if bar.low is not None and bar.high is not None:
-            ax.plot([bar.low, bar.high], [i, i], color=_LOW if bar.small else _INK, lw=1.4,
-                    marker="|", ms=9, mew=1.4, gid=f"{prefix}-interval-{i}")
+            ax.plot(
+                [bar.low, bar.high],
+                [i, i],
+                color=_LOW if bar.small else _INK,
+                lw=1.4,
+                marker="|",
+                ms=9,
+                mew=1.4,
+                gid=f"{prefix}-interval-{i}",
+            )
         end = max([0.0, *(v for v in (bar.value, bar.high) if v is not None)])
-        ax.annotate(bar.note, xy=(min(end, high_edge), i), xytext=(5, 0),
-                    textcoords="offset points", ha="left", va="center", fontsize=_SMALL_PT,
-                    color=_LOW if bar.small else _MUTED, annotation_clip=False,
-                    gid=f"{prefix}-note-{i}")
+        note_at = offset_copy(ax.transData, fig=fig, x=5, units="points")
+        ax.text(
+            min(end, high_edge),
+            i,
+            bar.note,
+            transform=note_at,
+            ha="left",
+            va="center",
+            fontsize=_SMALL_PT,
+            color=_LOW if bar.small else _MUTED,
+            gid=f"{prefix}-note-{i}",
+        )
     ax.set_yticks(range(len(bars)), labels)
     for tick_label, bar in zip(ax.get_yticklabels(), bars, strict=True):
         if bar.small:
             tick_label.set_color(_LOW)
-    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="y", length=0, pad=_TICK_PAD)
     ax.set_ylim(len(bars) - 0.5, -0.5)  # first row on top, as given
     ax.set_xlim(low_edge, high_edge)
+    ax.set_xticks(list(x_ticks), list(x_tick_labels))
+    ax.tick_params(axis="x", length=_TICK_LEN, pad=_TICK_PAD)
     if low_edge < 0:
         ax.axvline(0, color="#8a8a8a", lw=0.8)
     ax.grid(axis="x")
     ax.set_axisbelow(True)
     ax.spines["left"].set_visible(low_edge >= 0)
-    ax.set_xlabel(x_label)
+    ax.set_xlabel(x_text, labelpad=_LABEL_PAD)
     return fig

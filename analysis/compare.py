@@ -93,7 +93,9 @@ def two_proportion_test(
     if n1 == 0 or n2 == 0:
         raise ValueError("both groups need at least one trial")
     if alternative not in ALTERNATIVES:
-        raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got {alternative!r}")
+        raise ValueError(
+            f"alternative must be one of {', '.join(ALTERNATIVES)}; got {alternative!r}"
+        )
     if test not in PROPORTION_TESTS:
         raise ValueError(f"test must be one of {', '.join(PROPORTION_TESTS)}; got {test!r}")
     total_n = n1 + n2
@@ -315,6 +317,7 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     running = 1.0
     for rank in range(m, 0, -1):
         i = order[rank - 1]
-        running = min(running, ps[i] * m / rank)
+        # m / rank >= 1 first, so that rounding never takes the adjusted p below the raw one.
+        running = min(running, ps[i] * (m / rank))
         adjusted[i] = running
     return adjusted

@@ -168,7 +168,10 @@ def p_chart(
             raise ValueError("the baseline periods have no answers: no centre line")
         p_bar = sum(counts[:stop]) / base_n
     tail = float(norm.sf(sigmas))
-    return [_point(i, x, n, p_bar, sigmas, tail) for i, (x, n) in enumerate(zip(counts, sizes, strict=True))]
+    return [
+        _point(i, x, n, p_bar, sigmas, tail)
+        for i, (x, n) in enumerate(zip(counts, sizes, strict=True))
+    ]
 
 
 def _point(index: int, x: int, n: int, p_bar: float, sigmas: float, tail: float) -> ControlPoint:

@@ -136,9 +136,7 @@ def _clip(x: float) -> float:
     return min(100.0, max(-100.0, x))
 
 
-def nps_interval(
-    c: NpsCounts, confidence: float = 0.95, method: str = "adjusted_wald"
-) -> Estimate:
+def nps_interval(c: NpsCounts, confidence: float = 0.95, method: str = "adjusted_wald") -> Estimate:
     """NPS with its two-sided confidence interval, in points.
 
     Parameters
@@ -200,7 +198,10 @@ def nps_interval(
         centre, var, n_adj = adjusted_shares(c)
         half = z * math.sqrt(var / n_adj)
         return Estimate(
-            value=point, low=_clip(100.0 * (centre - half)), high=_clip(100.0 * (centre + half)), n=n
+            value=point,
+            low=_clip(100.0 * (centre - half)),
+            high=_clip(100.0 * (centre + half)),
+            n=n,
         )
     var = _shares_variance(c.promoters, c.detractors, n)[1]
     if method == "wald":

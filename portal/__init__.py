@@ -99,13 +99,29 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.codes import bp as codes_bp
+    from portal.dashboard import bp as dashboard_bp
+    from portal.exports import bp as exports_bp
     from portal.home import bp as home_bp
+    from portal.metrics_api import bp as metrics_api_bp
     from portal.pos_api import bp as pos_api_bp
     from portal.shopper import bp as shopper_bp
+    from portal.tokens import bp as tokens_bp
 
     # Tills authenticate with bearer keys, not cookies: CSRF does not apply to them.
     csrf.exempt(pos_api_bp)
-    for blueprint in (home_bp, auth_bp, shopper_bp, codes_bp, pos_api_bp):
+    csrf.exempt(metrics_api_bp)
+    blueprints = (
+        home_bp,
+        auth_bp,
+        shopper_bp,
+        codes_bp,
+        dashboard_bp,
+        exports_bp,
+        tokens_bp,
+        pos_api_bp,
+        metrics_api_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 

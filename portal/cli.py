@@ -351,6 +351,8 @@ def _reset_sqlite(bind: Any) -> None:
             Path(path + suffix).unlink(missing_ok=True)
 
 
+from portal.tokens.commands import create_api_token_command  # noqa: E402
+
 COMMANDS = (
     init_db,
     create_store_command,
@@ -358,6 +360,7 @@ COMMANDS = (
     import_staff_command,
     create_user_command,
     create_api_key_command,
+    create_api_token_command,
     list_api_keys_command,
     revoke_api_key_command,
     issue_receipts_command,

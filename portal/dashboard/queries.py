@@ -1,0 +1,305 @@
+"""Reads for the dashboards. Scores come from the daily rollup (cost grows with days x
+stores, not with responses); comments, categories, drivers and the hourly funnel read the
+raw rows of one store and one period through their indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from analysis.results import NpsCounts
+from portal.access import scope_to_user
+from portal.models import DailyRollup, Receipt, Response, Staff, Store, User
+from portal.models.rollups import RATING_KEYS
+from portal.rollups import COUNT_COLUMNS
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Store-local days ``start`` .. ``end``, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        from datetime import timedelta
+
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
+
+
+@dataclass(frozen=True, slots=True)
+class RatingMoments:
+    key: str
+    n: int
+    total: int
+    total_sq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Everything a rollup row counts, summed over some rows."""
+
+    counts: tuple[int, ...] = field(default=(0,) * len(COUNT_COLUMNS))
+
+    def __getitem__(self, name: str) -> int:
+        return self.counts[COUNT_COLUMNS.index(name)]
+
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)))
+
+    def __sub__(self, other: Totals) -> Totals:
+        return Totals(tuple(a - b for a, b in zip(self.counts, other.counts, strict=True)))
+
+    @property
+    def responses(self) -> int:
+        return self["responses"]
+
+    @property
+    def nps(self) -> NpsCounts:
+        return NpsCounts.from_scores([self[f"nps_{s}"] for s in range(11)])
+
+    @property
+    def csat_top2(self) -> int:
+        return self["csat_4"] + self["csat_5"]
+
+    @property
+    def csat_n(self) -> int:
+        return sum(self[f"csat_{s}"] for s in range(1, 6))
+
+    def rating(self, key: str) -> RatingMoments:
+        return RatingMoments(key, self[f"{key}_n"], self[f"{key}_sum"], self[f"{key}_sumsq"])
+
+    @property
+    def ratings(self) -> tuple[RatingMoments, ...]:
+        return tuple(self.rating(key) for key in RATING_KEYS)
+
+
+def _sums() -> list[Any]:
+    return [func.coalesce(func.sum(getattr(DailyRollup, c)), 0) for c in COUNT_COLUMNS]
+
+
+def _totals(row: Sequence[Any]) -> Totals:
+    return Totals(tuple(int(v) for v in row))
+
+
+def _in_period(stmt: Select[Any], period: Period) -> Select[Any]:
+    return stmt.where(DailyRollup.day >= period.start, DailyRollup.day <= period.end)
+
+
+def totals(session: Session, store_ids: Iterable[int] | None, period: Period) -> Totals:
+    """Summed rollups of some stores (``None``: every store) over a period."""
+    stmt = _in_period(select(*_sums()), period)
+    if store_ids is not None:
+        stmt = stmt.where(DailyRollup.store_id.in_(list(store_ids)))
+    return _totals(session.execute(stmt).one())
+
+
+def totals_by_store(
+    session: Session, user: User, period: Period, region: str | None = None
+) -> list[tuple[Store, Totals]]:
+    """Every store ``user`` may see (optionally of one region), with its totals."""
+    sums = _in_period(
+        select(DailyRollup.store_id, *_sums()).group_by(DailyRollup.store_id), period
+    ).subquery()
+    stmt = select(Store, *(sums.c[i + 1] for i in range(len(COUNT_COLUMNS)))).outerjoin(
+        sums, sums.c.store_id == Store.id
+    )
+    if region:
+        stmt = stmt.where(Store.region == region)
+    stmt = scope_to_user(stmt.order_by(Store.region, Store.code), user, Store.id)
+    return [(row[0], _totals([v or 0 for v in row[1:]])) for row in session.execute(stmt).all()]
+
+
+def totals_by_day(
+    session: Session, store_ids: Iterable[int] | None, period: Period
+) -> list[tuple[date, Totals]]:
+    """Daily totals (days without rows are absent); callers bucket them into weeks or months."""
+    stmt = _in_period(
+        select(DailyRollup.day, *_sums()).group_by(DailyRollup.day).order_by(DailyRollup.day),
+        period,
+    )
+    if store_ids is not None:
+        stmt = stmt.where(DailyRollup.store_id.in_(list(store_ids)))
+    return [(row[0], _totals(row[1:])) for row in session.execute(stmt).all()]
+
+
+def weekly_detractors_by_store(
+    session: Session, user: User, period: Period
+) -> dict[int, list[tuple[date, int, int]]]:
+    """Per visible store, per day: (day, detractors, responses) — bucketed by the caller."""
+    detractors = sum(getattr(DailyRollup, f"nps_{s}") for s in range(7))
+    stmt = _in_period(
+        select(
+            DailyRollup.store_id,
+            DailyRollup.day,
+            func.sum(detractors),
+            func.sum(DailyRollup.responses),
+        ).group_by(DailyRollup.store_id, DailyRollup.day),
+        period,
+    )
+    stmt = scope_to_user(stmt, user, DailyRollup.store_id)
+    result: dict[int, list[tuple[date, int, int]]] = {}
+    for store_id, day, d, n in session.execute(stmt).all():
+        result.setdefault(store_id, []).append((day, int(d or 0), int(n or 0)))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class StaffTotals:
+    staff_id: int | None
+    code: str
+    name: str
+    totals: Totals
+
+
+def totals_by_staff(session: Session, store_id: int, period: Period) -> list[StaffTotals]:
+    """Per staff member of a store (and the batch cards, staff 0), from the rollup."""
+    sums = _in_period(
+        select(DailyRollup.staff_key, *_sums())
+        .where(DailyRollup.store_id == store_id)
+        .group_by(DailyRollup.staff_key),
+        period,
+    )
+    names = {s.id: s for s in session.scalars(select(Staff).where(Staff.store_id == store_id))}
+    rows = []
+    for row in session.execute(sums).all():
+        staff = names.get(row[0])
+        rows.append(
+            StaffTotals(
+                staff_id=row[0] or None,
+                code=staff.code if staff else "—",
+                name=staff.name if staff else "",
+                totals=_totals(row[1:]),
+            )
+        )
+    return sorted(rows, key=lambda s: s.code)
+
+
+# --- raw rows of one store and one period ------------------------------------------------
+
+
+def category_counts(session: Session, store_id: int, period: Period) -> dict[str, int]:
+    stmt = (
+        select(Response.problem_category, func.count())
+        .where(
+            Response.store_id == store_id,
+            Response.local_day >= period.start,
+            Response.local_day <= period.end,
+            Response.problem_category.is_not(None),
+        )
+        .group_by(Response.problem_category)
+    )
+    return {key: int(n) for key, n in session.execute(stmt).all()}
+
+
+#: The key-driver analysis reads at most this many of the newest answers of the period.
+DRIVER_SAMPLE = 5000
+
+
+def driver_rows(session: Session, store_id: int, period: Period) -> list[tuple[Any, ...]]:
+    """(nps, rating_friendliness, ..., rating_knowledge) of the period's newest answers."""
+    columns = [Response.nps, *(getattr(Response, f"rating_{k}") for k in RATING_KEYS)]
+    stmt = (
+        select(*columns)
+        .where(
+            Response.store_id == store_id,
+            Response.local_day >= period.start,
+            Response.local_day <= period.end,
+        )
+        .order_by(Response.submitted_at.desc())
+        .limit(DRIVER_SAMPLE)
+    )
+    return [tuple(row) for row in session.execute(stmt).all()]
+
+
+#: Day parts on the store's clock: (key, first hour, last hour).
+DAY_PARTS = (("morning", 0, 10), ("midday", 11, 13), ("afternoon", 14, 17), ("evening", 18, 23))
+
+
+def funnel_by_day_part(
+    session: Session, store_id: int, period: Period
+) -> list[tuple[str, int, int]]:
+    """(day part, receipts issued, of which answered) for a store's period."""
+    part = case(
+        *((Receipt.local_hour <= last, key) for key, _first, last in DAY_PARTS[:-1]),
+        else_=DAY_PARTS[-1][0],
+    )
+    stmt = (
+        select(part, func.count(), func.count(Receipt.answered_at))
+        .where(
+            Receipt.store_id == store_id,
+            Receipt.local_day >= period.start,
+            Receipt.local_day <= period.end,
+        )
+        .group_by(part)
+    )
+    found = {key: (int(n), int(a)) for key, n, a in session.execute(stmt).all()}
+    return [(key, *found.get(key, (0, 0))) for key, _f, _l in DAY_PARTS]
+
+
+@dataclass(frozen=True, slots=True)
+class CommentFilter:
+    text: str = ""
+    group: str = ""  # promoter | passive | detractor
+    category: str = ""
+    staff_code: str = ""
+
+
+def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[Any]:
+    """The period's comments, newest first, filtered (paginate the result)."""
+    stmt = (
+        select(
+            Response.submitted_at,
+            Staff.code,
+            Staff.name,
+            Response.nps,
+            Response.csat,
+            Response.problem_category,
+            Response.comment,
+        )
+        .outerjoin(Staff, Staff.id == Response.staff_id)
+        .where(
+            Response.store_id == store_id,
+            Response.local_day >= period.start,
+            Response.local_day <= period.end,
+            Response.comment.is_not(None),
+        )
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+    )
+    if filters.text:
+        # Escape LIKE wildcards: a shopper's "100%" is text, not a pattern.
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Response.comment.like(f"%{escaped}%", escape="\\"))
+    if filters.group == "promoter":
+        stmt = stmt.where(Response.nps >= 9)
+    elif filters.group == "passive":
+        stmt = stmt.where(Response.nps.between(7, 8))
+    elif filters.group == "detractor":
+        stmt = stmt.where(Response.nps <= 6)
+    if filters.category:
+        stmt = stmt.where(Response.problem_category == filters.category)
+    if filters.staff_code:
+        stmt = stmt.where(Staff.code == filters.staff_code)
+    return stmt
+
+
+def visible_store(session: Session, user: User, code: str) -> Store | None:
+    """The store with this code if ``user`` may see it (one answer for absent and hidden)."""
+    stmt = scope_to_user(select(Store).where(Store.code == code), user, Store.id)
+    return session.scalar(stmt)
+
+
+def regions(session: Session, user: User) -> list[str]:
+    stmt = scope_to_user(select(Store.region).distinct(), user, Store.id)
+    return sorted(r for r in session.scalars(stmt) if r)

@@ -1,0 +1,301 @@
+"""Dashboard figures: rollup sums from `queries` turned into estimates, comparisons and
+flags by `analysis`. Each report is a frozen dataclass the templates only display."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from analysis.categories import CategoryShare, category_shares
+from analysis.compare import benjamini_hochberg, compare_csat, compare_nps
+from analysis.control import p_chart
+from analysis.csat import csat_interval, wilson_interval
+from analysis.drivers import Driver, key_drivers
+from analysis.funnel import FunnelFlag, StaffFunnel, funnel_outliers
+from analysis.means import mean_interval
+from analysis.nps import nps_interval
+from analysis.results import Comparison, Estimate
+from analysis.trends import TrendPoint, month_start, trend_points, week_start
+from portal.dashboard import queries
+from portal.dashboard.queries import Period, StaffTotals, Totals
+from portal.errors import DomainError
+from portal.models import Store, User
+from portal.models.rollups import RATING_KEYS
+
+#: Below this many answers a figure is greyed and not ranked or flagged (DESIGN §5).
+MIN_N = 30
+#: Weeks before the period that form the control chart's baseline.
+BASELINE_WEEKS = 12
+PERIOD_CHOICES = (7, 30, 90, 365)
+
+
+class InvalidPeriod(DomainError):
+    status = 400
+    code = "invalid_period"
+
+
+def parse_period(days: str | None, start: str | None, end: str | None, today: date) -> Period:
+    """``?days=`` (one of PERIOD_CHOICES, ending today) or ``?from=&to=`` (inclusive)."""
+    if start or end:
+        try:
+            period = Period(date.fromisoformat(start or ""), date.fromisoformat(end or ""))
+        except ValueError:
+            raise InvalidPeriod("Dates must look like 2026-11-22.") from None
+        if period.start > period.end:
+            raise InvalidPeriod("The start date is after the end date.")
+        if period.days > 731:
+            raise InvalidPeriod("Choose at most two years.")
+        return period
+    try:
+        count = int(days or 30)
+    except ValueError:
+        raise InvalidPeriod("Choose 7, 30, 90 or 365 days.") from None
+    if count not in PERIOD_CHOICES:
+        raise InvalidPeriod("Choose 7, 30, 90 or 365 days.")
+    return Period(today - timedelta(days=count - 1), today)
+
+
+def local_today(zone: str, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(zone)).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    nps: Estimate
+    csat: Estimate
+    nps_change: Comparison
+    csat_change: Comparison
+
+    @property
+    def ranked(self) -> bool:
+        return self.nps.n >= MIN_N
+
+
+def headline(current: Totals, previous: Totals) -> Headline:
+    return Headline(
+        nps=nps_interval(current.nps),
+        csat=csat_interval(current.csat_top2, current.csat_n),
+        nps_change=compare_nps(current.nps, previous.nps, min_n=MIN_N),
+        csat_change=compare_csat(
+            current.csat_top2, current.csat_n, previous.csat_top2, previous.csat_n, min_n=MIN_N
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    staff: StaffTotals
+    nps: Estimate
+    response_rate: Estimate
+    flag: FunnelFlag | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayPart:
+    key: str
+    issued: int
+    answered: int
+    rate: Estimate
+
+
+@dataclass(frozen=True, slots=True)
+class StoreReport:
+    store: Store
+    period: Period
+    totals: Totals
+    headline: Headline
+    #: This store against the rest of the chain (the store itself left out).
+    vs_chain_nps: Comparison
+    vs_chain_csat: Comparison
+    ratings: tuple[tuple[str, Estimate], ...]
+    categories: tuple[CategoryShare, ...]
+    drivers: tuple[Driver, ...]
+    staff: tuple[StaffRow, ...]
+    day_parts: tuple[DayPart, ...]
+    response_rate: Estimate
+
+
+def store_report(session: Session, store: Store, period: Period) -> StoreReport:
+    current = queries.totals(session, [store.id], period)
+    previous = queries.totals(session, [store.id], period.previous())
+    rest = queries.totals(session, None, period) - current
+    staff = queries.totals_by_staff(session, store.id, period)
+    flags = {
+        f.key: f
+        for f in funnel_outliers(
+            [
+                StaffFunnel(s.code, s.totals["issued"], s.totals["issued_answered"], s.totals.nps)
+                for s in staff
+                if s.staff_id is not None and s.totals["issued"] > 0
+            ],
+            min_n=MIN_N,
+        )
+    }
+    return StoreReport(
+        store=store,
+        period=period,
+        totals=current,
+        headline=headline(current, previous),
+        vs_chain_nps=compare_nps(current.nps, rest.nps, min_n=MIN_N),
+        vs_chain_csat=compare_csat(
+            current.csat_top2, current.csat_n, rest.csat_top2, rest.csat_n, min_n=MIN_N
+        ),
+        ratings=tuple((m.key, mean_interval(m.n, m.total, m.total_sq)) for m in current.ratings),
+        categories=store_categories(session, store, period),
+        drivers=store_drivers(session, store, period),
+        staff=tuple(
+            StaffRow(
+                staff=s,
+                nps=nps_interval(s.totals.nps),
+                response_rate=wilson_interval(
+                    min(s.totals["issued_answered"], s.totals["issued"]), s.totals["issued"]
+                ),
+                flag=flags.get(s.code),
+            )
+            for s in staff
+        ),
+        day_parts=tuple(
+            DayPart(key, issued, answered, wilson_interval(answered, issued))
+            for key, issued, answered in queries.funnel_by_day_part(session, store.id, period)
+        ),
+        response_rate=wilson_interval(
+            min(current["issued_answered"], current["issued"]), current["issued"]
+        ),
+    )
+
+
+def store_drivers(session: Session, store: Store, period: Period) -> tuple[Driver, ...]:
+    """Which service rating moves likelihood to recommend most, at this store."""
+    rows = queries.driver_rows(session, store.id, period)
+    return tuple(
+        key_drivers(
+            [r[0] for r in rows],
+            {key: [r[i + 1] for r in rows] for i, key in enumerate(RATING_KEYS)},
+            min_n=MIN_N,
+        )
+    )
+
+
+def store_categories(session: Session, store: Store, period: Period) -> tuple[CategoryShare, ...]:
+    return tuple(category_shares(queries.category_counts(session, store.id, period)))
+
+
+def bucket_of(period: Period) -> str:
+    """Days for a month or less, weeks up to half a year, months beyond."""
+    if period.days <= 31:
+        return "day"
+    return "week" if period.days <= 183 else "month"
+
+
+def _label(day: date, bucket: str) -> tuple[date, str]:
+    if bucket == "day":
+        return day, day.strftime("%m-%d")
+    if bucket == "week":
+        start = week_start(day)
+        year, week, _ = start.isocalendar()
+        return start, f"{year}-W{week:02d}"
+    start = month_start(day)
+    return start, start.strftime("%Y-%m")
+
+
+def trend(session: Session, store_ids: Sequence[int] | None, period: Period) -> list[TrendPoint]:
+    """NPS and CSAT per day, week or month of the period (empty buckets shown as n = 0)."""
+    bucket = bucket_of(period)
+    sums: dict[tuple[date, str], Totals] = {}
+    day = period.start
+    while day <= period.end:
+        sums.setdefault(_label(day, bucket), Totals())
+        day += timedelta(days=1)
+    for day, totals in queries.totals_by_day(session, store_ids, period):
+        key = _label(day, bucket)
+        sums[key] = sums[key] + totals
+    return trend_points(
+        [
+            (label, totals.nps, totals.csat_top2, totals.csat_n)
+            for (_start, label), totals in sorted(sums.items())
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    store: Store
+    totals: Totals
+    headline: Headline
+    #: Period change flagged after Benjamini-Hochberg across the stores on the page.
+    change_p_adjusted: float | None
+    change_flagged: bool
+    #: A week of the period whose detractor share is above its p-chart limit.
+    out_of_control_weeks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    period: Period
+    region: str | None
+    rows: tuple[ChainRow, ...]
+    total: Headline
+    total_n: int
+
+
+def chain_report(session: Session, user: User, period: Period, region: str | None) -> ChainReport:
+    current = queries.totals_by_store(session, user, period, region)
+    previous = dict(
+        (store.id, totals)
+        for store, totals in queries.totals_by_store(session, user, period.previous(), region)
+    )
+    weekly = _weekly_detractors(session, user, period)
+    heads = [(store, totals, headline(totals, previous[store.id])) for store, totals in current]
+    tested = [i for i, (_s, _t, h) in enumerate(heads) if h.nps_change.p_value is not None]
+    adjusted = benjamini_hochberg([heads[i][2].nps_change.p_value or 1.0 for i in tested])
+    p_adjusted: dict[int, float] = dict(zip(tested, adjusted, strict=True))
+    rows = tuple(
+        ChainRow(
+            store=store,
+            totals=totals,
+            headline=head,
+            change_p_adjusted=p_adjusted.get(i),
+            change_flagged=(head.nps_change.significant and p_adjusted.get(i, 1.0) < 0.05),
+            out_of_control_weeks=weekly.get(store.id, ()),
+        )
+        for i, (store, totals, head) in enumerate(heads)
+    )
+    total = sum((t for _s, t in current), Totals())
+    total_previous = sum(previous.values(), Totals())
+    return ChainReport(period, region, rows, headline(total, total_previous), total.responses)
+
+
+def _weekly_detractors(session: Session, user: User, period: Period) -> dict[int, tuple[str, ...]]:
+    """Weeks of the period above the p-chart limit, judged against the 12 weeks before."""
+    first = week_start(period.start) - timedelta(weeks=BASELINE_WEEKS)
+    daily = queries.weekly_detractors_by_store(session, user, Period(first, period.end))
+    flagged: dict[int, tuple[str, ...]] = {}
+    for store_id, days in daily.items():
+        weeks: dict[date, list[int]] = {}
+        for day, detractors, n in days:
+            week = weeks.setdefault(week_start(day), [0, 0])
+            week[0] += detractors
+            week[1] += n
+        baseline = [w for w in sorted(weeks) if w < week_start(period.start)]
+        judged = [w for w in sorted(weeks) if w >= week_start(period.start)]
+        base_n = sum(weeks[w][1] for w in baseline)
+        if base_n < MIN_N or not judged:
+            continue
+        ordered = baseline + judged
+        points = p_chart(
+            [weeks[w][0] for w in ordered],
+            [max(weeks[w][1], 0) for w in ordered],
+            baseline=len(baseline),
+        )
+        labels = tuple(
+            f"{w.isocalendar()[0]}-W{w.isocalendar()[1]:02d}"
+            for w, point in zip(ordered, points, strict=True)
+            if w in judged and point.above
+        )
+        if labels:
+            flagged[store_id] = labels
+    return flagged

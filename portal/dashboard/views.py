@@ -1,0 +1,178 @@
+"""Store page, chain and region page, and their chart images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response as HttpResponse
+from flask import abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from analysis.charts import SeriesPoint
+from portal.access import requires
+from portal.dashboard import bp, charts, queries, reports
+from portal.dashboard.queries import CommentFilter
+from portal.db import get_session, utcnow
+from portal.formatting import problem_label
+from portal.i18n import current_locale
+from portal.models import Role
+from portal.pagination import paginate, requested_page
+from surveys.loader import receipt_survey
+
+STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER)
+CHAIN_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER)
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def _store(code: str) -> Any:
+    store = queries.visible_store(get_session(), current_user, code)
+    if store is None:
+        abort(404)  # the same answer for a store that does not exist and one not yours
+    return store
+
+
+def _period(zone: str) -> reports.Period:
+    args = request.args
+    today = reports.local_today(zone, utcnow())
+    return reports.parse_period(args.get("days"), args.get("from"), args.get("to"), today)
+
+
+def _rating_label(key: str) -> str:
+    return receipt_survey().question(f"rating_{key}").text.get(current_locale())
+
+
+def _svg(body: bytes) -> Any:
+    tag = charts.etag(body)
+    if request.if_none_match.contains(tag):
+        return HttpResponse(status=304)
+    response = HttpResponse(body, mimetype="image/svg+xml")
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/stores/<code>")
+@requires(*STORE_ROLES)
+def store(code: str) -> Any:
+    store = _store(code)
+    period = _period(store.timezone)
+    session = get_session()
+    filters = CommentFilter(
+        text=request.args.get("q", "").strip()[:100],
+        group=request.args.get("group", ""),
+        category=request.args.get("category", ""),
+        staff_code=request.args.get("staff", ""),
+    )
+    page = paginate(session, queries.comments(store.id, period, filters), requested_page(), 20)
+    return render_template(
+        "dashboard/store.html",
+        report=reports.store_report(session, store, period),
+        filters=filters,
+        page=page,
+        min_n=reports.MIN_N,
+        period_choices=reports.PERIOD_CHOICES,
+        rating_label=_rating_label,
+        categories=receipt_survey().question("problem_category").choices,
+    )
+
+
+@bp.get("/stores/<code>/<any(nps, csat):metric>.svg")
+@requires(*STORE_ROLES)
+def store_trend(code: str, metric: str) -> Any:
+    store = _store(code)
+    return _trend(reports.trend(get_session(), [store.id], _period(store.timezone)), metric)
+
+
+@bp.get("/chain/<any(nps, csat):metric>.svg")
+@requires(*CHAIN_ROLES)
+def chain_trend(metric: str) -> Any:
+    session = get_session()
+    region = request.args.get("region") or None
+    rows = queries.totals_by_store(session, current_user, _period(DEFAULT_ZONE), region)
+    ids = [store.id for store, _totals in rows]
+    return _trend(reports.trend(session, ids, _period(DEFAULT_ZONE)), metric)
+
+
+def _trend(points: list[Any], metric: str) -> Any:
+    if metric == "nps":
+        series = [SeriesPoint(p.label, p.nps) for p in points]
+        labels = (_("NPS with its 95 % interval"), _("NPS (−100 to 100)"), (-100.0, 100.0))
+    else:
+        series = [SeriesPoint(p.label, p.csat) for p in points]
+        labels = (_("CSAT with its 95 % interval"), _("Satisfied, 4–5 (%)"), (0.0, 100.0))
+    return _svg(
+        charts.trend_svg(
+            series,
+            title=labels[0],
+            y_label=labels[1],
+            y_range=labels[2],
+            empty_text=_("No answers in this period"),
+            small_n_text=_("fewer than %(n)s answers", n=reports.MIN_N),
+            min_n=reports.MIN_N,
+        )
+    )
+
+
+@bp.get("/stores/<code>/drivers.svg")
+@requires(*STORE_ROLES)
+def store_drivers(code: str) -> Any:
+    store = _store(code)
+    drivers = reports.store_drivers(get_session(), store, _period(store.timezone))
+    bars = [(_rating_label(d.key), d.rho) for d in drivers]
+    return _svg(
+        charts.driver_svg(
+            bars,
+            title=_("What moves likelihood to recommend"),
+            x_label=_("Spearman correlation with 0–10 (95 % interval)"),
+        )
+    )
+
+
+@bp.get("/stores/<code>/categories.svg")
+@requires(*STORE_ROLES)
+def store_categories(code: str) -> Any:
+    store = _store(code)
+    shares = reports.store_categories(get_session(), store, _period(store.timezone))
+    locale = current_locale()
+    bars = [(problem_label(c.key, locale), c.share) for c in shares]
+    return _svg(
+        charts.category_svg(
+            bars, title=_("What went wrong"), x_label=_("Share of reported problems (%)")
+        )
+    )
+
+
+@bp.get("/chain")
+@requires(*CHAIN_ROLES)
+def chain() -> Any:
+    session = get_session()
+    region = request.args.get("region") or None
+    report = reports.chain_report(session, current_user, _period(DEFAULT_ZONE), region)
+    rows = list(report.rows)
+    sort = request.args.get("sort", "nps")
+    rows.sort(key=_sort_key(sort), reverse=sort in ("nps", "csat", "n"))
+    return render_template(
+        "dashboard/chain.html",
+        report=report,
+        rows=rows,
+        sort=sort,
+        regions=queries.regions(session, current_user),
+        min_n=reports.MIN_N,
+        period_choices=reports.PERIOD_CHOICES,
+    )
+
+
+def _sort_key(sort: str) -> Any:
+    def key(row: reports.ChainRow) -> tuple[Any, ...]:
+        ranked = row.headline.ranked
+        if sort == "csat":
+            return (ranked, row.headline.csat.value if ranked else -1.0)
+        if sort == "n":
+            return (row.totals.responses,)
+        if sort == "code":
+            return (row.store.code,)
+        # Stores below the minimum n sort after every ranked store, whatever their NPS.
+        return (ranked, row.headline.nps.value if ranked else -101.0)
+
+    return key

@@ -1,0 +1,156 @@
+"""Turning export rows into files: CSV as a stream of encoded chunks, XLSX as a workbook
+written row by row to a file. Every text cell of both goes through `neutralise_cell`, so
+that no shopper's comment can become a spreadsheet formula. Rows are dataclasses; the
+column names are their field names, in order."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import IO, Any
+
+from xlsxwriter import Workbook
+
+#: What a spreadsheet may read as the start of a formula (OWASP, "CSV Injection"): the
+#: four formula prefixes, and tab and carriage return, which some importers strip before
+#: looking at the next character.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+#: constant_memory: each row goes to a temporary file as soon as the next one starts, so
+#: memory does not grow with rows (strings are written inline, no shared-string table).
+#: Strings are never turned into formulas or links, whatever they look like.
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+#: Rows per worksheet in Excel (header included); longer exports continue on a new sheet.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+
+#: Lets Excel recognise the file as UTF-8 (it would read Chinese text as the ANSI code page).
+_BOM = "\ufeff"
+#: Rows gathered into each chunk of a CSV stream (about 0.3-0.5 MB of text).
+_CSV_CHUNK_ROWS = 2000
+
+Cell = str | int | float | bool | datetime | None
+
+
+def neutralise_cell(value: str) -> str:
+    """``value`` made safe to show as a spreadsheet text cell.
+
+    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe, as the OWASP guidance on CSV injection says, so that Excel,
+    LibreOffice or Google Sheets show it as text instead of evaluating it (a comment
+    ``=HYPERLINK("http://x")`` would otherwise become a live link). Other text is returned
+    unchanged. Only text cells are neutralised: numbers stay numbers.
+    """
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def iso_time(value: datetime) -> str:
+    """ISO-8601 with the offset of the zone ``value`` is in (``2026-11-22T14:05:00+08:00``)."""
+    return value.isoformat(timespec="seconds")
+
+
+def _csv_cell(value: Cell) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return iso_time(value)
+    return value
+
+
+def csv_chunks(columns: Sequence[str], rows: Iterable[Any]) -> Iterator[bytes]:
+    """The CSV file (UTF-8 with BOM, RFC 4180 line ends) of ``rows`` as encoded chunks of a
+    few thousand rows each, produced only as fast as the reader takes them."""
+    values = attrgetter(*columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(_BOM)
+    writer.writerow([neutralise_cell(name) for name in columns])
+    pending = 0
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in values(row)])
+        pending += 1
+        if pending == _CSV_CHUNK_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue().encode("utf-8")
+
+
+def write_xlsx(
+    target: IO[bytes],
+    sheet_name: str,
+    columns: Sequence[str],
+    rows: Iterable[Any],
+    *,
+    max_rows: int = XLSX_MAX_ROWS,
+) -> int:
+    """Write ``rows`` as an XLSX workbook into ``target`` and return the number of rows.
+
+    An XLSX file is a zip archive whose central directory, the index a reader needs before
+    it can open any part, comes last, and XlsxWriter builds the archive from its parts only
+    when the workbook is closed. So the file cannot be sent byte by byte while rows are read:
+    it is written to ``target`` (a temporary file) first. Memory still stays flat: in
+    constant_memory mode each row is flushed to a temporary file as soon as the next one
+    begins, and closing compresses those files into ``target`` block by block.
+
+    Text is always written with ``write_string`` (never a formula, whatever it starts with)
+    and neutralised; numbers with ``write_number``; ``None`` leaves the cell empty. A sheet
+    holds at most ``max_rows`` rows with its header; further rows continue on
+    ``<sheet_name> 2``, ``<sheet_name> 3``...
+    """
+    values = attrgetter(*columns)
+    workbook = Workbook(target, XLSX_OPTIONS)
+    header = workbook.add_format({"bold": True})
+    sheets = 0
+    worksheet: Any = None
+    line = max_rows
+    written = 0
+    try:
+        for row in rows:
+            if line >= max_rows:
+                sheets += 1
+                worksheet = _add_sheet(workbook, sheet_name, sheets, columns, header)
+                line = 1
+            for col, value in enumerate(values(row)):
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    worksheet.write_string(line, col, neutralise_cell(value))
+                elif isinstance(value, bool):
+                    worksheet.write_boolean(line, col, value)
+                elif isinstance(value, datetime):
+                    # Excel dates have no time zone: the offset is kept by writing text.
+                    worksheet.write_string(line, col, iso_time(value))
+                else:
+                    worksheet.write_number(line, col, value)
+            line += 1
+            written += 1
+        if sheets == 0:
+            _add_sheet(workbook, sheet_name, 1, columns, header)
+    finally:
+        workbook.close()
+    return written
+
+
+def _add_sheet(
+    workbook: Any, sheet_name: str, number: int, columns: Sequence[str], header: Any
+) -> Any:
+    worksheet = workbook.add_worksheet(sheet_name if number == 1 else f"{sheet_name} {number}")
+    for col, name in enumerate(columns):
+        worksheet.write_string(0, col, neutralise_cell(name), header)
+    worksheet.freeze_panes(1, 0)
+    return worksheet

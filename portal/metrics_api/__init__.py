@@ -1,0 +1,7 @@
+"""The read-only metrics API for spreadsheets and BI tools, with personal API tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1/metrics")
+
+from portal.metrics_api import views  # noqa: E402,F401

@@ -1,0 +1,67 @@
+"""``GET /api/v1/metrics/summary`` exactly as DESIGN.md section 4 gives it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from analysis.csat import csat_interval
+from analysis.nps import nps_interval
+from portal.access import public
+from portal.dashboard import queries, reports
+from portal.db import get_session, utcnow
+from portal.errors import DomainError
+from portal.metrics_api import bp
+from portal.tokens.operations import user_for_api_token
+
+
+class UnknownStore(DomainError):
+    status = 404
+    code = "unknown_store"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@bp.get("/summary")
+@public  # authenticated by the personal token below, not by a session
+def summary() -> Any:
+    session = get_session()
+    user = user_for_api_token(session, request.headers.get("Authorization"), utcnow())
+    code = request.args.get("store", "")
+    store = queries.visible_store(session, user, code)
+    if store is None:
+        # The same answer for a store that does not exist and one the user may not see.
+        raise UnknownStore(
+            f"No store {code!r} among the stores this token may read.", field="store"
+        )
+    args = request.args
+    # Without dates: the last 30 days, on the store's calendar.
+    period = reports.parse_period(
+        "30", args.get("from"), args.get("to"), reports.local_today(store.timezone, utcnow())
+    )
+    totals = queries.totals(session, [store.id], period)
+    session.commit()  # keeps the token's last-used time
+    nps = nps_interval(totals.nps)
+    csat = csat_interval(totals.csat_top2, totals.csat_n)
+    counts = totals.nps
+    return jsonify(
+        {
+            "store": store.code,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "n": counts.n,
+            "promoters": counts.promoters,
+            "passives": counts.passives,
+            "detractors": counts.detractors,
+            "nps": _round(nps.value),
+            "nps_ci_low": _round(nps.low),
+            "nps_ci_high": _round(nps.high),
+            "csat_n": csat.n,
+            "csat": _round(csat.value),
+            "csat_ci_low": _round(csat.low),
+            "csat_ci_high": _round(csat.high),
+        }
+    )
