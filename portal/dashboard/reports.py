@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from analysis.categories import CategoryShare, category_shares
 from analysis.compare import benjamini_hochberg, compare_csat, compare_nps
 from analysis.control import p_chart
-from analysis.csat import csat_interval, wilson_interval
+from analysis.csat import csat_interval
 from analysis.drivers import Driver, key_drivers
 from analysis.funnel import FunnelFlag, StaffFunnel, funnel_outliers
 from analysis.means import mean_interval
@@ -151,20 +151,16 @@ def store_report(session: Session, store: Store, period: Period) -> StoreReport:
             StaffRow(
                 staff=s,
                 nps=nps_interval(s.totals.nps),
-                response_rate=wilson_interval(
-                    min(s.totals["issued_answered"], s.totals["issued"]), s.totals["issued"]
-                ),
+                response_rate=response_rate(s.totals["issued_answered"], s.totals["issued"]),
                 flag=flags.get(s.code),
             )
             for s in staff
         ),
         day_parts=tuple(
-            DayPart(key, issued, answered, wilson_interval(answered, issued))
+            DayPart(key, issued, answered, response_rate(answered, issued))
             for key, issued, answered in queries.funnel_by_day_part(session, store.id, period)
         ),
-        response_rate=wilson_interval(
-            min(current["issued_answered"], current["issued"]), current["issued"]
-        ),
+        response_rate=response_rate(current["issued_answered"], current["issued"]),
     )
 
 
@@ -182,6 +178,12 @@ def store_drivers(session: Session, store: Store, period: Period) -> tuple[Drive
 
 def store_categories(session: Session, store: Store, period: Period) -> tuple[CategoryShare, ...]:
     return tuple(category_shares(queries.category_counts(session, store.id, period)))
+
+
+def response_rate(answered: int, issued: int) -> Estimate:
+    """Share of issued receipts answered, in percent, with its Wilson interval."""
+    # Counted by issue day, a receipt can be answered after the period ends: never > 100 %.
+    return csat_interval(min(answered, issued), issued)
 
 
 def bucket_of(period: Period) -> str:

@@ -1,0 +1,208 @@
+"""Dashboards and the metrics API: figures from the rollup, scoping, periods, charts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal.db import utcnow
+from portal.models import Role
+from portal.shopper.operations import record_response
+from surveys.answers import Answers
+from surveys.loader import receipt_survey
+
+
+def answer(
+    db_session,
+    make_receipt,
+    store,
+    staff,
+    nps,
+    csat,
+    *,
+    days_ago=1,
+    comment=None,
+    category=None,
+    speed=None,
+):
+    when = utcnow() - timedelta(days=days_ago)
+    issued = make_receipt(store, staff, now=when - timedelta(hours=1))
+    ratings = {} if speed is None else {"rating_speed": speed}
+    record_response(
+        db_session,
+        receipt=issued.receipt,
+        definition=receipt_survey(),
+        answers=Answers(
+            nps=nps,
+            csat=csat,
+            ratings=ratings,
+            problem_reported=category is not None,
+            problem_category=category,
+            comment=comment,
+            contact=None,
+        ),
+        locale="zh_CN",
+        now=when,
+    )
+
+
+@pytest.fixture
+def shop(db_session, make_store, make_staff, make_receipt):
+    """SH-001: 6 promoters, 2 passives, 2 detractors in the last 30 days (NPS 40)."""
+    store = make_store("SH-001", name="徐汇店", region="华东")
+    staff = make_staff(store, "S001", name="李娜")
+    for nps, csat in [(10, 5)] * 6 + [(8, 4)] * 2 + [(3, 2)] * 2:
+        answer(
+            db_session,
+            make_receipt,
+            store,
+            staff,
+            nps,
+            csat,
+            comment=f"score {nps}",
+            category="price" if nps < 7 else None,
+            speed=5 if nps > 8 else 2,
+        )
+    other = make_store("BJ-001", name="朝阳店", region="华北")
+    answer(db_session, make_receipt, other, make_staff(other, "S001"), 0, 1, comment="secret")
+    return store, other
+
+
+def test_store_page_shows_nps_and_csat_with_interval_and_n(client, shop, make_user, login_as):
+    store, _ = shop
+    login_as(make_user(Role.MANAGER, stores=[store]))
+    page = client.get("/stores/SH-001?days=30", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    # NPS = 100 * (6 - 2) / 10 = 40; CSAT = 8 of 10 answers are 4-5 = 80 %.
+    assert '<span class="metric-value">40</span>' in html
+    assert '<span class="metric-value">80 %</span>' in html
+    assert "n = 10" in html
+    assert "small-n" in html  # 10 answers are below the minimum n of 30
+    assert "score 10" in html and "secret" not in html
+
+
+def test_a_manager_cannot_open_another_store(client, shop, make_user, login_as):
+    store, other = shop
+    login_as(make_user(Role.MANAGER, stores=[store]))
+    assert client.get("/stores/BJ-001").status_code == 404
+    assert client.get("/stores/NOPE-1").status_code == 404
+    assert client.get("/stores/BJ-001/nps.svg").status_code == 404
+    assert client.get("/chain").status_code == 403
+
+
+def test_comment_filters(client, shop, make_user, login_as):
+    store, _ = shop
+    login_as(make_user(Role.ADMIN))
+    html = client.get("/stores/SH-001?group=detractor").get_data(as_text=True)
+    assert "score 3" in html and "score 10" not in html
+    html = client.get("/stores/SH-001?q=score+8").get_data(as_text=True)
+    assert "score 8" in html and "score 3" not in html
+    html = client.get("/stores/SH-001?category=price").get_data(as_text=True)
+    assert "score 3" in html and "score 8" not in html
+    # A LIKE wildcard typed by a manager is text: no comment contains "%".
+    wildcard = client.get("/stores/SH-001?q=%25", headers={"Accept-Language": "en"})
+    assert wildcard.status_code == 200
+    assert "No comments match." in wildcard.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "days=12",
+        "days=x",
+        "from=2026-13-01&to=2026-12-01",
+        "from=2026-02-01&to=2026-01-01",
+        "from=2020-01-01&to=2026-01-01",
+        "from=2026-01-01",
+    ],
+)
+def test_a_bad_period_is_a_400(client, shop, make_user, login_as, query):
+    login_as(make_user(Role.ADMIN))
+    assert client.get(f"/stores/SH-001?{query}").status_code == 400
+
+
+def test_charts_are_svg_and_cached_by_etag(client, shop, make_user, login_as):
+    login_as(make_user(Role.ADMIN))
+    for path in ("nps.svg", "csat.svg", "drivers.svg", "categories.svg"):
+        first = client.get(f"/stores/SH-001/{path}")
+        assert first.status_code == 200 and first.mimetype == "image/svg+xml"
+        assert b"<svg" in first.data[:400]
+        again = client.get(
+            f"/stores/SH-001/{path}", headers={"If-None-Match": first.headers["ETag"]}
+        )
+        assert again.status_code == 304
+
+
+def test_chain_page_greys_stores_below_min_n_and_ranks_none_of_them(
+    client, shop, make_user, login_as
+):
+    login_as(make_user(Role.HR))
+    page = client.get("/chain", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "SH-001" in html and "BJ-001" in html
+    assert html.count('<tr class="small-n">') == 2
+    region = client.get("/chain?region=华北").get_data(as_text=True)
+    assert "BJ-001" in region and "SH-001 徐汇店</a>" not in region
+
+
+def test_store_page_queries_do_not_grow_with_responses(
+    client, db_session, shop, make_user, login_as, make_receipt, make_staff, count_queries
+):
+    store, _ = shop
+    login_as(make_user(Role.ADMIN))
+    client.get("/stores/SH-001")
+    before = count_queries()
+    client.get("/stores/SH-001")
+    few = count_queries() - before
+    staff = make_staff(store, "S777")
+    for _ in range(40):
+        answer(db_session, make_receipt, store, staff, 9, 5)
+    before = count_queries()
+    client.get("/stores/SH-001")
+    assert count_queries() - before == few
+
+
+def test_metrics_api_summary(client, db_session, shop, make_user):
+    from portal.audit import CLI
+    from portal.tokens.operations import create_api_token
+
+    store, other = shop
+    manager = make_user(Role.MANAGER, stores=[store])
+    token = create_api_token(db_session, manager, actor=CLI, now=utcnow()).secret
+    today = utcnow().date()
+    query = f"store=SH-001&from={today - timedelta(days=40)}&to={today + timedelta(days=1)}"
+    response = client.get(
+        f"/api/v1/metrics/summary?{query}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["n"], body["promoters"], body["passives"], body["detractors"]) == (10, 6, 2, 2)
+    assert body["nps"] == 40.0 and body["csat"] == 80.0
+    assert body["nps_ci_low"] < 40 < body["nps_ci_high"]
+    assert body["csat_ci_low"] < 80 < body["csat_ci_high"]
+    hidden = client.get(
+        f"/api/v1/metrics/summary?store=BJ-001&from={today}&to={today}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert hidden.status_code == 404
+    assert client.get(f"/api/v1/metrics/summary?{query}").status_code == 401
+    bad = client.get(
+        "/api/v1/metrics/summary?store=SH-001&from=2026-99-01&to=2026-01-01",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_period"
+
+
+def test_metrics_api_no_answers_gives_null_not_zero(client, db_session, make_store, make_user):
+    from portal.audit import CLI
+    from portal.tokens.operations import create_api_token
+
+    make_store("EMPTY-1")
+    token = create_api_token(db_session, make_user(Role.ADMIN), actor=CLI, now=utcnow()).secret
+    body = client.get(
+        "/api/v1/metrics/summary?store=EMPTY-1", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert body["n"] == 0 and body["nps"] is None and body["csat"] is None
