@@ -35,6 +35,8 @@ FLASK = Path(sys.executable).parent / "flask"
 SECRET_KEY = "browser-tests-secret-key-not-for-production"
 STORE_CODE = "BR-001"
 STAFF_CODE = "S001"
+MANAGER_EMAIL = "manager@browser.test"
+MANAGER_PASSWORD = "browser-manager-pw"
 STARTUP_SECONDS = 20
 
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
@@ -172,6 +174,17 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
         _flask(env, "create-store", STORE_CODE, "浏览器测试店", "--region", "华东")
         _flask(env, "create-staff", STORE_CODE, STAFF_CODE, "李娜", "--position", "收银员")
         api_key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
+        _flask(
+            env,
+            "create-user",
+            MANAGER_EMAIL,
+            "--role",
+            "manager",
+            "--store",
+            STORE_CODE,
+            "--password",
+            MANAGER_PASSWORD,
+        )
         _wait_until_serving(server, base_url, log)
         yield LivePortal(base_url=base_url, api_key=api_key, secret_key=SECRET_KEY, log=log)
     finally:

@@ -212,3 +212,38 @@ class ShopperNavigator:
             """
         )
         return found
+
+
+class ManagerNavigator:
+    """A store manager at a desk: signs in and reads the store page."""
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def sign_in(self, email: str, password: str) -> None:
+        self.driver.get(f"{self.base_url}/login?lang=en")
+        self.driver.find_element(By.ID, "email").send_keys(email)
+        self.driver.find_element(By.ID, "password").send_keys(password)
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary").click()
+        WebDriverWait(self.driver, 10).until(ec.staleness_of(old))
+
+    def open_store(self, code: str) -> None:
+        self.driver.get(f"{self.base_url}/stores/{code}?days=30")
+        WebDriverWait(self.driver, 10).until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, ".metric-value"))
+        )
+
+    def headline_values(self) -> list[str]:
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, ".metric-value")]
+
+    def loaded_charts(self) -> list[int]:
+        """Natural widths of the chart images once they have loaded (0 = broken)."""
+        charts = self.driver.find_elements(By.CSS_SELECTOR, "img.chart")
+        WebDriverWait(self.driver, 15).until(
+            lambda d: all(d.execute_script("return arguments[0].complete", c) for c in charts)
+        )
+        return [
+            int(self.driver.execute_script("return arguments[0].naturalWidth", c)) for c in charts
+        ]
