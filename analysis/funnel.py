@@ -19,8 +19,13 @@ from analysis.results import Estimate, NpsCounts
 
 @dataclass(frozen=True, slots=True)
 class StaffFunnel:
-    """One staff member's receipts in the period: surveys issued (receipts printed with
-    a survey code), surveys answered, and the NPS answers among them."""
+    """One staff member in the period: surveys issued (receipts printed with a survey
+    code), how many of those were answered, and their NPS answers.
+
+    The NPS counts may cover a different window from ``issued``/``answered`` (answers
+    received in the period against receipts issued in it), so ``nps.n`` is not required to
+    be at most ``answered``: the two tests are separate.
+    """
 
     key: str
     issued: int
@@ -77,8 +82,8 @@ def funnel_outliers(
     alpha : float, optional
         False discovery rate across the store's staff, default 0.05.
     min_n : int, optional
-        A staff member needs at least this many answered surveys (and, for the promoter
-        share, NPS answers) to be flagged; default 30.
+        A staff member needs at least this many answered surveys to be flagged for the
+        response rate, and this many NPS answers for the promoter share; default 30.
 
     Returns
     -------
@@ -93,13 +98,14 @@ def funnel_outliers(
     - promoter share: P_i/n_i against P_r/n_r.
 
     Each is the pooled two-proportion z, one-sided (alternative p_i > p_r), or Fisher's
-    exact test when an expected cell is below 5 (:func:`analysis.compare.
-    two_proportion_test`). Only "higher" matters: a low response rate or few promoters is
-    a coaching matter, not a sign of hand-picked customers, and a two-sided test would
-    spend half its power on it. The p-values of each test are adjusted by
-    Benjamini-Hochberg across the store's staff (two families, one per test), and a reason
-    applies when its adjusted p < alpha and the person reaches ``min_n``. A flag is a
-    reason to look (e.g. at receipts issued versus answered by hour), not a verdict.
+    exact test when an expected cell is below 5
+    (:func:`analysis.compare.two_proportion_test`). Only "higher" matters: a low response
+    rate or few promoters is a coaching matter, not a sign of hand-picked customers, and a
+    two-sided test would spend half its power on it. The p-values of each test are
+    adjusted by Benjamini-Hochberg across the store's staff (two families, one per test),
+    and a reason applies when its adjusted p < alpha and the person reaches ``min_n``. A
+    flag is a reason to look (e.g. at receipts issued versus answered by hour), not a
+    verdict.
 
     References
     ----------
@@ -123,8 +129,6 @@ def funnel_outliers(
     for s in staff:
         check_count(s.answered, s.issued, what=f"answered of {s.key!r}")
         check_counts(s.nps)
-        if s.nps.n > s.answered:
-            raise ValueError(f"{s.key!r} has more NPS answers than answered surveys")
 
     issued = sum(s.issued for s in staff)
     answered = sum(s.answered for s in staff)
@@ -149,7 +153,7 @@ def funnel_outliers(
         reasons: list[str] = []
         if p_rate is not None and p_rate < alpha and s.answered >= min_n:
             reasons.append("response_rate_high")
-        if p_share is not None and p_share < alpha and s.answered >= min_n and s.nps.n >= min_n:
+        if p_share is not None and p_share < alpha and s.nps.n >= min_n:
             reasons.append("promoter_share_high")
         flags.append(
             FunnelFlag(

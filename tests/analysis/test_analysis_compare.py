@@ -102,7 +102,9 @@ def test_compare_csat_matches_newcombe_table_ii(k1, n1, k2, n2, diff, low, high,
         (26, 40, 1540, 2200, -5.0, -20.61, 8.01, 0.4944, 0.49),
     ],
 )
-def test_compare_csat_this_vs_last_and_store_vs_rest(k1, n1, k2, n2, diff, low, high, p_z, p_fisher):
+def test_compare_csat_this_vs_last_and_store_vs_rest(
+    k1, n1, k2, n2, diff, low, high, p_z, p_fisher
+):
     auto = compare_csat(k1, n1, k2, n2)
     assert auto.diff == pytest.approx(diff)
     assert (auto.low, auto.high) == pytest.approx((low, high), abs=0.01)

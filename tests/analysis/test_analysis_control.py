@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
@@ -129,6 +129,7 @@ weeks = st.lists(
 )
 
 
+@settings(max_examples=50)
 @given(weeks)
 def test_limits_bracket_the_centre_and_flags_match_them(data):
     counts, sizes = [x for x, _ in data], [n for _, n in data]
