@@ -22,10 +22,9 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
-from matplotlib.lines import Line2D
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import offset_copy
+from matplotlib.transforms import Transform, offset_copy
 
 from analysis.results import Estimate
 
@@ -46,11 +45,10 @@ _FONT_PT = 16.0
 _TICK_PT = 15.0
 _SMALL_PT = 14.0
 _TITLE_PT = 17.0
-# Spacing in points: figure padding, title-to-plot gap, matplotlib's default tick length,
-# tick-to-label pad and axis-label pad, and the gap between the axis and the n row.
+# Spacing in points: figure padding, title-to-plot gap, axis-to-tick-label pad,
+# tick-label-to-axis-title pad, and the gap between the x axis and the n row.
 _PAD = 7.0
 _GAP = 6.0
-_TICK_LEN = 3.5
 _TICK_PAD = 3.5
 _LABEL_PAD = 4.0
 _N_ROW_PAD = 5.0
@@ -58,6 +56,7 @@ _N_ROW_PAD = 5.0
 _INK = "#222222"
 _MUTED = "#5f5f5f"
 _GRID = "#e3e3e3"
+_AXIS = "#8a8a8a"
 _MAIN = "#1f5fa8"
 _BAR = "#8fb3df"
 _LOW = "#9b9b9b"
@@ -124,23 +123,7 @@ def _chart_style() -> Iterator[None]:
             {
                 "font.family": list(_font_families()),
                 "font.size": _FONT_PT,
-                "axes.titlesize": _TITLE_PT,
-                "axes.labelsize": _FONT_PT,
-                "axes.labelcolor": _INK,
-                "axes.edgecolor": "#8a8a8a",
-                "axes.linewidth": 0.8,
-                "axes.spines.top": False,
-                "axes.spines.right": False,
-                "axes.unicode_minus": True,
-                "xtick.labelsize": _TICK_PT,
-                "ytick.labelsize": _TICK_PT,
-                "xtick.color": "#8a8a8a",
-                "ytick.color": "#8a8a8a",
-                "xtick.labelcolor": _INK,
-                "ytick.labelcolor": _INK,
-                "grid.color": _GRID,
-                "grid.linewidth": 0.8,
-                "legend.fontsize": _SMALL_PT,
+                "text.color": _INK,
                 "figure.dpi": _DPI,
                 "savefig.dpi": _DPI,
                 "figure.facecolor": "white",
@@ -337,6 +320,36 @@ def _runs(flags: Sequence[bool]) -> list[list[int]]:
     return runs
 
 
+def _put_text(
+    fig: Figure,
+    x: float,
+    y: float,
+    text: str,
+    transform: Transform,
+    *,
+    gid: str,
+    ha: str = "center",
+    va: str = "center",
+    size: float = _FONT_PT,
+    color: str = _INK,
+    rotation: float = 0.0,
+) -> None:
+    """One text at (x, y) in ``transform`` (an axes' data or axes coordinates, offset in
+    points). Figure-level texts skip the clip path an axes would give each of them."""
+    fig.text(
+        x,
+        y,
+        text,
+        transform=transform,
+        ha=ha,
+        va=va,
+        fontsize=size,
+        color=color,
+        rotation=rotation,
+        gid=gid,
+    )
+
+
 def trend_chart(
     points: Sequence[SeriesPoint],
     *,
@@ -353,10 +366,11 @@ def trend_chart(
 
     Points with ``n >= min_n`` are filled and joined by a line over their interval band;
     points below ``min_n`` are hollow grey markers with a thin grey interval, joined to
-    nothing, and a key explains them. Periods with no value (n = 0) leave a gap. The n of
-    each period is a second, smaller row under the period labels. Period labels (and the n
-    row, if it does not fit either) are thinned to every k-th, counted back from the newest,
-    so they never overlap at phone width.
+    nothing, and a key above the plot explains them. Periods with no value (n = 0) leave a
+    gap. Under the x axis, a row of small grey counts (led by ``n_label``) sits above the
+    period labels. Both rows are thinned to every k-th period, counted back from the
+    newest, when they would otherwise overlap at phone width; the counts need less room,
+    so they thin less, and every labelled period keeps its count.
 
     Parameters
     ----------
@@ -381,9 +395,11 @@ def trend_chart(
     Returns
     -------
     bytes
-        The encoded image. SVG elements carry ids: ``trend-point-ok-<i>`` and
-        ``trend-point-low-<i>`` for markers, ``trend-band-<k>`` and ``trend-line-<k>`` per
-        run of trusted points, ``trend-interval-low-<i>`` for untrusted intervals.
+        The encoded image. SVG groups carry ids: ``trend-points-ok`` and
+        ``trend-points-low`` (one ``<use>`` per marker), ``trend-intervals-low``,
+        ``trend-band-<k>`` and ``trend-line-<k>`` per run of trusted periods,
+        ``trend-n-<i>`` and ``trend-label-<i>`` per written count and period label, and
+        ``trend-key`` when there are small periods.
 
     References
     ----------
@@ -424,21 +440,23 @@ def _trend_figure(
     ]
     y_tick_labels = [_number(v) for v in y_ticks]
     y_text = _wrap(y_label, _TREND_PLOT_PT - 8, label_prop)
-    left = (
-        _PAD
-        + _block_height(y_text, label_prop)  # rotated: its height is horizontal
-        + _LABEL_PAD
-        + max(*(_text_width(t, tick_prop) for t in y_tick_labels), _text_width(n_label, small_prop))
-        + _TICK_PAD
-        + _TICK_LEN
+    tick_column = max(
+        [*(_text_width(t, tick_prop) for t in y_tick_labels), _text_width(n_label, small_prop)]
     )
+    y_label_at = _TICK_PAD + tick_column + _LABEL_PAD
+    left = _PAD + _block_height(y_text, label_prop) + y_label_at  # rotated: height is width
     labels = [p.label for p in points]
     counts = [str(p.estimate.n) for p in points]
-    # The last label is centred on the last point and may stick out past the plot.
+    # The last label, centred on the last point, may stick out past the plot: widen the
+    # right margin by that much. The first count must clear the n row label at the left:
+    # start the x axis that much before the first point.
     slot = (_WIDTH_PT - left - _PAD) / count
     overhang = max(_text_width(labels[-1], tick_prop), _text_width(counts[-1], small_prop))
     right = _PAD + max(0.0, overhang / 2 - slot / 2)
     slot = (_WIDTH_PT - left - right) / count
+    lead = max(0.0, _text_width(counts[0], small_prop) / 2 + 4 - slot / 2)
+    slot = (_WIDTH_PT - left - right - lead) / count
+    x_start = -0.5 - lead / slot
 
     # Period labels need a clear gap to read as separate words; bare counts less so.
     n_step = _thinning_step(counts, small_prop, slot, gap_em=0.5)
@@ -446,14 +464,22 @@ def _trend_figure(
     # Every labelled period also shows its n, so the two rows line up.
     label_step = math.ceil(label_step / n_step) * n_step
 
-    label_pad = _N_ROW_PAD + _block_height("0", small_prop) + 5
-    below = _TICK_LEN + label_pad + _block_height("0", tick_prop)
+    label_row_at = _N_ROW_PAD + _block_height("0", small_prop) + 5
+    below = label_row_at + _block_height("0", tick_prop)
+    key_h = _block_height("0", small_prop)
     # Room for the key of hollow points, or at least for the top y tick label's upper half.
-    tick_half = _block_height("0", tick_prop) / 2
-    above = _block_height("0", small_prop) + 4 if any_small else tick_half
+    above = key_h + 4 if any_small else _block_height("0", tick_prop) / 2
     fig, ax = _figure_with_axes(
         title, plot_h=_TREND_PLOT_PT, left=left, right=right, above=above, below=below
     )
+    ax.set_xlim(x_start, count - 0.5)
+    ax.set_ylim(*y_range)
+    # No Axis machinery at all (its Tick objects, two lines, a grid line and two labels
+    # each, cost more than the rest of the chart): grid, baseline and axis texts are
+    # drawn by hand at the measured offsets.
+    ax.set_axis_off()
+    ax.hlines(y_ticks, x_start, count - 0.5, color=_GRID, lw=0.8, zorder=0.5, gid="trend-grid")
+    ax.hlines(y_range[0], x_start, count - 0.5, color=_AXIS, lw=0.8, zorder=0.6, clip_on=False)
 
     for k, run in enumerate(_runs(trusted)):
         lows = [_bound(points[i].estimate.low, values[i]) for i in run]
@@ -475,79 +501,73 @@ def _trend_figure(
             ys = [_bound(values[i], None) for i in run]
             ax.plot(run, ys, color=_MAIN, lw=2, gid=f"trend-line-{k}")
 
-    for i, point in enumerate(points):
-        value = values[i]
-        if value is None:
-            continue
-        if trusted[i]:
-            ax.plot(
-                [i], [value], marker="o", ms=7, color=_MAIN, ls="none", gid=f"trend-point-ok-{i}"
-            )
-            continue
-        low = _bound(point.estimate.low, value)
-        high = _bound(point.estimate.high, value)
-        ax.plot([i, i], [low, high], color=_LOW, lw=1, gid=f"trend-interval-low-{i}")
-        ax.plot([i], [value], **_HOLLOW, gid=f"trend-point-low-{i}")
-
-    ax.set_xlim(-0.5, count - 0.5)
-    ax.set_ylim(*y_range)
-    ax.set_yticks(y_ticks, y_tick_labels)
-    ax.grid(axis="y")
-    ax.set_axisbelow(True)
-    ax.set_ylabel(y_text, labelpad=_LABEL_PAD)
-
-    labelled = _every_kth_from_last(count, label_step)
-    ax.set_xticks(labelled, [labels[i] for i in labelled])
-    ax.tick_params(axis="x", length=_TICK_LEN, pad=label_pad)
-    # The n row: plain texts between the axis and the period labels (cheaper than a
-    # second set of ticks), with its row label under the y tick labels.
-    row = offset_copy(
-        ax.get_xaxis_transform(), fig=fig, y=-(_TICK_LEN + _N_ROW_PAD), units="points"
+    # One artist per kind rather than per point: each SVG group holds one <use> per marker.
+    ok = [i for i in range(count) if trusted[i]]
+    small = [i for i in range(count) if values[i] is not None and not trusted[i]]
+    ax.plot(
+        ok,
+        [_bound(values[i], None) for i in ok],
+        marker="o",
+        ms=7,
+        color=_MAIN,
+        ls="none",
+        gid="trend-points-ok",
     )
-    for i in _every_kth_from_last(count, n_step):
-        ax.text(
-            i,
-            0,
-            counts[i],
-            transform=row,
-            ha="center",
-            va="top",
-            fontsize=_SMALL_PT,
-            color=_MUTED,
-            gid=f"trend-n-{i}",
+    if small:
+        ax.vlines(
+            small,
+            [_bound(points[i].estimate.low, values[i]) for i in small],
+            [_bound(points[i].estimate.high, values[i]) for i in small],
+            color=_LOW,
+            lw=1,
+            gid="trend-intervals-low",
         )
-    row_label = offset_copy(
-        ax.transAxes,
-        fig=fig,
-        x=-(_TICK_LEN + _TICK_PAD),
-        y=-(_TICK_LEN + _N_ROW_PAD),
-        units="points",
-    )
-    ax.text(
+        ax.plot(small, [_bound(values[i], None) for i in small], gid="trend-points-low", **_HOLLOW)
+
+    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-_TICK_PAD, units="points")
+    for k, (y, text) in enumerate(zip(y_ticks, y_tick_labels, strict=True)):
+        _put_text(
+            fig, 0, y, text, left_of_plot, ha="right", size=_TICK_PT, gid=f"trend-y-label-{k}"
+        )
+    y_label_anchor = offset_copy(ax.transAxes, fig=fig, x=-y_label_at, units="points")
+    _put_text(fig, 0, 0.5, y_text, y_label_anchor, ha="right", rotation=90, gid="trend-y-title")
+    n_row = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-_N_ROW_PAD, units="points")
+    for i in _every_kth_from_last(count, n_step):
+        _put_text(
+            fig, i, 0, counts[i], n_row, va="top", size=_SMALL_PT, color=_MUTED, gid=f"trend-n-{i}"
+        )
+    n_row_label = offset_copy(ax.transAxes, fig=fig, x=-_TICK_PAD, y=-_N_ROW_PAD, units="points")
+    _put_text(
+        fig,
         0,
         0,
         n_label,
-        transform=row_label,
+        n_row_label,
         ha="right",
         va="top",
-        fontsize=_SMALL_PT,
+        size=_SMALL_PT,
         color=_MUTED,
         gid="trend-n-label",
     )
+    label_row = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-label_row_at, units="points")
+    for i in _every_kth_from_last(count, label_step):
+        _put_text(fig, i, 0, labels[i], label_row, va="top", size=_TICK_PT, gid=f"trend-label-{i}")
 
     if any_small:
-        key = Line2D([], [], **_HOLLOW)
-        ax.legend(
-            [key],
-            [small_n_text.replace("{min_n}", str(min_n))],
-            loc="lower left",
-            bbox_to_anchor=(0, 1),
-            frameon=False,
-            borderaxespad=0.2,
-            borderpad=0,
-            handlelength=1,
-            handletextpad=0.4,
-            labelcolor=_MUTED,
+        # The key: a hollow marker and its text, just above the plot's top left corner.
+        key_at = offset_copy(ax.transAxes, fig=fig, x=5, y=2 + key_h / 2, units="points")
+        ax.plot([0], [1], transform=key_at, clip_on=False, gid="trend-key-marker", **_HOLLOW)
+        key_text_at = offset_copy(ax.transAxes, fig=fig, x=16, y=2 + key_h / 2, units="points")
+        _put_text(
+            fig,
+            0,
+            1,
+            small_n_text.replace("{min_n}", str(min_n)),
+            key_text_at,
+            ha="left",
+            size=_SMALL_PT,
+            color=_MUTED,
+            gid="trend-key",
         )
     return fig
 
@@ -605,22 +625,21 @@ def driver_chart(
         The encoded image; bars have SVG ids ``driver-bar-ok-<i>``/``driver-bar-low-<i>``
         and whiskers ``driver-interval-<i>``.
 
+    Raises
+    ------
+    ValueError
+        If rho or an interval end lies outside -1..1.
+
     References
     ----------
     .. [1] C. Spearman, "The proof and measurement of association between two things",
        American Journal of Psychology 15 (1904), 72-101.
     """
-    bars = [
-        _Bar(
-            label=name,
-            value=est.value,
-            low=est.low,
-            high=est.high,
-            note=f"{n_label}={est.n}",
-            small=est.n < min_n,
-        )
-        for name, est in drivers
-    ]
+    bars: list[_Bar] = []
+    for name, est in drivers:
+        value, low, high = (_within(v, -1.0, 1.0, f"rho of {name!r}", est) for v in _ends(est))
+        note = f"{n_label}={est.n}"
+        bars.append(_Bar(name, value, low, high, note, small=est.n < min_n))
     ends = [b for bar in bars for b in (bar.value, bar.low) if b is not None]
     signed = any(b < 0 for b in ends)
     ticks = [-1.0, -0.5, 0.0, 0.5, 1.0] if signed else [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -645,8 +664,9 @@ def category_chart(
 
     Rows keep the given order, top to bottom. Each bar has a whisker for its interval and
     ``<percent> (<count>/<n>)`` past its end, where count = round(share × n); rows whose n
-    is below ``min_n`` are grey. The x axis runs from 0 to the next multiple of 10 % above
-    the highest interval end, so small shares stay legible.
+    is below ``min_n`` are grey; a category without answers gets no bar and "–". The x
+    axis runs from 0 % to the first round tick (at least 10 %) at or above the highest bar
+    or interval end, so small shares stay legible.
 
     Parameters
     ----------
@@ -680,20 +700,11 @@ def category_chart(
     """
     bars: list[_Bar] = []
     for name, est in shares:
-        ends = [v for v in (est.value, est.low, est.high) if v is not None]
-        if any(not 0.0 <= v <= 1.0 for v in ends):
-            raise ValueError(f"share of {name!r} must be a proportion on 0..1, got {est!r}")
-        note = f"{est.n}" if est.value is None else _share_note(est.value, est.n)
-        bars.append(
-            _Bar(
-                label=name,
-                value=None if est.value is None else est.value * 100,
-                low=None if est.low is None else est.low * 100,
-                high=None if est.high is None else est.high * 100,
-                note=note,
-                small=est.n < min_n,
-            )
-        )
+        what = f"share of {name!r} (a proportion)"
+        value, low, high = (_within(v, 0.0, 1.0, what, est) for v in _ends(est))
+        note = "–" if value is None else _share_note(value, est.n)
+        value, low, high = (None if v is None else v * 100 for v in (value, low, high))
+        bars.append(_Bar(name, value, low, high, note, small=est.n < min_n))
     with _chart_style():
         if not bars:
             fig = _empty_figure(title, empty_text)
@@ -701,6 +712,20 @@ def category_chart(
         ticks = _share_ticks(bars)
         fig = _bar_figure(bars, title, x_label, ticks, [f"{t:g}%" for t in ticks], "category")
         return _encode(fig, title=title, desc=None, image_format=image_format)
+
+
+def _ends(est: Estimate) -> tuple[float | None, float | None, float | None]:
+    return est.value, est.low, est.high
+
+
+def _within(value: float | None, low: float, high: float, what: str, est: Estimate) -> float | None:
+    """``value`` clamped to [low, high], allowing for rounding; anything further out is a
+    caller's unit mistake (percent for a proportion) and raises ValueError."""
+    if value is None:
+        return None
+    if not low - 1e-9 <= value <= high + 1e-9:
+        raise ValueError(f"{what} must lie on {low:g}..{high:g}, got {est!r}")
+    return min(max(value, low), high)
 
 
 def _share_ticks(bars: Sequence[_Bar]) -> list[float]:
@@ -746,13 +771,21 @@ def _bar_figure(
         if f > 0:
             right = max(right, room - (room - need) / f)
     x_text = _wrap(x_label, _WIDTH_PT - 2 * _PAD, label_prop)
-    below = _TICK_LEN + _TICK_PAD + _block_height("0", tick_prop) + _LABEL_PAD
-    below += _block_height(x_text, label_prop)
+    x_label_at = _TICK_PAD + _block_height("0", tick_prop) + _LABEL_PAD
+    below = x_label_at + _block_height(x_text, label_prop)
     row_h = max(30.0, max(_block_height(label, tick_prop) for label in labels) + 12)
     fig, ax = _figure_with_axes(
         title, plot_h=row_h * len(bars), left=left, right=right, above=0, below=below
     )
+    ax.set_ylim(len(bars) - 0.5, -0.5)  # first row on top, as given
+    ax.set_xlim(low_edge, high_edge)
+    ax.set_axis_off()  # as in the trend chart: lines and axis texts by hand
+    ax.vlines(x_ticks, -0.5, len(bars) - 0.5, color=_GRID, lw=0.8, zorder=0.5, gid=f"{prefix}-grid")
+    # The baseline, and the zero line (the left edge when nothing is negative).
+    ax.hlines(len(bars) - 0.5, low_edge, high_edge, color=_AXIS, lw=0.8, clip_on=False)
+    ax.vlines(0, -0.5, len(bars) - 0.5, color=_AXIS, lw=0.8, zorder=2.5, clip_on=False)
 
+    note_offset = offset_copy(ax.transData, fig=fig, x=5, units="points")
     for i, bar in enumerate(bars):
         status = "low" if bar.small else "ok"
         if bar.value is not None:
@@ -775,31 +808,34 @@ def _bar_figure(
                 gid=f"{prefix}-interval-{i}",
             )
         end = max([0.0, *(v for v in (bar.value, bar.high) if v is not None)])
-        note_at = offset_copy(ax.transData, fig=fig, x=5, units="points")
-        ax.text(
+        _put_text(
+            fig,
             min(end, high_edge),
             i,
             bar.note,
-            transform=note_at,
+            note_offset,
             ha="left",
-            va="center",
-            fontsize=_SMALL_PT,
+            size=_SMALL_PT,
             color=_LOW if bar.small else _MUTED,
             gid=f"{prefix}-note-{i}",
         )
-    ax.set_yticks(range(len(bars)), labels)
-    for tick_label, bar in zip(ax.get_yticklabels(), bars, strict=True):
-        if bar.small:
-            tick_label.set_color(_LOW)
-    ax.tick_params(axis="y", length=0, pad=_TICK_PAD)
-    ax.set_ylim(len(bars) - 0.5, -0.5)  # first row on top, as given
-    ax.set_xlim(low_edge, high_edge)
-    ax.set_xticks(list(x_ticks), list(x_tick_labels))
-    ax.tick_params(axis="x", length=_TICK_LEN, pad=_TICK_PAD)
-    if low_edge < 0:
-        ax.axvline(0, color="#8a8a8a", lw=0.8)
-    ax.grid(axis="x")
-    ax.set_axisbelow(True)
-    ax.spines["left"].set_visible(low_edge >= 0)
-    ax.set_xlabel(x_text, labelpad=_LABEL_PAD)
+
+    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-_TICK_PAD, units="points")
+    for i, (label, bar) in enumerate(zip(labels, bars, strict=True)):
+        _put_text(
+            fig,
+            0,
+            i,
+            label,
+            left_of_plot,
+            ha="right",
+            size=_TICK_PT,
+            color=_LOW if bar.small else _INK,
+            gid=f"{prefix}-label-{i}",
+        )
+    under_plot = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-_TICK_PAD, units="points")
+    for k, (x, text) in enumerate(zip(x_ticks, x_tick_labels, strict=True)):
+        _put_text(fig, x, 0, text, under_plot, va="top", size=_TICK_PT, gid=f"{prefix}-x-label-{k}")
+    x_label_anchor = offset_copy(ax.transAxes, fig=fig, y=-x_label_at, units="points")
+    _put_text(fig, 0.5, 0, x_text, x_label_anchor, va="top", gid=f"{prefix}-x-title")
     return fig
