@@ -97,10 +97,10 @@ def chain_trend(metric: str) -> Any:
 def _trend(points: list[Any], metric: str) -> Any:
     if metric == "nps":
         series = [SeriesPoint(p.label, p.nps) for p in points]
-        labels = (_("NPS with its 95 % interval"), _("NPS (−100 to 100)"), (-100.0, 100.0))
+        labels = (_("NPS with its 95 % CI"), _("NPS (−100 to 100)"), (-100.0, 100.0))
     else:
         series = [SeriesPoint(p.label, p.csat) for p in points]
-        labels = (_("CSAT with its 95 % interval"), _("Satisfied, 4–5 (%)"), (0.0, 100.0))
+        labels = (_("CSAT with its 95 % CI"), _("Satisfied, 4–5 (%)"), (0.0, 100.0))
     return _svg(
         charts.trend_svg(
             series,
@@ -124,7 +124,7 @@ def store_drivers(code: str) -> Any:
         charts.driver_svg(
             bars,
             title=_("What moves likelihood to recommend"),
-            x_label=_("Spearman correlation with 0–10 (95 % interval)"),
+            x_label=_("Spearman ρ with likelihood to recommend (95 % CI)"),
         )
     )
 
