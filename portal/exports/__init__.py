@@ -5,6 +5,6 @@ from flask import Blueprint
 
 # The page template lives beside the package (exports/templates/exports/index.html); the
 # app's own templates folder is searched first, so a copy there would take precedence.
-bp = Blueprint("exports", __name__, url_prefix="/exports", template_folder="templates")
+bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 from portal.exports import views  # noqa: E402,F401

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, RadioField, SelectChoice, SelectField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms.validators import ValidationError
 
 #: The longest range one export may cover, in days (inclusive).
 MAX_DAYS = 400
@@ -17,17 +17,8 @@ MAX_DAYS = 400
 DEFAULT_DAYS = 30
 
 KINDS = ("responses", "summary")
+_BAD_DATE = _l("Write dates as YYYY-MM-DD, e.g. 2026-11-22.")
 FORMATS = ("csv", "xlsx")
-
-
-class IsoDateField(DateField):
-    """A YYYY-MM-DD date, with a message that says how to write one."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(_l("Write dates as YYYY-MM-DD, e.g. 2026-11-22.")) from None
 
 
 class ExportForm(FlaskForm):
@@ -38,8 +29,10 @@ class ExportForm(FlaskForm):
     # query that knows what the user may see.
     store = SelectField(_l("Store"), validate_choice=False, default="")
     # The view passes the defaults (the last DEFAULT_DAYS days): forms do not read the clock.
-    date_from = IsoDateField(_l("From"), name="from", validators=[DataRequired()])
-    date_to = IsoDateField(_l("To"), name="to", validators=[DataRequired()])
+    # An empty or malformed date fails to parse and gets the message below; no
+    # DataRequired, which would replace that message by a vaguer one.
+    date_from = DateField(_l("From"), name="from", invalid_value_message=_BAD_DATE)
+    date_to = DateField(_l("To"), name="to", invalid_value_message=_BAD_DATE)
     kind = RadioField(
         _l("Export"),
         choices=[
@@ -53,6 +46,13 @@ class ExportForm(FlaskForm):
         choices=[SelectChoice("csv", _l("CSV (UTF-8)")), SelectChoice("xlsx", _l("Excel (XLSX)"))],
         default="csv",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # render_form passes required=field.flags.required, which an unset flag (None)
+        # renders as required="None"; say it outright. Both days are needed, the store not.
+        self.store.flags.required = False
+        self.date_from.flags.required = self.date_to.flags.required = True
 
     def validate_date_to(self, field: Field) -> None:
         first, last = self.date_from.data, field.data

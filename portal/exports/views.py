@@ -53,15 +53,14 @@ def index() -> Any:
     stores = list_visible_stores(get_session(), current_user)
     form.store.choices = [SelectChoice("", _("All stores you may see"))]
     form.store.choices += [SelectChoice(s.code, f"{s.code} {s.name}") for s in stores]
-    if "kind" not in request.args:
-        wanted = ExportRange(None, form.date_from.data, form.date_to.data)
-        return render_template("exports/index.html", form=form, links=_links(wanted))
     try:
         wanted = _requested_range(form)
     except InvalidExport:
-        return render_template("exports/index.html", form=form, links=[]), 400
-    endpoint = f"exports.{form.kind.data}"
-    return redirect(url_for(endpoint, fmt=form.format.data, **_range_args(wanted)))
+        return render_template("exports/index.html", form=form, wanted=None, links=[]), 400
+    if "kind" in request.args:
+        endpoint = f"exports.{form.kind.data}"
+        return redirect(url_for(endpoint, fmt=form.format.data, **_range_args(wanted)))
+    return render_template("exports/index.html", form=form, wanted=wanted, links=_links(wanted))
 
 
 @bp.get("/responses.<any(csv, xlsx):fmt>")
@@ -97,8 +96,8 @@ def _requested_range(form: ExportForm) -> ExportRange:
     return ExportRange(get_visible_store(get_session(), current_user, form.store.data), first, last)
 
 
-def _range_args(wanted: ExportRange) -> dict[str, str]:
-    args = {"from": wanted.first.isoformat(), "to": wanted.last.isoformat()}
+def _range_args(wanted: ExportRange) -> dict[str, Any]:
+    args: dict[str, Any] = {"from": wanted.first.isoformat(), "to": wanted.last.isoformat()}
     if wanted.store is not None:
         args["store"] = wanted.store.code
     return args
