@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 LOCALES = ("zh_CN", "en")
@@ -36,6 +36,20 @@ class Settings:
     api_max_body_bytes: int = 16 * 1024
     instance_path: str | None = None
     testing: bool = False
+    #: Hours to the first response of a case, by problem category; others get the default.
+    case_deadline_hours: tuple[tuple[str, int], ...] = ()
+    case_default_hours: int = 24
+    #: ``smtp://user:password@host:587`` (``smtps://`` for TLS on connect); without it,
+    #: mail stays in the outbox table and page.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "feedback@localhost"
+
+    def with_instance(self, path: str) -> Settings:
+        return replace(self, instance_path=path)
+
+    def deadline_hours(self, category: str | None) -> int:
+        """Hours allowed until the first response for a case of ``category``."""
+        return dict(self.case_deadline_hours).get(category or "", self.case_default_hours)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,7 +75,18 @@ class Settings:
         base_url = env_vars.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_BASE_URL must start with http:// or https://")
+        deadlines = _deadlines(env_vars.get("PORTAL_CASE_DEADLINES", ""))
+        try:
+            default_hours = int(env_vars.get("PORTAL_CASE_DEFAULT_HOURS", "24"))
+        except ValueError:
+            raise SettingsError("PORTAL_CASE_DEFAULT_HOURS must be a whole number") from None
+        if not 1 <= default_hours <= 24 * 14:
+            raise SettingsError("PORTAL_CASE_DEFAULT_HOURS must be between 1 and 336")
         return cls(
+            case_deadline_hours=deadlines,
+            case_default_hours=default_hours,
+            smtp_url=env_vars.get("PORTAL_SMTP_URL") or None,
+            mail_from=env_vars.get("PORTAL_MAIL_FROM", "feedback@localhost"),
             database_url=env_vars.get("PORTAL_DATABASE_URL") or None,
             secret_key=secret,
             base_url=base_url,
@@ -71,6 +96,21 @@ class Settings:
             ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
         )
+
+
+def _deadlines(text: str) -> tuple[tuple[str, int], ...]:
+    """``service_attitude=12,delivery=48`` -> ((category, hours), ...)."""
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, hours = item.partition("=")
+        if not key.strip().replace("_", "").isalpha() or not hours.strip().isdigit():
+            raise SettingsError(
+                "PORTAL_CASE_DEADLINES must look like 'service_attitude=12,delivery=48'"
+            )
+        if not 1 <= int(hours) <= 24 * 14:
+            raise SettingsError("PORTAL_CASE_DEADLINES hours must be between 1 and 336")
+        pairs.append((key.strip(), int(hours)))
+    return tuple(pairs)
 
 
 def _development_secret(instance_path: str | None) -> str:

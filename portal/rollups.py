@@ -12,7 +12,18 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, cast, delete, func, literal, literal_column, select, union_all
+from sqlalchemy import (
+    Integer,
+    Table,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -150,7 +161,9 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
         both.c.day,
         *(cast(func.sum(both.c[name]), Integer).label(name) for name in COUNT_COLUMNS),
     ).group_by(both.c.store_id, both.c.staff_key, both.c.day)
-    session.execute(DailyRollup.__table__.insert().from_select([*_KEY, *COUNT_COLUMNS], merged))
+    table = DailyRollup.__table__
+    assert isinstance(table, Table)
+    session.execute(table.insert().from_select([*_KEY, *COUNT_COLUMNS], merged))
     # Count afterwards: drivers disagree on rowcount for INSERT ... SELECT (psycopg: -1).
     written = select(func.count()).select_from(DailyRollup)
     if ids is not None:

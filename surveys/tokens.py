@@ -85,10 +85,11 @@ def new_token_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _signer(secret_key: str) -> Signer:
+def _signer(secret_key: str, purpose: str) -> Signer:
     # HMAC-SHA1 (the itsdangerous default) keeps the signature at 27 characters, so a
-    # full survey URL fits a version 5 QR code; HMAC-SHA1 is still a sound MAC.
-    return Signer(secret_key, salt=_SALT, sep=_SEP)
+    # full survey URL fits a version 5 QR code; HMAC-SHA1 is still a sound MAC. The
+    # purpose is the salt: a token signed for one use is forged for any other.
+    return Signer(secret_key, salt=purpose, sep=_SEP)
 
 
 def _to_base36(number: int) -> str:
@@ -100,7 +101,9 @@ def _to_base36(number: int) -> str:
             return "".join(reversed(digits))
 
 
-def sign_receipt_token(secret_key: str, token_id: str, expires_at: datetime) -> str:
+def sign_receipt_token(
+    secret_key: str, token_id: str, expires_at: datetime, *, purpose: str = _SALT
+) -> str:
     """Sign a receipt token.
 
     The same arguments always give the same token.
@@ -113,6 +116,9 @@ def sign_receipt_token(secret_key: str, token_id: str, expires_at: datetime) -> 
         Identifier from :func:`new_token_id` (URL-safe characters, no ``.``).
     expires_at : datetime
         Timezone-aware expiry; microseconds are dropped.
+    purpose : str, optional
+        What the token opens (default: a receipt survey); e.g. ``"follow-up"`` for a
+        case's recovery question. Tokens of different purposes never verify as each other.
 
     Returns
     -------
@@ -135,10 +141,12 @@ def sign_receipt_token(secret_key: str, token_id: str, expires_at: datetime) -> 
     if seconds < 0:
         raise ValueError("expires_at must not be before 1970")
     value = f"{token_id}{_SEP}{_to_base36(seconds)}"
-    return _signer(secret_key).sign(value).decode("ascii")
+    return _signer(secret_key, purpose).sign(value).decode("ascii")
 
 
-def verify_receipt_token(secret_key: str, token: str, now: datetime) -> ReceiptTokenClaims:
+def verify_receipt_token(
+    secret_key: str, token: str, now: datetime, *, purpose: str = _SALT
+) -> ReceiptTokenClaims:
     """Check a receipt token and return what it vouches for.
 
     Only the string is inspected; nothing is looked up.
@@ -151,6 +159,8 @@ def verify_receipt_token(secret_key: str, token: str, now: datetime) -> ReceiptT
         The token taken from the URL.
     now : datetime
         Timezone-aware current time.
+    purpose : str, optional
+        The purpose the token must have been signed for.
 
     Returns
     -------
@@ -178,7 +188,7 @@ def verify_receipt_token(secret_key: str, token: str, now: datetime) -> ReceiptT
     # Compare against a freshly signed token rather than calling Signer.unsign: the
     # base64 decoder ignores the spare low bits of the last signature character, so
     # unsign would accept a few altered spellings of a valid token.
-    expected = _signer(secret_key).sign(value).decode("ascii")
+    expected = _signer(secret_key, purpose).sign(value).decode("ascii")
     if not hmac.compare_digest(expected, token):
         raise ForgedToken("token signature does not match")
 

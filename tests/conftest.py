@@ -33,6 +33,10 @@ from portal.schema import upgrade_database
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-not-for-production"
+#: The settings of every test app (the fixture adds a per-test instance folder).
+SETTINGS = Settings(
+    secret_key=SECRET, base_url="http://portal.test", default_locale="zh_CN", testing=True
+)
 
 
 def _fresh_postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
@@ -103,13 +107,7 @@ def db_session(connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        secret_key=SECRET,
-        base_url="http://portal.test",
-        default_locale="zh_CN",
-        instance_path=str(tmp_path / "instance"),
-        testing=True,
-    )
+    return SETTINGS.with_instance(str(tmp_path / "instance"))
 
 
 def _app(settings: Settings, bind: Engine | Connection) -> Flask:

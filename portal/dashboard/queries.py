@@ -297,7 +297,8 @@ def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[An
 def visible_store(session: Session, user: User, code: str) -> Store | None:
     """The store with this code if ``user`` may see it (one answer for absent and hidden)."""
     stmt = scope_to_user(select(Store).where(Store.code == code), user, Store.id)
-    return session.scalar(stmt)
+    store: Store | None = session.scalar(stmt)
+    return store
 
 
 def regions(session: Session, user: User) -> list[str]:

@@ -32,7 +32,7 @@ def _store(code: str) -> Any:
     return store
 
 
-def _period(zone: str) -> reports.Period:
+def _period(zone: str) -> queries.Period:
     args = request.args
     today = reports.local_today(zone, utcnow())
     return reports.parse_period(args.get("days"), args.get("from"), args.get("to"), today)

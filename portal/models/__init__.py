@@ -2,6 +2,15 @@
 
 from portal.models.accounts import ApiKey, ApiToken, Role, User, user_stores
 from portal.models.audit import AuditEntry
+from portal.models.cases import (
+    Case,
+    CaseEvent,
+    CaseState,
+    FollowUp,
+    OutboxMessage,
+    Resolution,
+    ReturnVisit,
+)
 from portal.models.org import Staff, Store
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
 from portal.models.rollups import DailyRollup
@@ -10,6 +19,13 @@ __all__ = [
     "ApiKey",
     "ApiToken",
     "AuditEntry",
+    "Case",
+    "CaseEvent",
+    "CaseState",
+    "FollowUp",
+    "OutboxMessage",
+    "Resolution",
+    "ReturnVisit",
     "DailyRollup",
     "Receipt",
     "Response",

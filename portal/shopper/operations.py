@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.cases.operations import open_case_for_response
+from portal.config import Settings
 from portal.errors import DomainError
 from portal.models import Receipt, Response, ResponseContact, SurveyVersion
 from portal.rollups import count_response, local_day
@@ -54,13 +56,15 @@ def publish_survey_version(
 def record_response(
     session: Session,
     *,
+    settings: Settings,
     receipt: Receipt,
     definition: SurveyDefinition,
     answers: Answers,
     locale: str,
     now: datetime,
 ) -> Response:
-    """Store the answers to ``receipt``, mark it answered and count it in the daily rollup.
+    """Store the answers to ``receipt``, mark it answered, count it in the daily rollup and
+    open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
 
     The unique receipt id on responses decides between simultaneous submits: the insert
     runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
@@ -106,4 +110,5 @@ def record_response(
     receipt.answered_at = now
     count_response(session, response, receipt)
     session.flush()
+    open_case_for_response(session, settings, response, now=now)
     return response

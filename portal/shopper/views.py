@@ -105,6 +105,7 @@ def submit(token: str) -> Any:
     try:
         response = record_response(
             session,
+            settings=_settings(),
             receipt=receipt,
             definition=definition,
             answers=answers,

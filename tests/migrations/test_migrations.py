@@ -40,7 +40,8 @@ def test_0002_fills_local_days_from_each_store_time_zone(fresh_engine):
         )
         conn.execute(
             text(
-                "INSERT INTO survey_versions (id, survey_key, content_hash, definition, published_at) "
+                "INSERT INTO survey_versions "
+                "(id, survey_key, content_hash, definition, published_at) "
                 "VALUES (1, 'receipt', 'h', '{}', '2026-01-01 00:00:00')"
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.models import Role
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, SETTINGS, post_form
 
 
 def test_every_route_declares_who_may_use_it(app):
@@ -111,6 +111,7 @@ def test_a_manager_sees_only_their_stores_responses(
         issued = make_receipt(store, make_staff(store))
         record_response(
             db_session,
+            settings=SETTINGS,
             receipt=issued.receipt,
             definition=receipt_survey(),
             answers=Answers(

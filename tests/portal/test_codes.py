@@ -17,7 +17,7 @@ from portal.shopper.operations import record_response
 from surveys.answers import Answers
 from surveys.codes import format_validation_code, make_validation_code
 from surveys.loader import receipt_survey
-from tests.conftest import SECRET, post_form
+from tests.conftest import SECRET, SETTINGS, post_form
 
 ANSWERS = Answers(
     nps=10,
@@ -43,6 +43,7 @@ def answered(session, store, staff_code, settings, tx="T-1"):
     )
     return record_response(
         session,
+        settings=SETTINGS,
         receipt=issued.receipt,
         definition=receipt_survey(),
         answers=ANSWERS,

@@ -11,6 +11,7 @@ from portal.models import Role
 from portal.shopper.operations import record_response
 from surveys.answers import Answers
 from surveys.loader import receipt_survey
+from tests.conftest import SETTINGS
 
 
 def answer(
@@ -31,6 +32,7 @@ def answer(
     ratings = {} if speed is None else {"rating_speed": speed}
     record_response(
         db_session,
+        settings=SETTINGS,
         receipt=issued.receipt,
         definition=receipt_survey(),
         answers=Answers(

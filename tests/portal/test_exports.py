@@ -22,6 +22,7 @@ from portal.models import Receipt, Response, Role, SurveyVersion
 from portal.shopper.operations import record_response
 from surveys.answers import Answers, ContactAnswer
 from surveys.loader import receipt_survey
+from tests.conftest import SETTINGS
 
 RANGE = "from=2026-11-01&to=2026-11-30"
 NOON = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)  # 14:05 in Shanghai
@@ -37,6 +38,7 @@ def respond(db_session, make_receipt):
         issued = make_receipt(store, staff, now=now)
         return record_response(
             db_session,
+            settings=SETTINGS,
             receipt=issued.receipt,
             definition=receipt_survey(),
             answers=Answers(

@@ -13,6 +13,7 @@ from portal.rollups import COUNT_COLUMNS, rebuild_rollups
 from portal.shopper.operations import record_response
 from surveys.answers import Answers
 from surveys.loader import receipt_survey
+from tests.conftest import SETTINGS
 
 RATINGS = ("friendliness", "speed", "availability", "cleanliness", "knowledge")
 
@@ -70,7 +71,7 @@ def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
     ]
     staff = {store.id: [make_staff(store) for _ in range(3)] for store in stores}
     now = utcnow()
-    for n in range(120):
+    for _ in range(120):
         store = rng.choice(stores)
         cashier = rng.choice([*staff[store.id], None])
         issued_now = now - timedelta(hours=rng.uniform(0, 24 * 20))
@@ -89,6 +90,7 @@ def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
             )
             record_response(
                 db_session,
+                settings=SETTINGS,
                 receipt=issued.receipt,
                 definition=receipt_survey(),
                 answers=answers,
@@ -113,6 +115,7 @@ def test_a_response_counts_on_the_store_local_day(db_session, make_store, make_s
     issued = make_receipt(store, make_staff(store), now=late_evening_utc - timedelta(hours=2))
     record_response(
         db_session,
+        settings=SETTINGS,
         receipt=issued.receipt,
         definition=receipt_survey(),
         answers=Answers(

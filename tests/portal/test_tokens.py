@@ -97,7 +97,10 @@ def test_revoking_stops_the_token(client, db_session, make_user, login_as, now):
     db_session.flush()
     login_as(user)
     response = post_form(
-        client, f"/settings/tokens/{new.api_token.id}/revoke", {}, page="/settings/tokens",
+        client,
+        f"/settings/tokens/{new.api_token.id}/revoke",
+        {},
+        page="/settings/tokens",
         headers=EN,
     )
     assert response.status_code == 302

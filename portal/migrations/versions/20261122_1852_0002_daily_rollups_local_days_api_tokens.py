@@ -133,7 +133,7 @@ def _fill_local_days(table_name: str, moment_column: str) -> None:
         ).all()
         local = [(row_id, _aware(moment).astimezone(zone)) for row_id, moment in rows]
         updates = [{"row_id": row_id, "day": t.date(), "hour": t.hour} for row_id, t in local]
-        values = {"local_day": sa.bindparam("day")}
+        values: dict[str, sa.BindParameter[object]] = {"local_day": sa.bindparam("day")}
         if table_name == "receipts":
             values["local_hour"] = sa.bindparam("hour")
         if updates:

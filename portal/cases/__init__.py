@@ -1,0 +1,1 @@
+"""Follow-up cases: unhappy customers and complaints, with a 24-hour first-response deadline."""
