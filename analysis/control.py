@@ -168,19 +168,23 @@ def p_chart(
             raise ValueError("the baseline periods have no answers: no centre line")
         p_bar = sum(counts[:stop]) / base_n
     tail = float(norm.sf(sigmas))
+    # One vectorised tail computation for the whole chart: a dashboard draws one chart per
+    # store, and a scipy call per point dominated the chain page.
+    upper = binom.sf(np.asarray(counts) - 1, np.asarray(sizes), p_bar)
     return [
-        _point(i, x, n, p_bar, sigmas, tail)
+        _point(i, x, n, p_bar, sigmas, tail, float(upper[i]))
         for i, (x, n) in enumerate(zip(counts, sizes, strict=True))
     ]
 
 
-def _point(index: int, x: int, n: int, p_bar: float, sigmas: float, tail: float) -> ControlPoint:
+def _point(
+    index: int, x: int, n: int, p_bar: float, sigmas: float, tail: float, upper_p: float
+) -> ControlPoint:
     if n == 0:
         return ControlPoint(index, x, n, None, p_bar, None, None, False, False, "empty", None, None)
     share = x / n
     sigma = math.sqrt(p_bar * (1.0 - p_bar) / n)
     z = (share - p_bar) / sigma if sigma > 0 else None
-    upper_p = float(binom.sf(x - 1, n, p_bar))
     if n * p_bar < EXACT_BELOW_EXPECTED:
         lcl, ucl = _exact_limits(n, p_bar, tail)
         above = upper_p < tail

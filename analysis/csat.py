@@ -8,6 +8,7 @@ comparisons of two shares live in :mod:`analysis.compare`.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Integral
 
 from scipy.stats import norm
@@ -15,6 +16,7 @@ from scipy.stats import norm
 from analysis.results import Estimate
 
 
+@lru_cache(maxsize=64)
 def two_sided_z(confidence: float) -> float:
     """Standard normal critical value of a two-sided interval.
 

@@ -49,16 +49,16 @@ def _transaction() -> Iterator[Session]:
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the database to the latest schema (Alembic)."""
-    from portal.models import DailyRollup, Response
+    from portal.models import Response, StoreDailyRollup
     from portal.rollups import rebuild_rollups
     from portal.schema import upgrade_database
 
     upgrade_database(current_app.extensions["portal.db"][0])
     click.echo("Database is at the latest schema.")
     with _transaction() as session:
-        # Right after the upgrade that added rollups, existing answers need counting once.
+        # Right after an upgrade that added a rollup grain, existing answers need counting.
         if session.scalar(select(Response.id).limit(1)) and not session.scalar(
-            select(DailyRollup.day).limit(1)
+            select(StoreDailyRollup.day).limit(1)
         ):
             click.echo(f"Counted existing answers into {rebuild_rollups(session)} rollup rows.")
 

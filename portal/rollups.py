@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Date,
     Integer,
     Table,
     case,
@@ -27,7 +28,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.models import DailyRollup, Receipt, Response
+from portal.models import (
+    DailyRollup,
+    Receipt,
+    Response,
+    StoreDailyRollup,
+    StoreMonthlyRollup,
+)
 from portal.models.rollups import CSAT_COLUMNS, NPS_COLUMNS, RATING_KEYS
 
 _KEY = ("store_id", "staff_key", "day")
@@ -44,30 +51,39 @@ def local_hour(moment: datetime, timezone: str) -> int:
     return moment.astimezone(ZoneInfo(timezone)).hour
 
 
-def _upsert(session: Session, key: dict[str, Any], increments: dict[str, int]) -> None:
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _upsert(
+    session: Session, model: type[Any], key: dict[str, Any], increments: dict[str, int]
+) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DailyRollup).values(**key, **increments)
-    table = DailyRollup.__table__.c
+    stmt = insert(model).values(**key, **increments)
+    columns = model.__table__.c
     session.execute(
         stmt.on_conflict_do_update(
-            index_elements=list(_KEY),
-            set_={name: table[name] + stmt.excluded[name] for name in increments},
+            index_elements=list(key),
+            set_={name: columns[name] + stmt.excluded[name] for name in increments},
         )
     )
 
 
-def count_receipt(session: Session, receipt: Receipt) -> None:
-    """Add one issued receipt to its store-day-staff row."""
+def _count(
+    session: Session, store_id: int, staff_key: int, day: date, increments: dict[str, int]
+) -> None:
+    """Add ``increments`` to the staff-day, store-day and store-month rows of ``day``."""
     _upsert(
-        session,
-        {
-            "store_id": receipt.store_id,
-            "staff_key": receipt.staff_id or 0,
-            "day": receipt.local_day,
-        },
-        {"issued": 1},
+        session, DailyRollup, {"store_id": store_id, "staff_key": staff_key, "day": day}, increments
     )
+    _upsert(session, StoreDailyRollup, {"store_id": store_id, "day": day}, increments)
+    _upsert(session, StoreMonthlyRollup, {"store_id": store_id, "month": month_of(day)}, increments)
+
+
+def count_receipt(session: Session, receipt: Receipt) -> None:
+    """Add one issued receipt to its rollup rows."""
+    _count(session, receipt.store_id, receipt.staff_id or 0, receipt.local_day, {"issued": 1})
 
 
 def count_response(session: Session, response: Response, receipt: Receipt) -> None:
@@ -83,16 +99,18 @@ def count_response(session: Session, response: Response, receipt: Receipt) -> No
         if value is not None:
             increments |= {f"{key}_n": 1, f"{key}_sum": value, f"{key}_sumsq": value * value}
     staff_key = response.staff_id or 0
-    _upsert(
-        session,
-        {"store_id": response.store_id, "staff_key": staff_key, "day": response.local_day},
-        increments,
-    )
-    _upsert(
-        session,
-        {"store_id": receipt.store_id, "staff_key": staff_key, "day": receipt.local_day},
-        {"issued_answered": 1},
-    )
+    if receipt.local_day == response.local_day:
+        # The usual case: answered the same day, one set of upserts.
+        _count(
+            session,
+            response.store_id,
+            staff_key,
+            response.local_day,
+            increments | {"issued_answered": 1},
+        )
+        return
+    _count(session, response.store_id, staff_key, response.local_day, increments)
+    _count(session, receipt.store_id, staff_key, receipt.local_day, {"issued_answered": 1})
 
 
 def _sums_from_responses() -> Any:
@@ -143,16 +161,18 @@ def _sums_from_receipts() -> Any:
 def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) -> int:
     """Recompute the rollup rows (of ``store_ids``, or all) from receipts and responses.
 
-    Returns the number of rollup rows written.
+    Returns the number of staff-day rollup rows written.
     """
     ids = None if store_ids is None else list(store_ids)
-    clear = delete(DailyRollup)
     responses, receipts = _sums_from_responses(), _sums_from_receipts()
     if ids is not None:
-        clear = clear.where(DailyRollup.store_id.in_(ids))
         responses = responses.where(Response.store_id.in_(ids))
         receipts = receipts.where(Receipt.store_id.in_(ids))
-    session.execute(clear)
+    for model in (DailyRollup, StoreDailyRollup, StoreMonthlyRollup):
+        clear = delete(model)
+        if ids is not None:
+            clear = clear.where(model.store_id.in_(ids))
+        session.execute(clear)
     both = union_all(receipts, responses).subquery()
     # Receipt counts and response counts of one store-staff-day land in one row.
     merged = select(
@@ -161,11 +181,40 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
         both.c.day,
         *(cast(func.sum(both.c[name]), Integer).label(name) for name in COUNT_COLUMNS),
     ).group_by(both.c.store_id, both.c.staff_key, both.c.day)
-    table = DailyRollup.__table__
-    assert isinstance(table, Table)
-    session.execute(table.insert().from_select([*_KEY, *COUNT_COLUMNS], merged))
+    _insert_from(session, DailyRollup, [*_KEY, *COUNT_COLUMNS], merged)
+    # The coarser grains are sums of the finest one.
+    staff_days = select(DailyRollup.store_id, DailyRollup.day, *_summed(DailyRollup)).group_by(
+        DailyRollup.store_id, DailyRollup.day
+    )
+    if ids is not None:
+        staff_days = staff_days.where(DailyRollup.store_id.in_(ids))
+    _insert_from(session, StoreDailyRollup, ["store_id", "day", *COUNT_COLUMNS], staff_days)
+    month = _month_expression(session, StoreDailyRollup.day)
+    store_months = select(StoreDailyRollup.store_id, month, *_summed(StoreDailyRollup)).group_by(
+        StoreDailyRollup.store_id, month
+    )
+    if ids is not None:
+        store_months = store_months.where(StoreDailyRollup.store_id.in_(ids))
+    _insert_from(session, StoreMonthlyRollup, ["store_id", "month", *COUNT_COLUMNS], store_months)
     # Count afterwards: drivers disagree on rowcount for INSERT ... SELECT (psycopg: -1).
     written = select(func.count()).select_from(DailyRollup)
     if ids is not None:
         written = written.where(DailyRollup.store_id.in_(ids))
     return int(session.scalar(written) or 0)
+
+
+def _summed(model: type[Any]) -> list[Any]:
+    return [cast(func.sum(getattr(model, name)), Integer).label(name) for name in COUNT_COLUMNS]
+
+
+def _insert_from(session: Session, model: type[Any], columns: list[str], query: Any) -> None:
+    table = model.__table__
+    assert isinstance(table, Table)
+    session.execute(table.insert().from_select(columns, query))
+
+
+def _month_expression(session: Session, day: Any) -> Any:
+    """The first day of ``day``'s month, in the database's own dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day), Date).label("month")
+    return func.date(day, "start of month").label("month")

@@ -1,1 +1,7 @@
 """Follow-up cases: unhappy customers and complaints, with a 24-hour first-response deadline."""
+
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__)
+
+from portal.cases import views as views  # noqa: E402

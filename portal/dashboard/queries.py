@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, union_all
 from sqlalchemy.orm import Session
 
 from analysis.results import NpsCounts
 from portal.access import scope_to_user
-from portal.models import DailyRollup, Receipt, Response, Staff, Store, User
+from portal.models import (
+    DailyRollup,
+    Receipt,
+    Response,
+    Staff,
+    Store,
+    StoreDailyRollup,
+    StoreMonthlyRollup,
+    User,
+)
 from portal.models.rollups import RATING_KEYS
 from portal.rollups import COUNT_COLUMNS
 
@@ -85,23 +94,71 @@ class Totals:
         return tuple(self.rating(key) for key in RATING_KEYS)
 
 
-def _sums() -> list[Any]:
-    return [func.coalesce(func.sum(getattr(DailyRollup, c)), 0) for c in COUNT_COLUMNS]
+def _sums(model: type[Any] = DailyRollup) -> list[Any]:
+    return [func.coalesce(func.sum(getattr(model, c)), 0) for c in COUNT_COLUMNS]
 
 
 def _totals(row: Sequence[Any]) -> Totals:
-    return Totals(tuple(int(v) for v in row))
+    return Totals(tuple(int(v or 0) for v in row))
 
 
 def _in_period(stmt: Select[Any], period: Period) -> Select[Any]:
     return stmt.where(DailyRollup.day >= period.start, DailyRollup.day <= period.end)
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
+    """The period as whole months (read from the monthly rollup) plus the days at either
+    end (read from the daily one): a year costs 12 rows a store instead of 365."""
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    # The first day after the last whole month: the day after the end if that starts a
+    # month, else the first day of the end's own (partial) month.
+    day_after = period.end + timedelta(days=1)
+    after_last = day_after if day_after.day == 1 else period.end.replace(day=1)
+    if first >= after_last:
+        return [period], None
+    edges = []
+    if period.start < first:
+        edges.append(Period(period.start, first - timedelta(days=1)))
+    if after_last <= period.end:
+        edges.append(Period(after_last, period.end))
+    return edges, Period(first, after_last - timedelta(days=1))
+
+
+def _period_rows(period: Period, *keys: str) -> Any:
+    """One row per ``keys`` group (``store_id``) of the period's counts, as a subquery."""
+    edges, months = split_by_months(period)
+    parts = []
+    for edge in edges:
+        parts.append(
+            select(*(getattr(StoreDailyRollup, k) for k in keys), *_sums(StoreDailyRollup))
+            .where(StoreDailyRollup.day >= edge.start, StoreDailyRollup.day <= edge.end)
+            .group_by(*(getattr(StoreDailyRollup, k) for k in keys))
+        )
+    if months is not None:
+        parts.append(
+            select(*(getattr(StoreMonthlyRollup, k) for k in keys), *_sums(StoreMonthlyRollup))
+            .where(StoreMonthlyRollup.month >= months.start, StoreMonthlyRollup.month <= months.end)
+            .group_by(*(getattr(StoreMonthlyRollup, k) for k in keys))
+        )
+    union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    columns = list(union.c)
+    return (
+        select(*columns[: len(keys)], *(func.sum(c) for c in columns[len(keys) :]))
+        .group_by(*columns[: len(keys)])
+        .subquery()
+    )
+
+
 def totals(session: Session, store_ids: Iterable[int] | None, period: Period) -> Totals:
     """Summed rollups of some stores (``None``: every store) over a period."""
-    stmt = _in_period(select(*_sums()), period)
+    rows = _period_rows(period, "store_id")
+    stmt = select(*(func.coalesce(func.sum(c), 0) for c in list(rows.c)[1:]))
     if store_ids is not None:
-        stmt = stmt.where(DailyRollup.store_id.in_(list(store_ids)))
+        stmt = stmt.where(rows.c.store_id.in_(list(store_ids)))
     return _totals(session.execute(stmt).one())
 
 
@@ -109,46 +166,64 @@ def totals_by_store(
     session: Session, user: User, period: Period, region: str | None = None
 ) -> list[tuple[Store, Totals]]:
     """Every store ``user`` may see (optionally of one region), with its totals."""
-    sums = _in_period(
-        select(DailyRollup.store_id, *_sums()).group_by(DailyRollup.store_id), period
-    ).subquery()
-    stmt = select(Store, *(sums.c[i + 1] for i in range(len(COUNT_COLUMNS)))).outerjoin(
-        sums, sums.c.store_id == Store.id
-    )
+    rows = _period_rows(period, "store_id")
+    stmt = select(Store, *list(rows.c)[1:]).outerjoin(rows, rows.c.store_id == Store.id)
     if region:
         stmt = stmt.where(Store.region == region)
     stmt = scope_to_user(stmt.order_by(Store.region, Store.code), user, Store.id)
-    return [(row[0], _totals([v or 0 for v in row[1:]])) for row in session.execute(stmt).all()]
+    return [(row[0], _totals(row[1:])) for row in session.execute(stmt).all()]
 
 
 def totals_by_day(
     session: Session, store_ids: Iterable[int] | None, period: Period
 ) -> list[tuple[date, Totals]]:
-    """Daily totals (days without rows are absent); callers bucket them into weeks or months."""
-    stmt = _in_period(
-        select(DailyRollup.day, *_sums()).group_by(DailyRollup.day).order_by(DailyRollup.day),
-        period,
+    """Daily totals (days without rows are absent); callers bucket them into weeks."""
+    stmt = (
+        select(StoreDailyRollup.day, *_sums(StoreDailyRollup))
+        .where(StoreDailyRollup.day >= period.start, StoreDailyRollup.day <= period.end)
+        .group_by(StoreDailyRollup.day)
+        .order_by(StoreDailyRollup.day)
     )
     if store_ids is not None:
-        stmt = stmt.where(DailyRollup.store_id.in_(list(store_ids)))
+        stmt = stmt.where(StoreDailyRollup.store_id.in_(list(store_ids)))
     return [(row[0], _totals(row[1:])) for row in session.execute(stmt).all()]
+
+
+def totals_by_month(
+    session: Session, store_ids: Iterable[int] | None, period: Period
+) -> list[tuple[date, Totals]]:
+    """Monthly totals; the partial months at either end come from the daily rollup."""
+    edges, months = split_by_months(period)
+    result: dict[date, Totals] = {}
+    if months is not None:
+        stmt = (
+            select(StoreMonthlyRollup.month, *_sums(StoreMonthlyRollup))
+            .where(StoreMonthlyRollup.month >= months.start, StoreMonthlyRollup.month <= months.end)
+            .group_by(StoreMonthlyRollup.month)
+        )
+        if store_ids is not None:
+            stmt = stmt.where(StoreMonthlyRollup.store_id.in_(list(store_ids)))
+        for row in session.execute(stmt).all():
+            result[row[0]] = _totals(row[1:])
+    for edge in edges:
+        for day, day_totals in totals_by_day(session, store_ids, edge):
+            month = day.replace(day=1)
+            result[month] = result.get(month, Totals()) + day_totals
+    return sorted(result.items())
 
 
 def weekly_detractors_by_store(
     session: Session, user: User, period: Period
 ) -> dict[int, list[tuple[date, int, int]]]:
     """Per visible store, per day: (day, detractors, responses) — bucketed by the caller."""
-    detractors = sum(getattr(DailyRollup, f"nps_{s}") for s in range(7))
-    stmt = _in_period(
-        select(
-            DailyRollup.store_id,
-            DailyRollup.day,
-            func.sum(detractors),
-            func.sum(DailyRollup.responses),
-        ).group_by(DailyRollup.store_id, DailyRollup.day),
-        period,
-    )
-    stmt = scope_to_user(stmt, user, DailyRollup.store_id)
+    detractors = sum(getattr(StoreDailyRollup, f"nps_{s}") for s in range(7))
+    stmt = select(
+        StoreDailyRollup.store_id,
+        StoreDailyRollup.day,
+        detractors,
+        StoreDailyRollup.responses,
+    ).where(StoreDailyRollup.day >= period.start, StoreDailyRollup.day <= period.end)
+    stmt = scope_to_user(stmt, user, StoreDailyRollup.store_id)
     result: dict[int, list[tuple[date, int, int]]] = {}
     for store_id, day, d, n in session.execute(stmt).all():
         result.setdefault(store_id, []).append((day, int(d or 0), int(n or 0)))
@@ -228,9 +303,13 @@ DAY_PARTS = (("morning", 0, 10), ("midday", 11, 13), ("afternoon", 14, 17), ("ev
 
 
 def funnel_by_day_part(
-    session: Session, store_id: int, period: Period
+    session: Session, store: Store, period: Period
 ) -> list[tuple[str, int, int]]:
     """(day part, receipts issued, of which answered) for a store's period."""
+    # Bound issued_at too (a day either side of the local days): that lets the
+    # (store_id, issued_at) index do the work instead of reading the store's whole history.
+    low = datetime.combine(period.start - timedelta(days=1), time(), tzinfo=UTC)
+    high = datetime.combine(period.end + timedelta(days=2), time(), tzinfo=UTC)
     part = case(
         *((Receipt.local_hour <= last, key) for key, _first, last in DAY_PARTS[:-1]),
         else_=DAY_PARTS[-1][0],
@@ -238,7 +317,9 @@ def funnel_by_day_part(
     stmt = (
         select(part, func.count(), func.count(Receipt.answered_at))
         .where(
-            Receipt.store_id == store_id,
+            Receipt.store_id == store.id,
+            Receipt.issued_at >= low,
+            Receipt.issued_at < high,
             Receipt.local_day >= period.start,
             Receipt.local_day <= period.end,
         )
@@ -299,6 +380,13 @@ def visible_store(session: Session, user: User, code: str) -> Store | None:
     stmt = scope_to_user(select(Store).where(Store.code == code), user, Store.id)
     store: Store | None = session.scalar(stmt)
     return store
+
+
+def visible_store_ids_in(session: Session, user: User, region: str | None) -> list[int]:
+    stmt = select(Store.id)
+    if region:
+        stmt = stmt.where(Store.region == region)
+    return list(session.scalars(scope_to_user(stmt, user, Store.id)))
 
 
 def regions(session: Session, user: User) -> list[str]:

@@ -28,8 +28,10 @@ from portal.models.rollups import RATING_KEYS
 
 #: Below this many answers a figure is greyed and not ranked or flagged (DESIGN §5).
 MIN_N = 30
-#: Weeks before the period that form the control chart's baseline.
+#: Weeks before the judged ones that form the control chart's baseline.
 BASELINE_WEEKS = 12
+#: The chain page judges the last weeks of the period against the baseline before them.
+JUDGED_WEEKS = 4
 PERIOD_CHOICES = (7, 30, 90, 365)
 
 
@@ -158,7 +160,7 @@ def store_report(session: Session, store: Store, period: Period) -> StoreReport:
         ),
         day_parts=tuple(
             DayPart(key, issued, answered, response_rate(answered, issued))
-            for key, issued, answered in queries.funnel_by_day_part(session, store.id, period)
+            for key, issued, answered in queries.funnel_by_day_part(session, store, period)
         ),
         response_rate=response_rate(current["issued_answered"], current["issued"]),
     )
@@ -212,7 +214,8 @@ def trend(session: Session, store_ids: Sequence[int] | None, period: Period) -> 
     while day <= period.end:
         sums.setdefault(_label(day, bucket), Totals())
         day += timedelta(days=1)
-    for day, totals in queries.totals_by_day(session, store_ids, period):
+    read = queries.totals_by_month if bucket == "month" else queries.totals_by_day
+    for day, totals in read(session, store_ids, period):
         key = _label(day, bucket)
         sums[key] = sums[key] + totals
     return trend_points(
@@ -272,8 +275,11 @@ def chain_report(session: Session, user: User, period: Period, region: str | Non
 
 
 def _weekly_detractors(session: Session, user: User, period: Period) -> dict[int, tuple[str, ...]]:
-    """Weeks of the period above the p-chart limit, judged against the 12 weeks before."""
-    first = week_start(period.start) - timedelta(weeks=BASELINE_WEEKS)
+    """The period's last weeks above the p-chart limit, judged against 12 weeks before them."""
+    judged_from = max(
+        week_start(period.start), week_start(period.end) - timedelta(weeks=JUDGED_WEEKS - 1)
+    )
+    first = judged_from - timedelta(weeks=BASELINE_WEEKS)
     daily = queries.weekly_detractors_by_store(session, user, Period(first, period.end))
     flagged: dict[int, tuple[str, ...]] = {}
     for store_id, days in daily.items():
@@ -282,8 +288,8 @@ def _weekly_detractors(session: Session, user: User, period: Period) -> dict[int
             week = weeks.setdefault(week_start(day), [0, 0])
             week[0] += detractors
             week[1] += n
-        baseline = [w for w in sorted(weeks) if w < week_start(period.start)]
-        judged = [w for w in sorted(weeks) if w >= week_start(period.start)]
+        baseline = [w for w in sorted(weeks) if w < judged_from]
+        judged = [w for w in sorted(weeks) if w >= judged_from]
         base_n = sum(weeks[w][1] for w in baseline)
         if base_n < MIN_N or not judged:
             continue

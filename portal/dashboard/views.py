@@ -89,8 +89,7 @@ def store_trend(code: str, metric: str) -> Any:
 def chain_trend(metric: str) -> Any:
     session = get_session()
     region = request.args.get("region") or None
-    rows = queries.totals_by_store(session, current_user, _period(DEFAULT_ZONE), region)
-    ids = [store.id for store, _totals in rows]
+    ids = queries.visible_store_ids_in(session, current_user, region)
     return _trend(reports.trend(session, ids, _period(DEFAULT_ZONE)), metric)
 
 

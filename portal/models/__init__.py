@@ -13,7 +13,7 @@ from portal.models.cases import (
 )
 from portal.models.org import Staff, Store
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
-from portal.models.rollups import DailyRollup
+from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
 
 __all__ = [
     "ApiKey",
@@ -27,6 +27,8 @@ __all__ = [
     "Resolution",
     "ReturnVisit",
     "DailyRollup",
+    "StoreDailyRollup",
+    "StoreMonthlyRollup",
     "Receipt",
     "Response",
     "ResponseContact",

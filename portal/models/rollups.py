@@ -1,13 +1,18 @@
-"""The daily rollup: per store, staff member and store-local day, the counts and sums that
-every dashboard figure is computed from, so that a page's cost grows with days x stores,
-not with responses."""
+"""The rollups: counts and sums that every dashboard figure is computed from, so that a
+page's cost grows with days x stores, not with responses. Three grains, kept in step by
+`portal.rollups`:
+
+* ``daily_rollups`` per store, staff member and day (staff funnel, rankings);
+* ``store_daily_rollups`` per store and day (store and chain pages, trends);
+* ``store_monthly_rollups`` per store and month (the whole months of long periods).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from portal.db import Base
 
@@ -22,23 +27,13 @@ RATING_KEYS = (
 )
 
 
-class DailyRollup(Base):
-    __tablename__ = "daily_rollups"
-    __table_args__ = (Index("ix_daily_rollups_day_store_id", "day", "store_id"),)
+class RollupCounts:
+    """The counted columns shared by every rollup grain."""
 
-    store_id: Mapped[int] = mapped_column(
-        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True
-    )
-    #: The staff id, or 0 for receipts not tied to a cashier. Not a foreign key: 0 must be
-    #: a real value so that (store, staff, day) is a primary key on every database.
-    staff_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    #: The store's local calendar day.
-    day: Mapped[date] = mapped_column(primary_key=True)
-
-    #: Receipts issued that day, and how many of those were answered (on any later day).
+    #: Receipts issued, and how many of those were answered (on any later day).
     issued: Mapped[int] = mapped_column(default=0)
     issued_answered: Mapped[int] = mapped_column(default=0)
-    #: Responses submitted that day.
+    #: Responses submitted.
     responses: Mapped[int] = mapped_column(default=0)
     problems: Mapped[int] = mapped_column(default=0)
 
@@ -76,3 +71,41 @@ class DailyRollup(Base):
     knowledge_n: Mapped[int] = mapped_column(default=0)
     knowledge_sum: Mapped[int] = mapped_column(default=0)
     knowledge_sumsq: Mapped[int] = mapped_column(default=0)
+
+
+class _StoreKey:
+    @declared_attr
+    def store_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
+
+
+class DailyRollup(_StoreKey, RollupCounts, Base):
+    __tablename__ = "daily_rollups"
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "staff_key", "day"),
+        Index("ix_daily_rollups_day_store_id", "day", "store_id"),
+    )
+
+    #: The staff id, or 0 for receipts not tied to a cashier. Not a foreign key: 0 must be
+    #: a real value so that (store, staff, day) is a primary key on every database.
+    staff_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    #: The store's local calendar day.
+    day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class StoreDailyRollup(_StoreKey, RollupCounts, Base):
+    __tablename__ = "store_daily_rollups"
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "day"),
+        Index("ix_store_daily_rollups_day", "day"),
+    )
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+
+
+class StoreMonthlyRollup(_StoreKey, RollupCounts, Base):
+    __tablename__ = "store_monthly_rollups"
+    __table_args__ = (PrimaryKeyConstraint("store_id", "month"),)
+
+    #: The first day of the store-local month.
+    month: Mapped[date] = mapped_column(primary_key=True)

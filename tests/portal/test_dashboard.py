@@ -208,3 +208,47 @@ def test_metrics_api_no_answers_gives_null_not_zero(client, db_session, make_sto
         "/api/v1/metrics/summary?store=EMPTY-1", headers={"Authorization": f"Bearer {token}"}
     ).get_json()
     assert body["n"] == 0 and body["nps"] is None and body["csat"] is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "edges", "months"),
+    [
+        ("2026-01-01", "2026-12-31", [], ("2026-01-01", "2026-12-31")),
+        (
+            "2026-01-15",
+            "2026-03-10",
+            [("2026-01-15", "2026-01-31"), ("2026-03-01", "2026-03-10")],
+            ("2026-02-01", "2026-02-28"),
+        ),
+        ("2026-01-15", "2026-01-20", [("2026-01-15", "2026-01-20")], None),
+        ("2026-02-01", "2026-02-27", [("2026-02-01", "2026-02-27")], None),
+        ("2026-01-31", "2026-02-28", [("2026-01-31", "2026-01-31")], ("2026-02-01", "2026-02-28")),
+    ],
+)
+def test_a_period_splits_into_whole_months_and_edge_days(start, end, edges, months):
+    from datetime import date
+
+    from portal.dashboard.queries import Period, split_by_months
+
+    d = date.fromisoformat
+    got_edges, got_months = split_by_months(Period(d(start), d(end)))
+    assert got_edges == [Period(d(a), d(b)) for a, b in edges]
+    assert got_months == (None if months is None else Period(d(months[0]), d(months[1])))
+
+
+def test_totals_read_through_months_equal_the_daily_sums(
+    db_session, make_store, make_staff, make_receipt
+):
+    from portal.dashboard.queries import Period, Totals, totals, totals_by_day, totals_by_month
+
+    store = make_store()
+    staff = make_staff(store)
+    for days_ago in (1, 20, 45, 70, 100, 130):
+        answer(db_session, make_receipt, store, staff, 9, 5, days_ago=days_ago)
+        answer(db_session, make_receipt, store, staff, 4, 2, days_ago=days_ago)
+    today = utcnow().date()
+    period = Period(today - timedelta(days=150), today)
+    daily = sum((t for _d, t in totals_by_day(db_session, [store.id], period)), Totals())
+    monthly = sum((t for _m, t in totals_by_month(db_session, [store.id], period)), Totals())
+    assert totals(db_session, [store.id], period) == daily == monthly
+    assert daily.responses == 12

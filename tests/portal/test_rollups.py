@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from portal.db import utcnow
-from portal.models import DailyRollup, Receipt, Response
+from portal.models import DailyRollup, Receipt, Response, StoreDailyRollup, StoreMonthlyRollup
 from portal.rollups import COUNT_COLUMNS, rebuild_rollups
 from portal.shopper.operations import record_response
 from surveys.answers import Answers
@@ -55,11 +55,39 @@ def raw_totals(session):
     return totals
 
 
-def rollup_totals(session):
+def rollup_totals(session, model=DailyRollup):
     return {
-        name: session.scalar(select(func.coalesce(func.sum(getattr(DailyRollup, name)), 0)))
+        name: session.scalar(select(func.coalesce(func.sum(getattr(model, name)), 0)))
         for name in COUNT_COLUMNS
     }
+
+
+def grains_agree(session):
+    """Store-day and store-month rows are exactly the sums of the staff-day rows."""
+    by_day = {
+        (r[0], r[1]): tuple(r[2:])
+        for r in session.execute(
+            select(
+                DailyRollup.store_id,
+                DailyRollup.day,
+                *(func.sum(getattr(DailyRollup, c)) for c in COUNT_COLUMNS),
+            ).group_by(DailyRollup.store_id, DailyRollup.day)
+        )
+    }
+    store_days = {
+        (r.store_id, r.day): tuple(getattr(r, c) for c in COUNT_COLUMNS)
+        for r in session.scalars(select(StoreDailyRollup))
+    }
+    assert store_days == by_day
+    months: dict = {}
+    for (store_id, day), counts in by_day.items():
+        key = (store_id, day.replace(day=1))
+        months[key] = tuple(a + b for a, b in zip(months.get(key, (0,) * len(counts)), counts))
+    store_months = {
+        (r.store_id, r.month): tuple(getattr(r, c) for c in COUNT_COLUMNS)
+        for r in session.scalars(select(StoreMonthlyRollup))
+    }
+    assert store_months == months
 
 
 def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
@@ -101,10 +129,12 @@ def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
     live = rollup_rows(db_session)
     assert rollup_totals(db_session) == raw_totals(db_session)
     assert raw_totals(db_session)["responses"] > 50
+    grains_agree(db_session)
 
     rebuild_rollups(db_session)
     assert rollup_rows(db_session) == live
     assert rollup_totals(db_session) == raw_totals(db_session)
+    grains_agree(db_session)
 
 
 def test_a_response_counts_on_the_store_local_day(db_session, make_store, make_staff, make_receipt):

@@ -1,0 +1,72 @@
+"""``overdue`` and ``send-mail``: the case jobs for cron.
+
+``overdue`` lists the open cases past their first-response deadline, tells each assignee
+once, then sends the outbox when SMTP is configured; ``send-mail`` only sends the outbox.
+Registered by ``portal.cli.init_app``.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal.cases.notify import deliver_outbox, notify_overdue
+from portal.config import Settings
+from portal.db import utcnow
+from portal.formatting import localtime
+from portal.models import Case, CaseState
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
+
+
+@click.command("overdue")
+@with_appcontext
+def overdue_command() -> None:
+    """List open cases past their first-response deadline and notify each assignee once;
+    then send the mail if PORTAL_SMTP_URL is set."""
+    # Imported here: portal.cli imports this module to register the commands.
+    from portal.cli import _transaction
+
+    settings, now = _settings(), utcnow()
+    with _transaction() as session:
+        overdue = session.scalars(
+            select(Case)
+            .where(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
+            .options(joinedload(Case.store), joinedload(Case.assignee))
+            .order_by(Case.first_response_due_at, Case.id)
+        ).all()
+        notified = {case.id for case in notify_overdue(session, settings, now=now)}
+        for case in overdue:
+            assignee = case.assignee.email if case.assignee else "unassigned"
+            due = localtime(case.first_response_due_at, case.store.timezone)
+            told = "notified now" if case.id in notified else "notified before"
+            click.echo(f"#{case.id}\t{case.store.code}\tdue {due}\t{assignee}\t{told}")
+    # Mail goes out after the notices are committed: a failed send never loses a notice.
+    click.echo(f"{len(overdue)} overdue case(s), {len(notified)} notified now.")
+    _deliver(settings)
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the unsent messages of the outbox over SMTP (PORTAL_SMTP_URL)."""
+    _deliver(_settings())
+
+
+def _deliver(settings: Settings) -> None:
+    from portal.cli import _transaction
+
+    if settings.smtp_url is None:
+        click.echo("Mail: 0 sent (no PORTAL_SMTP_URL: messages stay in the outbox page).")
+        return
+    with _transaction() as session:
+        sent, failed = deliver_outbox(session, settings, now=utcnow())
+    click.echo(f"Mail: {sent} sent, {failed} failed.")
+    if failed:
+        raise click.ClickException(f"{failed} message(s) could not be sent; see the outbox page.")

@@ -1,0 +1,476 @@
+"""Case pages: the list, the case page with its action forms, the manual case, the mail
+outbox, and the customer's one-question follow-up page.
+
+Cases are for managers (their own stores) and admins: contact details are on every case,
+and reading them is for those who follow the customer up. HR and reviewers see the
+figures elsewhere, not the customers behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import SelectChoice
+
+from portal.access import public, requires, scope_to_user
+from portal.audit import Actor
+from portal.cases import bp
+from portal.cases.forms import (
+    RESOLUTION_LABELS,
+    RETURN_VISIT_LABELS,
+    STATE_LABELS,
+    AssignForm,
+    CaseActionForm,
+    CaseFilterForm,
+    CloseForm,
+    ContactForm,
+    FollowUpAnswerForm,
+    FollowUpForm,
+    NewCaseForm,
+    NoteForm,
+    ReopenForm,
+    ResolveForm,
+)
+from portal.cases.operations import (
+    FOLLOW_UP_PURPOSE,
+    FollowUpNotPossible,
+    InvalidCase,
+    InvalidTransition,
+    add_note,
+    answer_follow_up,
+    assign_case,
+    close_case,
+    get_case,
+    is_overdue,
+    log_contact,
+    open_case_manually,
+    reopen_case,
+    resolve_case,
+    send_follow_up,
+)
+from portal.config import Settings
+from portal.db import get_session, utcnow
+from portal.errors import DomainError
+from portal.extensions import csrf
+from portal.i18n import current_locale
+from portal.models import (
+    Case,
+    CaseState,
+    FollowUp,
+    OutboxMessage,
+    Role,
+    Store,
+    User,
+    user_stores,
+)
+from portal.models.receipts import RATING_KEYS
+from portal.pagination import paginate, requested_page
+from surveys.loader import receipt_survey
+from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
+
+CASE_ROLES = (Role.MANAGER, Role.ADMIN)
+#: Cases still waiting for work; in the list they come before resolved and closed ones.
+UNFINISHED = (CaseState.OPEN, CaseState.IN_PROGRESS)
+
+
+class InvalidFollowUpLink(DomainError):
+    status = 404
+    code = "invalid_follow_up_link"
+    message = _l("This link is not valid. Please check that you opened the whole link.")
+
+
+class ExpiredFollowUpLink(DomainError):
+    status = 410
+    code = "expired_follow_up_link"
+    message = _l("This question has closed. Thank you all the same!")
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
+
+
+def _category_choices() -> list[SelectChoice]:
+    locale = current_locale()
+    question = receipt_survey().question("problem_category")
+    return [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
+
+
+def _visible_stores(session: Session) -> list[Store]:
+    stmt = scope_to_user(select(Store).order_by(Store.code), current_user, Store.id)
+    return list(session.scalars(stmt))
+
+
+# -- the list ---------------------------------------------------------------------------
+
+
+def _list_stmt(form: CaseFilterForm, now: datetime) -> Select[Any]:
+    overdue = and_(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
+    # Overdue first, then the rest of the unfinished work, then resolved and closed cases;
+    # within each, the earliest deadline first.
+    rank = sql_case((overdue, 0), (Case.state.in_(UNFINISHED), 1), else_=2)
+    stmt = scope_to_user(select(Case), current_user, Case.store_id)
+    stmt = stmt.options(joinedload(Case.store), joinedload(Case.assignee))
+    if form.state.data:
+        stmt = stmt.where(Case.state == form.state.data)
+    if form.store.data:
+        stmt = stmt.where(Case.store_id.in_(select(Store.id).where(Store.code == form.store.data)))
+    if form.category.data:
+        stmt = stmt.where(Case.category == form.category.data)
+    if form.overdue.data:
+        stmt = stmt.where(overdue)
+    if form.assignee.data == "me":
+        stmt = stmt.where(Case.assignee_id == current_user.id)
+    elif form.assignee.data == "unassigned":
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    return stmt.order_by(rank, Case.first_response_due_at, Case.id)
+
+
+@bp.get("/cases")
+@requires(*CASE_ROLES)
+def index() -> Any:
+    session, now = get_session(), utcnow()
+    form = CaseFilterForm(request.args)
+    form.store.choices = [SelectChoice("", _("all my stores"))] + [
+        SelectChoice(s.code, f"{s.code} {s.name}") for s in _visible_stores(session)
+    ]
+    form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
+    page = paginate(session, _list_stmt(form, now), requested_page(), 25)
+    filters = {name: value for name, value in request.args.items() if name != "page" and value}
+    return render_template(
+        "cases/list.html", form=form, page=page, filters=filters, now=now, **_labels()
+    )
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "state_labels": STATE_LABELS,
+        "resolution_labels": RESOLUTION_LABELS,
+        "return_visit_labels": RETURN_VISIT_LABELS,
+        "is_overdue": is_overdue,
+    }
+
+
+# -- the case page and its actions ------------------------------------------------------
+
+Apply = Callable[[Session, Case, Any, Actor, datetime], Any]
+
+
+def _contact(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    note, version = form.note.data or "", form.expected_version
+    return log_contact(session, case, note=note, actor=actor, now=now, expected_version=version)
+
+
+def _resolve(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    return resolve_case(
+        session,
+        case,
+        resolution=form.resolution.data or "",
+        note=form.note.data or "",
+        actor=actor,
+        now=now,
+        expected_version=form.expected_version,
+    )
+
+
+def _close(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    return close_case(
+        session,
+        case,
+        return_visit=form.return_visit.data or "",
+        note=form.note.data or "",
+        actor=actor,
+        now=now,
+        expected_version=form.expected_version,
+    )
+
+
+def _reopen(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    note, version = form.note.data or "", form.expected_version
+    return reopen_case(session, case, note=note, actor=actor, now=now, expected_version=version)
+
+
+def _assign(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    assignee = session.get(User, form.assignee.data)
+    if assignee is None:
+        raise InvalidCase(_l("Choose who takes the case."), field="assignee")
+    return assign_case(session, _settings(), case, assignee, actor=actor, now=now)
+
+
+def _note(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    return add_note(session, case, note=form.note.data or "", actor=actor, now=now)
+
+
+def _follow_up_link(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    return send_follow_up(session, _settings(), case, actor=actor, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class _Action:
+    form: type[CaseActionForm]
+    apply: Apply
+    #: Flashed after it worked.
+    done: Any
+
+
+ACTIONS: dict[str, _Action] = {
+    "contact": _Action(ContactForm, _contact, _l("First contact logged: the case is in progress.")),
+    "resolve": _Action(ResolveForm, _resolve, _l("The case is resolved.")),
+    "close": _Action(CloseForm, _close, _l("The case is closed.")),
+    "reopen": _Action(ReopenForm, _reopen, _l("The case is reopened and in progress again.")),
+    "assign": _Action(AssignForm, _assign, _l("The case is reassigned.")),
+    "note": _Action(NoteForm, _note, _l("Note added.")),
+    "follow-up": _Action(FollowUpForm, _follow_up_link, _l("The follow-up question is ready.")),
+}
+
+#: What the page offers in each state (the operations refuse anything else anyway).
+OFFERED: dict[str, tuple[str, ...]] = {
+    CaseState.OPEN: ("contact", "assign", "note"),
+    CaseState.IN_PROGRESS: ("resolve", "assign", "note"),
+    CaseState.RESOLVED: ("close", "follow-up", "reopen", "assign", "note"),
+    CaseState.CLOSED: ("reopen", "note"),
+}
+
+
+def _assignee_choices(session: Session, case: Case) -> list[SelectChoice]:
+    managers = select(user_stores.c.user_id).where(user_stores.c.store_id == case.store_id)
+    users = session.scalars(
+        select(User)
+        .where(
+            User.active.is_(True),
+            or_(User.role == Role.ADMIN, and_(User.role == Role.MANAGER, User.id.in_(managers))),
+        )
+        .order_by(User.role.desc(), User.email)
+    )
+    return [SelectChoice(u.id, f"{u.name or u.email} ({u.email})") for u in users]
+
+
+def _forms(session: Session, case: Case, posted: str | None = None) -> dict[str, Any]:
+    """Every action form, each under its own prefix (unique field ids on one page); only
+    the posted one reads the request."""
+    forms: dict[str, Any] = {}
+    for name, action in ACTIONS.items():
+        unbound = {} if name == posted else {"formdata": None}
+        forms[name] = action.form(prefix=name, version=case.version, **unbound)
+    forms["assign"].assignee.choices = _assignee_choices(session, case)
+    if posted != "assign":
+        forms["assign"].assignee.data = case.assignee_id
+    return forms
+
+
+def _case_page(
+    session: Session,
+    case: Case,
+    forms: dict[str, Any],
+    *,
+    status: int = 200,
+    problem: Any = None,
+    link: str | None = None,
+) -> Any:
+    follow_up = session.scalar(select(FollowUp).where(FollowUp.case_id == case.id))
+    survey, locale = receipt_survey(), current_locale()
+    ratings = (
+        []
+        if case.response is None
+        else [
+            (survey.question(key).text.get(locale), getattr(case.response, key))
+            for key in RATING_KEYS
+            if getattr(case.response, key) is not None
+        ]
+    )
+    offered = OFFERED[case.state]
+    if "follow-up" in offered and (
+        follow_up is not None or not (case.contact_phone or case.contact_email)
+    ):
+        offered = tuple(name for name in offered if name != "follow-up")
+    page = render_template(
+        "cases/detail.html",
+        case=case,
+        forms=forms,
+        offered=offered,
+        follow_up=follow_up,
+        ratings=ratings,
+        problem=problem,
+        link=link,
+        now=utcnow(),
+        **_labels(),
+    )
+    return page, status
+
+
+@bp.get("/cases/<int:case_id>")
+@requires(*CASE_ROLES)
+def detail(case_id: int) -> Any:
+    session = get_session()
+    case = _load_case(session, case_id)
+    return _case_page(session, case, _forms(session, case))
+
+
+def _load_case(session: Session, case_id: int) -> Case:
+    # get_case answers 404 for a case of a store the user may not see, as for no case.
+    return get_case(session, case_id, visible_to=current_user)
+
+
+@bp.post(
+    "/cases/<int:case_id>/<any(contact, resolve, close, reopen, assign, note, follow-up):action>"
+)
+@requires(*CASE_ROLES)
+def act(case_id: int, action: str) -> Any:
+    session = get_session()
+    case = _load_case(session, case_id)
+    forms = _forms(session, case, posted=action)
+    form = forms[action]
+    if not form.validate_on_submit():
+        return _case_page(session, case, forms, status=400)
+    try:
+        result = ACTIONS[action].apply(session, case, form, Actor.of_user(current_user), utcnow())
+        session.commit()
+    except (InvalidTransition, InvalidCase, FollowUpNotPossible, StaleDataError) as error:
+        session.rollback()
+        return _refused(session, case_id, forms, action, error)
+    if action == "follow-up":
+        # Shown once, from the POST: the link never sits in a URL, a cookie or a cache.
+        page, status = _case_page(session, case, _forms(session, case), link=result)
+        return page, status, {"Cache-Control": "no-store"}
+    flash(str(ACTIONS[action].done), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+def _refused(
+    session: Session, case_id: int, forms: dict[str, Any], action: str, error: Exception
+) -> Any:
+    if isinstance(error, StaleDataError):
+        # Someone else's change landed between our read and our write.
+        error = InvalidTransition(
+            _l("This case changed while you were looking at it. Check the timeline and try again.")
+        )
+    assert isinstance(error, DomainError)
+    case = _load_case(session, case_id)
+    form = forms[action]
+    # The page now shows the current state: a second try applies to what the user sees.
+    form.version.data = str(case.version)
+    problem = error.message
+    if error.field is not None and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+        problem = None
+    return _case_page(session, case, forms, status=error.status, problem=problem)
+
+
+# -- a case opened by hand --------------------------------------------------------------
+
+#: Domain error fields -> form fields.
+_NEW_CASE_FIELDS = {"staff": "staff_code", "summary": "summary", "consent": "consent"}
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@requires(*CASE_ROLES)
+def new() -> Any:
+    session = get_session()
+    stores = {store.code: store for store in _visible_stores(session)}
+    form = NewCaseForm()
+    form.store.choices = [SelectChoice(code, f"{code} {s.name}") for code, s in stores.items()]
+    form.category.choices = [SelectChoice("", "—"), *_category_choices()]
+    if not form.validate_on_submit():
+        return render_template("cases/new.html", form=form), 400 if form.errors else 200
+    try:
+        case = open_case_manually(
+            session,
+            _settings(),
+            store=stores[form.store.data],
+            category=form.category.data,
+            summary=form.summary.data or "",
+            staff_code=(form.staff_code.data or "").strip() or None,
+            contact_name=(form.contact_name.data or "").strip() or None,
+            contact_phone=(form.contact_phone.data or "").strip() or None,
+            contact_email=(form.contact_email.data or "").strip() or None,
+            consent=bool(form.consent.data),
+            actor=Actor.of_user(current_user),
+            now=utcnow(),
+        )
+        session.commit()
+    except InvalidCase as error:
+        session.rollback()
+        field = form[_NEW_CASE_FIELDS.get(error.field or "", "summary")]
+        field.errors = [*field.errors, error.message]
+        return render_template("cases/new.html", form=form), error.status
+    flash(_("Case #%(id)s is open.", id=case.id), "success")
+    return redirect(url_for("cases.detail", case_id=case.id))
+
+
+# -- the mail outbox --------------------------------------------------------------------
+
+
+@bp.get("/outbox")
+@requires(Role.ADMIN)
+def outbox() -> Any:
+    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    page = paginate(get_session(), stmt, requested_page(), 25)
+    return render_template("cases/outbox.html", page=page, smtp=_settings().smtp_url is not None)
+
+
+# -- the customer's follow-up question --------------------------------------------------
+
+
+def _follow_up(session: Session, token: str) -> FollowUp:
+    # Signature and expiry first: a forged or stale link never reaches the database.
+    try:
+        claims = verify_receipt_token(
+            _settings().secret_key, token, utcnow(), purpose=FOLLOW_UP_PURPOSE
+        )
+    except ExpiredToken:
+        raise ExpiredFollowUpLink() from None
+    except ForgedToken:
+        raise InvalidFollowUpLink() from None
+    follow_up = session.scalar(
+        select(FollowUp)
+        .where(FollowUp.token_id == claims.token_id)
+        .options(selectinload(FollowUp.case).joinedload(Case.store))
+    )
+    if follow_up is None:
+        raise InvalidFollowUpLink()
+    return follow_up
+
+
+def _answered(follow_up: FollowUp, status: int) -> Any:
+    return render_template("cases/follow_up_answered.html", store=follow_up.case.store), status
+
+
+@bp.get("/f/<token>")
+@public
+def follow_up(token: str) -> Any:
+    found = _follow_up(get_session(), token)
+    if found.answered_at is not None:
+        return _answered(found, 200)
+    form = FollowUpAnswerForm()
+    return render_template("cases/follow_up.html", form=form, store=found.case.store)
+
+
+@bp.post("/f/<token>")
+@public
+@csrf.exempt  # the form checks its own token, so that a stale page keeps the choice
+def answer(token: str) -> Any:
+    session = get_session()
+    found = _follow_up(session, token)
+    if found.answered_at is not None:
+        return _answered(found, 409)
+    form = FollowUpAnswerForm()
+    if not form.validate_on_submit():
+        return render_template("cases/follow_up.html", form=form, store=found.case.store), 400
+    try:
+        answer_follow_up(session, found.token_id, int(form.score.data), now=utcnow())
+        session.commit()
+    except FollowUpNotPossible:
+        session.rollback()
+        return _answered(found, 409)
+    return render_template("cases/follow_up_thanks.html", store=found.case.store)
