@@ -4,12 +4,14 @@ Owns everything ``flask demo`` loads: 17 stores in four regions, their staff, on
 per role, and receipts with responses drawn from a small latent-satisfaction model, so
 that every page has something true to show: stores that differ, a store whose recent
 trend is worse, a few clearly weaker and a few excellent staff, peak-hour checkout waits,
-unanswered receipts for the response-rate funnel, detractors who left contact details.
+unanswered receipts for the response-rate funnel, detractors who left contact details,
+and the follow-up cases those unhappy answers opened, in every state from open (a few of
+them overdue) to closed after the return visit.
 
 The people and organisation go through the ordinary operations (``create_store``,
 ``import_staff``, ``create_user``) so that they are validated and audited like real
-ones. Receipts and responses are far too many for one ORM object each: they are made
-here as rows and written with bulk Core inserts. Like every operation, `build_demo`
+ones. Receipts, responses, cases and their timelines are far too many for one ORM object
+each: they are made here as rows and written with bulk Core inserts. Like every operation, `build_demo`
 only adds and flushes; the caller commits.
 """
 
@@ -26,22 +28,45 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from portal.admin.operations import create_store, import_staff
-from portal.audit import CLI, record_audit
+from portal.audit import CLI, Actor, record_audit
 from portal.auth.operations import create_user
+from portal.cases.notify import SYSTEM, notify_assignee
+from portal.cases.operations import (
+    DETRACTOR_MAX,
+    FOLLOW_UP_DAYS,
+    case_trigger,
+    default_assignee,
+)
 from portal.config import Settings
 from portal.db import Base
 from portal.errors import Conflict
-from portal.models import Receipt, Response, ResponseContact, Role, Staff, Store, User
+from portal.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseState,
+    FollowUp,
+    Receipt,
+    Resolution,
+    Response,
+    ResponseContact,
+    ReturnVisit,
+    Role,
+    Staff,
+    Store,
+    User,
+)
 from portal.models.receipts import RATING_KEYS
 from portal.rollups import local_day, local_hour, rebuild_rollups
 from portal.shopper.operations import publish_survey_version
 from surveys.codes import new_short_code
 from surveys.definitions import SurveyDefinition
 from surveys.loader import receipt_survey
+from surveys.answers import LOW_SATISFACTION
 from surveys.tokens import new_token_id
 
 #: Every demo login uses this password (long enough for MIN_PASSWORD_LENGTH).
@@ -94,6 +119,8 @@ class DemoSummary:
     staff: int
     receipts: int
     responses: int
+    #: Follow-up cases opened by the unhappy responses.
+    cases: int
     days: int
     logins: tuple[DemoLogin, ...]
 
@@ -467,7 +494,7 @@ def build_demo(
         report.reach(5 + 45 * (index + 1) / len(_STORES))
 
     receipt_rows = sorted(generator.receipts, key=lambda row: row["issued_at"])
-    _insert(session, Receipt, receipt_rows, report, start=50, width=38)
+    _insert(session, Receipt, receipt_rows, report, start=50, width=34)
     # Responses need the receipts' ids; the token id is the natural key to match them.
     receipt_ids = dict(
         session.execute(
@@ -483,13 +510,21 @@ def build_demo(
         row["receipt_id"] = receipt_ids[token_id]
         response_rows.append(row)
     response_rows.sort(key=lambda row: row["submitted_at"])
-    _insert(session, Response, response_rows, report, start=88, width=10)
+    _insert(session, Response, response_rows, report, start=84, width=9)
 
+    # The ids of the responses that open a case (contacts are only left on those).
     response_ids = dict(
         session.execute(
             select(Response.receipt_id, Response.id)
             .join(Receipt, Receipt.id == Response.receipt_id)
-            .where(Receipt.source == DEMO_SOURCE, Response.nps <= 6)
+            .where(
+                Receipt.source == DEMO_SOURCE,
+                or_(
+                    Response.nps <= DETRACTOR_MAX,
+                    Response.csat <= LOW_SATISFACTION,
+                    Response.problem_reported.is_(True),
+                ),
+            )
         )
         .tuples()
         .all()
@@ -498,7 +533,24 @@ def build_demo(
         {**contact, "response_id": response_ids[receipt_ids[token_id]]}
         for token_id, contact in generator.contacts
     ]
-    _insert(session, ResponseContact, contact_rows, report, start=98, width=1)
+    _insert(session, ResponseContact, contact_rows, report, start=93, width=1)
+    cases = _CaseGenerator(
+        rng=random.Random(f"{seed}:cases"),
+        settings=settings,
+        now=now,
+        managers={
+            store.id: manager
+            for store in stores.values()
+            if (manager := default_assignee(session, store.id)) is not None
+        },
+        admin=_user(session, DEMO_ADMIN_EMAIL),
+    )
+    contacts = {row["response_id"]: row for row in contact_rows}
+    for row in response_rows:
+        response_id = response_ids.get(row["receipt_id"])
+        if response_id is not None:
+            cases.add(row, response_id, contacts.get(response_id))
+    cases.write(session, report, start=94, width=5)
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in stores.values()])
     record_audit(
@@ -512,6 +564,7 @@ def build_demo(
         days=days,
         receipts=len(receipt_rows),
         responses=len(response_rows),
+        cases=len(cases.cases),
     )
     session.flush()
     report.reach(100)
@@ -520,9 +573,14 @@ def build_demo(
         staff=len(plans),
         receipts=len(receipt_rows),
         responses=len(response_rows),
+        cases=len(cases.cases),
         days=days,
         logins=demo_logins(),
     )
+
+
+def _user(session: Session, email: str) -> User:
+    return session.scalars(select(User).where(User.email == email)).one()
 
 
 def _login_stores(email: str) -> tuple[str, ...]:

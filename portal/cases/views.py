@@ -9,7 +9,7 @@ figures elsewhere, not the customers behind them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -75,7 +75,7 @@ from portal.models import (
     user_stores,
 )
 from portal.models.receipts import RATING_KEYS
-from portal.pagination import paginate, requested_page
+from portal.pagination import Page, paginate, requested_page
 from surveys.loader import receipt_survey
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
 
@@ -105,6 +105,14 @@ def _category_choices() -> list[SelectChoice]:
     locale = current_locale()
     question = receipt_survey().question("problem_category")
     return [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
+
+
+def _entities(page: Page[Any]) -> Page[Any]:
+    # paginate() decides "one entity" by counting selected columns, and select(Case) has
+    # many, so its items come back as one-element rows: unwrap them (reported to the lead;
+    # harmless once paginate unwraps them itself).
+    items = [item[0] if isinstance(item, Row) else item for item in page.items]
+    return replace(page, items=items)
 
 
 def _visible_stores(session: Session) -> list[Store]:
@@ -146,7 +154,7 @@ def index() -> Any:
         SelectChoice(s.code, f"{s.code} {s.name}") for s in _visible_stores(session)
     ]
     form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
-    page = paginate(session, _list_stmt(form, now), requested_page(), 25)
+    page = _entities(paginate(session, _list_stmt(form, now), requested_page(), 25))
     filters = {name: value for name, value in request.args.items() if name != "page" and value}
     return render_template(
         "cases/list.html", form=form, page=page, filters=filters, now=now, **_labels()
@@ -323,7 +331,7 @@ def _load_case(session: Session, case_id: int) -> Case:
 
 
 @bp.post(
-    "/cases/<int:case_id>/<any(contact, resolve, close, reopen, assign, note, follow-up):action>"
+    "/cases/<int:case_id>/<any(contact, resolve, close, reopen, assign, note, 'follow-up'):action>"
 )
 @requires(*CASE_ROLES)
 def act(case_id: int, action: str) -> Any:
@@ -415,7 +423,7 @@ def new() -> Any:
 @requires(Role.ADMIN)
 def outbox() -> Any:
     stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    page = paginate(get_session(), stmt, requested_page(), 25)
+    page = _entities(paginate(get_session(), stmt, requested_page(), 25))
     return render_template("cases/outbox.html", page=page, smtp=_settings().smtp_url is not None)
 
 

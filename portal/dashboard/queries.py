@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, union_all
+from sqlalchemy import Integer, Select, case, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
 from analysis.results import NpsCounts
@@ -128,22 +128,28 @@ def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
     return edges, Period(first, after_last - timedelta(days=1))
 
 
-def _period_rows(period: Period, *keys: str) -> Any:
-    """One row per ``keys`` group (``store_id``) of the period's counts, as a subquery."""
+def _period_rows(period: Period, *keys: str, store_ids: Iterable[int] | None = None) -> Any:
+    """One row per ``keys`` group (``store_id``) of the period's counts, as a subquery.
+
+    The store filter goes into each part, where the primary keys can serve it.
+    """
     edges, months = split_by_months(period)
+    ids = None if store_ids is None else list(store_ids)
     parts = []
     for edge in edges:
-        parts.append(
+        part = (
             select(*(getattr(StoreDailyRollup, k) for k in keys), *_sums(StoreDailyRollup))
             .where(StoreDailyRollup.day >= edge.start, StoreDailyRollup.day <= edge.end)
             .group_by(*(getattr(StoreDailyRollup, k) for k in keys))
         )
+        parts.append(part if ids is None else part.where(StoreDailyRollup.store_id.in_(ids)))
     if months is not None:
-        parts.append(
+        part = (
             select(*(getattr(StoreMonthlyRollup, k) for k in keys), *_sums(StoreMonthlyRollup))
             .where(StoreMonthlyRollup.month >= months.start, StoreMonthlyRollup.month <= months.end)
             .group_by(*(getattr(StoreMonthlyRollup, k) for k in keys))
         )
+        parts.append(part if ids is None else part.where(StoreMonthlyRollup.store_id.in_(ids)))
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     columns = list(union.c)
     return (
@@ -155,10 +161,8 @@ def _period_rows(period: Period, *keys: str) -> Any:
 
 def totals(session: Session, store_ids: Iterable[int] | None, period: Period) -> Totals:
     """Summed rollups of some stores (``None``: every store) over a period."""
-    rows = _period_rows(period, "store_id")
+    rows = _period_rows(period, "store_id", store_ids=store_ids)
     stmt = select(*(func.coalesce(func.sum(c), 0) for c in list(rows.c)[1:]))
-    if store_ids is not None:
-        stmt = stmt.where(rows.c.store_id.in_(list(store_ids)))
     return _totals(session.execute(stmt).one())
 
 
@@ -215,19 +219,38 @@ def totals_by_month(
 def weekly_detractors_by_store(
     session: Session, user: User, period: Period
 ) -> dict[int, list[tuple[date, int, int]]]:
-    """Per visible store, per day: (day, detractors, responses) — bucketed by the caller."""
+    """Per visible store, per week of the period: (week start, detractors, responses).
+
+    ``period.start`` must be a Monday; weeks are grouped in SQL so that the chain page
+    reads stores x weeks rows, not stores x days.
+    """
     detractors = sum(getattr(StoreDailyRollup, f"nps_{s}") for s in range(7))
-    stmt = select(
-        StoreDailyRollup.store_id,
-        StoreDailyRollup.day,
-        detractors,
-        StoreDailyRollup.responses,
-    ).where(StoreDailyRollup.day >= period.start, StoreDailyRollup.day <= period.end)
+    week = _week_index(session, StoreDailyRollup.day, period.start)
+    stmt = (
+        select(
+            StoreDailyRollup.store_id,
+            week,
+            func.sum(detractors),
+            func.sum(StoreDailyRollup.responses),
+        )
+        .where(StoreDailyRollup.day >= period.start, StoreDailyRollup.day <= period.end)
+        .group_by(StoreDailyRollup.store_id, week)
+    )
     stmt = scope_to_user(stmt, user, StoreDailyRollup.store_id)
     result: dict[int, list[tuple[date, int, int]]] = {}
-    for store_id, day, d, n in session.execute(stmt).all():
-        result.setdefault(store_id, []).append((day, int(d or 0), int(n or 0)))
+    for store_id, index, d, n in session.execute(stmt).all():
+        start = period.start + timedelta(weeks=int(index))
+        result.setdefault(store_id, []).append((start, int(d or 0), int(n or 0)))
     return result
+
+
+def _week_index(session: Session, day: Any, monday: date) -> Any:
+    """Whole weeks from ``monday`` to ``day``, in the database's own dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return ((day - monday) / 7).label("week")
+    return cast((func.julianday(day) - func.julianday(monday.isoformat())) / 7, Integer).label(
+        "week"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,14 +280,10 @@ def _weekly_detractors(session: Session, user: User, period: Period) -> dict[int
         week_start(period.start), week_start(period.end) - timedelta(weeks=JUDGED_WEEKS - 1)
     )
     first = judged_from - timedelta(weeks=BASELINE_WEEKS)
-    daily = queries.weekly_detractors_by_store(session, user, Period(first, period.end))
+    weekly = queries.weekly_detractors_by_store(session, user, Period(first, period.end))
     flagged: dict[int, tuple[str, ...]] = {}
-    for store_id, days in daily.items():
-        weeks: dict[date, list[int]] = {}
-        for day, detractors, n in days:
-            week = weeks.setdefault(week_start(day), [0, 0])
-            week[0] += detractors
-            week[1] += n
+    for store_id, rows in weekly.items():
+        weeks = {start: [detractors, n] for start, detractors, n in rows}
         baseline = [w for w in sorted(weeks) if w < judged_from]
         judged = [w for w in sorted(weeks) if w >= judged_from]
         base_n = sum(weeks[w][1] for w in baseline)

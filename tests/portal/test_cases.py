@@ -249,9 +249,15 @@ def test_a_case_opens_with_the_response_exactly_at_the_boundary_scores(
 ) -> None:
     assert case_trigger(nps, csat, category is not None).reasons == reasons
     response = respond(
-        db_session, make_receipt, store, staff, nps=nps, csat=csat, category=category,
+        db_session,
+        make_receipt,
+        store,
+        staff,
+        nps=nps,
+        csat=csat,
+        category=category,
         comment="结账等太久",
-    )  # fmt: skip
+    )
     case = case_of(db_session, response)
     if not reasons:
         assert case is None
@@ -705,9 +711,7 @@ def test_two_managers_resolving_at_once_one_wins_the_other_is_told(
         assert stored is not None
         assert (stored.state, stored.version) == (CaseState.RESOLVED, seen + 1)
         assert [e.kind for e in stored.events].count("resolved") == 1
-        assert (
-            session.scalar(select(func.count()).where(AuditEntry.action == "case.resolved")) == 1
-        )
+        assert session.scalar(select(func.count()).where(AuditEntry.action == "case.resolved")) == 1
 
 
 # --- scoping ------------------------------------------------------------------------------
@@ -922,7 +926,13 @@ def test_a_phone_only_customer_gets_the_link_but_no_mail(
 
 @pytest.mark.parametrize(
     ("score", "outcome"),
-    [(5, "satisfied"), (4, "satisfied"), (3, "unsatisfied"), (2, "unsatisfied"), (1, "unsatisfied")],
+    [
+        (5, "satisfied"),
+        (4, "satisfied"),
+        (3, "unsatisfied"),
+        (2, "unsatisfied"),
+        (1, "unsatisfied"),
+    ],
 )
 def test_the_customers_answer_closes_the_loop(
     db_session: Session,

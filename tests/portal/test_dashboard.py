@@ -252,3 +252,23 @@ def test_totals_read_through_months_equal_the_daily_sums(
     monthly = sum((t for _m, t in totals_by_month(db_session, [store.id], period)), Totals())
     assert totals(db_session, [store.id], period) == daily == monthly
     assert daily.responses == 12
+
+
+def test_chain_page_flags_a_week_whose_detractor_share_is_out_of_control(
+    client, db_session, make_store, make_staff, make_receipt, make_user, login_as
+):
+    store = make_store("BAD-01", region="华南")
+    staff = make_staff(store, "S001")
+    # Twelve calm weeks (1 detractor in 10), then this week 7 in 10.
+    for week in range(1, 13):
+        for i in range(10):
+            answer(
+                db_session, make_receipt, store, staff, 2 if i == 0 else 9, 4, days_ago=7 * week + 3
+            )
+    for i in range(10):
+        answer(db_session, make_receipt, store, staff, 2 if i < 7 else 9, 2, days_ago=0)
+    login_as(make_user(Role.ADMIN))
+    html = client.get("/chain?days=30", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    row = html[html.index("BAD-01 ") :]
+    row = row[: row.index("</tr>")]
+    assert "⚑" in row and "W" in row

@@ -1,0 +1,168 @@
+"""The service-level panel of a store: how fast and how well its cases are handled.
+
+Owns `service_level`, the figures on the store dashboard's case panel: cases opened,
+the share answered within the deadline, the median hours to the first response and to
+the resolution, complaints per 1,000 receipts and the recovery rate, each with its n.
+Counts are SQL aggregates; the two medians are taken in Python from the per-case times of
+one store and one period (see `_durations`).
+
+The period is the store's own calendar days: a case belongs to the period when it was
+opened between the store-local midnight that starts the first day and the one that ends
+the last day. Shares carry Wilson intervals (`analysis.csat.wilson_interval`).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from analysis.csat import wilson_interval
+from analysis.results import Estimate
+from portal.dashboard import queries
+from portal.dashboard.queries import Period
+from portal.errors import NotFound
+from portal.models import Case, FollowUp, Store
+
+#: Follow-up answers (1-5) that count as a recovered customer.
+RECOVERED_MIN_SCORE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevel:
+    """One store's case handling over one period.
+
+    Every figure is an `Estimate` whose ``n`` says what it rests on; the two medians have
+    no interval (``low``/``high`` are ``None``).
+    """
+
+    #: Cases opened in the period (survey and counter complaints alike).
+    cases_opened: int
+    #: Percent of cases answered by their deadline. n = cases due in the period whose
+    #: outcome is known: answered, or unanswered and past due. A case not yet due and not
+    #: yet answered may still make it, so it is left out rather than counted as late.
+    answered_within_deadline: Estimate
+    #: Median hours from opening to the first contact; n = cases opened in the period that
+    #: have one. Cases still waiting are not in it, so a recent period reads optimistic;
+    #: the deadline share above counts them.
+    median_hours_to_first_response: Estimate
+    #: Median hours from opening to the resolution; n = cases opened in the period that
+    #: are resolved (or closed after being resolved).
+    median_hours_to_resolution: Estimate
+    #: Cases opened per 1,000 receipts issued in the period; n = receipts issued.
+    complaint_rate_per_1000: Estimate
+    #: Percent of answered follow-up questions scored 4-5 ("problem solved"), for cases
+    #: opened in the period; n = answered follow-ups.
+    recovery_rate: Estimate
+
+
+def period_bounds(period: Period, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants ``[start, end)`` of a period of store-local days.
+
+    Midnight is taken on the store's clock, so a day may last 23 or 25 hours across a
+    daylight-saving change.
+    """
+    tz = ZoneInfo(zone)
+    start = datetime.combine(period.start, time(0), tzinfo=tz)
+    end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def service_level(
+    session: Session, store_id: int, period: Period, *, now: datetime
+) -> ServiceLevel:
+    """The service-level figures of one store over one period.
+
+    ``now`` decides which unanswered cases are already past their deadline. Four small
+    queries: the case counts, the per-case times for the medians, the follow-up answers
+    and the receipts issued (from the daily rollup).
+
+    Raises
+    ------
+    NotFound
+        No store with this id.
+    """
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(_l("No such store."))
+    start, end = period_bounds(period, store.timezone)
+    opened_in = and_(Case.opened_at >= start, Case.opened_at < end)
+    due_in = and_(Case.first_response_due_at >= start, Case.first_response_due_at < end)
+    answered = Case.first_contact_at.is_not(None)
+    opened, due_known, due_met = session.execute(
+        select(
+            func.count().filter(opened_in),
+            func.count().filter(due_in, or_(answered, Case.first_response_due_at < now)),
+            func.count().filter(due_in, Case.first_contact_at <= Case.first_response_due_at),
+        ).where(Case.store_id == store_id, or_(opened_in, due_in))
+    ).one()
+    recovered, follow_ups = session.execute(
+        select(
+            func.count().filter(FollowUp.score >= RECOVERED_MIN_SCORE),
+            func.count(),
+        )
+        .join(Case, Case.id == FollowUp.case_id)
+        .where(Case.store_id == store_id, opened_in, FollowUp.answered_at.is_not(None))
+    ).one()
+    receipts = queries.totals(session, [store_id], period)["issued"]
+    to_contact, to_resolve = _durations(session, store_id, start, end)
+    return ServiceLevel(
+        cases_opened=int(opened),
+        answered_within_deadline=_share(int(due_met), int(due_known), 100),
+        median_hours_to_first_response=_median(to_contact),
+        median_hours_to_resolution=_median(to_resolve),
+        complaint_rate_per_1000=_share(int(opened), int(receipts), 1000),
+        recovery_rate=_share(int(recovered), int(follow_ups), 100),
+    )
+
+
+def _durations(
+    session: Session, store_id: int, start: datetime, end: datetime
+) -> tuple[list[float], list[float]]:
+    """Hours to the first contact and to the resolution of the cases opened in
+    ``[start, end)`` that have them.
+
+    A median is not portable SQL (PostgreSQL has ``percentile_cont``, SQLite nothing),
+    and neither is the difference of two timestamps in hours, so the times come back per
+    case. That is bounded: one store's cases of one period, a few thousand rows at most
+    for a year, read through the store's index.
+    """
+    rows = session.execute(
+        select(Case.opened_at, Case.first_contact_at, Case.resolved_at).where(
+            Case.store_id == store_id,
+            Case.opened_at >= start,
+            Case.opened_at < end,
+            or_(Case.first_contact_at.is_not(None), Case.resolved_at.is_not(None)),
+        )
+    ).all()
+    hour = timedelta(hours=1)
+    to_contact = [(contact - opened) / hour for opened, contact, _ in rows if contact is not None]
+    to_resolve = [
+        (resolved - opened) / hour for opened, _, resolved in rows if resolved is not None
+    ]
+    return to_contact, to_resolve
+
+
+def _median(hours: list[float]) -> Estimate:
+    if not hours:
+        return Estimate(value=None, low=None, high=None, n=0)
+    return Estimate(value=statistics.median(hours), low=None, high=None, n=len(hours))
+
+
+def _share(k: int, n: int, scale: int) -> Estimate:
+    """k of n as a Wilson estimate, scaled (100: percent, 1000: per thousand)."""
+    if n == 0:
+        return Estimate(value=None, low=None, high=None, n=0)
+    if k > n:
+        # More cases than receipts (a store that takes complaints at the counter but
+        # issues no survey receipts): a rate, but not a proportion with an interval.
+        return Estimate(value=scale * k / n, low=None, high=None, n=n)
+    e = wilson_interval(k, n)
+    if e.value is None or e.low is None or e.high is None:
+        return e
+    return Estimate(value=scale * e.value, low=scale * e.low, high=scale * e.high, n=n)
