@@ -289,6 +289,11 @@ def _weekly_detractors(session: Session, user: User, period: Period) -> dict[int
         base_n = sum(weeks[w][1] for w in baseline)
         if base_n < MIN_N or not judged:
             continue
+        # A week can only be above its limit if its share is above the centre line: skip
+        # the chart (and its scipy calls) for stores with no such week.
+        centre = sum(weeks[w][0] for w in baseline) / base_n
+        if not any(weeks[w][1] and weeks[w][0] / weeks[w][1] > centre for w in judged):
+            continue
         ordered = baseline + judged
         points = p_chart(
             [weeks[w][0] for w in ordered],
