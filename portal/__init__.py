@@ -98,6 +98,7 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
+    from portal.cases import bp as cases_bp
     from portal.codes import bp as codes_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.exports import bp as exports_bp
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         shopper_bp,
         codes_bp,
         dashboard_bp,
+        cases_bp,
         exports_bp,
         tokens_bp,
         pos_api_bp,

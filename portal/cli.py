@@ -351,6 +351,7 @@ def _reset_sqlite(bind: Any) -> None:
             Path(path + suffix).unlink(missing_ok=True)
 
 
+from portal.cases.commands import overdue_command, send_mail_command  # noqa: E402
 from portal.tokens.commands import create_api_token_command  # noqa: E402
 
 COMMANDS = (
@@ -367,6 +368,8 @@ COMMANDS = (
     check_code_command,
     demo_command,
     rebuild_rollups_command,
+    overdue_command,
+    send_mail_command,
 )
 
 

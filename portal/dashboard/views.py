@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from analysis.charts import SeriesPoint
 from portal.access import requires
+from portal.cases.service_level import service_level
 from portal.dashboard import bp, charts, queries, reports
 from portal.dashboard.queries import CommentFilter
 from portal.db import get_session, utcnow
@@ -68,6 +69,7 @@ def store(code: str) -> Any:
     return render_template(
         "dashboard/store.html",
         report=reports.store_report(session, store, period),
+        service=service_level(session, store.id, period, now=utcnow()),
         filters=filters,
         page=page,
         min_n=reports.MIN_N,
