@@ -330,8 +330,9 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
     else:
         click.echo(
             f"Built {summary.stores} stores, {summary.staff} staff, "
-            f"{summary.receipts} receipts and {summary.responses} responses "
-            f"over {summary.days} days in {time.perf_counter() - started:.0f} s."
+            f"{summary.receipts} receipts, {summary.responses} responses and "
+            f"{summary.cases} cases over {summary.days} days "
+            f"in {time.perf_counter() - started:.0f} s."
         )
     click.echo(
         f"\nPortal: {_settings().base_url}/   (receipt code entry: {_settings().base_url}/r)"

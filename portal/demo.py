@@ -11,8 +11,8 @@ them overdue) to closed after the return visit.
 The people and organisation go through the ordinary operations (``create_store``,
 ``import_staff``, ``create_user``) so that they are validated and audited like real
 ones. Receipts, responses, cases and their timelines are far too many for one ORM object
-each: they are made here as rows and written with bulk Core inserts. Like every operation, `build_demo`
-only adds and flushes; the caller commits.
+each: they are made here as rows and written with bulk Core inserts. Like every
+operation, `build_demo` only adds and flushes; the caller commits.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from portal.models import (
     CaseState,
     FollowUp,
     Receipt,
-    Resolution,
     Response,
     ResponseContact,
     ReturnVisit,
@@ -63,10 +62,10 @@ from portal.models import (
 from portal.models.receipts import RATING_KEYS
 from portal.rollups import local_day, local_hour, rebuild_rollups
 from portal.shopper.operations import publish_survey_version
+from surveys.answers import LOW_SATISFACTION
 from surveys.codes import new_short_code
 from surveys.definitions import SurveyDefinition
 from surveys.loader import receipt_survey
-from surveys.answers import LOW_SATISFACTION
 from surveys.tokens import new_token_id
 
 #: Every demo login uses this password (long enough for MIN_PASSWORD_LENGTH).
@@ -967,3 +966,375 @@ def _draw_delay(rng: random.Random) -> timedelta:
     else:
         minutes = rng.uniform(8 * 60, 48 * 60)
     return timedelta(seconds=round(minutes * 60))
+
+
+# --- follow-up cases ---------------------------------------------------------------------
+
+# Hours from opening to the first contact (log-normal, median 7 h: about one case in ten
+# misses the 24-hour deadline) and from the contact to the resolution (median 18 h).
+_CONTACT_HOURS = (math.log(7.0), 0.9)
+_RESOLVE_HOURS = (math.log(18.0), 0.8)
+# Hours from the follow-up question to the customer's answer (median 8 h).
+_ANSWER_HOURS = (math.log(8.0), 1.0)
+# Days from the resolution to the manager's return visit (call or visit in the store).
+_RETURN_VISIT_DAYS = (1.0, 5.0)
+# Share of the cases opened 1-3 days ago that nobody has picked up: the overdue ones.
+_NEGLECTED = 0.25
+# Share of the cases of stores without a manager that the admin takes on.
+_ADMIN_TAKES = 0.5
+# Share of resolved cases with contact details that get the follow-up question, and of
+# those, the share the customer answers.
+_FOLLOW_UP_SENT = 0.7
+_FOLLOW_UP_ANSWERED = 0.65
+# Weights of the follow-up scores 1..5: about two in three customers say "solved".
+_FOLLOW_UP_SCORES = (0.08, 0.1, 0.17, 0.3, 0.35)
+# The overdue job runs hourly: a late case is noticed within the hour after its deadline.
+_NOTICE_MINUTES = 60
+# Only the last days' notices are still in the outbox (older ones went out long ago).
+_OUTBOX_DAYS = 2
+
+# What a store does about each kind of problem; the values are Resolution members.
+_RESOLUTIONS = {
+    "product_quality": ("refund", "exchange"),
+    "service_attitude": ("apology", "voucher"),
+    "checkout_wait": ("apology", "voucher", "explanation"),
+    "returns_exchange": ("exchange", "refund", "explanation"),
+    "delivery": ("apology", "voucher", "refund"),
+    "price": ("refund", "explanation"),
+    "other": ("apology", "explanation", "repair", "other"),
+}
+_RESOLUTION_NOTES = {
+    "refund": "已为顾客办理退款。",
+    "exchange": "已为顾客更换商品。",
+    "apology": "已向顾客致歉，顾客表示理解。",
+    "repair": "已安排维修。",
+    "explanation": "已向顾客说明原因和改进措施。",
+    "voucher": "已致歉并赠送 20 元优惠券。",
+    "other": "已与顾客沟通并处理。",
+}
+_CONTACT_NOTES = (
+    "已电话联系顾客，了解了详细情况。",
+    "已联系顾客，约定了处理方式。",
+    "顾客未接电话，已发短信，顾客随后回电。",
+)
+_NO_CONTACT_NOTES = (
+    "顾客未留联系方式，已与当班员工核实情况。",
+    "已查看监控并与相关员工沟通。",
+)
+_RETURN_VISIT_NOTES = {
+    "satisfied": "回访：顾客对处理结果满意。",
+    "unsatisfied": "回访：顾客仍不太满意，已记录意见。",
+    "unreachable": "回访未能联系上顾客。",
+}
+# Outcomes of the return visit (satisfied, unsatisfied, unreachable), with and without
+# contact details: without them the store only hears back if the customer returns.
+_RETURN_VISITS = tuple(ReturnVisit)
+_RETURN_VISIT_WEIGHTS = {True: (0.6, 0.25, 0.15), False: (0.4, 0.15, 0.45)}
+_SHOPPER = Actor(label="shopper")
+_CUSTOMER = Actor(label="customer")
+
+
+class _CaseGenerator:
+    """Draws the cases the unhappy responses open, with their timelines, as rows.
+
+    Each case's life is planned from its opening (first contact, resolution, follow-up
+    question, return visit) and cut at `now`, so its state follows from its age: the last
+    day's cases are open, the last days' in progress, last week's resolved and waiting for
+    the return visit, older ones closed. Some cases of the last three days were never
+    picked up: those are open past their deadline.
+    """
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        settings: Settings,
+        now: datetime,
+        managers: dict[int, User],
+        admin: User,
+    ) -> None:
+        self.rng = rng
+        self.settings = settings
+        self.now = now
+        self.managers = managers
+        self.admin = admin
+        self.cases: list[dict[str, Any]] = []
+        #: Per case (same index), its events in time order; case ids come after insert.
+        self.events: list[list[dict[str, Any]]] = []
+        self.follow_ups: list[tuple[int, dict[str, Any]]] = []
+        #: (case index, notice kind, when) of the mails still in the outbox.
+        self.notices: list[tuple[int, str, datetime]] = []
+
+    def add(
+        self, response: dict[str, Any], response_id: int, contact: dict[str, Any] | None
+    ) -> None:
+        trigger = case_trigger(response["nps"], response["csat"], response["problem_reported"])
+        if not trigger:
+            return
+        rng, now = self.rng, self.now
+        opened: datetime = response["submitted_at"]
+        category: str | None = response["problem_category"]
+        due = opened + timedelta(hours=self.settings.deadline_hours(category))
+        assignee = self.managers.get(response["store_id"])
+        contact_at: datetime | None = opened + _hours(rng, _CONTACT_HOURS, 96)
+        if timedelta(days=1) <= now - opened <= timedelta(days=3) and rng.random() < _NEGLECTED:
+            contact_at = None
+        taken_at = None
+        if assignee is None and contact_at is not None and rng.random() < _ADMIN_TAKES:
+            assignee = self.admin
+            taken_at = max(opened, contact_at - timedelta(minutes=rng.randint(5, 60)))
+        row: dict[str, Any] = {
+            "store_id": response["store_id"],
+            "staff_id": response["staff_id"],
+            "response_id": response_id,
+            "source": "survey",
+            "reasons": ",".join(trigger.reasons),
+            "category": category,
+            "summary": response["comment"] or "",
+            "state": CaseState.OPEN.value,
+            # The admin takes a case on later; at opening it is the store manager's or nobody's.
+            "assignee_id": None if assignee is None or taken_at is not None else assignee.id,
+            "contact_name": None,
+            "contact_phone": None if contact is None else contact["phone"],
+            "contact_email": None if contact is None else contact["email"],
+            "opened_at": opened,
+            "first_response_due_at": due,
+            "first_contact_at": None,
+            "resolved_at": None,
+            "resolution": None,
+            "resolution_note": None,
+            "closed_at": None,
+            "return_visit": None,
+            "overdue_notified_at": None,
+            "version": 1,
+        }
+        index = len(self.cases)
+        self.cases.append(row)
+        events: list[dict[str, Any]] = []
+        self.events.append(events)
+        _case_event(
+            events,
+            opened,
+            _SHOPPER,
+            "opened",
+            to_state=CaseState.OPEN,
+            reasons=list(trigger.reasons),
+        )
+        if row["assignee_id"] is not None and now - opened <= timedelta(days=_OUTBOX_DAYS):
+            self.notices.append((index, "new", opened))
+        notice = due + timedelta(minutes=rng.randint(1, _NOTICE_MINUTES))
+        late = contact_at is None or contact_at > notice
+        if late and notice <= now:
+            row["overdue_notified_at"] = notice
+            row["version"] += 1
+            _case_event(events, notice, SYSTEM, "overdue_notified")
+            if (contact_at is None or contact_at > now) and row["assignee_id"] is not None:
+                self.notices.append((index, "overdue", notice))
+        if contact_at is None or contact_at > now:
+            return
+        actor = SYSTEM if assignee is None else Actor.of_user(assignee)
+        if taken_at is not None and assignee is not None:
+            row["assignee_id"] = assignee.id
+            row["version"] += 1
+            _case_event(events, taken_at, actor, "assigned", assignee=assignee.email)
+        self._progress(row, events, actor, contact_at, has_contact=contact is not None)
+        # Events of one case may tie (an answer closes the case at the same instant) but
+        # never run backwards: the stable sort keeps the planned order of ties.
+        events.sort(key=lambda event: event["at"])
+
+    def _progress(
+        self,
+        row: dict[str, Any],
+        events: list[dict[str, Any]],
+        actor: Actor,
+        contact_at: datetime,
+        *,
+        has_contact: bool,
+    ) -> None:
+        """First contact, then (as far as `now` allows) resolution and return visit."""
+        rng, now = self.rng, self.now
+        note = rng.choice(_CONTACT_NOTES if has_contact else _NO_CONTACT_NOTES)
+        _move_case(row, events, contact_at, actor, "contacted", CaseState.IN_PROGRESS, note)
+        row["first_contact_at"] = contact_at
+        resolved_at = contact_at + _hours(rng, _RESOLVE_HOURS, 240)
+        if resolved_at > now:
+            return
+        resolution = rng.choice(_RESOLUTIONS[row["category"] or "other"])
+        note = _RESOLUTION_NOTES[resolution]
+        _move_case(
+            row,
+            events,
+            resolved_at,
+            actor,
+            "resolved",
+            CaseState.RESOLVED,
+            note,
+            resolution=resolution,
+        )
+        row.update(resolved_at=resolved_at, resolution=resolution, resolution_note=note)
+        visit = resolved_at + timedelta(days=rng.uniform(*_RETURN_VISIT_DAYS))
+        if has_contact and rng.random() < _FOLLOW_UP_SENT:
+            sent = resolved_at + timedelta(minutes=rng.randint(30, 6 * 60))
+            if sent > now:
+                return
+            answered = self._send_follow_up(row, events, actor, sent)
+            if answered is not None:
+                return
+            # No answer: the manager calls back once the question has had a few days.
+            visit = max(visit, sent + timedelta(days=3))
+        if visit > now:
+            return
+        weights = _RETURN_VISIT_WEIGHTS[has_contact]
+        outcome = rng.choices(_RETURN_VISITS, weights=weights)[0].value
+        _close_case(row, events, visit, actor, outcome, _RETURN_VISIT_NOTES[outcome])
+
+    def _send_follow_up(
+        self, row: dict[str, Any], events: list[dict[str, Any]], actor: Actor, sent: datetime
+    ) -> datetime | None:
+        """The recovery question and, if it came by `now`, the answer that closes the case.
+        Returns when it was answered."""
+        rng = self.rng
+        expires = (sent + timedelta(days=FOLLOW_UP_DAYS)).replace(microsecond=0)
+        follow_up: dict[str, Any] = {
+            "case_id": None,
+            "token_id": new_token_id(),
+            "created_at": sent,
+            "expires_at": expires,
+            "answered_at": None,
+            "score": None,
+        }
+        self.follow_ups.append((len(self.cases) - 1, follow_up))
+        _case_event(events, sent, actor, "follow_up_sent", by_email=bool(row["contact_email"]))
+        if rng.random() >= _FOLLOW_UP_ANSWERED:
+            return None
+        answered = sent + _hours(rng, _ANSWER_HOURS, 24 * FOLLOW_UP_DAYS - 1)
+        if answered > self.now:
+            return None
+        score = rng.choices(range(1, 6), weights=_FOLLOW_UP_SCORES)[0]
+        follow_up.update(answered_at=answered, score=score)
+        _case_event(events, answered, _CUSTOMER, "follow_up_answered", score=score)
+        outcome = ReturnVisit.SATISFIED if score >= 4 else ReturnVisit.UNSATISFIED
+        _close_case(row, events, answered, _CUSTOMER, outcome.value, "")
+        return answered
+
+    def write(self, session: Session, report: _Progress, *, start: float, width: float) -> None:
+        """Insert the cases, then their events, audit entries, follow-ups and the few mails
+        still in the outbox."""
+        step = width / 4
+        _insert(session, Case, self.cases, report, start=start, width=step)
+        case_ids = dict(
+            session.execute(select(Case.response_id, Case.id).where(Case.response_id.is_not(None)))
+            .tuples()
+            .all()
+        )
+        ids = [case_ids[row["response_id"]] for row in self.cases]
+        event_rows = []
+        audit_rows = []
+        for case_id, events in zip(ids, self.events, strict=True):
+            for event in events:
+                event["case_id"] = case_id
+                event_rows.append(event)
+                if event["kind"] != "overdue_notified":  # the notice job writes no audit
+                    audit_rows.append(_case_audit(case_id, event))
+        _insert(session, CaseEvent, event_rows, report, start=start + step, width=step)
+        _insert(session, AuditEntry, audit_rows, report, start=start + 2 * step, width=step)
+        follow_up_rows = [{**row, "case_id": ids[index]} for index, row in self.follow_ups]
+        _insert(session, FollowUp, follow_up_rows, report, start=start + 3 * step, width=step)
+        # The mails go through the notification code itself, so they read like real ones.
+        noticed = {
+            case.id: case
+            for case in session.scalars(
+                select(Case).where(Case.id.in_({ids[index] for index, _k, _a in self.notices}))
+            )
+        }
+        for index, kind, at in self.notices:
+            notify_assignee(session, self.settings, noticed[ids[index]], kind=kind, now=at)
+
+
+def _hours(rng: random.Random, shape: tuple[float, float], cap: float) -> timedelta:
+    """A log-normal number of hours (``shape``: mu, sigma of its log), at most ``cap``, in
+    whole seconds like every demo time."""
+    hours = min(rng.lognormvariate(*shape), cap)
+    return timedelta(seconds=round(hours * 3600))
+
+
+def _case_event(
+    events: list[dict[str, Any]],
+    at: datetime,
+    actor: Actor,
+    kind: str,
+    *,
+    note: str = "",
+    from_state: str | None = None,
+    to_state: str | None = None,
+    **details: Any,
+) -> None:
+    events.append(
+        {
+            "case_id": None,
+            "at": at,
+            "actor_user_id": actor.user_id,
+            "actor": actor.label,
+            "kind": kind,
+            "from_state": from_state,
+            "to_state": to_state,
+            "note": note,
+            "details": details,
+        }
+    )
+
+
+def _move_case(
+    row: dict[str, Any],
+    events: list[dict[str, Any]],
+    at: datetime,
+    actor: Actor,
+    kind: str,
+    to_state: str,
+    note: str,
+    **details: Any,
+) -> None:
+    """A state change as the operations record it: the event, the new state, the version."""
+    _case_event(
+        events,
+        at,
+        actor,
+        kind,
+        note=note,
+        from_state=row["state"],
+        to_state=to_state,
+        **details,
+    )
+    row["state"] = str(to_state)
+    row["version"] += 1
+
+
+def _close_case(
+    row: dict[str, Any],
+    events: list[dict[str, Any]],
+    at: datetime,
+    actor: Actor,
+    outcome: str,
+    note: str,
+) -> None:
+    _move_case(row, events, at, actor, "closed", CaseState.CLOSED, note, return_visit=outcome)
+    row.update(closed_at=at, return_visit=outcome)
+
+
+def _case_audit(case_id: int, event: dict[str, Any]) -> dict[str, Any]:
+    """The audit entry the operations write with an event (``case.open``, ``case.<kind>``)."""
+    if event["kind"] == "opened":
+        action, details = "case.open", {"source": "survey"}
+    else:
+        action = f"case.{event['kind']}"
+        details = {"from_state": event["from_state"], "to_state": event["to_state"]}
+        details.update(event["details"])
+    return {
+        "at": event["at"],
+        "actor_user_id": event["actor_user_id"],
+        "actor": event["actor"],
+        "action": action,
+        "subject_type": "case",
+        "subject_id": str(case_id),
+        "details": details,
+    }

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.audit import Actor, record_audit
 from portal.config import Settings
@@ -236,11 +237,17 @@ def get_case(session: Session, case_id: int, *, visible_to: User | None = None) 
     return case
 
 
-def _move(case: Case, to_state: str, expected_version: int | None) -> str:
+def _move(
+    case: Case, to_state: str, expected_version: int | None, *, only_from: str | None = None
+) -> str:
+    """Check and apply a transition; ``only_from`` narrows ALLOWED for one action (logging a
+    contact moves open -> in progress, but is not the way back from resolved: reopen is)."""
     if expected_version is not None and case.version != expected_version:
         raise InvalidTransition(
             _l("This case changed while you were looking at it. Check the timeline and try again.")
         )
+    if only_from is not None and case.state != only_from:
+        raise InvalidTransition(_l("The first contact is already logged."))
     if to_state not in ALLOWED[case.state]:
         raise InvalidTransition(
             _TRANSITION_MESSAGES.get(
@@ -283,7 +290,7 @@ def log_contact(
     ------
     InvalidTransition
     """
-    from_state = _move(case, CaseState.IN_PROGRESS, expected_version)
+    from_state = _move(case, CaseState.IN_PROGRESS, expected_version, only_from=CaseState.OPEN)
     case.first_contact_at = case.first_contact_at or now
     return _changed(session, case, actor, "contacted", now, note, from_state)
 
@@ -396,7 +403,7 @@ def assign_case(
         raise InvalidCase(
             _l("Assign the case to an active manager of this store or an admin."), field="assignee"
         )
-    case.assignee_id = assignee.id
+    case.assignee = assignee
     _changed(session, case, actor, "assigned", now, "", None, assignee=assignee.email)
     notify_new_case(session, settings, case, now=now)
     return case
@@ -426,28 +433,35 @@ def _changed(
     **details: Any,
 ) -> Case:
     to_state = case.state if from_state is not None else None
-    _event(
-        case,
-        actor,
-        kind,
-        now,
-        note=note.strip(),
-        from_state=from_state,
-        to_state=to_state,
-        **details,
-    )
-    record_audit(
-        session,
-        actor,
-        f"case.{kind}",
-        "case",
-        case.id,
-        now,
-        from_state=from_state,
-        to_state=to_state,
-        **details,
-    )
-    session.flush()
+    # Both the event's lazy load (autoflush) and the flush write the case row with its
+    # version: another request that changed it first makes that UPDATE match no row.
+    try:
+        _event(
+            case,
+            actor,
+            kind,
+            now,
+            note=note.strip(),
+            from_state=from_state,
+            to_state=to_state,
+            **details,
+        )
+        record_audit(
+            session,
+            actor,
+            f"case.{kind}",
+            "case",
+            case.id,
+            now,
+            from_state=from_state,
+            to_state=to_state,
+            **details,
+        )
+        session.flush()
+    except StaleDataError:
+        raise InvalidTransition(
+            _l("This case changed while you were looking at it. Check the timeline and try again.")
+        ) from None
     return case
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -24,10 +25,13 @@ from sqlalchemy.orm import Session
 
 from analysis.csat import wilson_interval
 from analysis.results import Estimate
-from portal.dashboard import queries
-from portal.dashboard.queries import Period
 from portal.errors import NotFound
-from portal.models import Case, FollowUp, Store
+from portal.models import Case, DailyRollup, FollowUp, Store
+
+if TYPE_CHECKING:
+    # Only a type here: importing the dashboard package at run time would import its
+    # views, which import this module (the store page shows this panel).
+    from portal.dashboard.queries import Period
 
 #: Follow-up answers (1-5) that count as a recovered customer.
 RECOVERED_MIN_SCORE = 4
@@ -109,14 +113,20 @@ def service_level(
         .join(Case, Case.id == FollowUp.case_id)
         .where(Case.store_id == store_id, opened_in, FollowUp.answered_at.is_not(None))
     ).one()
-    receipts = queries.totals(session, [store_id], period)["issued"]
+    receipts = session.scalar(
+        select(func.coalesce(func.sum(DailyRollup.issued), 0)).where(
+            DailyRollup.store_id == store_id,
+            DailyRollup.day >= period.start,
+            DailyRollup.day <= period.end,
+        )
+    )
     to_contact, to_resolve = _durations(session, store_id, start, end)
     return ServiceLevel(
         cases_opened=int(opened),
         answered_within_deadline=_share(int(due_met), int(due_known), 100),
         median_hours_to_first_response=_median(to_contact),
         median_hours_to_resolution=_median(to_resolve),
-        complaint_rate_per_1000=_share(int(opened), int(receipts), 1000),
+        complaint_rate_per_1000=_share(int(opened), int(receipts or 0), 1000),
         recovery_rate=_share(int(recovered), int(follow_ups), 100),
     )
 

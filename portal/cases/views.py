@@ -69,6 +69,7 @@ from portal.models import (
     CaseState,
     FollowUp,
     OutboxMessage,
+    Response,
     Role,
     Store,
     User,
@@ -155,7 +156,8 @@ def index() -> Any:
     ]
     form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
     page = _entities(paginate(session, _list_stmt(form, now), requested_page(), 25))
-    filters = {name: value for name, value in request.args.items() if name != "page" and value}
+    # Only the form's own fields travel to the other pages: nothing else reaches url_for.
+    filters = {f.name: request.args[f.name] for f in form if request.args.get(f.name)}
     return render_template(
         "cases/list.html", form=form, page=page, filters=filters, now=now, **_labels()
     )
@@ -261,7 +263,7 @@ def _assignee_choices(session: Session, case: Case) -> list[SelectChoice]:
         )
         .order_by(User.role.desc(), User.email)
     )
-    return [SelectChoice(u.id, f"{u.name or u.email} ({u.email})") for u in users]
+    return [SelectChoice(u.id, f"{u.name} ({u.email})" if u.name else u.email) for u in users]
 
 
 def _forms(session: Session, case: Case, posted: str | None = None) -> dict[str, Any]:
@@ -277,6 +279,13 @@ def _forms(session: Session, case: Case, posted: str | None = None) -> dict[str,
     return forms
 
 
+def _ratings(response: Response) -> list[tuple[str, int]]:
+    """The service ratings the shopper gave, with their questions in the page's language."""
+    survey, locale = receipt_survey(), current_locale()
+    given = [(key, getattr(response, key)) for key in RATING_KEYS]
+    return [(survey.question(key).text.get(locale), value) for key, value in given if value]
+
+
 def _case_page(
     session: Session,
     case: Case,
@@ -287,16 +296,6 @@ def _case_page(
     link: str | None = None,
 ) -> Any:
     follow_up = session.scalar(select(FollowUp).where(FollowUp.case_id == case.id))
-    survey, locale = receipt_survey(), current_locale()
-    ratings = (
-        []
-        if case.response is None
-        else [
-            (survey.question(key).text.get(locale), getattr(case.response, key))
-            for key in RATING_KEYS
-            if getattr(case.response, key) is not None
-        ]
-    )
     offered = OFFERED[case.state]
     if "follow-up" in offered and (
         follow_up is not None or not (case.contact_phone or case.contact_email)
@@ -308,7 +307,7 @@ def _case_page(
         forms=forms,
         offered=offered,
         follow_up=follow_up,
-        ratings=ratings,
+        ratings=[] if case.response is None else _ratings(case.response),
         problem=problem,
         link=link,
         now=utcnow(),

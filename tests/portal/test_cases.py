@@ -121,6 +121,20 @@ def audit_of(session: Session, case: Case) -> list[AuditEntry]:
     )
 
 
+def snapshot(session: Session, case: Case) -> tuple[Any, ...]:
+    """Everything a transition could change: state, version, timeline, audit, outcome."""
+    return (
+        case.state,
+        case.version,
+        len(case.events),
+        len(audit_of(session, case)),
+        case.resolved_at,
+        case.resolution,
+        case.closed_at,
+        case.return_visit,
+    )
+
+
 def outbox(session: Session) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
@@ -386,15 +400,6 @@ def test_a_store_without_a_manager_leaves_the_case_unassigned_and_mails_nobody(
 
 # --- transitions --------------------------------------------------------------------------
 
-_LOG_CONTACT_REOPENS = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG portal/cases/operations.py log_contact: _move only checks ALLOWED, which "
-        "lets resolved/closed -> in_progress (meant for reopen_case), so logging a "
-        "contact silently reopens a finished case with no reason and keeps its "
-        "resolution and return visit"
-    ),
-)
 
 #: (from state, operation): every allowed move, one per pair in ALLOWED.
 ALLOWED_MOVES = [
@@ -407,18 +412,8 @@ ALLOWED_MOVES = [
 #: (from state, operation, the message the manager reads): every other combination.
 REFUSED_MOVES = [
     (CaseState.IN_PROGRESS, "log_contact", "The first contact is already logged."),
-    pytest.param(
-        CaseState.RESOLVED,
-        "log_contact",
-        "The first contact is already logged.",
-        marks=_LOG_CONTACT_REOPENS,
-    ),
-    pytest.param(
-        CaseState.CLOSED,
-        "log_contact",
-        "The first contact is already logged.",
-        marks=_LOG_CONTACT_REOPENS,
-    ),
+    (CaseState.RESOLVED, "log_contact", "The first contact is already logged."),
+    (CaseState.CLOSED, "log_contact", "The first contact is already logged."),
     (CaseState.OPEN, "resolve", "Log the first contact with the customer before resolving."),
     (CaseState.RESOLVED, "resolve", "A case that is resolved cannot be moved to resolved."),
     (CaseState.CLOSED, "resolve", "A case that is closed cannot be moved to resolved."),
@@ -488,33 +483,14 @@ def test_every_refused_transition_changes_nothing_and_says_why(
 ) -> None:
     actor = as_manager(manager)
     case = move_to(db_session, open_case(), from_state, actor, NOW)
-    before = (
-        case.state,
-        case.version,
-        len(case.events),
-        len(audit_of(db_session, case)),
-        case.resolved_at,
-        case.resolution,
-        case.closed_at,
-        case.return_visit,
-    )
+    before = snapshot(db_session, case)
     with pytest.raises(InvalidTransition) as refused:
         OPERATIONS[operation][1](db_session, case, actor, NOW + timedelta(hours=5))
     assert str(refused.value) == message
     assert refused.value.status == 409
     db_session.flush()
     db_session.expire(case)
-    after = (
-        case.state,
-        case.version,
-        len(case.events),
-        len(audit_of(db_session, case)),
-        case.resolved_at,
-        case.resolution,
-        case.closed_at,
-        case.return_visit,
-    )
-    assert after == before
+    assert snapshot(db_session, case) == before
 
 
 def test_the_timeline_and_audit_log_record_every_change_in_order(
@@ -626,18 +602,6 @@ def test_two_managers_resolving_at_once_one_wins_the_other_is_told(
     fresh_engine: Engine, request: pytest.FixtureRequest
 ) -> None:
     postgres = fresh_engine.dialect.name == "postgresql"
-    if postgres:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG portal/cases/operations.py _changed: on PostgreSQL both requests "
-                    "read version N; the loser's UPDATE ... WHERE version = N matches no "
-                    "row and the raw StaleDataError escapes (a 500) instead of "
-                    "InvalidTransition"
-                ),
-            )
-        )
     with Session(fresh_engine) as session, session.begin():
         shop = Store(code="SH-001", name="徐汇店", timezone="Asia/Shanghai")
         session.add(shop)
@@ -1008,14 +972,6 @@ def test_reassigning_mails_the_new_assignee(
     assert [m.to for m in outbox(db_session)] == [manager.email, "admin@example.com"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG portal/cases/operations.py assign_case sets case.assignee_id only; "
-        "notify_assignee then reads the already loaded case.assignee relationship and "
-        "mails the previous assignee"
-    ),
-)
 def test_reassigning_a_case_whose_assignee_was_read_mails_the_new_assignee(
     db_session: Session,
     open_case: Callable[..., Case],

@@ -19,10 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Select, case, func, select
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
+from portal.cases.operations import FOLLOW_UP_DAYS, case_trigger, is_overdue
+from portal.cases.service_level import service_level
 from portal.config import Settings
+from portal.dashboard.queries import Period
 from portal.db import make_engine
 from portal.demo import (
     DEMO_PASSWORD,
@@ -33,9 +37,17 @@ from portal.demo import (
     demo_logins,
 )
 from portal.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseState,
+    FollowUp,
+    OutboxMessage,
     Receipt,
+    Resolution,
     Response,
     ResponseContact,
+    ReturnVisit,
     Role,
     Staff,
     Store,
@@ -154,8 +166,8 @@ def test_every_role_has_a_login_that_exists(session: Session) -> None:
 
 
 def test_store_nps_differ_across_the_chain(session: Session) -> None:
-    promoters = func.sum(case((Response.nps >= 9, 1), else_=0))
-    detractors = func.sum(case((Response.nps <= 6, 1), else_=0))
+    promoters = func.sum(when((Response.nps >= 9, 1), else_=0))
+    detractors = func.sum(when((Response.nps <= 6, 1), else_=0))
     rows = session.execute(
         select(promoters, detractors, func.count()).group_by(Response.store_id)
     ).all()
@@ -292,8 +304,22 @@ def test_the_same_seed_gives_the_same_answers(tmp_path: Path) -> None:
                 .tuples()
                 .all()
             )
+            cases = (
+                session.execute(
+                    select(
+                        Case.opened_at,
+                        Case.state,
+                        Case.first_contact_at,
+                        Case.resolved_at,
+                        Case.closed_at,
+                        Case.return_visit,
+                    ).order_by(Case.id)
+                )
+                .tuples()
+                .all()
+            )
             session.rollback()
-            return list(rows)
+            return [*rows, *cases]
 
     assert answers("a.sqlite3") == answers("b.sqlite3")
 
@@ -304,3 +330,188 @@ def test_demo_problem_categories_are_the_surveys_own():
 
     choices = receipt_survey().question("problem_category").choice_keys()
     assert tuple(_CATEGORY_WEIGHTS) == choices
+
+
+# --- follow-up cases ----------------------------------------------------------------------
+
+
+def test_every_unhappy_response_opened_one_case_in_its_state_by_age(
+    session: Session, built: Built
+) -> None:
+    responses = session.scalars(select(Response)).all()
+    unhappy = {r.id: r for r in responses if case_trigger(r.nps, r.csat, r.problem_reported)}
+    cases = session.scalars(select(Case)).all()
+    assert built.summary.cases == len(cases) == len(unhappy) > 0
+    for case in cases:
+        response = unhappy[case.response_id]
+        reasons = case_trigger(response.nps, response.csat, response.problem_reported).reasons
+        assert case.reasons == ",".join(reasons)
+        assert (case.store_id, case.staff_id, case.source) == (
+            response.store_id,
+            response.staff_id,
+            "survey",
+        )
+        assert (case.category, case.summary) == (response.problem_category, response.comment or "")
+        assert case.opened_at == response.submitted_at
+        assert case.first_response_due_at == case.opened_at + timedelta(hours=24)
+    states = {state: [c for c in cases if c.state == state] for state in CaseState}
+    assert all(states.values()), {state: len(found) for state, found in states.items()}
+    # Older cases are mostly closed; the newest are open or in progress.
+    old = [c for c in cases if c.opened_at < NOW - timedelta(days=6)]
+    assert sum(c.state == CaseState.CLOSED for c in old) / len(old) > 0.7
+    assert {c.return_visit for c in states[CaseState.CLOSED]} == set(ReturnVisit)
+    newest = [c for c in cases if c.opened_at > NOW - timedelta(hours=12)]
+    waiting = [c for c in newest if c.state in (CaseState.OPEN, CaseState.IN_PROGRESS)]
+    assert newest and len(waiting) / len(newest) > 0.8
+
+
+def test_some_open_cases_are_overdue_none_of_them_old(session: Session) -> None:
+    open_cases = session.scalars(select(Case).where(Case.state == CaseState.OPEN)).all()
+    overdue = [c for c in open_cases if is_overdue(c, NOW)]
+    assert 0 < len(overdue) < len(open_cases)
+    for case in overdue:
+        assert NOW - timedelta(days=4) < case.opened_at < NOW - timedelta(days=1)
+        assert case.first_contact_at is None
+        assert case.overdue_notified_at is not None
+        assert case.first_response_due_at < case.overdue_notified_at <= NOW
+
+
+def test_case_fields_fit_the_state(session: Session) -> None:
+    for case in session.scalars(select(Case)):
+        started = case.state != CaseState.OPEN
+        resolved = case.state in (CaseState.RESOLVED, CaseState.CLOSED)
+        closed = case.state == CaseState.CLOSED
+        assert (case.first_contact_at is not None) == started
+        assert (case.resolved_at is not None) == (case.resolution is not None) == resolved
+        assert (case.closed_at is not None) == (case.return_visit is not None) == closed
+        if resolved:
+            assert case.resolution in set(Resolution) and case.resolution_note
+        times = [case.opened_at, case.first_contact_at, case.resolved_at, case.closed_at]
+        present = [t for t in times if t is not None]
+        assert present == sorted(present) and present[-1] <= NOW
+
+
+def test_contact_details_only_where_the_shopper_consented(session: Session) -> None:
+    rows = session.execute(
+        select(Case, ResponseContact).outerjoin(
+            ResponseContact, ResponseContact.response_id == Case.response_id
+        )
+    ).all()
+    with_contact = 0
+    for case, contact in rows:
+        if contact is None:
+            assert (case.contact_phone, case.contact_email) == (None, None)
+        else:
+            with_contact += 1
+            assert (case.contact_phone, case.contact_email) == (contact.phone, contact.email)
+        assert case.contact_name is None
+    assert with_contact > 0
+
+
+def test_cases_go_to_the_stores_manager_or_the_admin(session: Session) -> None:
+    users = {u.email: u.id for u in session.scalars(select(User))}
+    managed = {
+        "SH-001": users["manager@demo.example"],
+        "SH-002": users["manager@demo.example"],
+        "GZ-002": users["manager2@demo.example"],
+    }
+    rows = session.execute(select(Store.code, Case.assignee_id).join(Case.store)).all()
+    for code, assignee in rows:
+        if code in managed:
+            assert assignee == managed[code]
+        else:
+            assert assignee in (None, users["admin@demo.example"])
+    others = [assignee for code, assignee in rows if code not in managed]
+    assert None in others and users["admin@demo.example"] in others
+
+
+def test_each_case_timeline_runs_forward_and_ends_in_its_state(session: Session) -> None:
+    cases = {c.id: c for c in session.scalars(select(Case))}
+    events: dict[int, list[CaseEvent]] = {}
+    for event in session.scalars(select(CaseEvent).order_by(CaseEvent.id)):
+        events.setdefault(event.case_id, []).append(event)
+    assert events.keys() == cases.keys()
+    users = {u.id: u for u in session.scalars(select(User))}
+    for case_id, timeline in events.items():
+        case = cases[case_id]
+        assert [e.at for e in timeline] == sorted(e.at for e in timeline)
+        assert timeline[-1].at <= NOW
+        first = timeline[0]
+        assert (first.kind, first.actor, first.at, first.to_state) == (
+            "opened",
+            "shopper",
+            case.opened_at,
+            CaseState.OPEN,
+        )
+        state = CaseState.OPEN.value
+        for event in timeline[1:]:
+            if event.to_state is not None:
+                assert event.from_state == state
+                state = event.to_state
+            if event.actor_user_id is not None:
+                assert event.actor == f"user:{users[event.actor_user_id].email}"
+            else:
+                assert event.actor in ("system", "customer")
+        assert state == case.state
+        kinds = [e.kind for e in timeline]
+        assert ("contacted" in kinds) == (case.first_contact_at is not None)
+        assert ("overdue_notified" in kinds) == (case.overdue_notified_at is not None)
+
+
+def test_every_change_is_also_in_the_audit_log(session: Session) -> None:
+    events = scalar(
+        session,
+        select(func.count()).select_from(CaseEvent).where(CaseEvent.kind != "overdue_notified"),
+    )
+    audited = scalar(session, select(func.count()).where(AuditEntry.action.like("case.%")))
+    assert audited == events
+    opened = scalar(session, select(func.count()).where(AuditEntry.action == "case.open"))
+    assert opened == scalar(session, select(func.count()).select_from(Case))
+
+
+def test_follow_ups_only_after_resolution_to_consenting_customers(session: Session) -> None:
+    rows = session.execute(select(FollowUp, Case).join(Case, Case.id == FollowUp.case_id)).all()
+    assert rows
+    answered = [(f, c) for f, c in rows if f.answered_at is not None]
+    assert answered and len(answered) < len(rows)
+    for follow_up, case in rows:
+        assert case.contact_phone or case.contact_email
+        assert case.resolved_at is not None and case.resolved_at <= follow_up.created_at
+        assert follow_up.expires_at == follow_up.created_at + timedelta(days=FOLLOW_UP_DAYS)
+        if follow_up.answered_at is not None:
+            assert follow_up.score is not None
+            assert follow_up.created_at <= follow_up.answered_at <= NOW
+            # The answer closed the loop.
+            assert case.closed_at == follow_up.answered_at
+            assert case.return_visit == ("satisfied" if follow_up.score >= 4 else "unsatisfied")
+
+
+def test_the_outbox_holds_the_last_days_notices_to_assignees(session: Session) -> None:
+    mails = session.scalars(select(OutboxMessage)).all()
+    assert mails
+    emails = set(session.scalars(select(User.email)))
+    for mail in mails:
+        assert mail.to in emails and mail.case_id is not None and mail.sent_at is None
+        assert NOW - timedelta(days=3) <= mail.created_at <= NOW
+    assert any("Overdue" in mail.subject for mail in mails)
+
+
+def test_demo_resolutions_fit_the_categories_and_the_model() -> None:
+    from portal.demo import _CATEGORY_WEIGHTS, _RESOLUTIONS
+
+    assert set(_RESOLUTIONS) == set(_CATEGORY_WEIGHTS)
+    assert {r for options in _RESOLUTIONS.values() for r in options} <= set(Resolution)
+
+
+def test_the_service_level_panel_has_something_true_to_show(session: Session) -> None:
+    store = session.scalars(select(Store).where(Store.code == "SH-001")).one()
+    period = Period(NOW.date() - timedelta(days=DAYS - 1), NOW.date())
+    service = service_level(session, store.id, period, now=NOW)
+    assert service.cases_opened == scalar(
+        session, select(func.count()).where(Case.store_id == store.id)
+    )
+    deadline = service.answered_within_deadline
+    assert deadline.n > 0 and deadline.value is not None and 60 <= deadline.value < 100
+    assert service.median_hours_to_first_response.n > 0
+    assert service.median_hours_to_resolution.n > 0
+    assert service.complaint_rate_per_1000.n > 100
