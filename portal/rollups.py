@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,18 +56,27 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+@lru_cache(maxsize=16)
+def _upsert_statement(dialect: str, model: type[Any], key: tuple[str, ...]) -> Any:
+    """One statement per grain and dialect, the same shape for every increment: every
+    counted column is added (most by 0), so SQLAlchemy compiles it once and reuses it
+    (building it per call from the changed columns cost ~5 ms of compiling a submit)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The table, not the mapped class: a plain Core statement skips the ORM's bulk path.
+    stmt = insert(model.__table__)
+    columns = model.__table__.c
+    return stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: columns[name] + stmt.excluded[name] for name in COUNT_COLUMNS},
+    )
+
+
 def _upsert(
     session: Session, model: type[Any], key: dict[str, Any], increments: dict[str, int]
 ) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**key, **increments)
-    columns = model.__table__.c
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=list(key),
-            set_={name: columns[name] + stmt.excluded[name] for name in increments},
-        )
+    stmt = _upsert_statement(session.get_bind().dialect.name, model, tuple(key))
+    session.connection().execute(
+        stmt, {**key, **{name: increments.get(name, 0) for name in COUNT_COLUMNS}}
     )
 
 
