@@ -47,7 +47,8 @@ def paginate(session: Session, stmt: Select[Any], page: int, per_page: int = 25)
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    # One entity or one column selected: hand back the objects, not one-element rows.
     items: Sequence[Any] = (
-        result.scalars().all() if len(stmt.selected_columns) == 1 else result.all()
+        result.scalars().all() if len(stmt.column_descriptions) == 1 else result.all()
     )
     return Page(items=items, number=page, per_page=per_page, total=total)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import Actor
 from portal.config import Settings
-from portal.formatting import localtime
+from portal.formatting import localtime, problem_label
 from portal.models import Case, CaseEvent, CaseState, OutboxMessage
 
 SYSTEM = Actor(label="system")
@@ -59,7 +59,11 @@ def notify_assignee(
     else:
         subject = f"[新个案 New case] #{case.id} · {store.code} {store.name}"
         lead = f"请在 {due} 前联系顾客。 Please contact the customer by {due}."
-    body = "\n".join([lead, "", f"{case.category or case.reasons}", case.summary or "", "", link])
+    if case.category:
+        what = f"{problem_label(case.category, 'zh_CN')} / {problem_label(case.category, 'en')}"
+    else:
+        what = case.reasons
+    body = "\n".join([lead, "", what, case.summary or "", "", link])
     return queue_mail(session, to=assignee.email, subject=subject, body=body, now=now, case=case)
 
 

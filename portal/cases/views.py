@@ -9,7 +9,7 @@ figures elsewhere, not the customers behind them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +17,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from portal.access import public, requires, scope_to_user
@@ -76,7 +75,7 @@ from portal.models import (
     user_stores,
 )
 from portal.models.receipts import RATING_KEYS
-from portal.pagination import Page, paginate, requested_page
+from portal.pagination import paginate, requested_page
 from surveys.loader import receipt_survey
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
 
@@ -106,14 +105,6 @@ def _category_choices() -> list[SelectChoice]:
     locale = current_locale()
     question = receipt_survey().question("problem_category")
     return [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
-
-
-def _entities(page: Page[Any]) -> Page[Any]:
-    # paginate() decides "one entity" by counting selected columns, and select(Case) has
-    # many, so its items come back as one-element rows: unwrap them (reported to the lead;
-    # harmless once paginate unwraps them itself).
-    items = [item[0] if isinstance(item, Row) else item for item in page.items]
-    return replace(page, items=items)
 
 
 def _visible_stores(session: Session) -> list[Store]:
@@ -155,7 +146,7 @@ def index() -> Any:
         SelectChoice(s.code, f"{s.code} {s.name}") for s in _visible_stores(session)
     ]
     form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
-    page = _entities(paginate(session, _list_stmt(form, now), requested_page(), 25))
+    page = paginate(session, _list_stmt(form, now), requested_page(), 25)
     # Only the form's own fields travel to the other pages: nothing else reaches url_for.
     filters = {f.name: request.args[f.name] for f in form if request.args.get(f.name)}
     return render_template(
@@ -343,7 +334,7 @@ def act(case_id: int, action: str) -> Any:
     try:
         result = ACTIONS[action].apply(session, case, form, Actor.of_user(current_user), utcnow())
         session.commit()
-    except (InvalidTransition, InvalidCase, FollowUpNotPossible, StaleDataError) as error:
+    except (InvalidTransition, InvalidCase, FollowUpNotPossible) as error:
         session.rollback()
         return _refused(session, case_id, forms, action, error)
     if action == "follow-up":
@@ -355,14 +346,8 @@ def act(case_id: int, action: str) -> Any:
 
 
 def _refused(
-    session: Session, case_id: int, forms: dict[str, Any], action: str, error: Exception
+    session: Session, case_id: int, forms: dict[str, Any], action: str, error: DomainError
 ) -> Any:
-    if isinstance(error, StaleDataError):
-        # Someone else's change landed between our read and our write.
-        error = InvalidTransition(
-            _l("This case changed while you were looking at it. Check the timeline and try again.")
-        )
-    assert isinstance(error, DomainError)
     case = _load_case(session, case_id)
     form = forms[action]
     # The page now shows the current state: a second try applies to what the user sees.
@@ -422,7 +407,7 @@ def new() -> Any:
 @requires(Role.ADMIN)
 def outbox() -> Any:
     stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    page = _entities(paginate(get_session(), stmt, requested_page(), 25))
+    page = paginate(get_session(), stmt, requested_page(), 25)
     return render_template("cases/outbox.html", page=page, smtp=_settings().smtp_url is not None)
 
 

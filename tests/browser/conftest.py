@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class LivePortal:
     api_key: str
     secret_key: str
     log: Path
+    #: The portal's environment (PORTAL_* settings): a test can run a command against it.
+    env: dict[str, str] = field(default_factory=dict)
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's output, to explain a 500."""
@@ -186,7 +188,9 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
             MANAGER_PASSWORD,
         )
         _wait_until_serving(server, base_url, log)
-        yield LivePortal(base_url=base_url, api_key=api_key, secret_key=SECRET_KEY, log=log)
+        yield LivePortal(
+            base_url=base_url, api_key=api_key, secret_key=SECRET_KEY, log=log, env=env
+        )
     finally:
         server.terminate()
         try:

@@ -247,3 +247,119 @@ class ManagerNavigator:
         return [
             int(self.driver.execute_script("return arguments[0].naturalWidth", c)) for c in charts
         ]
+
+
+class CaseNavigator:
+    """A store manager working through cases: the list, one case, its action forms."""
+
+    TIMEOUT = 10
+
+    ROWS = (By.CSS_SELECTOR, "#cases li[id^=case-]")
+    STATE = (By.ID, "case-state")
+    TIMELINE = (By.CSS_SELECTOR, "#timeline li.event")
+    PROBLEM = (By.ID, "case-problem")
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def _wait(self) -> WebDriverWait[Any]:
+        return WebDriverWait(self.driver, self.TIMEOUT, ignored_exceptions=(WebDriverException,))
+
+    def open_list(self, query: str = "") -> None:
+        self.driver.get(f"{self.base_url}/cases{query}")
+        self._wait().until(ec.presence_of_element_located((By.ID, "cases")))
+
+    def rows(self) -> list[tuple[str, bool]]:
+        """``(row id, overdue badge shown)`` for each row of the list, in order."""
+        return [
+            (
+                str(row.get_attribute("id")),
+                bool(row.find_elements(By.CSS_SELECTOR, ".badge-overdue")),
+            )
+            for row in self.driver.find_elements(*self.ROWS)
+        ]
+
+    def open_case_from_list(self, row_id: str) -> None:
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.find_element(By.CSS_SELECTOR, f"#{row_id} a").click()
+        self._wait().until(ec.staleness_of(old))
+        self._wait().until(ec.presence_of_element_located(self.STATE))
+
+    def state(self) -> str:
+        return str(self.driver.find_element(*self.STATE).text)
+
+    def overdue_badge(self) -> bool:
+        return bool(self.driver.find_elements(By.CSS_SELECTOR, "h1 .badge-overdue"))
+
+    def _choose(self, name: str, value: str) -> None:
+        radio = self.driver.find_element(
+            By.CSS_SELECTOR, f'input[type=radio][name="{name}"][value="{value}"]'
+        )
+        self.driver.find_element(
+            By.CSS_SELECTOR, f'label[for="{radio.get_attribute("id")}"]'
+        ).click()
+        self._wait().until(lambda _: radio.is_selected())
+
+    def _write(self, field_id: str, text: str) -> None:
+        box = self.driver.find_element(By.ID, field_id)
+        box.clear()
+        box.send_keys(text)
+
+    def _send(self, action: str) -> None:
+        """Press the action's button and wait for the case page to come back."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        button = self.driver.find_element(By.CSS_SELECTOR, f"#action-{action} button[type=submit]")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        button.click()
+        self._wait().until(ec.staleness_of(old))
+        self._wait().until(ec.presence_of_element_located(self.STATE))
+
+    def log_contact(self, note: str) -> None:
+        self._write("contact-note", note)
+        self._send("contact")
+
+    def resolve(self, resolution: str, note: str) -> None:
+        self._choose("resolve-resolution", resolution)
+        self._write("resolve-note", note)
+        self._send("resolve")
+
+    def close(self, return_visit: str, note: str = "") -> None:
+        self._choose("close-return_visit", return_visit)
+        if note:
+            self._write("close-note", note)
+        self._send("close")
+
+    def timeline(self) -> list[str]:
+        """The timeline's lines, oldest first: the 'what' line of each event."""
+        return [
+            str(item.find_element(By.CSS_SELECTOR, "p:not(.meta)").text)
+            for item in self.driver.find_elements(*self.TIMELINE)
+        ]
+
+    def problem(self) -> str | None:
+        found = self.driver.find_elements(*self.PROBLEM)
+        return str(found[0].text) if found else None
+
+    def widths(self) -> tuple[int, int]:
+        scroll, client = self.driver.execute_script(
+            "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
+        )
+        return int(scroll), int(client)
+
+    def save_full_page(self, path: Any, width: int, height: int) -> None:
+        """A screenshot of the whole page at phone width (the screen grown to the page)."""
+
+        def screen(tall: int) -> None:
+            self.driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": tall, "deviceScaleFactor": 1, "mobile": True},
+            )
+
+        tall = self.driver.execute_script("return document.documentElement.scrollHeight")
+        screen(max(int(tall), height))
+        try:
+            self.driver.execute_script("window.scrollTo(0, 0);")
+            path.write_bytes(self.driver.get_screenshot_as_png())
+        finally:
+            screen(height)

@@ -31,20 +31,6 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def app(app):
-    # Until portal/__init__.py and portal/cli.py wire the area, wire it here (a fresh app
-    # that has served no request yet may still take a blueprint).
-    if "cases" not in app.blueprints:
-        from portal.cases import bp
-        from portal.cases.commands import overdue_command, send_mail_command
-
-        app.register_blueprint(bp)
-        app.cli.add_command(overdue_command)
-        app.cli.add_command(send_mail_command)
-    return app
-
-
-@pytest.fixture
 def chain(make_store, make_staff, make_user):
     """Two stores, each with a manager; a second manager for SH-001; an admin."""
     home = make_store("SH-001", name="徐汇店")
@@ -205,13 +191,13 @@ def test_overdue_cases_come_first_with_a_badge(client, db_session, chain, survey
     make_overdue(db_session, late)
     sign_in(chain["manager"])
     html = client.get("/cases").get_data(as_text=True)
-    rows = re.findall(r'<tr id="case-(\d+)"( class="overdue")?', html)
-    assert rows == [(str(late.id), ' class="overdue"'), (str(waiting.id), ""), (str(done.id), "")]
+    rows = re.findall(r'<li id="case-(\d+)" class="response case( detractor overdue)?"', html)
+    assert rows == [(str(late.id), " detractor overdue"), (str(waiting.id), ""), (str(done.id), "")]
     late_row = html[html.index(f'id="case-{late.id}"') : html.index(f'id="case-{waiting.id}"')]
     assert 'class="flag badge-overdue">overdue<' in late_row
     assert html.count("badge-overdue") == 1
     only = client.get("/cases?overdue=yes").get_data(as_text=True)
-    assert re.findall(r'<tr id="case-(\d+)"', only) == [str(late.id)]
+    assert re.findall(r'<li id="case-(\d+)"', only) == [str(late.id)]
 
 
 def test_list_filters(client, db_session, chain, survey_case, sign_in, make_store, make_user):
@@ -227,7 +213,7 @@ def test_list_filters(client, db_session, chain, survey_case, sign_in, make_stor
 
     def listed(query):
         html = client.get(f"/cases?{query}").get_data(as_text=True)
-        return {int(n) for n in re.findall(r'<tr id="case-(\d+)"', html)}
+        return {int(n) for n in re.findall(r'<li id="case-(\d+)"', html)}
 
     assert listed("") == {price.id, attitude.id, elsewhere.id}
     assert listed("state=in_progress") == {attitude.id}
@@ -247,10 +233,10 @@ def test_the_list_is_paginated_with_its_filters(client, chain, survey_case, sign
         survey_case(chain["home"], category="price")
     sign_in(chain["manager"])
     first = client.get("/cases?category=price").get_data(as_text=True)
-    assert first.count('<tr id="case-') == 25
+    assert first.count('<li id="case-') == 25
     assert "/cases?category=price&amp;page=2" in first or "page=2&amp;category=price" in first
     second = client.get("/cases?category=price&page=2").get_data(as_text=True)
-    assert second.count('<tr id="case-') == 2
+    assert second.count('<li id="case-') == 2
 
 
 # -- the case page and its actions ----------------------------------------------------------
@@ -333,6 +319,19 @@ def test_closing_an_open_case_is_refused_with_the_reason(
     assert "Resolve the case before closing it." in answer.get_data(as_text=True)
     assert state_of(db_session, case) == CaseState.OPEN
     assert kinds(db_session, case) == before
+
+
+def test_logging_a_contact_on_a_resolved_case_is_refused(
+    client, db_session, chain, survey_case, sign_in
+):
+    case = survey_case(chain["home"])
+    sign_in(chain["manager"])
+    act(client, case.id, "contact")
+    act(client, case.id, "resolve", {"resolution": "apology", "note": "sorry"})
+    answer = act(client, case.id, "contact", {"note": "again"})
+    assert answer.status_code == 409
+    assert "The first contact is already logged." in answer.get_data(as_text=True)
+    assert state_of(db_session, case) == CaseState.RESOLVED
 
 
 def test_a_form_from_a_stale_page_is_refused(client, db_session, chain, survey_case, sign_in):
@@ -481,6 +480,8 @@ def test_the_follow_up_answer_closes_the_case(
     form = client.get(path, headers=EN)
     assert form.status_code == 200 and "Was your problem solved?" in form.get_data(as_text=True)
     token = csrf_token_from(form.get_data(as_text=True))
+    unsigned = client.post(path, data={"score": str(score)}, headers=EN)
+    assert unsigned.status_code == 400 and 'id="score-' in unsigned.get_data(as_text=True)
     thanks = client.post(path, data={"csrf_token": token, "score": str(score)}, headers=EN)
     assert thanks.status_code == 200 and "Thank you!" in thanks.get_data(as_text=True)
     db_session.expire_all()
