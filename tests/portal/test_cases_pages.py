@@ -179,6 +179,12 @@ def test_an_admin_sees_every_store(client, chain, survey_case, sign_in):
     assert client.get(f"/cases/{cases[1].id}").status_code == 200
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """These tests read the English texts; the Chinese ones are checked by the catalog tests."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 # -- the list -----------------------------------------------------------------------------
 
 
