@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
+from portal.bearer import bearer_secret, digest, new_secret
 from portal.errors import DomainError, NotFound
 from portal.models import ApiKey, Store
 
@@ -31,20 +30,15 @@ class NewApiKey:
     secret: str
 
 
-def _digest(secret: str) -> str:
-    # The key has 256 random bits, so a plain hash is enough; no slow KDF is needed.
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def create_api_key(
     session: Session, store: Store, *, actor: Actor, now: datetime, label: str = ""
 ) -> NewApiKey:
     """Add a POS key for ``store`` and audit it; the caller shows the secret once."""
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret(KEY_PREFIX)
     api_key = ApiKey(
         store_id=store.id,
         prefix=secret[:12],
-        key_hash=_digest(secret),
+        key_hash=digest(secret),
         label=label,
         created_at=now,
     )
@@ -80,14 +74,13 @@ def store_for_api_key(session: Session, authorization: str | None) -> Store:
         Missing, malformed, unknown or revoked key (one answer for all, so that a caller
         learns nothing about which keys exist).
     """
-    scheme, _, secret = (authorization or "").partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+    secret = bearer_secret(authorization, KEY_PREFIX)
+    if secret is None:
         raise BadApiKey()
-    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(secret)))
+    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(secret)))
     if api_key is None or api_key.revoked_at is not None:
         raise BadApiKey()
     # The lookup was by hash already; compare again in constant time for good measure.
-    if not hmac.compare_digest(api_key.key_hash, _digest(secret)):
+    if not hmac.compare_digest(api_key.key_hash, digest(secret)):
         raise BadApiKey()
     return api_key.store

@@ -8,9 +8,7 @@ see, and stops working when the user is deactivated.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
+from portal.bearer import bearer_secret, digest, new_secret
 from portal.errors import DomainError, NotFound
 from portal.models import ApiToken, User
 
@@ -48,11 +47,6 @@ class NewApiToken:
     secret: str
 
 
-def _digest(secret: str) -> str:
-    # 256 random bits need no slow KDF: nobody can guess their way to a preimage.
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def create_api_token(
     session: Session, user: User, *, actor: Actor, now: datetime, label: str = ""
 ) -> NewApiToken:
@@ -71,11 +65,11 @@ def create_api_token(
         )
     if not user.active:
         raise InvalidTokenRequest(_l("This user is deactivated."))
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = new_secret(TOKEN_PREFIX)
     api_token = ApiToken(
         user_id=user.id,
         prefix=secret[:SHOWN_PREFIX_LENGTH],
-        token_hash=_digest(secret),
+        token_hash=digest(secret),
         label=label,
         created_at=now,
     )
@@ -141,15 +135,14 @@ def user_for_api_token(session: Session, authorization_header: str | None, now: 
         Missing, malformed, unknown or revoked token, or a deactivated user (one answer
         for all, so that a caller learns nothing about which tokens exist).
     """
-    scheme, _, secret = (authorization_header or "").partition(" ")
-    secret = secret.strip()
-    if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+    secret = bearer_secret(authorization_header, TOKEN_PREFIX)
+    if secret is None:
         raise BadApiToken()
-    digest = _digest(secret)
+    hashed = digest(secret)
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest)
+        .where(ApiToken.token_hash == hashed)
     ).one_or_none()
     if row is None:
         raise BadApiToken()
@@ -157,7 +150,7 @@ def user_for_api_token(session: Session, authorization_header: str | None, now: 
     if api_token.revoked_at is not None or not user.active:
         raise BadApiToken()
     # The lookup was by hash already; compare again in constant time for good measure.
-    if not hmac.compare_digest(api_token.token_hash, digest):
+    if not hmac.compare_digest(api_token.token_hash, hashed):
         raise BadApiToken()
     # Metrics reads are GETs on a read session. Writing on each of them would turn every
     # read into a write transaction: on SQLite they would queue on the one write lock (and
