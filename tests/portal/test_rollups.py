@@ -82,7 +82,9 @@ def grains_agree(session):
     months: dict = {}
     for (store_id, day), counts in by_day.items():
         key = (store_id, day.replace(day=1))
-        months[key] = tuple(a + b for a, b in zip(months.get(key, (0,) * len(counts)), counts))
+        months[key] = tuple(
+            a + b for a, b in zip(months.get(key, (0,) * len(counts)), counts, strict=True)
+        )
     store_months = {
         (r.store_id, r.month): tuple(getattr(r, c) for c in COUNT_COLUMNS)
         for r in session.scalars(select(StoreMonthlyRollup))
