@@ -47,7 +47,7 @@ def dashboard() -> Any:
         return render_template("home/hr.html", stores=stores, page=page, staff=rows)
     comments_only = user.role == Role.REVIEWER
     page = paginate(
-        session, latest_responses(user, with_comment_only=comments_only), requested_page()
+        session, latest_responses(user, since, with_comment_only=comments_only), requested_page()
     )
     return render_template(
         "home/dashboard.html", stores=stores, page=page, responses=as_response_rows(page.items)

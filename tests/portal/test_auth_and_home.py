@@ -157,3 +157,36 @@ def test_security_headers_are_set(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_answers_to_batch_cards_without_a_cashier_appear_in_the_feed(
+    client, make_store, make_receipt, make_user, login_as, db_session
+):
+    from portal.db import utcnow
+    from portal.shopper.operations import record_response
+    from surveys.answers import Answers
+    from surveys.loader import receipt_survey
+
+    store = make_store("CARD-1")
+    issued = make_receipt(store, None)
+    record_response(
+        db_session,
+        settings=SETTINGS,
+        receipt=issued.receipt,
+        definition=receipt_survey(),
+        answers=Answers(
+            nps=9,
+            csat=5,
+            ratings={},
+            problem_reported=False,
+            problem_category=None,
+            comment="batch card answer",
+            contact=None,
+        ),
+        locale="zh_CN",
+        now=utcnow(),
+    )
+    login_as(make_user(Role.MANAGER, stores=[store]))
+    html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "batch card answer" in html
+    assert ">1</td>" in html  # the store's response count, from the rollup
