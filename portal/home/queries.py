@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from portal.access import scope_to_user
-from portal.models import Response, Staff, Store, StoreDailyRollup, User
+from portal.models import DailyRollup, Response, Staff, Store, StoreDailyRollup, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +141,29 @@ def as_response_rows(rows: Sequence[Any]) -> list[ResponseRow]:
 
 
 def staff_activity(user: User, since: datetime) -> Select[Any]:
-    """Per active staff member: answers received since ``since`` and their raw means."""
-    answered = (
+    """Per active staff member: answers received since ``since``'s day and their raw means,
+    from the staff-day rollup (a chain's month of raw answers took seconds to group)."""
+    r = DailyRollup
+    nps_total = sum(score * getattr(r, f"nps_{score}") for score in range(1, 11))
+    csat_total = sum(score * getattr(r, f"csat_{score}") for score in range(1, 6))
+    sums = (
         select(
-            Response.staff_id,
-            func.count().label("n"),
-            func.avg(Response.nps).label("nps"),
-            func.avg(Response.csat).label("csat"),
+            r.staff_key,
+            func.sum(r.responses).label("n"),
+            func.sum(nps_total).label("nps_total"),
+            func.sum(csat_total).label("csat_total"),
         )
-        .where(Response.submitted_at >= since)
-        .group_by(Response.staff_id)
+        .where(r.day >= since.date())
+        .group_by(r.staff_key)
         .subquery()
     )
+    n = func.nullif(sums.c.n, 0)
+    answered = select(
+        sums.c.staff_key.label("staff_id"),
+        sums.c.n.label("n"),
+        (cast(sums.c.nps_total, Float) / n).label("nps"),
+        (cast(sums.c.csat_total, Float) / n).label("csat"),
+    ).subquery()
     stmt = (
         select(
             Store.code,

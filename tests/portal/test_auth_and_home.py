@@ -190,3 +190,40 @@ def test_answers_to_batch_cards_without_a_cashier_appear_in_the_feed(
     html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "batch card answer" in html
     assert ">1</td>" in html  # the store's response count, from the rollup
+
+
+def test_hr_home_shows_each_cashiers_answers_and_raw_means(
+    client, make_store, make_staff, make_receipt, make_user, login_as, db_session
+):
+    from portal.db import utcnow
+    from portal.shopper.operations import record_response
+    from surveys.answers import Answers
+    from surveys.loader import receipt_survey
+
+    store = make_store("HR-001")
+    cashier = make_staff(store, "S042", name="周杰")
+    for nps, csat in ((10, 5), (6, 3)):
+        record_response(
+            db_session,
+            settings=SETTINGS,
+            receipt=make_receipt(store, cashier).receipt,
+            definition=receipt_survey(),
+            answers=Answers(
+                nps=nps,
+                csat=csat,
+                ratings={},
+                problem_reported=False,
+                problem_category=None,
+                comment=None,
+                contact=None,
+            ),
+            locale="zh_CN",
+            now=utcnow(),
+        )
+    login_as(make_user(Role.HR))
+    html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    row = html[html.index("S042 周杰") :]
+    row = row[: row.index("</tr>")]
+    # Two answers: likelihood (10 + 6) / 2 = 8.0, satisfaction (5 + 3) / 2 = 4.00.
+    assert '<td class="num">2</td>' in row
+    assert '<td class="num">8.0</td>' in row and '<td class="num">4.00</td>' in row
