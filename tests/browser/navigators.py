@@ -14,6 +14,15 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 
+def wait_through_navigation(driver: Any, timeout: float = 10) -> WebDriverWait[Any]:
+    """A wait that survives a page being replaced.
+
+    While a page is being replaced, ChromeDriver may answer a question about the old
+    document with a generic error ("Node with given id does not belong to the document")
+    instead of "stale element": ask again until the new page is there."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(WebDriverException,))
+
+
 class ShopperNavigator:
     """A shopper on a phone: opens the link from the receipt, answers, sends."""
 
@@ -44,10 +53,7 @@ class ShopperNavigator:
         return WebDriverWait(self.driver, self.TIMEOUT)
 
     def _wait_through_navigation(self) -> WebDriverWait[Any]:
-        # While a page is being replaced, ChromeDriver may answer a question about the old
-        # document with a generic error ("Node with given id does not belong to the
-        # document") instead of "stale element": ask again until the new page is there.
-        return WebDriverWait(self.driver, self.TIMEOUT, ignored_exceptions=(WebDriverException,))
+        return wait_through_navigation(self.driver, self.TIMEOUT)
 
     def _find(self, locator: tuple[str, str]) -> WebElement:
         element: WebElement = self.driver.find_element(*locator)
@@ -227,11 +233,13 @@ class ManagerNavigator:
         self.driver.find_element(By.ID, "password").send_keys(password)
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary").click()
-        WebDriverWait(self.driver, 10).until(ec.staleness_of(old))
+        wait = wait_through_navigation(self.driver)
+        wait.until(ec.staleness_of(old))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "main")))
 
     def open_store(self, code: str) -> None:
         self.driver.get(f"{self.base_url}/stores/{code}?days=30")
-        WebDriverWait(self.driver, 10).until(
+        wait_through_navigation(self.driver).until(
             ec.presence_of_element_located((By.CSS_SELECTOR, ".metric-value"))
         )
 
@@ -264,7 +272,7 @@ class CaseNavigator:
         self.base_url = base_url
 
     def _wait(self) -> WebDriverWait[Any]:
-        return WebDriverWait(self.driver, self.TIMEOUT, ignored_exceptions=(WebDriverException,))
+        return wait_through_navigation(self.driver, self.TIMEOUT)
 
     def open_list(self, query: str = "") -> None:
         self.driver.get(f"{self.base_url}/cases{query}")
