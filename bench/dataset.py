@@ -60,8 +60,8 @@ from portal.db import make_engine
 from portal.models import Receipt, Response, Role, Staff, Store
 from portal.rollups import rebuild_rollups
 from portal.schema import upgrade_database
-from portal.shopper.operations import publish_survey_version
 from portal.tokens.operations import create_api_token
+from portal.versions import publish_survey_version
 from surveys.loader import receipt_survey
 
 TIMEZONE = "Asia/Shanghai"

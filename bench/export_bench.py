@@ -127,7 +127,7 @@ def build(path: Path, rows: int, seed: int) -> tuple[date, date]:
     from portal.db import Base, make_engine
     from portal.models import Role, Staff, Store
     from portal.schema import upgrade_database
-    from portal.shopper.operations import publish_survey_version
+    from portal.versions import publish_survey_version
     from surveys.loader import receipt_survey
 
     engine = make_engine(f"sqlite:///{path}")

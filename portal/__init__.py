@@ -98,12 +98,15 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
+    from portal.awards import bp as awards_bp
     from portal.cases import bp as cases_bp
     from portal.codes import bp as codes_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.exports import bp as exports_bp
     from portal.home import bp as home_bp
+    from portal.hr import bp as hr_bp
     from portal.metrics_api import bp as metrics_api_bp
+    from portal.mystery import bp as mystery_bp
     from portal.pos_api import bp as pos_api_bp
     from portal.shopper import bp as shopper_bp
     from portal.tokens import bp as tokens_bp
@@ -118,6 +121,9 @@ def _register_blueprints(app: Flask) -> None:
         codes_bp,
         dashboard_bp,
         cases_bp,
+        mystery_bp,
+        hr_bp,
+        awards_bp,
         exports_bp,
         tokens_bp,
         pos_api_bp,

@@ -352,7 +352,9 @@ def _reset_sqlite(bind: Any) -> None:
             Path(path + suffix).unlink(missing_ok=True)
 
 
+from portal.awards.commands import award_cycle_command, verify_awards_command  # noqa: E402
 from portal.cases.commands import overdue_command, send_mail_command  # noqa: E402
+from portal.mystery.commands import finalise_visits_command  # noqa: E402
 from portal.tokens.commands import create_api_token_command  # noqa: E402
 
 COMMANDS = (
@@ -371,6 +373,9 @@ COMMANDS = (
     rebuild_rollups_command,
     overdue_command,
     send_mail_command,
+    finalise_visits_command,
+    award_cycle_command,
+    verify_awards_command,
 )
 
 

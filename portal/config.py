@@ -43,6 +43,14 @@ class Settings:
     #: mail stays in the outbox table and page.
     smtp_url: str | None = field(default=None, repr=False)
     mail_from: str = "feedback@localhost"
+    #: Days that must separate two visits of one mystery shopper to one store (rotation).
+    mystery_lockout_days: int = 60
+    #: Days after release in which a store manager may dispute a mystery report.
+    dispute_days: int = 7
+    #: Largest receipt photo a mystery shopper may upload.
+    photo_max_bytes: int = 5 * 1024 * 1024
+    #: Mystery grade bands: gold, silver, standard (a score below the last is below standard).
+    grade_bands: tuple[float, float, float] = (90.0, 80.0, 70.0)
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -83,6 +91,9 @@ class Settings:
         if not 1 <= default_hours <= 24 * 14:
             raise SettingsError("PORTAL_CASE_DEFAULT_HOURS must be between 1 and 336")
         return cls(
+            mystery_lockout_days=_whole(env_vars, "PORTAL_MYSTERY_LOCKOUT_DAYS", 60, 0, 366),
+            dispute_days=_whole(env_vars, "PORTAL_DISPUTE_DAYS", 7, 1, 60),
+            grade_bands=_grade_bands(env_vars.get("PORTAL_GRADE_BANDS", "90,80,70")),
             case_deadline_hours=deadlines,
             case_default_hours=default_hours,
             smtp_url=env_vars.get("PORTAL_SMTP_URL") or None,
@@ -96,6 +107,24 @@ class Settings:
             ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
         )
+
+
+def _whole(env_vars: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env_vars.get(name, str(default))
+    if not text.strip().isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number between {low} and {high}")
+    return int(text)
+
+
+def _grade_bands(text: str) -> tuple[float, float, float]:
+    """``90,80,70`` -> gold, silver and standard thresholds, strictly decreasing."""
+    try:
+        gold, silver, standard = (float(part) for part in text.split(","))
+    except ValueError:
+        raise SettingsError("PORTAL_GRADE_BANDS must look like '90,80,70'") from None
+    if not 100 >= gold > silver > standard >= 0:
+        raise SettingsError("PORTAL_GRADE_BANDS must be decreasing numbers within 0..100")
+    return gold, silver, standard
 
 
 def _deadlines(text: str) -> tuple[tuple[str, int], ...]:

@@ -11,7 +11,14 @@ import pytest
 @pytest.mark.parametrize(
     "modules",
     [
-        ["surveys.answers", "surveys.loader", "surveys.tokens", "surveys.codes", "surveys.qr"],
+        [
+            "surveys.answers",
+            "surveys.loader",
+            "surveys.tokens",
+            "surveys.codes",
+            "surveys.qr",
+            "surveys.checklists",
+        ],
         ["analysis"],
     ],
 )

@@ -114,6 +114,9 @@ class ResolveForm(CaseActionForm):
         validators=[InputRequired(_l("Choose how the case was resolved."))],
     )
     note = _note(_l("What was done?"), required=True)
+    substantiated = BooleanField(
+        _l("The complaint against the staff member was justified (counts in staff rankings)")
+    )
 
 
 class CloseForm(CaseActionForm):

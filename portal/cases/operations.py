@@ -303,9 +303,11 @@ def resolve_case(
     note: str,
     actor: Actor,
     now: datetime,
+    substantiated: bool = False,
     expected_version: int | None = None,
 ) -> Case:
-    """In progress -> resolved, with the resolution type and a note.
+    """In progress -> resolved, with the resolution type and a note; ``substantiated``
+    when the complaint against the staff member on the case was justified (有责).
 
     Raises
     ------
@@ -317,9 +319,25 @@ def resolve_case(
         raise InvalidCase(_l("Choose how the case was resolved."), field="resolution")
     if not note.strip():
         raise InvalidCase(_l("Describe the resolution."), field="note")
+    if substantiated and case.staff_id is None:
+        raise InvalidCase(
+            _l("Only a complaint against a named staff member can be substantiated."),
+            field="substantiated",
+        )
     from_state = _move(case, CaseState.RESOLVED, expected_version)
     case.resolved_at, case.resolution, case.resolution_note = now, resolution, note.strip()
-    return _changed(session, case, actor, "resolved", now, note, from_state, resolution=resolution)
+    case.substantiated = substantiated
+    return _changed(
+        session,
+        case,
+        actor,
+        "resolved",
+        now,
+        note,
+        from_state,
+        resolution=resolution,
+        substantiated=substantiated,
+    )
 
 
 def close_case(

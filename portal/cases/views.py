@@ -181,6 +181,7 @@ def _resolve(session: Session, case: Case, form: Any, actor: Actor, now: datetim
         note=form.note.data or "",
         actor=actor,
         now=now,
+        substantiated=bool(form.substantiated.data),
         expected_version=form.expected_version,
     )
 

@@ -2,6 +2,19 @@
 
 from portal.models.accounts import ApiKey, ApiToken, Role, User, user_stores
 from portal.models.audit import AuditEntry
+from portal.models.awards import (
+    Appeal,
+    AppealOutcome,
+    AwardCycle,
+    AwardEvent,
+    AwardScope,
+    CycleState,
+    Nomination,
+    NominationSource,
+    NominationState,
+    RankingPolicy,
+    SnapshotRow,
+)
 from portal.models.cases import (
     Case,
     CaseEvent,
@@ -11,11 +24,42 @@ from portal.models.cases import (
     Resolution,
     ReturnVisit,
 )
+from portal.models.mystery import (
+    RELEASED_STATES,
+    Daypart,
+    DisputeOutcome,
+    MysteryVisit,
+    ReceiptCheck,
+    StaffObservation,
+    VisitDispute,
+    VisitEvent,
+    VisitState,
+)
 from portal.models.org import Staff, Store
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
 from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
 
 __all__ = [
+    "Appeal",
+    "AppealOutcome",
+    "AwardCycle",
+    "AwardEvent",
+    "AwardScope",
+    "CycleState",
+    "Nomination",
+    "NominationSource",
+    "NominationState",
+    "RankingPolicy",
+    "SnapshotRow",
+    "RELEASED_STATES",
+    "Daypart",
+    "DisputeOutcome",
+    "MysteryVisit",
+    "ReceiptCheck",
+    "StaffObservation",
+    "VisitDispute",
+    "VisitEvent",
+    "VisitState",
     "ApiKey",
     "ApiToken",
     "AuditEntry",

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, intpk, utcnow
@@ -75,6 +84,9 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    #: The complaint against the staff member was justified (有责): it counts against them
+    #: in the staff ranking and bars them from that month's award.
+    substantiated: Mapped[bool] = mapped_column(default=False, server_default=false())
     closed_at: Mapped[datetime | None]
     return_visit: Mapped[str | None] = mapped_column(String(16))
     #: When the assignee was last told the case is overdue (one notice per overdue spell).

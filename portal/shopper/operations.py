@@ -3,18 +3,17 @@ caller's single transaction."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
 from portal.errors import DomainError
-from portal.models import Receipt, Response, ResponseContact, SurveyVersion
+from portal.models import Receipt, Response, ResponseContact
 from portal.rollups import count_response, local_day
+from portal.versions import publish_survey_version
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
 
@@ -22,35 +21,6 @@ from surveys.definitions import SurveyDefinition
 class AlreadyAnswered(DomainError):
     status = 409
     code = "already_answered"
-
-
-def publish_survey_version(
-    session: Session, definition: SurveyDefinition, now: datetime
-) -> SurveyVersion:
-    """The stored version for this exact definition content, created on first use.
-
-    Versions are immutable: different content has a different hash and becomes a new row.
-    """
-    version = session.scalar(
-        select(SurveyVersion).where(SurveyVersion.content_hash == definition.content_hash)
-    )
-    if version is not None:
-        return version
-    version = SurveyVersion(
-        survey_key=definition.key,
-        content_hash=definition.content_hash,
-        definition=json.loads(definition.content),
-        published_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(version)
-    except IntegrityError:
-        # Another request published the same content first.
-        return session.scalars(
-            select(SurveyVersion).where(SurveyVersion.content_hash == definition.content_hash)
-        ).one()
-    return version
 
 
 def record_response(

@@ -1,0 +1,540 @@
+"""The staff ranking of one month, read from the database and scored by `analysis.ranking`.
+
+Signals (reference §3.2), each aggregated in SQL over the month:
+
+* customer answers attributed through the receipt's staff code, from the staff-day rollup
+  (satisfaction 4–5 of all satisfaction answers; NPS counts; receipts issued = transactions);
+* released mystery observations of that person (visits released, disputed or final, by
+  visit day);
+* substantiated complaint cases against them, by the day (China time) they were resolved.
+
+Exclusions from the award (never from the table): a substantiated complaint in the month
+or one not yet closed; answers flagged as suspicious by the invitation-funnel check (a
+response rate or promoter share credibly above the rest of the store: the sign of a
+survey handed only to happy customers).
+
+Several consecutive months are read with one statement per signal (`rank_months`), so a
+staff member's 12-month trend costs one scan of the rollup, not twelve. The exclusions
+change who is proposed but never a score or a rank, so the trend and last month's ranks
+(movement) skip them (``gates=False``): the funnel check is the slowest part of a month.
+
+The ranking policy (weights, thresholds, award scope) is insert-only: `set_policy` adds
+the new row and its audit entry; the newest row applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from analysis.funnel import StaffFunnel, funnel_outliers
+from analysis.ranking import Ranking, RankingParameters, StaffInput, StaffScore, rank_staff
+from analysis.results import NpsCounts
+from portal.audit import Actor, record_audit
+from portal.formatting import DEFAULT_ZONE
+from portal.models import (
+    RELEASED_STATES,
+    AwardScope,
+    Case,
+    CaseState,
+    DailyRollup,
+    MysteryVisit,
+    RankingPolicy,
+    Staff,
+    StaffObservation,
+    Store,
+)
+
+SUBSTANTIATED_COMPLAINT = "substantiated_complaint"
+FLAGGED_ANSWERS = "flagged_answers"
+#: The zone whose calendar months case resolutions are counted in (the chain's).
+CHAIN_ZONE = ZoneInfo(DEFAULT_ZONE)
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+#: The policy in force before HR has saved one (reference §3.3 defaults).
+DEFAULT_POLICY = RankingPolicy(
+    customer_weight=0.5,
+    mystery_weight=0.3,
+    complaints_weight=0.2,
+    min_n=20,
+    top_fraction=0.10,
+    baseline=-1.0,
+    scope=AwardScope.REGION,
+    notice_days=3,
+    changed_by="default",
+)
+
+
+def current_policy(session: Session) -> RankingPolicy:
+    """The newest saved policy, or the defaults."""
+    policy = session.scalar(select(RankingPolicy).order_by(RankingPolicy.id.desc()).limit(1))
+    return policy or DEFAULT_POLICY
+
+
+def parameters_of(policy: RankingPolicy) -> RankingParameters:
+    return RankingParameters(
+        weights=(policy.customer_weight, policy.mystery_weight, policy.complaints_weight),
+        min_n=policy.min_n,
+        top_fraction=policy.top_fraction,
+        baseline=policy.baseline,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyValues:
+    """What HR sets (the form's data, already checked for shape)."""
+
+    customer_weight: float
+    mystery_weight: float
+    complaints_weight: float
+    min_n: int
+    top_fraction: float
+    baseline: float
+    scope: str
+    notice_days: int
+
+
+def set_policy(
+    session: Session, values: PolicyValues, *, actor: Actor, now: datetime
+) -> RankingPolicy:
+    """Insert a new ranking policy (the newest applies) and its audit entry; flushed, not
+    committed.
+
+    Raises
+    ------
+    ValueError
+        The values do not make valid ranking parameters (e.g. every weight 0); nothing is
+        added.
+    """
+    policy = RankingPolicy(**asdict(values), changed_by=actor.label[:100], changed_at=now)
+    parameters_of(policy)  # the analysis layer's own checks, before anything is written
+    if values.scope not in set(AwardScope) or not 1 <= values.notice_days <= 30:
+        raise ValueError("scope must be region, store or chain and notice days 1-30")
+    session.add(policy)
+    session.flush()
+    record_audit(
+        session, actor, "ranking_policy.set", "ranking_policy", policy.id, now, **asdict(values)
+    )
+    return policy
+
+
+# --------------------------------------------------------------------------- months
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+def previous_month(month: date) -> date:
+    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+
+
+def last_complete_month(now: datetime) -> date:
+    """The month before the current one in China time: the default month of the pages."""
+    return previous_month(now.astimezone(CHAIN_ZONE).date().replace(day=1))
+
+
+def parse_month(text: str | None) -> date | None:
+    """``YYYY-MM`` as the first day of that month; ``None`` for anything else."""
+    match = _MONTH.fullmatch((text or "").strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def months_ending(month: date, count: int) -> list[date]:
+    """``count`` consecutive months, oldest first, the last one ``month``."""
+    months = [month_start(month)]
+    while len(months) < count:
+        months.insert(0, previous_month(months[0]))
+    return months
+
+
+def _chain_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, CHAIN_ZONE)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRow:
+    """Who a ranked person is (for display; the ranking itself works on ids)."""
+
+    staff_id: int
+    code: str
+    name: str
+    position: str
+    store_id: int
+    store_code: str
+    store_name: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class RankedStaff:
+    staff: StaffRow
+    score: StaffScore
+    #: Their inputs (answers, visits, complaints): what the figures were computed from.
+    data: StaffInput
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRanking:
+    month: date
+    scope: str
+    ranking: Ranking
+    rows: tuple[RankedStaff, ...]
+    #: SHA-256 over every input row, in staff order: what a snapshot was computed from.
+    input_digest: str
+    #: Whether the award gates (complaints, flagged answers) were applied: without them
+    #: scores and ranks are the same, but nobody is excluded from a proposal.
+    gated: bool = True
+
+    def for_staff(self, staff_id: int) -> RankedStaff | None:
+        return next((row for row in self.rows if row.staff.staff_id == staff_id), None)
+
+
+def group_of(scope: str, region: str, store_code: str) -> str:
+    """The award group a person competes in: their region, their store, or the chain."""
+    if scope == AwardScope.STORE:
+        return f"store:{store_code}"
+    if scope == AwardScope.CHAIN:
+        return "chain"
+    return f"region:{region or '-'}"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerMonth:
+    """One person's customer answers and receipts in the month (from the rollup)."""
+
+    satisfied: int
+    rated: int
+    promoters: int
+    passives: int
+    detractors: int
+    issued: int
+    answered: int
+
+
+NO_ANSWERS = CustomerMonth(0, 0, 0, 0, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(slots=True)
+class _Signals:
+    """The months' signals keyed by (staff id, month index)."""
+
+    customer: dict[tuple[int, int], CustomerMonth]
+    mystery: dict[tuple[int, int], list[float]]
+    complaints: dict[tuple[int, int], int]
+    #: Month index -> staff barred by a substantiated complaint (only with gates).
+    barred: dict[int, set[int]]
+
+
+def _month_index(months: Sequence[date], day: date) -> int | None:
+    key = month_start(day)
+    return months.index(key) if key in months else None
+
+
+def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Signals:
+    start, end = months[0], next_month(months[-1])
+    rollup = DailyRollup
+    # One scan for all the months: the month of each rollup day by a CASE over the ranges
+    # (portable, and the day index still bounds the scan).
+    index: ColumnElement[int]
+    if len(months) == 1:
+        index = literal(0)
+    else:
+        index = case(
+            *((and_(rollup.day >= m, rollup.day < next_month(m)), i) for i, m in enumerate(months))
+        )
+    month_col = index.label("month")
+    customer: dict[tuple[int, int], CustomerMonth] = {}
+    for row in session.execute(
+        select(
+            rollup.staff_key,
+            month_col,
+            func.sum(rollup.csat_4 + rollup.csat_5),
+            func.sum(rollup.csat_1 + rollup.csat_2 + rollup.csat_3 + rollup.csat_4 + rollup.csat_5),
+            func.sum(rollup.nps_9 + rollup.nps_10),
+            func.sum(rollup.nps_7 + rollup.nps_8),
+            func.sum(
+                rollup.nps_0
+                + rollup.nps_1
+                + rollup.nps_2
+                + rollup.nps_3
+                + rollup.nps_4
+                + rollup.nps_5
+                + rollup.nps_6
+            ),
+            func.sum(rollup.issued),
+            func.sum(rollup.issued_answered),
+        )
+        .where(rollup.staff_key != 0, rollup.day >= start, rollup.day < end)
+        .group_by(rollup.staff_key, *([month_col] if len(months) > 1 else []))
+    ):
+        customer[(int(row[0]), int(row[1]))] = CustomerMonth(*(int(v or 0) for v in row[2:]))
+
+    mystery: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for staff_id, day, score in session.execute(
+        select(StaffObservation.staff_id, StaffObservation.visit_day, StaffObservation.score)
+        .join(MysteryVisit, MysteryVisit.id == StaffObservation.visit_id)
+        .where(
+            MysteryVisit.state.in_(sorted(RELEASED_STATES)),
+            StaffObservation.visit_day >= start,
+            StaffObservation.visit_day < end,
+        )
+        .order_by(StaffObservation.staff_id, StaffObservation.id)
+    ):
+        i = _month_index(months, day)
+        if i is not None:
+            mystery[(staff_id, i)].append(float(score))
+
+    # Substantiated cases resolved before the last month ends: counted in the month they
+    # were resolved (China time); with gates, an unclosed one bars every month from its
+    # resolution on.
+    complaints: dict[tuple[int, int], int] = defaultdict(int)
+    barred: dict[int, set[int]] = defaultdict(set)
+    for staff_id, resolved_at, state in session.execute(
+        select(Case.staff_id, Case.resolved_at, Case.state).where(
+            Case.staff_id.is_not(None),
+            Case.substantiated.is_(True),
+            Case.resolved_at < _chain_midnight(end),
+            or_(Case.resolved_at >= _chain_midnight(start), Case.state != CaseState.CLOSED),
+        )
+    ):
+        if resolved_at is None or staff_id is None:
+            continue
+        resolved_month = month_start(_as_utc(resolved_at).astimezone(CHAIN_ZONE).date())
+        for i, month in enumerate(months):
+            if resolved_month == month:
+                complaints[(staff_id, i)] += 1
+                barred[i].add(staff_id)
+            elif gates and resolved_month < month and state != CaseState.CLOSED:
+                barred[i].add(staff_id)
+    return _Signals(customer, dict(mystery), dict(complaints), dict(barred))
+
+
+def _as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; the portal stores UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo("UTC"))
+
+
+def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]]:
+    """Active staff and anyone with data, as display rows with their active flag (plain
+    columns: 4,000 ORM objects cost more than the ranking of a month)."""
+    return [
+        (StaffRow(*row[:8]), bool(row[8]))
+        for row in session.execute(
+            select(
+                Staff.id,
+                Staff.code,
+                Staff.name,
+                Staff.position,
+                Store.id,
+                Store.code,
+                Store.name,
+                Store.region,
+                Staff.active,
+            )
+            .join(Store, Store.id == Staff.store_id)
+            .where(or_(Staff.active.is_(True), Staff.id.in_(sorted(with_data))))
+            .order_by(Staff.id)
+        )
+    ]
+
+
+def _by_month(signals: _Signals, count: int) -> list[_Month]:
+    months = [_Month({}, {}, {}) for _ in range(count)]
+    for (sid, i), data in signals.customer.items():
+        months[i].customer[sid] = data
+    for (sid, i), scores in signals.mystery.items():
+        months[i].mystery[sid] = tuple(scores)
+    for (sid, i), c in signals.complaints.items():
+        months[i].complaints[sid] = c
+    return months
+
+
+@dataclass(slots=True)
+class _Month:
+    customer: dict[int, CustomerMonth]
+    mystery: dict[int, tuple[float, ...]]
+    complaints: dict[int, int]
+
+
+def _month_inputs(
+    people: Sequence[tuple[StaffRow, bool]],
+    month: _Month,
+    barred: set[int],
+    scope: str,
+    gates: bool,
+) -> tuple[list[StaffRow], list[StaffInput]]:
+    in_month = set(month.customer) | set(month.mystery) | set(month.complaints)
+    rows = [row for row, active in people if active or row.staff_id in in_month]
+    if not gates:
+        barred = set()
+    flagged = _flagged_staff(rows, month.customer) if gates else set()
+    inputs: list[StaffInput] = []
+    for row in rows:
+        sid = row.staff_id
+        data = month.customer.get(sid, NO_ANSWERS)
+        reasons = [
+            r
+            for r, hit in (
+                (SUBSTANTIATED_COMPLAINT, sid in barred),
+                (FLAGGED_ANSWERS, sid in flagged),
+            )
+            if hit
+        ]
+        inputs.append(
+            StaffInput(
+                staff_id=sid,
+                store_id=row.store_id,
+                group=group_of(scope, row.region, row.store_code),
+                satisfied=data.satisfied,
+                rated=data.rated,
+                promoters=data.promoters,
+                passives=data.passives,
+                detractors=data.detractors,
+                mystery_scores=month.mystery.get(sid, ()),
+                complaints=month.complaints.get(sid, 0),
+                transactions=data.issued,
+                excluded_reason=",".join(reasons) or None,
+            )
+        )
+    return rows, inputs
+
+
+def _with_data(signals: _Signals) -> set[int]:
+    return (
+        {sid for sid, _ in signals.customer}
+        | {sid for sid, _ in signals.mystery}
+        | {sid for sid, _ in signals.complaints}
+    )
+
+
+def staff_inputs(
+    session: Session, month: date, scope: str, *, gates: bool = True
+) -> tuple[list[StaffRow], list[StaffInput]]:
+    """Every active staff member (and anyone with data in the month) with their month's
+    signals, in staff id order."""
+    signals = _read_signals(session, [month_start(month)], gates)
+    people = _people(session, _with_data(signals))
+    return _month_inputs(
+        people, _by_month(signals, 1)[0], signals.barred.get(0, set()), scope, gates
+    )
+
+
+def _flagged_staff(rows: Sequence[StaffRow], customer: dict[int, CustomerMonth]) -> set[int]:
+    """Staff whose answers the invitation-funnel check flags, store by store."""
+    by_store: dict[int, list[StaffFunnel]] = defaultdict(list)
+    for row in rows:
+        data = customer.get(row.staff_id)
+        if data is None:
+            continue
+        by_store[row.store_id].append(
+            StaffFunnel(
+                key=str(row.staff_id),
+                issued=data.issued,
+                answered=min(data.answered, data.issued),
+                nps=NpsCounts(data.promoters, data.passives, data.detractors),
+            )
+        )
+    flagged: set[int] = set()
+    for funnels in by_store.values():
+        if len(funnels) < 2:
+            continue
+        flagged.update(int(flag.key) for flag in funnel_outliers(funnels) if flag.flagged)
+    return flagged
+
+
+def input_digest(inputs: Sequence[StaffInput], parameters: RankingParameters) -> str:
+    """SHA-256 over the parameters and every input row, in staff order.
+
+    Rows are written as JSON arrays in the field order of `StaffInput` (``asdict`` on 4,000
+    rows took half a second of a 1M-response month).
+    """
+    rows = [
+        [
+            r.staff_id,
+            r.store_id,
+            r.group,
+            r.satisfied,
+            r.rated,
+            r.promoters,
+            r.passives,
+            r.detractors,
+            list(r.mystery_scores),
+            r.complaints,
+            r.transactions,
+            r.excluded_reason,
+        ]
+        for r in sorted(inputs, key=lambda r: r.staff_id)
+    ]
+    payload = {"parameters": asdict(parameters), "rows": rows}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=list)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def rank_months(
+    session: Session,
+    months: Sequence[date],
+    *,
+    scope: str,
+    parameters: RankingParameters,
+    gates: bool = True,
+) -> list[MonthRanking]:
+    """Score and rank every staff member of the chain for each of ``months`` (consecutive,
+    oldest first), reading each signal once for all of them. Without ``gates`` nobody is
+    excluded from a proposal (scores and ranks are unchanged; the funnel check is skipped).
+    """
+    months = [month_start(m) for m in months]
+    for a, b in zip(months, months[1:], strict=False):
+        if next_month(a) != b:
+            raise ValueError("months must be consecutive, oldest first")
+    if not months:
+        return []
+    signals = _read_signals(session, months, gates)
+    people = _people(session, _with_data(signals))
+    result = []
+    for i, (month, data) in enumerate(zip(months, _by_month(signals, len(months)), strict=True)):
+        rows, inputs = _month_inputs(people, data, signals.barred.get(i, set()), scope, gates)
+        ranking = rank_staff(inputs, parameters)
+        ranked = tuple(
+            RankedStaff(row, score, data)
+            for row, score, data in zip(rows, ranking.scores, inputs, strict=True)
+        )
+        result.append(
+            MonthRanking(
+                month=month,
+                scope=scope,
+                ranking=ranking,
+                rows=ranked,
+                input_digest=input_digest(inputs, parameters),
+                gated=gates,
+            )
+        )
+    return result
+
+
+def rank_month(
+    session: Session, month: date, *, scope: str, parameters: RankingParameters
+) -> MonthRanking:
+    """Score and rank every staff member of the chain for ``month``."""
+    return rank_months(session, [month], scope=scope, parameters=parameters)[0]
