@@ -354,6 +354,7 @@ def _reset_sqlite(bind: Any) -> None:
 
 from portal.awards.commands import award_cycle_command, verify_awards_command  # noqa: E402
 from portal.cases.commands import overdue_command, send_mail_command  # noqa: E402
+from portal.hr.commands import rank_command  # noqa: E402
 from portal.mystery.commands import finalise_visits_command  # noqa: E402
 from portal.tokens.commands import create_api_token_command  # noqa: E402
 
@@ -376,6 +377,7 @@ COMMANDS = (
     finalise_visits_command,
     award_cycle_command,
     verify_awards_command,
+    rank_command,
 )
 
 

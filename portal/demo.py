@@ -11,8 +11,10 @@ them overdue) to closed after the return visit.
 The people and organisation go through the ordinary operations (``create_store``,
 ``import_staff``, ``create_user``) so that they are validated and audited like real
 ones. Receipts, responses, cases and their timelines are far too many for one ORM object
-each: they are made here as rows and written with bulk Core inserts. Like every
-operation, `build_demo` only adds and flushes; the caller commits.
+each: they are made here as rows and written with bulk Core inserts. The mystery-shopping
+programme of the same months (`portal.mystery.demo`: four shoppers, visits in every
+state, disputes, receipt photos) goes through the mystery operations instead, visit by
+visit. Like every operation, `build_demo` only adds and flushes; the caller commits.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
+from portal import ROOT
 from portal.admin.operations import create_store, import_staff
 from portal.audit import CLI, Actor, record_audit
 from portal.auth.operations import create_user
@@ -60,8 +64,9 @@ from portal.models import (
     User,
 )
 from portal.models.receipts import RATING_KEYS
+from portal.mystery.demo import MysteryDemoSummary, build_mystery_demo
 from portal.rollups import local_day, local_hour, rebuild_rollups
-from portal.shopper.operations import publish_survey_version
+from portal.versions import publish_survey_version
 from surveys.answers import LOW_SATISFACTION
 from surveys.codes import new_short_code
 from surveys.definitions import SurveyDefinition
@@ -122,6 +127,8 @@ class DemoSummary:
     cases: int
     days: int
     logins: tuple[DemoLogin, ...]
+    #: The mystery-shopping programme: visits by state, shoppers, receipt photos.
+    mystery: MysteryDemoSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +375,7 @@ def demo_logins() -> tuple[DemoLogin, ...]:
             Role.MYSTERY.value,
             "mystery@demo.example",
             DEMO_PASSWORD,
-            "mystery shopper: visit assignments and reports",
+            "mystery shopper: visit assignments and reports (also mystery2-4@)",
         ),
         DemoLogin(
             Role.REVIEWER.value,
@@ -409,13 +416,18 @@ def build_demo(
     days: int = 120,
     responses: int = 45_000,
     progress: Callable[[int], None] | None = None,
+    photo_folder: Path | None = None,
 ) -> DemoSummary:
     """Add the demo chain: stores, staff, logins, and ``days`` days of receipts up to
-    ``now`` of which about 40 % were answered, giving about ``responses`` responses.
+    ``now`` of which about 40 % were answered, giving about ``responses`` responses, and
+    the mystery-shopping programme of the same months (`portal.mystery.demo`).
 
     The same seed gives the same chain and answers (only token ids and short codes are
     drawn from the system's secure randomness). ``progress`` receives increments that
-    sum to 100. Adds and flushes; the caller commits.
+    sum to 100. Receipt photos of the mystery visits are written to ``photo_folder``, by
+    default the ``mystery-photos`` folder of the instance folder the application uses
+    with these settings. Adds and flushes; the caller commits (the photo files are
+    written at once).
 
     Raises
     ------
@@ -549,7 +561,22 @@ def build_demo(
         response_id = response_ids.get(row["receipt_id"])
         if response_id is not None:
             cases.add(row, response_id, contacts.get(response_id))
-    cases.write(session, report, start=94, width=5)
+    cases.write(session, report, start=94, width=3)
+    mystery = build_mystery_demo(
+        session,
+        settings,
+        now=now,
+        days=days,
+        seed=seed,
+        password=DEMO_PASSWORD,
+        admin=_user(session, DEMO_ADMIN_EMAIL),
+        reviewer=_user(session, "reviewer@demo.example"),
+        manager=_user(session, "manager@demo.example"),
+        quality={p.code: p.quality for p in _STORES},
+        staff_effect={staff_ids[(plan.store_code, plan.code)]: plan.effect for plan in plans},
+        photo_folder=photo_folder or _default_photo_folder(settings),
+        progress=lambda share: report.reach(97 + 2.5 * share),
+    )
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in stores.values()])
     record_audit(
@@ -564,6 +591,7 @@ def build_demo(
         receipts=len(receipt_rows),
         responses=len(response_rows),
         cases=len(cases.cases),
+        mystery_visits=mystery.visits,
     )
     session.flush()
     report.reach(100)
@@ -575,7 +603,15 @@ def build_demo(
         cases=len(cases.cases),
         days=days,
         logins=demo_logins(),
+        mystery=mystery,
     )
+
+
+def _default_photo_folder(settings: Settings) -> Path:
+    """Where the mystery pages look for receipt photos (`portal.mystery.views.photo_folder`)
+    when the application runs with ``settings``: its instance folder, as `create_app`
+    chooses it."""
+    return Path(settings.instance_path or ROOT / "instance") / "mystery-photos"
 
 
 def _user(session: Session, email: str) -> User:

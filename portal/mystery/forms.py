@@ -142,6 +142,9 @@ def section_form(section: ChecklistSection, locale: str) -> type[FlaskForm]:
                 label,
                 choices=[SelectChoice(key, ANSWER_LABELS[key]) for key in keys],
                 validators=[Optional()],
+                # parse_answers judges the values, field by field, so that one bad
+                # answer does not throw away the rest of the page's draft.
+                validate_choice=False,
             )
         elif item.kind == ItemKind.RATING:
             keys = ["1", "2", "3", "4", "5", *([NA] if item.na_allowed else [])]
@@ -149,6 +152,7 @@ def section_form(section: ChecklistSection, locale: str) -> type[FlaskForm]:
                 label,
                 choices=[SelectChoice(key, ANSWER_LABELS.get(key, key)) for key in keys],
                 validators=[Optional()],
+                validate_choice=False,
             )
         elif item.kind == ItemKind.TIME:
             fields[f"item-{item.key}"] = StringField(

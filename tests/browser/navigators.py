@@ -11,7 +11,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
 def wait_through_navigation(driver: Any, timeout: float = 10) -> WebDriverWait[Any]:
@@ -371,3 +371,252 @@ class CaseNavigator:
             path.write_bytes(self.driver.get_screenshot_as_png())
         finally:
             screen(height)
+
+
+class MysteryNavigator:
+    """Mystery shopping on a phone: the shopper's assignment and report pages, the
+    reviewer's and the store manager's actions on the visit page."""
+
+    TIMEOUT = 10
+    STATE = (By.ID, "visit-state")
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def _wait(self) -> WebDriverWait[Any]:
+        return wait_through_navigation(self.driver, self.TIMEOUT)
+
+    def sign_in_as(self, email: str, password: str) -> None:
+        """A different person on the same phone: start with no cookies."""
+        self.driver.delete_all_cookies()
+        ManagerNavigator(self.driver, self.base_url).sign_in(email, password)
+
+    def _submit(self, button: WebElement) -> None:
+        # A mark on the old document: the new one, once loaded, does not carry it.
+        self.driver.execute_script("window.portalOldPage = true;")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        # On the long review page ChromeDriver's emulated tap sometimes lands nowhere (no
+        # error, no navigation); a DOM click submits the same form with the same fields.
+        self.driver.execute_script("arguments[0].click();", button)
+        self._wait().until(
+            lambda d: d.execute_script(
+                "return document.readyState === 'complete' && !window.portalOldPage"
+            )
+        )
+
+    def _set(self, field_id: str, value: str) -> None:
+        """Date and time inputs take their value as the browser would after picking."""
+        box = self.driver.find_element(By.ID, field_id)
+        self.driver.execute_script(
+            "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('change'));",
+            box,
+            value,
+        )
+
+    def _choose(self, name: str, value: str) -> None:
+        radio = self.driver.find_element(
+            By.CSS_SELECTOR, f'input[type=radio][name="{name}"][value="{value}"]'
+        )
+        label = self.driver.find_element(
+            By.CSS_SELECTOR, f'label[for="{radio.get_attribute("id")}"]'
+        )
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", label)
+        self.driver.execute_script("arguments[0].click();", label)  # see _submit
+        self._wait().until(lambda _: radio.is_selected())
+
+    def _write(self, field_id: str, text: str) -> None:
+        box = self.driver.find_element(By.ID, field_id)
+        box.clear()
+        box.send_keys(text)
+
+    # -- the reviewer schedules ---------------------------------------------------------------
+
+    def schedule(self, store: str, shopper_email: str, start: str, end: str, daypart: str) -> int:
+        self.driver.get(f"{self.base_url}/mystery/schedule?lang=en")
+        Select(self.driver.find_element(By.ID, "store")).select_by_value(store)
+        shopper = Select(self.driver.find_element(By.ID, "shopper"))
+        shopper.select_by_visible_text(
+            next(o.text for o in shopper.options if shopper_email in o.text)
+        )
+        self._set("window_start", start)
+        self._set("window_end", end)
+        self._choose("daypart", daypart)
+        self._submit(self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary"))
+        return int(self.driver.current_url.rstrip("/").rsplit("/", 1)[-1])
+
+    # -- the visit page -------------------------------------------------------------------------
+
+    def open_visit(self, visit_id: int) -> None:
+        self.driver.get(f"{self.base_url}/mystery/visits/{visit_id}")
+        self._wait().until(ec.presence_of_element_located(self.STATE))
+
+    def state(self) -> str:
+        return str(self.driver.find_element(*self.STATE).text)
+
+    def act(self, action: str, **fields: str) -> None:
+        """Fill an action form on the visit page (text by field name, choices as
+        ``outcome=adjusted``) and send it."""
+        form = self.driver.find_element(By.ID, f"action-{action}")
+        for name, value in fields.items():
+            field = f"{action}-{name}"
+            element = form.find_element(By.CSS_SELECTOR, f'[name="{field}"]')
+            if element.get_attribute("type") == "radio":
+                self._choose(field, value)
+            elif element.tag_name == "select":
+                Select(element).select_by_value(value)
+            else:
+                element.clear()
+                element.send_keys(value)
+        self._submit(form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+    def problem(self) -> str | None:
+        found = self.driver.find_elements(By.ID, "visit-problem")
+        return found[0].text if found else None
+
+    def score(self) -> float:
+        text = self.driver.find_element(By.CSS_SELECTOR, "#visit-score strong").text
+        return float(text)
+
+    def page_text(self) -> str:
+        return str(self.driver.find_element(By.TAG_NAME, "body").text)
+
+    # -- the shopper's report -------------------------------------------------------------------
+
+    def report_step(self, visit_id: int, step: str) -> None:
+        self.driver.get(f"{self.base_url}/mystery/visits/{visit_id}/report/{step}")
+        self._wait().until(ec.presence_of_element_located((By.TAG_NAME, "form")))
+
+    def fill_facts(self, started: str, ended: str, served_by: str, transaction_id: str) -> None:
+        self._set("started_at", started)
+        self._set("ended_at", ended)
+        Select(self.driver.find_element(By.ID, "served_by")).select_by_visible_text(served_by)
+        self._write("transaction_id", transaction_id)
+        self.save_and_continue()
+
+    def fill_section_well(self, narrative: str) -> None:
+        """Answer every item of the section page the good way, and write the narrative."""
+        for block in self.driver.find_elements(By.CSS_SELECTOR, ".checklist-item"):
+            radios = block.find_elements(By.CSS_SELECTOR, "input[type=radio]")
+            if radios:
+                values = [r.get_attribute("value") for r in radios]
+                choice = "yes" if "yes" in values else "4"
+                self._choose(str(radios[0].get_attribute("name")), choice)
+                continue
+            boxes = block.find_elements(By.CSS_SELECTOR, "input[inputmode=numeric]")
+            if boxes:
+                boxes[0].clear()
+                boxes[0].send_keys("20")
+        narrative_box = self.driver.find_element(By.CSS_SELECTOR, "textarea[name^=narrative-]")
+        narrative_box.clear()
+        narrative_box.send_keys(narrative)
+        self.save_and_continue()
+
+    def attach_photo(self, path: str) -> None:
+        self.driver.find_element(By.ID, "photo").send_keys(path)
+        self.save_and_continue()
+
+    def save_and_continue(self) -> None:
+        self._submit(self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit].primary"))
+
+    def field_errors(self) -> list[str]:
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "ul.errors li")]
+
+
+class AwardNavigator:
+    """HR at the service-star pages: opens a month, decides nominations, publishes, and
+    opens a certificate."""
+
+    TIMEOUT = 10
+    STATE = (By.ID, "cycle-state")
+    NOMINATIONS = (By.CSS_SELECTOR, "#nominations li.nomination")
+    PROBLEM = (By.ID, "award-problem")
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def _wait(self) -> WebDriverWait[Any]:
+        return wait_through_navigation(self.driver, self.TIMEOUT)
+
+    def _press(self, button: WebElement, landed: tuple[str, str]) -> None:
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        button.click()
+        self._wait().until(ec.staleness_of(old))
+        self._wait().until(ec.presence_of_element_located(landed))
+
+    def open_list(self) -> None:
+        self.driver.get(f"{self.base_url}/awards")
+        self._wait().until(ec.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
+
+    def open_month(self, month: str) -> None:
+        """Choose ``month`` (YYYY-MM) in the list's "open a month" form and send it."""
+        from selenium.webdriver.support.ui import Select
+
+        Select(self.driver.find_element(By.ID, "month")).select_by_value(month)
+        button = self.driver.find_element(By.CSS_SELECTOR, "#action-open button[type=submit]")
+        self._press(button, self.STATE)
+
+    def state(self) -> str:
+        return str(self.driver.find_element(*self.STATE).text)
+
+    def nominations(self) -> list[tuple[int, str, str]]:
+        """``(nomination id, staff code, state shown)`` for each nomination, in order."""
+        found = []
+        for item in self.driver.find_elements(*self.NOMINATIONS):
+            nomination_id = int(str(item.get_attribute("id")).removeprefix("nomination-"))
+            state = item.find_element(By.CSS_SELECTOR, ".nomination-state").text
+            found.append((nomination_id, str(item.get_attribute("data-staff")), str(state)))
+        return found
+
+    def approve(self, nomination_id: int, reason: str = "") -> None:
+        if reason:
+            self._write(f"approve-{nomination_id}-reason", reason)
+        self._send(f"action-approve-{nomination_id}")
+
+    def reject(self, nomination_id: int, reason: str) -> None:
+        self._write(f"reject-{nomination_id}-reason", reason)
+        self._send(f"action-reject-{nomination_id}")
+
+    def publish(self) -> None:
+        self._send("action-publish")
+
+    def _write(self, field_id: str, text: str) -> None:
+        box = self.driver.find_element(By.ID, field_id)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+        box.clear()
+        box.send_keys(text)
+
+    def _send(self, section_id: str) -> None:
+        button = self.driver.find_element(By.CSS_SELECTOR, f"#{section_id} button[type=submit]")
+        self._press(button, self.STATE)
+
+    def problem(self) -> str | None:
+        found = self.driver.find_elements(*self.PROBLEM)
+        return str(found[0].text) if found else None
+
+    def open_certificate(self, nomination_id: int) -> None:
+        link = self.driver.find_element(
+            By.CSS_SELECTOR, f"#nomination-{nomination_id} a.certificate-link"
+        )
+        self._press(link, (By.ID, "certificate"))
+
+    def certificate(self) -> dict[str, dict[str, str]]:
+        """Each side of the certificate by its language: title, name, store, issued."""
+        sides: dict[str, dict[str, str]] = {}
+        for side in self.driver.find_elements(By.CSS_SELECTOR, "#certificate .certificate-side"):
+            sides[str(side.get_attribute("lang"))] = {
+                part: str(side.find_element(By.CSS_SELECTOR, f".certificate-{part}").text)
+                for part in ("title", "name", "store", "issued")
+            }
+        return sides
+
+    def printed_navigation_hidden(self) -> bool:
+        """Whether the print stylesheet hides the top bar (emulated print media)."""
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        try:
+            topbar = self.driver.find_element(By.CSS_SELECTOR, "header.topbar")
+            return not topbar.is_displayed()
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

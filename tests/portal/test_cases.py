@@ -531,7 +531,7 @@ def test_the_timeline_and_audit_log_record_every_change_in_order(
         "Asked the supplier",
         "",
     ]
-    assert case.events[2].details == {"resolution": "refund"}
+    assert case.events[2].details == {"resolution": "refund", "substantiated": False}
     assert case.events[3].details == {"return_visit": "unsatisfied"}
     assert case.events[6].details == {"assignee": "admin@example.com"}
     assert [(a.action, a.actor, a.at - NOW) for a in audit_of(db_session, case)] == [
@@ -1058,3 +1058,63 @@ def test_without_smtp_nothing_leaves_the_outbox(
     assert SETTINGS.smtp_url is None
     assert deliver_outbox(db_session, SETTINGS, now=NOW, send=must_not_send) == (0, 0)
     assert [m.sent_at for m in outbox(db_session)] == [None]
+
+
+def test_a_complaint_is_substantiated_only_against_a_named_staff_member(
+    db_session, make_store, make_staff, make_user
+):
+    store = make_store()
+    manager = make_user(Role.MANAGER, stores=[store])
+    actor = Actor.of_user(manager)
+    nobody = open_case_manually(
+        db_session,
+        SETTINGS,
+        store=store,
+        category="service_attitude",
+        summary="Rude at the till",
+        staff_code=None,
+        contact_name=None,
+        contact_phone=None,
+        contact_email=None,
+        consent=False,
+        actor=actor,
+        now=NOW,
+    )
+    log_contact(db_session, nobody, note="called", actor=actor, now=NOW)
+    with pytest.raises(InvalidCase) as refused:
+        resolve_case(
+            db_session,
+            nobody,
+            resolution="apology",
+            note="apologised",
+            actor=actor,
+            now=NOW,
+            substantiated=True,
+        )
+    assert refused.value.field == "substantiated" and nobody.state == CaseState.IN_PROGRESS
+    cashier = make_staff(store)
+    named = open_case_manually(
+        db_session,
+        SETTINGS,
+        store=store,
+        category="service_attitude",
+        summary="Rude at the till",
+        staff_code=cashier.code,
+        contact_name=None,
+        contact_phone=None,
+        contact_email=None,
+        consent=False,
+        actor=actor,
+        now=NOW,
+    )
+    log_contact(db_session, named, note="called", actor=actor, now=NOW)
+    resolve_case(
+        db_session,
+        named,
+        resolution="apology",
+        note="apologised",
+        actor=actor,
+        now=NOW,
+        substantiated=True,
+    )
+    assert named.substantiated and named.events[-1].details["substantiated"] is True

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
@@ -37,11 +38,13 @@ from portal.demo import (
     demo_logins,
 )
 from portal.models import (
+    RELEASED_STATES,
     AuditEntry,
     Case,
     CaseEvent,
     CaseState,
     FollowUp,
+    MysteryVisit,
     OutboxMessage,
     Receipt,
     Resolution,
@@ -50,11 +53,32 @@ from portal.models import (
     ReturnVisit,
     Role,
     Staff,
+    StaffObservation,
     Store,
     SurveyVersion,
     User,
+    VisitDispute,
+    VisitEvent,
+    VisitState,
 )
+from portal.models.mystery import DAYPART_HOURS
+from portal.mystery.demo import (
+    _NA_COMMENTS,
+    _RETAIL_NO,
+    _RETURNS_NO,
+    _THIN_COMMENTS,
+    _THIN_NARRATIVES,
+    SHOPPERS,
+)
+from portal.mystery.operations import (
+    DAYPART_GRACE_HOURS,
+    RECEIPT_GRACE,
+    checklist_of,
+    visit_answers,
+)
+from portal.mystery.photos import average_hash, photo_path
 from portal.schema import upgrade_database
+from surveys.checklists import MIN_COMMENT_CHARS, completeness_errors
 from surveys.codes import normalize_short_code
 
 NOW = datetime(2026, 3, 4, 15, 30, 12, tzinfo=UTC)
@@ -69,6 +93,7 @@ class Built:
     engine: Engine
     summary: DemoSummary
     progress: tuple[int, ...]
+    photos: Path
 
 
 @contextmanager
@@ -100,7 +125,8 @@ def fresh_engine(path: Path) -> Iterator[Engine]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
-    with fresh_engine(tmp_path_factory.mktemp("demo") / "demo.sqlite3") as engine:
+    folder = tmp_path_factory.mktemp("demo")
+    with fresh_engine(folder / "demo.sqlite3") as engine:
         steps: list[int] = []
         with Session(engine) as session, session.begin():
             summary = build_demo(
@@ -110,8 +136,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
                 days=DAYS,
                 responses=RESPONSES,
                 progress=steps.append,
+                photo_folder=folder / "mystery-photos",
             )
-        yield Built(engine, summary, tuple(steps))
+        yield Built(engine, summary, tuple(steps), folder / "mystery-photos")
 
 
 @pytest.fixture
@@ -249,7 +276,9 @@ def test_contacts_only_on_detractors_with_the_consent_they_saw(session: Session)
         )
     ).all()
     assert rows
-    definition = session.scalars(select(SurveyVersion.definition)).one()
+    definition = session.scalars(
+        select(SurveyVersion.definition).where(SurveyVersion.survey_key == "receipt")
+    ).one()
     for nps, locale, submitted, contact in rows:
         assert nps <= 6
         assert contact.phone or contact.email
@@ -261,7 +290,8 @@ def test_contacts_only_on_detractors_with_the_consent_they_saw(session: Session)
 
 def test_scores_and_problems_fit_together(session: Session) -> None:
     responses = session.scalars(select(Response)).all()
-    assert {r.survey_version_id for r in responses} == {scalar(session, select(SurveyVersion.id))}
+    receipt_version = select(SurveyVersion.id).where(SurveyVersion.survey_key == "receipt")
+    assert {r.survey_version_id for r in responses} == {scalar(session, receipt_version)}
     for r in responses:
         assert r.problem_reported == (r.problem_category is not None)
         if r.redeemed_at is not None:
@@ -294,7 +324,15 @@ def test_the_same_seed_gives_the_same_answers(tmp_path: Path) -> None:
     def answers(name: str) -> list[tuple[object, ...]]:
         with fresh_engine(tmp_path / name) as engine, Session(engine) as session:
             assert not demo_exists(session)
-            build_demo(session, SETTINGS, now=NOW, seed=7, days=3, responses=200)
+            build_demo(
+                session,
+                SETTINGS,
+                now=NOW,
+                seed=7,
+                days=3,
+                responses=200,
+                photo_folder=tmp_path / f"{name}-photos",
+            )
             rows = (
                 session.execute(
                     select(
@@ -318,8 +356,24 @@ def test_the_same_seed_gives_the_same_answers(tmp_path: Path) -> None:
                 .tuples()
                 .all()
             )
+            visits = (
+                session.execute(
+                    select(
+                        MysteryVisit.store_id,
+                        MysteryVisit.shopper_id,
+                        MysteryVisit.window_start,
+                        MysteryVisit.state,
+                        MysteryVisit.visit_started_at,
+                        MysteryVisit.transaction_id,
+                        MysteryVisit.answers,
+                        MysteryVisit.score,
+                    ).order_by(MysteryVisit.id)
+                )
+                .tuples()
+                .all()
+            )
             session.rollback()
-            return [*rows, *cases]
+            return [*rows, *cases, *visits]
 
     assert answers("a.sqlite3") == answers("b.sqlite3")
 
@@ -515,3 +569,215 @@ def test_the_service_level_panel_has_something_true_to_show(session: Session) ->
     assert service.median_hours_to_first_response.n > 0
     assert service.median_hours_to_resolution.n > 0
     assert service.complaint_rate_per_1000.n > 100
+
+
+# --- mystery shopping ---------------------------------------------------------------------
+
+
+def visits_of(session: Session) -> list[MysteryVisit]:
+    return list(session.scalars(select(MysteryVisit).order_by(MysteryVisit.id)))
+
+
+def test_mystery_visits_in_every_state(session: Session, built: Built) -> None:
+    visits = visits_of(session)
+    states = {state: sum(v.state == state for v in visits) for state in VisitState}
+    assert all(states.values()), states
+    mystery = built.summary.mystery
+    assert mystery.visits == len(visits)
+    assert dict(mystery.by_state) == {str(s): n for s, n in states.items()}
+    assert mystery.line().startswith(f"mystery visits: {len(visits)} (")
+    # Older visits are mostly final; the retail checklist is the usual one.
+    old = [
+        v for v in visits if v.visit_started_at and v.visit_started_at < NOW - timedelta(days=21)
+    ]
+    assert sum(v.state == VisitState.FINAL for v in old) / len(old) > 0.8
+    retail = sum(v.checklist_key == "retail-standard" for v in visits)
+    assert len(visits) / 2 < retail < len(visits)
+
+
+def test_four_mystery_shoppers_unknown_to_the_staff(session: Session) -> None:
+    shoppers = session.scalars(select(User).where(User.role == Role.MYSTERY)).all()
+    assert {u.email for u in shoppers} == {spec.email for spec in SHOPPERS}
+    staff_names = set(session.scalars(select(Staff.name)))
+    assert not {u.name for u in shoppers} & staff_names
+    visited = set(session.scalars(select(MysteryVisit.shopper_id)))
+    assert visited == {u.id for u in shoppers}
+
+
+def test_no_shopper_returns_to_a_store_within_the_lockout(session: Session, built: Built) -> None:
+    lockout = timedelta(days=built.summary.mystery.lockout_days)
+    assert lockout == timedelta(days=SETTINGS.mystery_lockout_days)
+    windows: dict[tuple[int, int], list[MysteryVisit]] = {}
+    for visit in visits_of(session):
+        if visit.state not in (VisitState.DECLINED, VisitState.CANCELLED):
+            windows.setdefault((visit.shopper_id, visit.store_id), []).append(visit)
+    assert any(len(found) > 1 for found in windows.values())
+    for found in windows.values():
+        found.sort(key=lambda v: v.window_start)
+        for before, after in zip(found, found[1:], strict=False):
+            assert after.window_start - before.window_end > lockout
+
+
+def test_filed_reports_are_complete_and_fit_the_visit(session: Session, built: Built) -> None:
+    filed = [v for v in visits_of(session) if v.submitted_at is not None]
+    assert filed
+    hashes = set()
+    for visit in filed:
+        definition = checklist_of(visit)
+        assert completeness_errors(definition, visit_answers(visit)) == {}
+        started, ended = visit.visit_started_at, visit.visit_ended_at
+        assert started is not None and ended is not None and visit.submitted_at is not None
+        assert started < ended < visit.submitted_at <= NOW
+        minutes = (ended - started).total_seconds() / 60
+        assert definition.min_minutes <= minutes <= definition.max_minutes
+        local = started + timedelta(hours=8)
+        assert visit.window_start <= local.date() <= visit.window_end
+        low, high = DAYPART_HOURS[visit.daypart]
+        assert low - DAYPART_GRACE_HOURS <= local.hour < high + DAYPART_GRACE_HOURS
+        assert 9 <= local.hour < 22
+        if visit.served_by is not None:
+            assert visit.served_by.store_id == visit.store_id
+        else:
+            assert visit.served_by_description
+        assert visit.photo_file and visit.photo_hash
+        assert photo_path(built.photos, visit.photo_file).is_file()
+        hashes.add(visit.photo_hash)
+        if visit.receipt is not None:
+            assert visit.receipt_check == "matched"
+            assert visit.receipt.store_id == visit.store_id
+            assert visit.receipt.transaction_id == visit.transaction_id
+            assert started <= visit.receipt.issued_at <= ended + RECEIPT_GRACE
+        else:
+            assert visit.receipt_check == "not_found"
+            assert "receipt_not_found" in visit.flags
+        assert "duplicate_photo" not in visit.flags
+    # Every photo differs, also to the duplicate check.
+    assert len(hashes) == len(filed)
+    with Image.open(photo_path(built.photos, filed[0].photo_file or "")) as image:
+        assert average_hash(image) == filed[0].photo_hash
+    # Receipts of the demo's own period are found at the till.
+    recent = [
+        v
+        for v in filed
+        if v.visit_started_at and v.visit_started_at > NOW - timedelta(days=DAYS - 1)
+    ]
+    assert any(v.receipt_check == "matched" for v in recent)
+
+
+def test_answers_differ_by_store_and_fail_critical_items(session: Session) -> None:
+    scored = [v for v in visits_of(session) if v.state in RELEASED_STATES]
+    assert sum(v.auto_fail for v in scored) >= 1
+    for visit in scored:
+        if visit.auto_fail:
+            assert visit.score == 0 and visit.grade == "fail"
+            assert visit.score_before_autofail is not None and visit.score_before_autofail > 0
+    section_zeroed = [v for v in scored if not v.auto_fail and 0.0 in v.section_scores.values()]
+    assert len(section_zeroed) >= 2
+    answers = [visit_answers(v) for v in scored]
+    checks = [
+        item.value for a in answers for item in a.items.values() if item.value in ("yes", "no")
+    ]
+    assert 0.05 < checks.count("no") / len(checks) < 0.3
+    assert any(item.value == "na" for a in answers for item in a.items.values())
+    scores = [v.score for v in scored if v.score is not None and not v.auto_fail]
+    assert max(scores) - min(scores) > 25
+
+
+def test_demo_texts_are_long_enough_to_file() -> None:
+    context = {
+        "time": "9:05",
+        "product": "纸巾",
+        "staff": "王伟",
+        "queue": 1,
+        "tills": 2,
+        "price": "12.90",
+        "shelf": "5.90",
+        "seconds": 31,
+        "minutes": 5,
+        "rest": 1,
+    }
+    texts = [t for table in (_RETAIL_NO, _RETURNS_NO) for ts in table.values() for t in ts]
+    texts += [t for ts in _NA_COMMENTS.values() for t in ts] + list(_THIN_COMMENTS)
+    assert all(len(t.format(**context)) >= MIN_COMMENT_CHARS for t in texts)
+    assert all(len(t) >= 40 for t in _THIN_NARRATIVES)
+
+
+def test_released_reports_wrote_staff_observations(session: Session) -> None:
+    visits = visits_of(session)
+    observed = {}
+    for observation in session.scalars(select(StaffObservation)):
+        observed.setdefault(observation.visit_id, []).append(observation)
+    released = [v for v in visits if v.state in RELEASED_STATES]
+    assert released
+    for visit in released:
+        assert visit.released_at is not None and visit.released_at <= NOW
+        assert visit.dispute_until == visit.released_at + timedelta(days=SETTINGS.dispute_days)
+        if visit.served_by_id is not None or visit.receipt_id is not None:
+            found = observed[visit.id]
+            assert {o.store_id for o in found} == {visit.store_id}
+            assert {o.visit_day for o in found} == {visit.visit_day}
+            staff = {o.staff_id for o in found}
+            assert staff <= {visit.served_by_id, visit.receipt.staff_id if visit.receipt else None}
+        if visit.state == VisitState.FINAL:
+            assert visit.final_at is not None and visit.final_at <= NOW
+    assert set(observed) <= {v.id for v in released}
+
+
+def test_managers_disputed_and_can_still_dispute(session: Session) -> None:
+    disputes = session.scalars(select(VisitDispute)).all()
+    assert sorted(str(d.outcome) for d in disputes) == ["None", "adjusted", "upheld"]
+    for dispute in disputes:
+        visit = dispute.visit
+        manager = session.get(User, dispute.raised_by_id)
+        assert manager is not None and manager.role == Role.MANAGER
+        assert visit.store_id in {s.id for s in manager.stores}
+        assert visit.released_at is not None and visit.dispute_until is not None
+        assert visit.released_at < dispute.raised_at <= visit.dispute_until
+        assert visit_answers(visit).value(dispute.item_key or "") in ("no", "yes")
+        if dispute.outcome is None:
+            assert visit.state == VisitState.DISPUTED
+        else:
+            assert visit.state == VisitState.FINAL
+            assert dispute.decided_at is not None and dispute.raised_at < dispute.decided_at
+        if dispute.outcome == "adjusted":
+            assert visit_answers(visit).value(dispute.item_key or "") == "yes"
+    manager = session.scalars(select(User).where(User.email == "manager@demo.example")).one()
+    open_to_dispute = session.scalars(
+        select(MysteryVisit).where(
+            MysteryVisit.state == VisitState.RELEASED,
+            MysteryVisit.store_id.in_([s.id for s in manager.stores]),
+            MysteryVisit.dispute_until > NOW,
+        )
+    ).all()
+    assert open_to_dispute
+
+
+def test_each_visit_timeline_runs_forward_into_its_state(session: Session) -> None:
+    visits = {v.id: v for v in visits_of(session)}
+    events: dict[int, list[VisitEvent]] = {}
+    for event in session.scalars(select(VisitEvent).order_by(VisitEvent.id)):
+        events.setdefault(event.visit_id, []).append(event)
+    assert events.keys() == visits.keys()
+    kinds = set()
+    for visit_id, timeline in events.items():
+        visit = visits[visit_id]
+        assert [e.at for e in timeline] == sorted(e.at for e in timeline)
+        assert timeline[0].kind == "scheduled" and timeline[-1].at <= NOW
+        assert timeline[0].at == visit.created_at
+        state = VisitState.ASSIGNED.value
+        for event in timeline[1:]:
+            kinds.add(event.kind)
+            if event.to_state is not None:
+                assert event.from_state == state
+                state = event.to_state
+        assert state == visit.state
+    assert {"returned", "resubmitted", "answers_corrected", "rejected", "finalised"} <= kinds
+    audited = scalar(session, select(func.count()).where(AuditEntry.action.like("mystery.%")))
+    assert audited == sum(len(timeline) for timeline in events.values())
+    # Audit and timeline are written in time order across all visits, as they happened.
+    times = list(
+        session.scalars(
+            select(AuditEntry.at).where(AuditEntry.action.like("mystery.%")).order_by(AuditEntry.id)
+        )
+    )
+    assert times == sorted(times)

@@ -1,0 +1,72 @@
+"""The ranking policy form (weights, thresholds, award scope, notice period). Shape only;
+the month and scope pickers of the ranking pages are plain GET forms in the templates."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, FloatField, IntegerField, SelectChoice, SelectField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
+
+from portal.models import AwardScope
+
+SCOPE_LABELS: dict[str, Any] = {
+    AwardScope.REGION: _l("Region"),
+    AwardScope.STORE: _l("Store"),
+    AwardScope.CHAIN: _l("Whole chain"),
+}
+
+
+def finite(form: FlaskForm, field: Field) -> None:
+    # float("nan") passes NumberRange (every comparison with NaN is false).
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(_l("Enter a number."))
+
+
+def _weight(label: Any) -> FloatField:
+    return FloatField(
+        label,
+        [InputRequired(), finite, NumberRange(min=0, max=10)],
+        description=_l("0 or more; the weights are divided by their sum."),
+    )
+
+
+class PolicyForm(FlaskForm):
+    customer_weight = _weight(_l("Weight of the customer rating"))
+    mystery_weight = _weight(_l("Weight of mystery shopping"))
+    complaints_weight = _weight(_l("Weight of upheld complaints"))
+    min_n = IntegerField(
+        _l("Minimum answers in the month to be eligible"),
+        [InputRequired(), NumberRange(min=1, max=1000)],
+    )
+    top_fraction = FloatField(
+        _l("Share of the eligible staff proposed (more than 0, at most 1)"),
+        [InputRequired(), finite, NumberRange(min=0, max=1)],
+    )
+    baseline = FloatField(
+        _l("Coaching baseline (between-staff SDs from the chain average)"),
+        [InputRequired(), finite, NumberRange(min=-5, max=5)],
+    )
+    scope = SelectField(
+        _l("Award scope: the top share is taken within each"),
+        choices=[SelectChoice(str(key), label) for key, label in SCOPE_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    notice_days = IntegerField(
+        _l("Public notice period (days)"), [InputRequired(), NumberRange(min=1, max=30)]
+    )
+
+    def validate_top_fraction(self, field: Field) -> None:
+        if field.data is not None and field.data <= 0:
+            raise ValidationError(_l("The share must be more than 0."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = bool(super().validate(extra_validators))
+        weights = (self.customer_weight, self.mystery_weight, self.complaints_weight)
+        if ok and sum(field.data for field in weights) <= 0:
+            self.customer_weight.errors = [_l("The weights must not all be 0.")]
+            ok = False
+        return ok
