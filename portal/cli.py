@@ -8,6 +8,7 @@ create a secret print it alone on their last line.
 from __future__ import annotations
 
 import csv
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -306,11 +307,14 @@ def check_code_command(code: str, redeem: bool) -> None:
 def demo_command(reset: bool, responses: int, days: int) -> None:
     """Build a realistic demo chain, then print the URL and the demo logins."""
     from portal.demo import build_demo, demo_exists, demo_logins
+    from portal.mystery.views import photo_folder
     from portal.schema import upgrade_database
 
     bind = current_app.extensions["portal.db"][0]
     if reset:
         _reset_sqlite(bind)
+        # The receipt photos belong to the deleted database's visits.
+        shutil.rmtree(photo_folder(), ignore_errors=True)
     upgrade_database(bind)
     with _transaction() as session:
         exists = demo_exists(session)
@@ -324,6 +328,7 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
                     days=days,
                     responses=responses,
                     progress=bar.update,
+                    photo_folder=photo_folder(),
                 )
     if exists:
         click.echo("The demo chain already exists (use --reset to build it again).")
@@ -333,6 +338,12 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
             f"{summary.receipts} receipts, {summary.responses} responses and "
             f"{summary.cases} cases over {summary.days} days "
             f"in {time.perf_counter() - started:.0f} s."
+        )
+        click.echo(summary.mystery.line())
+        click.echo(
+            f"service-star awards: {summary.awards.final_month:%Y-%m} final, "
+            f"{summary.awards.review_month:%Y-%m} in HR review "
+            f"({summary.awards.nominations} nominations, {summary.awards.decided} decided)"
         )
     click.echo(
         f"\nPortal: {_settings().base_url}/   (receipt code entry: {_settings().base_url}/r)"

@@ -38,6 +38,7 @@ from portal import ROOT
 from portal.admin.operations import create_store, import_staff
 from portal.audit import CLI, Actor, record_audit
 from portal.auth.operations import create_user
+from portal.awards.demo import AwardsDemo, build_awards_demo
 from portal.cases.notify import SYSTEM, notify_assignee
 from portal.cases.operations import (
     DETRACTOR_MAX,
@@ -129,6 +130,8 @@ class DemoSummary:
     logins: tuple[DemoLogin, ...]
     #: The mystery-shopping programme: visits by state, shoppers, receipt photos.
     mystery: MysteryDemoSummary
+    #: The service-star award cycles: one month final, the last one in HR review.
+    awards: AwardsDemo
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +392,12 @@ def demo_logins() -> tuple[DemoLogin, ...]:
             DEMO_PASSWORD,
             "staff rankings and service-star awards",
         ),
+        DemoLogin(
+            Role.HR.value,
+            "hr2@demo.example",
+            DEMO_PASSWORD,
+            "second HR reviewer: answers appeals against hr@'s decisions",
+        ),
     )
 
 
@@ -399,6 +408,7 @@ _LOGIN_NAMES = {
     "mystery@demo.example": "神秘顾客 刘洋",
     "reviewer@demo.example": "质检 孙丽",
     "hr@demo.example": "人事 周敏",
+    "hr2@demo.example": "人事 吴刚",
 }
 
 
@@ -579,6 +589,14 @@ def build_demo(
     )
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in stores.values()])
+    # The award cycles rank staff from the rollups and mystery observations just written.
+    awards = build_awards_demo(
+        session,
+        now=now,
+        hr=_user(session, "hr@demo.example"),
+        hr2=_user(session, "hr2@demo.example"),
+        manager=_user(session, "manager@demo.example"),
+    )
     record_audit(
         session,
         CLI,
@@ -592,6 +610,7 @@ def build_demo(
         responses=len(response_rows),
         cases=len(cases.cases),
         mystery_visits=mystery.visits,
+        award_nominations=awards.nominations,
     )
     session.flush()
     report.reach(100)
@@ -604,6 +623,7 @@ def build_demo(
         days=days,
         logins=demo_logins(),
         mystery=mystery,
+        awards=awards,
     )
 
 
@@ -1012,6 +1032,7 @@ _CONTACT_HOURS = (math.log(7.0), 0.9)
 _RESOLVE_HOURS = (math.log(18.0), 0.8)
 # Hours from the follow-up question to the customer's answer (median 8 h).
 _ANSWER_HOURS = (math.log(8.0), 1.0)
+_SUBSTANTIATED = 0.5
 # Days from the resolution to the manager's return visit (call or visit in the store).
 _RETURN_VISIT_DAYS = (1.0, 5.0)
 # Share of the cases opened 1-3 days ago that nobody has picked up: the overdue ones.
@@ -1139,6 +1160,7 @@ class _CaseGenerator:
             "resolved_at": None,
             "resolution": None,
             "resolution_note": None,
+            "substantiated": False,
             "closed_at": None,
             "return_visit": None,
             "overdue_notified_at": None,
@@ -1197,6 +1219,13 @@ class _CaseGenerator:
             return
         resolution = rng.choice(_RESOLUTIONS[row["category"] or "other"])
         note = _RESOLUTION_NOTES[resolution]
+        # About half the attitude complaints against a named cashier turn out justified:
+        # they count against that person in the staff ranking.
+        substantiated = (
+            row["staff_id"] is not None
+            and row["category"] == "service_attitude"
+            and rng.random() < _SUBSTANTIATED
+        )
         _move_case(
             row,
             events,
@@ -1206,8 +1235,14 @@ class _CaseGenerator:
             CaseState.RESOLVED,
             note,
             resolution=resolution,
+            substantiated=substantiated,
         )
-        row.update(resolved_at=resolved_at, resolution=resolution, resolution_note=note)
+        row.update(
+            resolved_at=resolved_at,
+            resolution=resolution,
+            resolution_note=note,
+            substantiated=substantiated,
+        )
         visit = resolved_at + timedelta(days=rng.uniform(*_RETURN_VISIT_DAYS))
         if has_contact and rng.random() < _FOLLOW_UP_SENT:
             sent = resolved_at + timedelta(minutes=rng.randint(30, 6 * 60))

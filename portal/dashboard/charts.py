@@ -7,6 +7,8 @@ import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 
+from flask import Response, request
+
 from analysis.charts import SeriesPoint, category_chart, driver_chart, trend_chart
 from analysis.results import Estimate
 
@@ -65,3 +67,14 @@ def category_svg(bars: Sequence[tuple[str, Estimate]], *, title: str, x_label: s
 
 def etag(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
+
+
+def svg_response(body: bytes) -> Response:
+    """A chart as an SVG answer tagged by its content: a browser that has it gets a 304."""
+    tag = etag(body)
+    if request.if_none_match.contains(tag):
+        return Response(status=304)
+    response = Response(body, mimetype="image/svg+xml")
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response

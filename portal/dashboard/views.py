@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response as HttpResponse
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -41,16 +40,6 @@ def _period(zone: str) -> queries.Period:
 
 def _rating_label(key: str) -> str:
     return receipt_survey().question(f"rating_{key}").text.get(current_locale())
-
-
-def _svg(body: bytes) -> Any:
-    tag = charts.etag(body)
-    if request.if_none_match.contains(tag):
-        return HttpResponse(status=304)
-    response = HttpResponse(body, mimetype="image/svg+xml")
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
 
 
 @bp.get("/stores/<code>")
@@ -102,7 +91,7 @@ def _trend(points: list[Any], metric: str) -> Any:
     else:
         series = [SeriesPoint(p.label, p.csat) for p in points]
         labels = (_("CSAT with its 95 % CI"), _("Satisfied, 4–5 (%)"), (0.0, 100.0))
-    return _svg(
+    return charts.svg_response(
         charts.trend_svg(
             series,
             title=labels[0],
@@ -121,7 +110,7 @@ def store_drivers(code: str) -> Any:
     store = _store(code)
     drivers = reports.store_drivers(get_session(), store, _period(store.timezone))
     bars = [(_rating_label(d.key), d.rho) for d in drivers]
-    return _svg(
+    return charts.svg_response(
         charts.driver_svg(
             bars,
             title=_("What moves likelihood to recommend"),
@@ -137,7 +126,7 @@ def store_categories(code: str) -> Any:
     shares = reports.store_categories(get_session(), store, _period(store.timezone))
     locale = current_locale()
     bars = [(problem_label(c.key, locale), c.share) for c in shares]
-    return _svg(
+    return charts.svg_response(
         charts.category_svg(
             bars, title=_("What went wrong"), x_label=_("Share of reported problems (%)")
         )

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from flask import Response as HttpResponse
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -147,13 +146,7 @@ def staff_trend(staff_id: int) -> Any:
         small_n_text=_("fewer than %(n)s answers", n=parameters_of(policy).display_min_n),
         min_n=parameters_of(policy).display_min_n,
     )
-    tag = charts.etag(body)
-    if request.if_none_match.contains(tag):
-        return HttpResponse(status=304)
-    response = HttpResponse(body, mimetype="image/svg+xml")
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    return charts.svg_response(body)
 
 
 @bp.get("/hr/coaching")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from flask import Response as HttpResponse
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -66,16 +65,6 @@ def _checklist_title(visit: MysteryVisit) -> str:
     return checklist_of(visit).title.get(current_locale())
 
 
-def _svg(body: bytes) -> Any:
-    tag = charts.etag(body)
-    if request.if_none_match.contains(tag):
-        return HttpResponse(status=304)
-    response = HttpResponse(body, mimetype="image/svg+xml")
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
-
-
 @bp.get("/mystery/stores/<code>")
 @requires(*STORE_ROLES)
 def store(code: str) -> Any:
@@ -103,7 +92,7 @@ def store_trend(code: str) -> Any:
         SeriesPoint(label, by_month.get(label, reports.Moments()).estimate)
         for label in reports.month_labels(period)
     ]
-    return _svg(
+    return charts.svg_response(
         charts.trend_svg(
             points if by_month else [],
             title=_("Mystery score with its 95 % CI"),
@@ -179,7 +168,7 @@ def chain_heatmap() -> Any:
         _("No released visits in this period"),
         _("grey: fewer than %(n)s visits", n=reports.MIN_VISITS),
     )
-    return _svg(
+    return charts.svg_response(
         _heatmap_svg(
             tuple(f"{row.store.code} {row.store.name}" for row in report.rows),
             tuple(t.title.get(locale) for t in report.touchpoints),
