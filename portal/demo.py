@@ -557,6 +557,7 @@ def build_demo(
     _insert(session, ResponseContact, contact_rows, report, start=93, width=1)
     cases = _CaseGenerator(
         rng=random.Random(f"{seed}:cases"),
+        verdicts=random.Random(f"{seed}:verdicts"),
         settings=settings,
         now=now,
         managers={
@@ -1105,12 +1106,15 @@ class _CaseGenerator:
         self,
         *,
         rng: random.Random,
+        verdicts: random.Random,
         settings: Settings,
         now: datetime,
         managers: dict[int, User],
         admin: User,
     ) -> None:
         self.rng = rng
+        # Its own stream, so that judging complaints leaves every other draw as it was.
+        self.verdicts = verdicts
         self.settings = settings
         self.now = now
         self.managers = managers
@@ -1224,7 +1228,7 @@ class _CaseGenerator:
         substantiated = (
             row["staff_id"] is not None
             and row["category"] == "service_attitude"
-            and rng.random() < _SUBSTANTIATED
+            and self.verdicts.random() < _SUBSTANTIATED
         )
         _move_case(
             row,
