@@ -538,12 +538,14 @@ def _own_editable(session: Session, visit_id: int) -> MysteryVisit:
 
 
 def _next_url(visit: MysteryVisit, steps: list[Step], key: str) -> str:
+    """Where a saved page leads: the same page ("Save"), the next part, or, after the
+    last part, the visit page with the check-and-file button."""
     keys = [step.key for step in steps]
     position = keys.index(key)
-    if "stay" in request.form or position + 1 == len(keys):
-        if position + 1 == len(keys) and "stay" not in request.form:
-            return url_for("mystery.visit", visit_id=visit.id) + "#submit"
+    if "stay" in request.form:
         return url_for("mystery.report", visit_id=visit.id, step=key)
+    if position + 1 == len(keys):
+        return url_for("mystery.visit", visit_id=visit.id) + "#submit"
     return url_for("mystery.report", visit_id=visit.id, step=keys[position + 1])
 
 
