@@ -26,12 +26,11 @@ from portal.awards.operations import (
     appeal,
     decide_nomination,
     finalise_due,
-    last_complete_month,
     open_cycle,
     publish_cycle,
 )
 from portal.formatting import DEFAULT_ZONE
-from portal.hr.ranking import next_month, previous_month
+from portal.hr.ranking import last_complete_month, next_month, previous_month
 from portal.models import (
     AppealOutcome,
     AwardCycle,

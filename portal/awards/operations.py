@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, text
@@ -38,10 +37,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from analysis.ranking import Component, Ranking
 from portal.audit import CLI, Actor, record_audit
 from portal.errors import Conflict, DomainError
-from portal.formatting import DEFAULT_ZONE
 from portal.hr.ranking import (
     SUBSTANTIATED_COMPLAINT,
     RankedStaff,
+    chain_today,
     current_policy,
     month_start,
     next_month,
@@ -61,7 +60,6 @@ from portal.models import (
     Role,
     SnapshotRow,
     Staff,
-    Store,
     User,
     user_stores,
 )
@@ -133,20 +131,6 @@ def parse_month(value: str) -> date | None:
     if not 1 <= month <= 12 or year < 2000:
         return None
     return date(year, month, 1)
-
-
-def chain_today(session: Session, now: datetime) -> date:
-    """The calendar day it is everywhere in the chain: the earliest of the stores' local
-    dates (a month is over only when it is over in every store's zone)."""
-    zones = set(session.scalars(select(Store.timezone).distinct())) or {DEFAULT_ZONE}
-    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones)
-
-
-def last_complete_month(session: Session, now: datetime) -> date:
-    """The most recent month that is over in every store."""
-    today = chain_today(session, now)
-    first = today.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1)
 
 
 def _require_text(value: str, field: str, message: Any) -> str:

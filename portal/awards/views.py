@@ -46,7 +46,6 @@ from portal.awards.operations import (
     appeal,
     count_pending,
     decide_nomination,
-    last_complete_month,
     month_key,
     open_cycle,
     parse_month,
@@ -71,6 +70,7 @@ from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
 from portal.formatting import DEFAULT_ZONE
+from portal.hr.ranking import last_complete_month
 from portal.i18n import current_locale
 from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role, Staff
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
 
 import click
 from flask import current_app
@@ -140,14 +139,14 @@ def _resolve(session: Session, key: str) -> tuple[str, list[int]]:
 @with_appcontext
 def rank_command(key: str, month_text: str | None, scope: str | None) -> None:
     """Print the month's staff ranking of a store or region, or one person's figures."""
-    month: date | None = last_complete_month(utcnow())
-    if month_text is not None:
-        month = parse_month(month_text)
-        if month is None:
-            raise click.BadParameter("use YYYY-MM, e.g. 2026-10", param_hint="--month")
-    assert month is not None
     bind = current_app.extensions["portal.db"][0]
     with make_sessionmaker(bind)() as session:
+        month = last_complete_month(session, utcnow())
+        if month_text is not None:
+            asked = parse_month(month_text)
+            if asked is None:
+                raise click.BadParameter("use YYYY-MM, e.g. 2026-10", param_hint="--month")
+            month = asked
         kind, ids = _resolve(session, key)
         policy = current_policy(session)
         scope = scope or policy.scope

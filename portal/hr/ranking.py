@@ -142,9 +142,17 @@ def previous_month(month: date) -> date:
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
 
 
-def last_complete_month(now: datetime) -> date:
-    """The month before the current one in China time: the default month of the pages."""
-    return previous_month(now.astimezone(CHAIN_ZONE).date().replace(day=1))
+def chain_today(session: Session, now: datetime) -> date:
+    """The calendar day it is everywhere in the chain: the earliest of the stores' local
+    dates (a month is over only when it is over in every store's zone)."""
+    zones = set(session.scalars(select(Store.timezone).distinct())) or {DEFAULT_ZONE}
+    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones)
+
+
+def last_complete_month(session: Session, now: datetime) -> date:
+    """The most recent month that is over in every store: the default month of the pages,
+    the CLI and the award cycle."""
+    return previous_month(chain_today(session, now).replace(day=1))
 
 
 def parse_month(text: str | None) -> date | None:

@@ -43,8 +43,8 @@ METHOD_ROLES = (Role.ADMIN, Role.HR, Role.MANAGER, Role.REVIEWER)
 
 def _month() -> date:
     """``?month=YYYY-MM``, up to the current month; else the last complete month."""
-    now = utcnow()
-    asked, default = parse_month(request.args.get("month")), last_complete_month(now)
+    default = last_complete_month(get_session(), utcnow())
+    asked = parse_month(request.args.get("month"))
     return asked if asked is not None and asked <= next_month(default) else default
 
 

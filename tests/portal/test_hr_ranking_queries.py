@@ -359,8 +359,17 @@ def test_parse_month(text, month):
     assert parse_month(text) == month
 
 
-def test_the_last_complete_month_is_counted_in_china_time():
-    # 1 October 00:30 in Shanghai is still 30 September in UTC.
-    assert last_complete_month(datetime(2026, 9, 30, 16, 30, tzinfo=UTC)) == MONTH
-    assert last_complete_month(datetime(2026, 9, 30, 15, 30, tzinfo=UTC)) == date(2026, 8, 1)
-    assert last_complete_month(datetime(2026, 1, 15, tzinfo=UTC)) == date(2025, 12, 1)
+def test_the_last_complete_month_is_over_in_every_store(db_session, make_store):
+    # With no store yet, China time: 1 October 00:30 in Shanghai is 30 September in UTC.
+    assert last_complete_month(db_session, datetime(2026, 9, 30, 16, 30, tzinfo=UTC)) == MONTH
+    assert last_complete_month(db_session, datetime(2026, 9, 30, 15, 30, tzinfo=UTC)) == date(
+        2026, 8, 1
+    )
+    assert last_complete_month(db_session, datetime(2026, 1, 15, tzinfo=UTC)) == date(2025, 12, 1)
+    # A store in New York: September is over only when it is over there too.
+    make_store(timezone="Asia/Shanghai")
+    make_store(timezone="America/New_York")
+    assert last_complete_month(db_session, datetime(2026, 9, 30, 16, 30, tzinfo=UTC)) == date(
+        2026, 8, 1
+    )
+    assert last_complete_month(db_session, datetime(2026, 10, 1, 4, 30, tzinfo=UTC)) == MONTH

@@ -192,9 +192,9 @@ def test_movement_against_last_month_on_the_page(client, db_session, team, hr):
     assert ">new<" in row_of(html, people["C1"])
 
 
-def test_the_default_month_is_the_last_complete_one(client, team, hr):
+def test_the_default_month_is_the_last_complete_one(client, db_session, team, hr):
     html = page(client, "/hr/rankings")
-    assert last_complete_month(utcnow()).strftime("%Y-%m") in html
+    assert last_complete_month(db_session, utcnow()).strftime("%Y-%m") in html
     # Nonsense falls back to it too, never a 500.
     assert client.get("/hr/rankings?month=2026-99&scope=nope").status_code == 200
     assert client.get("/hr/rankings?month=2999-01").status_code == 200
