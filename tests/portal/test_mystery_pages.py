@@ -300,6 +300,8 @@ def test_the_reviewer_starts_the_review_and_releases_through_the_pages(client, l
     page = client.get(f"/mystery/visits/{visit.id}", headers=EN).get_data(as_text=True)
     assert "陈晨" in page  # reviewers see who the shopper was
     assert _act(client, visit.id, "review").status_code == 302
+    in_review = client.get(f"/mystery/visits/{visit.id}", headers=EN).get_data(as_text=True)
+    assert 'id="qa-checklist"' in in_review and "backed by a factual comment" in in_review
     assert _act(client, visit.id, "release", {"note": ""}).status_code == 302
     session.expire_all()
     released = session.get(MysteryVisit, visit.id)
