@@ -346,7 +346,9 @@ def _as_utc(value: datetime) -> datetime:
 
 def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]]:
     """Active staff and anyone with data, as display rows with their active flag (plain
-    columns: 4,000 ORM objects cost more than the ranking of a month)."""
+    columns: 4,000 ORM objects cost more than the ranking of a month). Everyone is read
+    and filtered here: an IN list of thousands of ids took SQLAlchemy longer to compile
+    (130 ms at 4,000 staff) than the database took to answer."""
     return [
         (StaffRow(*row[:8]), bool(row[8]))
         for row in session.execute(
@@ -362,9 +364,9 @@ def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]
                 Staff.active,
             )
             .join(Store, Store.id == Staff.store_id)
-            .where(or_(Staff.active.is_(True), Staff.id.in_(sorted(with_data))))
             .order_by(Staff.id)
         )
+        if row[8] or row[0] in with_data
     ]
 
 
