@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -673,7 +673,7 @@ def release_report(
     from_state = _move(visit, VisitState.RELEASED, expected_version)
     visit.released_at = now
     visit.dispute_until = now + timedelta(days=settings.dispute_days)
-    _write_observations(session, visit)
+    _write_observations(visit, score_answers(checklist_of(visit), visit_answers(visit)))
     return _changed(session, visit, Actor.of_user(reviewer), "released", now, note, from_state)
 
 
@@ -819,9 +819,9 @@ def decide_dispute(
     if outcome == DisputeOutcome.ADJUSTED:
         before = visit.score
         details["changes"] = _change_answers(visit, changes or {}, note)
-        _apply_score(visit, settings)
+        result = _apply_score(visit, settings)
         details["score"] = [before, visit.score]
-        _write_observations(session, visit)
+        _write_observations(visit, result)
     from_state = _move(visit, VisitState.FINAL, None)
     assert visit.dispute is not None
     visit.dispute.decided_by_id = reviewer.id
@@ -869,10 +869,10 @@ def credited_staff(visit: MysteryVisit, definition: ChecklistDefinition) -> dict
     return credited
 
 
-def _write_observations(session: Session, visit: MysteryVisit) -> None:
+def _write_observations(visit: MysteryVisit, result: VisitScore) -> None:
+    """Replace the visit's staff observations with those of ``result`` (the old rows go as
+    orphans of the relationship when the session flushes)."""
     definition = checklist_of(visit)
-    result = score_answers(definition, visit_answers(visit))
-    session.execute(delete(StaffObservation).where(StaffObservation.visit_id == visit.id))
     visit.observations.clear()
     if visit.visit_day is None:
         return

@@ -331,8 +331,7 @@ def _correct(session: Session, visit: MysteryVisit, form: Any, now: datetime) ->
 
 
 def _dispute(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    if visit.store_id not in {store.id for store in current_user.stores}:
-        abort(404)
+    # get_visit has already limited a manager to released reports of their own stores.
     return dispute_report(
         session,
         _settings(),
