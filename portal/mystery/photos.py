@@ -39,10 +39,6 @@ class CleanPhoto:
     #: 64-bit average hash, 16 hex digits: the same picture filed twice has the same hash.
     average_hash: str
 
-    @property
-    def content_type(self) -> str:
-        return "image/png" if self.suffix == ".png" else "image/jpeg"
-
 
 def clean_photo(data: bytes, *, max_bytes: int) -> CleanPhoto:
     """Validate an upload and re-encode it without any metadata.
@@ -120,6 +116,11 @@ def store_photo(folder: Path, visit_id: int, photo: CleanPhoto) -> str:
     with open(path, "xb") as out:
         out.write(photo.data)
     return name
+
+
+def content_type(path: Path) -> str:
+    """The media type of a stored photo: only the two formats `clean_photo` writes."""
+    return "image/png" if path.suffix == ".png" else "image/jpeg"
 
 
 def photo_path(folder: Path, name: str) -> Path:

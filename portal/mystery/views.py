@@ -101,7 +101,7 @@ from portal.mystery.operations import (
     visible_visits,
     visit_answers,
 )
-from portal.mystery.photos import InvalidPhoto, clean_photo, photo_path
+from portal.mystery.photos import InvalidPhoto, clean_photo, content_type, photo_path
 from portal.pagination import paginate, requested_page
 from surveys.checklists import (
     ChecklistDefinition,
@@ -697,9 +697,7 @@ def photo(visit_id: int) -> Any:
     path = photo_path(photo_folder(), found.photo_file)
     if not path.is_file():
         abort(404)
-    response = send_file(
-        path, mimetype="image/png" if path.suffix == ".png" else "image/jpeg", max_age=0
-    )
+    response = send_file(path, mimetype=content_type(path), max_age=0)
     # Evidence about people: never kept by shared caches, never sniffed into something else.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
