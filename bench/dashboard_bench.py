@@ -57,9 +57,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
 
 from portal import create_app
+from portal.calendar import local_today
 from portal.config import Settings
 from portal.dashboard import charts
-from portal.dashboard.reports import local_today
 from portal.db import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

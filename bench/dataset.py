@@ -17,7 +17,7 @@ fills it in one transaction:
 - ``local_day`` and ``local_hour`` filled as the portal fills them;
 - the daily rollup rebuilt once with `portal.rollups.rebuild_rollups`;
 - one admin user (`portal.auth.operations.create_user`) and a personal API token
-  (`portal.tokens.operations.create_api_token`).
+  (`portal.api_tokens.operations.create_api_token`).
 
 Random draws are vectorised with numpy, and nothing goes through the ORM but the admin,
 the token and the survey version. Stores and staff are Core ``insert()`` executemanys;
@@ -54,13 +54,13 @@ from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI
 from portal.auth.operations import create_user
 from portal.db import make_engine
 from portal.models import Receipt, Response, Role, Staff, Store
 from portal.rollups import rebuild_rollups
 from portal.schema import upgrade_database
-from portal.tokens.operations import create_api_token
 from portal.versions import publish_survey_version
 from surveys.loader import receipt_survey
 

@@ -58,14 +58,11 @@ from sqlalchemy import Connection, Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 import portal.hr.ranking as ranking_module
+from portal.calendar import last_complete_month, months_ending, next_month, parse_month
 from portal.db import make_engine
 from portal.hr.ranking import (
     current_policy,
-    last_complete_month,
-    months_ending,
-    next_month,
     parameters_of,
-    parse_month,
     rank_month,
     rank_months,
 )

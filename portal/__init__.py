@@ -97,10 +97,10 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal.api_tokens import bp as tokens_bp
     from portal.auth import bp as auth_bp
     from portal.awards import bp as awards_bp
     from portal.cases import bp as cases_bp
-    from portal.codes import bp as codes_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.exports import bp as exports_bp
     from portal.home import bp as home_bp
@@ -109,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.mystery import bp as mystery_bp
     from portal.pos_api import bp as pos_api_bp
     from portal.shopper import bp as shopper_bp
-    from portal.tokens import bp as tokens_bp
+    from portal.validation_codes import bp as codes_bp
 
     # Tills authenticate with bearer keys, not cookies: CSRF does not apply to them.
     csrf.exempt(pos_api_bp)

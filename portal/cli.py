@@ -276,8 +276,8 @@ def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: s
 @with_appcontext
 def check_code_command(code: str, redeem: bool) -> None:
     """Check a thank-you validation code, and redeem it with --redeem."""
-    from portal.codes.operations import check_validation_code, redeem_validation_code
     from portal.formatting import localtime
+    from portal.validation_codes.operations import check_validation_code, redeem_validation_code
 
     secret = _settings().secret_key
     with _transaction() as session:
@@ -363,11 +363,11 @@ def _reset_sqlite(bind: Any) -> None:
             Path(path + suffix).unlink(missing_ok=True)
 
 
+from portal.api_tokens.commands import create_api_token_command  # noqa: E402
 from portal.awards.commands import award_cycle_command, verify_awards_command  # noqa: E402
 from portal.cases.commands import overdue_command, send_mail_command  # noqa: E402
 from portal.hr.commands import rank_command  # noqa: E402
 from portal.mystery.commands import finalise_visits_command  # noqa: E402
-from portal.tokens.commands import create_api_token_command  # noqa: E402
 
 COMMANDS = (
     init_db,

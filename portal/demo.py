@@ -39,6 +39,7 @@ from portal.admin.operations import create_store, import_staff
 from portal.audit import CLI, Actor, record_audit
 from portal.auth.operations import create_user
 from portal.awards.demo import AwardsDemo, build_awards_demo
+from portal.calendar import local_day, local_hour
 from portal.cases.notify import SYSTEM, notify_assignee
 from portal.cases.operations import (
     DETRACTOR_MAX,
@@ -66,7 +67,9 @@ from portal.models import (
 )
 from portal.models.receipts import RATING_KEYS
 from portal.mystery.demo import MysteryDemoSummary, build_mystery_demo
-from portal.rollups import local_day, local_hour, rebuild_rollups
+from portal.rollups import (
+    rebuild_rollups,
+)
 from portal.versions import publish_survey_version
 from surveys.answers import LOW_SATISFACTION
 from surveys.codes import new_short_code

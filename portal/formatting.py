@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-DEFAULT_ZONE = "Asia/Shanghai"
+from portal.calendar import zone as calendar_zone
 
 
 def localtime(value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A UTC datetime shown in a store's zone (China time when the zone is not known)."""
     if value is None:
         return "—"
-    return value.astimezone(ZoneInfo(zone or DEFAULT_ZONE)).strftime(fmt)
+    return value.astimezone(calendar_zone(zone)).strftime(fmt)
 
 
 def percent(value: float | None, digits: int = 0) -> str:

@@ -14,10 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.calendar import local_day, local_hour
 from portal.config import Settings
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import Receipt, Staff, Store
-from portal.rollups import count_receipt, local_day, local_hour
+from portal.rollups import (
+    count_receipt,
+)
 from surveys.codes import new_short_code
 from surveys.tokens import ReceiptTokenClaims, new_token_id, sign_receipt_token
 

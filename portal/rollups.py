@@ -8,10 +8,9 @@ so concurrent writers never lose a count on SQLite or PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Date,
@@ -29,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from portal.calendar import month_start
 from portal.models import (
     DailyRollup,
     Receipt,
@@ -40,20 +40,6 @@ from portal.models.rollups import CSAT_COLUMNS, NPS_COLUMNS, RATING_KEYS
 
 _KEY = ("store_id", "staff_key", "day")
 COUNT_COLUMNS = tuple(c.name for c in DailyRollup.__table__.columns if c.name not in _KEY)
-
-
-def local_day(moment: datetime, timezone: str) -> date:
-    """The calendar day of ``moment`` in a store's time zone."""
-    return moment.astimezone(ZoneInfo(timezone)).date()
-
-
-def local_hour(moment: datetime, timezone: str) -> int:
-    """The hour (0-23) of ``moment`` on a store's clock."""
-    return moment.astimezone(ZoneInfo(timezone)).hour
-
-
-def month_of(day: date) -> date:
-    return day.replace(day=1)
 
 
 @lru_cache(maxsize=16)
@@ -86,7 +72,9 @@ def _count(
         session, DailyRollup, {"store_id": store_id, "staff_key": staff_key, "day": day}, increments
     )
     _upsert(session, StoreDailyRollup, {"store_id": store_id, "day": day}, increments)
-    _upsert(session, StoreMonthlyRollup, {"store_id": store_id, "month": month_of(day)}, increments)
+    _upsert(
+        session, StoreMonthlyRollup, {"store_id": store_id, "month": month_start(day)}, increments
+    )
 
 
 def count_receipt(session: Session, receipt: Receipt) -> None:

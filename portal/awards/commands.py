@@ -11,13 +11,11 @@ from sqlalchemy import func, select
 from portal.audit import CLI
 from portal.awards.operations import (
     finalise_due,
-    month_key,
     open_cycle,
-    parse_month,
     verify_award_log,
 )
+from portal.calendar import last_complete_month, month_key, parse_month
 from portal.db import utcnow
-from portal.hr.ranking import last_complete_month
 from portal.models import AwardCycle, AwardEvent
 
 

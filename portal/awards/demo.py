@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,8 +28,7 @@ from portal.awards.operations import (
     open_cycle,
     publish_cycle,
 )
-from portal.formatting import DEFAULT_ZONE
-from portal.hr.ranking import last_complete_month, next_month, previous_month
+from portal.calendar import last_complete_month, next_month, previous_month, zone
 from portal.models import (
     AppealOutcome,
     AwardCycle,
@@ -64,7 +62,7 @@ class AwardsDemo:
 
 def _at(day: date, hour: int) -> datetime:
     """``hour`` o'clock on ``day`` in the chain's time zone."""
-    return datetime.combine(day, time(hour), ZoneInfo(DEFAULT_ZONE))
+    return datetime.combine(day, time(hour), zone())
 
 
 def _manager_of(session: Session, store_id: int) -> User | None:

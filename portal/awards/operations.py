@@ -36,14 +36,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from analysis.ranking import Component, Ranking
 from portal.audit import CLI, Actor, record_audit
+from portal.calendar import chain_today, month_key, month_start, next_month
 from portal.errors import Conflict, DomainError
 from portal.hr.ranking import (
     SUBSTANTIATED_COMPLAINT,
     RankedStaff,
-    chain_today,
     current_policy,
-    month_start,
-    next_month,
     parameters_of,
     rank_month,
 )
@@ -113,24 +111,6 @@ class NotAllowed(DomainError):
 
 class CycleExists(Conflict):
     code = "award_cycle_exists"
-
-
-# -- small helpers -------------------------------------------------------------------------
-
-
-def month_key(month: date) -> str:
-    """``2026-10`` for any day of October 2026 (the month's form in URLs and the CLI)."""
-    return month.strftime("%Y-%m")
-
-
-def parse_month(value: str) -> date | None:
-    """The first day of the month written ``YYYY-MM``, or ``None`` when it is not one."""
-    if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
-        return None
-    year, month = int(value[:4]), int(value[5:])
-    if not 1 <= month <= 12 or year < 2000:
-        return None
-    return date(year, month, 1)
 
 
 def _require_text(value: str, field: str, message: Any) -> str:

@@ -11,16 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.access import CHAIN_WIDE, scope_to_user
-from portal.awards.operations import month_key
+from portal.calendar import month_key, zone
 from portal.errors import NotFound
-from portal.formatting import DEFAULT_ZONE
 from portal.hr.ranking import SUBSTANTIATED_COMPLAINT
 from portal.models import (
     Appeal,
@@ -388,7 +386,7 @@ PAYROLL_COLUMNS = tuple(f.name for f in fields(PayrollRow))
 def payroll_rows(session: Session, cycle: AwardCycle, user: User) -> list[PayrollRow]:
     """Every nomination of the cycle, approved first, then by store and staff code, with
     the decision time in the chain's time zone (ISO-8601 with its offset in the files)."""
-    zone = ZoneInfo(DEFAULT_ZONE)
+    chain_zone = zone()
     lines = list_nominations(session, cycle, user)
     order: dict[str, int] = {NominationState.APPROVED: 0, NominationState.REJECTED: 1}
     lines.sort(
@@ -411,7 +409,7 @@ def payroll_rows(session: Session, cycle: AwardCycle, user: User) -> list[Payrol
             decision=line.nomination.state,
             decided_at=None
             if line.nomination.decided_at is None
-            else line.nomination.decided_at.astimezone(zone),
+            else line.nomination.decided_at.astimezone(chain_zone),
         )
         for line in lines
     ]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton
 from flask import current_app, flash, redirect, render_template, send_file, url_for
@@ -46,9 +45,7 @@ from portal.awards.operations import (
     appeal,
     count_pending,
     decide_nomination,
-    month_key,
     open_cycle,
-    parse_month,
     publish_cycle,
 )
 from portal.awards.queries import (
@@ -66,11 +63,10 @@ from portal.awards.queries import (
     payroll_rows,
     store_board,
 )
+from portal.calendar import last_complete_month, local_today, month_key, parse_month, previous_month
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
-from portal.formatting import DEFAULT_ZONE
-from portal.hr.ranking import last_complete_month
 from portal.i18n import current_locale
 from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role, Staff
 
@@ -135,7 +131,7 @@ def _open_form(session: Session, taken: set[date], *, posted: bool = False) -> O
     for _n in range(OPENABLE_MONTHS):
         if month not in taken:
             choices.append(SelectChoice(month_key(month), month_label(month)))
-        month = (month - timedelta(days=1)).replace(day=1)
+        month = previous_month(month)
     form.month.choices = choices
     return form
 
@@ -457,7 +453,7 @@ def certificate(month: str, nomination_id: int) -> Any:
     if current.state not in PUBLIC_STATES or line.nomination.state != NominationState.APPROVED:
         raise NotFound(_l("There is no certificate for this nomination."))
     issued_at = current.final_at or current.published_at or utcnow()
-    issued = issued_at.astimezone(ZoneInfo(DEFAULT_ZONE)).date()
+    issued = local_today(None, issued_at)
     texts = [_certificate_text(locale, line, current, issued) for locale in ("zh_CN", "en")]
     return render_template("awards/certificate.html", cycle=current, line=line, texts=texts)
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from analysis.csat import wilson_interval
 from analysis.results import Estimate
+from portal.calendar import local_midnight
 from portal.errors import NotFound
 from portal.models import Case, DailyRollup, FollowUp, Store
 
@@ -71,9 +71,8 @@ def period_bounds(period: Period, zone: str) -> tuple[datetime, datetime]:
     Midnight is taken on the store's clock, so a day may last 23 or 25 hours across a
     daylight-saving change.
     """
-    tz = ZoneInfo(zone)
-    start = datetime.combine(period.start, time(0), tzinfo=tz)
-    end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=tz)
+    start = local_midnight(period.start, zone)
+    end = local_midnight(period.end + timedelta(days=1), zone)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 

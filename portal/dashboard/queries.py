@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from analysis.results import NpsCounts
 from portal.access import scope_to_user
+from portal.calendar import month_start, next_month
 from portal.models import (
     DailyRollup,
     Receipt,
@@ -106,18 +107,14 @@ def _in_period(stmt: Select[Any], period: Period) -> Select[Any]:
     return stmt.where(DailyRollup.day >= period.start, DailyRollup.day <= period.end)
 
 
-def _next_month(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
     """The period as whole months (read from the monthly rollup) plus the days at either
     end (read from the daily one): a year costs 12 rows a store instead of 365."""
-    first = period.start if period.start.day == 1 else _next_month(period.start)
+    first = period.start if period.start.day == 1 else next_month(period.start)
     # The first day after the last whole month: the day after the end if that starts a
     # month, else the first day of the end's own (partial) month.
     day_after = period.end + timedelta(days=1)
-    after_last = day_after if day_after.day == 1 else period.end.replace(day=1)
+    after_last = day_after if day_after.day == 1 else month_start(period.end)
     if first >= after_last:
         return [period], None
     edges = []
@@ -211,7 +208,7 @@ def totals_by_month(
             result[row[0]] = _totals(row[1:])
     for edge in edges:
         for day, day_totals in totals_by_day(session, store_ids, edge):
-            month = day.replace(day=1)
+            month = month_start(day)
             result[month] = result.get(month, Totals()) + day_totals
     return sorted(result.items())
 

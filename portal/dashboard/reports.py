@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -59,10 +58,6 @@ def parse_period(days: str | None, start: str | None, end: str | None, today: da
     if count not in PERIOD_CHOICES:
         raise InvalidPeriod("Choose 7, 30, 90 or 365 days.")
     return Period(today - timedelta(days=count - 1), today)
-
-
-def local_today(zone: str, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(zone)).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from analysis.charts import SeriesPoint
 from portal.access import requires
+from portal.calendar import local_today
 from portal.cases.service_level import service_level
 from portal.dashboard import bp, charts, queries, reports
 from portal.dashboard.queries import CommentFilter
@@ -22,7 +23,6 @@ from surveys.loader import receipt_survey
 
 STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER)
 CHAIN_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER)
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def _store(code: str) -> Any:
@@ -32,9 +32,9 @@ def _store(code: str) -> Any:
     return store
 
 
-def _period(zone: str) -> queries.Period:
+def _period(zone: str | None) -> queries.Period:
     args = request.args
-    today = reports.local_today(zone, utcnow())
+    today = local_today(zone, utcnow())
     return reports.parse_period(args.get("days"), args.get("from"), args.get("to"), today)
 
 
@@ -81,7 +81,7 @@ def chain_trend(metric: str) -> Any:
     session = get_session()
     region = request.args.get("region") or None
     ids = queries.visible_store_ids_in(session, current_user, region)
-    return _trend(reports.trend(session, ids, _period(DEFAULT_ZONE)), metric)
+    return _trend(reports.trend(session, ids, _period(None)), metric)
 
 
 def _trend(points: list[Any], metric: str) -> Any:
@@ -138,7 +138,7 @@ def store_categories(code: str) -> Any:
 def chain() -> Any:
     session = get_session()
     region = request.args.get("region") or None
-    report = reports.chain_report(session, current_user, _period(DEFAULT_ZONE), region)
+    report = reports.chain_report(session, current_user, _period(None), region)
     rows = list(report.rows)
     sort = request.args.get("sort", "nps")
     rows.sort(key=_sort_key(sort), reverse=sort in ("nps", "csat", "n"))

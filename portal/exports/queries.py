@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, case, func, select
@@ -18,6 +17,7 @@ from analysis.csat import csat_interval
 from analysis.nps import nps_interval
 from analysis.results import NpsCounts
 from portal.access import scope_to_user
+from portal.calendar import zone
 from portal.errors import NotFound
 from portal.models import Response, Staff, Store, User
 
@@ -174,17 +174,14 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
 def iter_response_rows(session: Session, stmt: Select[Any]) -> Iterator[ResponseExportRow]:
     """Run ``stmt`` (from `response_export_stmt`) and yield its rows one at a time, fetching
     `YIELD_PER` rows per round trip, so that memory does not grow with the row count."""
-    zones: dict[str, ZoneInfo] = {}
     result = session.execute(stmt.execution_options(yield_per=YIELD_PER))
     for row in result:
         (rid, submitted, code, name, region, tz, staff_code, staff_name, nps, csat) = row[:10]
-        zone = zones.get(tz)
-        if zone is None:
-            zone = zones[tz] = ZoneInfo(tz)
+        store_zone = zone(tz)
         redeemed = row[19]
         yield ResponseExportRow(
             rid,
-            submitted.astimezone(zone),
+            submitted.astimezone(store_zone),
             code,
             name,
             region,
@@ -202,7 +199,7 @@ def iter_response_rows(session: Session, stmt: Select[Any]) -> Iterator[Response
             row[16],
             row[17],
             row[18],
-            None if redeemed is None else redeemed.astimezone(zone),
+            None if redeemed is None else redeemed.astimezone(store_zone),
         )
 
 

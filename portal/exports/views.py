@@ -9,7 +9,6 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from sqlalchemy import Select
 from wtforms import SelectChoice
 
 from portal.access import requires
+from portal.calendar import local_today
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.exports import bp
@@ -34,7 +34,6 @@ from portal.exports.queries import (
     summarize_stores,
 )
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
-from portal.formatting import DEFAULT_ZONE
 from portal.models import Role
 
 EXPORT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER)
@@ -81,7 +80,7 @@ def summary(fmt: str) -> Any:
 
 def _form() -> ExportForm:
     # The default range is the last DEFAULT_DAYS days of the chain's calendar.
-    today = utcnow().astimezone(ZoneInfo(DEFAULT_ZONE)).date()
+    today = local_today(None, utcnow())
     first = today - timedelta(days=DEFAULT_DAYS - 1)
     return ExportForm(request.args, date_from=first, date_to=today)
 

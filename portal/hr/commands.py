@@ -20,14 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.ranking import Component
+from portal.calendar import last_complete_month, parse_month
 from portal.db import make_sessionmaker, utcnow
 from portal.hr.queries import reasons_of
 from portal.hr.ranking import (
     RankedStaff,
     current_policy,
-    last_complete_month,
     parameters_of,
-    parse_month,
     rank_month,
 )
 from portal.models import AwardScope, Staff, Store

@@ -19,12 +19,10 @@ from sqlalchemy.orm import Session
 
 from analysis.ranking import Z90, Component, RankingParameters, StaffScore
 from portal.access import visible_store_ids
+from portal.calendar import months_ending, next_month, previous_month
 from portal.hr.ranking import (
     MonthRanking,
     RankedStaff,
-    months_ending,
-    next_month,
-    previous_month,
     rank_month,
     rank_months,
 )

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -40,7 +38,7 @@ from analysis.funnel import StaffFunnel, funnel_outliers
 from analysis.ranking import Ranking, RankingParameters, StaffInput, StaffScore, rank_staff
 from analysis.results import NpsCounts
 from portal.audit import Actor, record_audit
-from portal.formatting import DEFAULT_ZONE
+from portal.calendar import local_midnight, local_today, month_start, next_month
 from portal.models import (
     RELEASED_STATES,
     AwardScope,
@@ -56,9 +54,6 @@ from portal.models import (
 
 SUBSTANTIATED_COMPLAINT = "substantiated_complaint"
 FLAGGED_ANSWERS = "flagged_answers"
-#: The zone whose calendar months case resolutions are counted in (the chain's).
-CHAIN_ZONE = ZoneInfo(DEFAULT_ZONE)
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 #: The policy in force before HR has saved one (reference §3.3 defaults).
 DEFAULT_POLICY = RankingPolicy(
@@ -125,54 +120,6 @@ def set_policy(
         session, actor, "ranking_policy.set", "ranking_policy", policy.id, now, **asdict(values)
     )
     return policy
-
-
-# --------------------------------------------------------------------------- months
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def previous_month(month: date) -> date:
-    return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-
-
-def chain_today(session: Session, now: datetime) -> date:
-    """The calendar day it is everywhere in the chain: the earliest of the stores' local
-    dates (a month is over only when it is over in every store's zone)."""
-    zones = set(session.scalars(select(Store.timezone).distinct())) or {DEFAULT_ZONE}
-    return min(now.astimezone(ZoneInfo(zone)).date() for zone in zones)
-
-
-def last_complete_month(session: Session, now: datetime) -> date:
-    """The most recent month that is over in every store: the default month of the pages,
-    the CLI and the award cycle."""
-    return previous_month(chain_today(session, now).replace(day=1))
-
-
-def parse_month(text: str | None) -> date | None:
-    """``YYYY-MM`` as the first day of that month; ``None`` for anything else."""
-    match = _MONTH.fullmatch((text or "").strip())
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
-        return None
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def months_ending(month: date, count: int) -> list[date]:
-    """``count`` consecutive months, oldest first, the last one ``month``."""
-    months = [month_start(month)]
-    while len(months) < count:
-        months.insert(0, previous_month(months[0]))
-    return months
-
-
-def _chain_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, CHAIN_ZONE)
 
 
 # --------------------------------------------------------------------------- results
@@ -323,13 +270,13 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
         select(Case.staff_id, Case.resolved_at, Case.state).where(
             Case.staff_id.is_not(None),
             Case.substantiated.is_(True),
-            Case.resolved_at < _chain_midnight(end),
-            or_(Case.resolved_at >= _chain_midnight(start), Case.state != CaseState.CLOSED),
+            Case.resolved_at < local_midnight(end),
+            or_(Case.resolved_at >= local_midnight(start), Case.state != CaseState.CLOSED),
         )
     ):
         if resolved_at is None or staff_id is None:
             continue
-        resolved_month = month_start(_as_utc(resolved_at).astimezone(CHAIN_ZONE).date())
+        resolved_month = month_start(local_today(None, _as_utc(resolved_at)))
         for i, month in enumerate(months):
             if resolved_month == month:
                 complaints[(staff_id, i)] += 1
@@ -341,7 +288,7 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
 
 def _as_utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; the portal stores UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo("UTC"))
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]]:

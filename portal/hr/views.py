@@ -18,6 +18,7 @@ from analysis.charts import SeriesPoint
 from analysis.results import Estimate
 from portal.access import requires
 from portal.audit import Actor
+from portal.calendar import last_complete_month, next_month, parse_month
 from portal.dashboard import charts
 from portal.db import get_session, utcnow
 from portal.hr import bp, queries
@@ -25,10 +26,7 @@ from portal.hr.forms import SCOPE_LABELS, PolicyForm
 from portal.hr.ranking import (
     PolicyValues,
     current_policy,
-    last_complete_month,
-    next_month,
     parameters_of,
-    parse_month,
     rank_month,
     set_policy,
 )

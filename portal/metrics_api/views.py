@@ -9,11 +9,12 @@ from flask import jsonify, request
 from analysis.csat import csat_interval
 from analysis.nps import nps_interval
 from portal.access import public
+from portal.api_tokens.operations import user_for_api_token
+from portal.calendar import local_today
 from portal.dashboard import queries, reports
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.metrics_api import bp
-from portal.tokens.operations import user_for_api_token
 
 
 class UnknownStore(DomainError):
@@ -40,7 +41,7 @@ def summary() -> Any:
     args = request.args
     # Without dates: the last 30 days, on the store's calendar.
     period = reports.parse_period(
-        "30", args.get("from"), args.get("to"), reports.local_today(store.timezone, utcnow())
+        "30", args.get("from"), args.get("to"), local_today(store.timezone, utcnow())
     )
     totals = queries.totals(session, [store.id], period)
     session.commit()  # keeps the token's last-used time

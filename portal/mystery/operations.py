@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
@@ -25,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from analysis.mystery import GradeBands, VisitScore, grade, subset_score
 from portal.access import CHAIN_WIDE, visible_store_ids
 from portal.audit import Actor, record_audit
+from portal.calendar import local_today, zone
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
 from portal.models import (
@@ -173,10 +173,6 @@ def visit_answers(visit: MysteryVisit) -> ChecklistAnswers:
     return answers_from_json(visit.answers or {})
 
 
-def store_zone(store: Store) -> ZoneInfo:
-    return ZoneInfo(store.timezone)
-
-
 # -- scheduling ----------------------------------------------------------------------------
 
 
@@ -257,7 +253,7 @@ def schedule_visit(
         raise InvalidVisit(_l("Choose a checklist."), field="checklist") from None
     if plan.window_end < plan.window_start:
         raise InvalidVisit(_l("The window must end on or after its first day."), field="window_end")
-    if plan.window_end < now.astimezone(store_zone(store)).date():
+    if plan.window_end < local_today(store.timezone, now):
         raise InvalidVisit(_l("The window is already over."), field="window_end")
     if plan.window_end - plan.window_start > timedelta(days=62):
         raise InvalidVisit(_l("A window is at most two months long."), field="window_end")
@@ -383,9 +379,9 @@ def save_facts(
         Times in the wrong order or in the future, a staff member of another store.
     """
     _editable(visit, shopper)
-    zone = store_zone(visit.store)
-    started = facts.started_at.replace(tzinfo=zone) if facts.started_at else None
-    ended = facts.ended_at.replace(tzinfo=zone) if facts.ended_at else None
+    store_zone = zone(visit.store.timezone)
+    started = facts.started_at.replace(tzinfo=store_zone) if facts.started_at else None
+    ended = facts.ended_at.replace(tzinfo=store_zone) if facts.ended_at else None
     if started is not None and started > now:
         raise InvalidVisit(_l("The visit cannot start in the future."), field="started_at")
     if ended is not None and ended > now:
@@ -490,8 +486,8 @@ def check_submission(
     receipt: Receipt | None = None
     receipt_check: str | None = None
     if started is not None and ended is not None:
-        zone = store_zone(visit.store)
-        local_start = started.astimezone(zone)
+        store_zone = zone(visit.store.timezone)
+        local_start = started.astimezone(store_zone)
         minutes = (ended - started).total_seconds() / 60
         if not definition.min_minutes <= minutes <= definition.max_minutes:
             errors["ended_at"] = str(

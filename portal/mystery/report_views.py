@@ -16,9 +16,10 @@ from flask_login import current_user
 
 from analysis.charts import SeriesPoint, heatmap_chart
 from portal.access import requires
+from portal.calendar import local_today
 from portal.dashboard import charts
 from portal.dashboard.queries import Period, regions, visible_store
-from portal.dashboard.reports import MIN_N, local_today
+from portal.dashboard.reports import MIN_N
 from portal.db import get_session, utcnow
 from portal.i18n import current_locale
 from portal.models import RELEASED_STATES, MysteryVisit, Role, Store
@@ -33,7 +34,6 @@ CHAIN_ROLES = (Role.ADMIN, Role.REVIEWER, Role.HR)
 SHOPPER_ROLES = (Role.ADMIN, Role.REVIEWER)
 PRINT_ROLES = (Role.MYSTERY, Role.MANAGER, Role.HR, Role.REVIEWER, Role.ADMIN)
 #: The chain's months are counted on China time, as the chain dashboard's.
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def _labels() -> dict[str, Any]:
@@ -56,7 +56,7 @@ def _store(code: str) -> Store:
     return store
 
 
-def _period(zone: str) -> tuple[int, Period]:
+def _period(zone: str | None) -> tuple[int, Period]:
     months = reports.parse_months(request.args.get("months"))
     return months, reports.month_period(months, local_today(zone, utcnow()))
 
@@ -106,7 +106,7 @@ def store_trend(code: str) -> Any:
 
 
 def _chain_report() -> tuple[int, reports.ChainMysteryReport]:
-    months, period = _period(DEFAULT_ZONE)
+    months, period = _period(None)
     region = request.args.get("region") or None
     return months, reports.chain_report(get_session(), current_user, period, region)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -32,6 +32,7 @@ from analysis.mystery import (
 from analysis.nps import nps_interval
 from analysis.results import Estimate
 from portal.access import scope_to_user
+from portal.calendar import month_key, months_between, months_ending
 from portal.dashboard.queries import Period, totals_by_month
 from portal.errors import DomainError
 from portal.models import RELEASED_STATES, MysteryVisit, Store, SurveyVersion, User
@@ -71,20 +72,12 @@ def parse_months(value: str | None) -> int:
 
 def month_period(months: int, today: date) -> Period:
     """The last ``months`` calendar months, the current one (up to today) included."""
-    start = today.replace(day=1)
-    for _ in range(months - 1):
-        start = (start - timedelta(days=1)).replace(day=1)
-    return Period(start, today)
+    return Period(months_ending(today, months)[0], today)
 
 
 def month_labels(period: Period) -> list[str]:
     """``"2026-11"`` for every month the period touches, oldest first."""
-    labels = []
-    month = period.start.replace(day=1)
-    while month <= period.end:
-        labels.append(month.strftime("%Y-%m"))
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return labels
+    return [month_key(month) for month in months_between(period.start, period.end)]
 
 
 # -- building blocks ------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from wtforms import SelectChoice
 
 from portal.access import requires, scope_to_user
 from portal.audit import Actor
+from portal.calendar import zone
 from portal.config import Settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
@@ -96,7 +97,6 @@ from portal.mystery.operations import (
     save_photo,
     schedule_visit,
     start_review,
-    store_zone,
     submit_report,
     visible_visits,
     visit_answers,
@@ -615,10 +615,10 @@ def _facts_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any
 
 
 def _local_times(visit: MysteryVisit) -> tuple[datetime | None, datetime | None]:
-    zone = store_zone(visit.store)
+    store_zone = zone(visit.store.timezone)
 
     def local(value: datetime | None) -> datetime | None:
-        return value.astimezone(zone).replace(tzinfo=None) if value is not None else None
+        return value.astimezone(store_zone).replace(tzinfo=None) if value is not None else None
 
     return local(visit.visit_started_at), local(visit.visit_ended_at)
 

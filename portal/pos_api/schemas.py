@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from portal.calendar import zone
 from portal.errors import DomainError
 
 #: The largest receipt total accepted, in currency units; larger is a typo or an attack.
@@ -98,7 +98,7 @@ def _issued_at(value: Any, store_timezone: str, now: datetime, token_days: int) 
             "issued_at is not a valid ISO-8601 date and time.", field="issued_at"
         ) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(store_timezone))
+        moment = moment.replace(tzinfo=zone(store_timezone))
     if moment > now + CLOCK_SKEW:
         raise InvalidField("issued_at is in the future.", field="issued_at")
     if moment < now - timedelta(days=token_days):

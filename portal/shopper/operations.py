@@ -8,11 +8,14 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
 from portal.errors import DomainError
 from portal.models import Receipt, Response, ResponseContact
-from portal.rollups import count_response, local_day
+from portal.rollups import (
+    count_response,
+)
 from portal.versions import publish_survey_version
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition

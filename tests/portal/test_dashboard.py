@@ -168,8 +168,8 @@ def test_store_page_queries_do_not_grow_with_responses(
 
 
 def test_metrics_api_summary(client, db_session, shop, make_user):
+    from portal.api_tokens.operations import create_api_token
     from portal.audit import CLI
-    from portal.tokens.operations import create_api_token
 
     store, other = shop
     manager = make_user(Role.MANAGER, stores=[store])
@@ -199,8 +199,8 @@ def test_metrics_api_summary(client, db_session, shop, make_user):
 
 
 def test_metrics_api_no_answers_gives_null_not_zero(client, db_session, make_store, make_user):
+    from portal.api_tokens.operations import create_api_token
     from portal.audit import CLI
-    from portal.tokens.operations import create_api_token
 
     make_store("EMPTY-1")
     token = create_api_token(db_session, make_user(Role.ADMIN), actor=CLI, now=utcnow()).secret

@@ -14,14 +14,13 @@ from sqlalchemy import func, select
 
 from analysis.ranking import RankingParameters
 from portal.audit import CLI
+from portal.calendar import last_complete_month, parse_month
 from portal.hr import queries
 from portal.hr.ranking import (
     FLAGGED_ANSWERS,
     SUBSTANTIATED_COMPLAINT,
     PolicyValues,
     current_policy,
-    last_complete_month,
-    parse_month,
     rank_month,
     rank_months,
     set_policy,

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portal.calendar import last_complete_month
 from portal.db import utcnow
-from portal.hr.ranking import last_complete_month
 from portal.models import AuditEntry, RankingPolicy, Role
 from portal.shopper.operations import record_response
 from portal.versions import publish_survey_version

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from portal.audit import Actor
+from portal.calendar import zone
 from portal.db import utcnow
 from portal.models import MysteryVisit, Role, VisitState
 from portal.mystery import operations as ops
@@ -102,7 +103,7 @@ def test_the_shopper_files_a_report_page_by_page(client, login_as, setup):
     assert accepted.status_code == 302
     base = f"/mystery/visits/{visit.id}/report"
     # The shopper types the store's local wall-clock time, whatever the server's zone.
-    started = utcnow().astimezone(ops.store_zone(store)).replace(tzinfo=None) - timedelta(hours=2)
+    started = utcnow().astimezone(zone(store.timezone)).replace(tzinfo=None) - timedelta(hours=2)
     facts = {
         "started_at": started.strftime("%Y-%m-%dT%H:%M"),
         "ended_at": (started + timedelta(minutes=25)).strftime("%Y-%m-%dT%H:%M"),
@@ -221,7 +222,7 @@ def test_review_release_dispute_and_decide_through_the_pages(client, login_as, s
 def _released_from_accepted(setup) -> MysteryVisit:
     session, visit, shopper = setup["session"], setup["visit"], setup["shopper"]
     now = utcnow()
-    local = now.astimezone(ops.store_zone(setup["store"])).replace(tzinfo=None)
+    local = now.astimezone(zone(setup["store"].timezone)).replace(tzinfo=None)
     start = (local - timedelta(days=1)).replace(hour=15, minute=0)
     ops.save_facts(
         session,
@@ -286,7 +287,7 @@ def test_the_reviewer_starts_the_review_and_releases_through_the_pages(client, l
     session, visit, shopper = setup["session"], setup["visit"], setup["shopper"]
     now = utcnow()
     ops.accept_visit(session, visit, shopper=shopper, now=now)
-    local = now.astimezone(ops.store_zone(setup["store"])).replace(tzinfo=None)
+    local = now.astimezone(zone(setup["store"].timezone)).replace(tzinfo=None)
     start = (local - timedelta(days=1)).replace(hour=15, minute=0)
     facts = ops.VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-2")
     ops.save_facts(session, visit, facts, shopper=shopper, now=now)

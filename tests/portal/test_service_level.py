@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from analysis.results import Estimate
 from portal.audit import Actor
+from portal.calendar import local_day, local_hour
 from portal.cases.operations import (
     answer_follow_up,
     log_contact,
@@ -26,7 +27,9 @@ from portal.cases.service_level import ServiceLevel, period_bounds, service_leve
 from portal.dashboard.queries import Period
 from portal.errors import NotFound
 from portal.models import Case, FollowUp, Receipt, Role, Store, User
-from portal.rollups import local_day, local_hour, rebuild_rollups
+from portal.rollups import (
+    rebuild_rollups,
+)
 from tests.conftest import SETTINGS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

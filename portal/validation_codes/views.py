@@ -9,16 +9,16 @@ from flask_login import current_user
 
 from portal.access import requires
 from portal.audit import Actor
-from portal.codes import bp
-from portal.codes.forms import ValidationCodeForm
-from portal.codes.operations import (
+from portal.db import get_session, utcnow
+from portal.models import Role
+from portal.validation_codes import bp
+from portal.validation_codes.forms import ValidationCodeForm
+from portal.validation_codes.operations import (
     AlreadyRedeemed,
     UnknownCode,
     check_validation_code,
     redeem_validation_code,
 )
-from portal.db import get_session, utcnow
-from portal.models import Role
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -10,18 +10,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from portal.audit import CLI, Actor
-from portal.errors import NotFound
-from portal.models import ApiToken, AuditEntry, Role
-from portal.tokens import bp
-from portal.tokens.commands import create_api_token_command
-from portal.tokens.operations import (
+from portal.api_tokens import bp
+from portal.api_tokens.commands import create_api_token_command
+from portal.api_tokens.operations import (
     TOKEN_PREFIX,
     BadApiToken,
     create_api_token,
     revoke_api_token,
     user_for_api_token,
 )
+from portal.audit import CLI, Actor
+from portal.errors import NotFound
+from portal.models import ApiToken, AuditEntry, Role
 from tests.conftest import post_form
 
 EN = {"Accept-Language": "en"}

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("codes", __name__, url_prefix="/codes")
 
-from portal.codes import views  # noqa: E402,F401
+from portal.validation_codes import views  # noqa: E402,F401

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.audit import CLI
-from portal.codes.operations import AlreadyRedeemed, redeem_validation_code
 from portal.db import utcnow
 from portal.models import Role, Staff, Store
 from portal.receipts import issue_receipt
 from portal.shopper.operations import record_response
+from portal.validation_codes.operations import AlreadyRedeemed, redeem_validation_code
 from surveys.answers import Answers
 from surveys.codes import format_validation_code, make_validation_code
 from surveys.loader import receipt_survey

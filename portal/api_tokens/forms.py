@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.tokens.operations import MAX_LABEL_LENGTH
+from portal.api_tokens.operations import MAX_LABEL_LENGTH
 
 
 class NewApiTokenForm(FlaskForm):

@@ -9,18 +9,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import requires
-from portal.audit import Actor
-from portal.db import get_session, utcnow
-from portal.models import Role
-from portal.tokens import bp
-from portal.tokens.forms import NewApiTokenForm, RevokeApiTokenForm
-from portal.tokens.operations import (
+from portal.api_tokens import bp
+from portal.api_tokens.forms import NewApiTokenForm, RevokeApiTokenForm
+from portal.api_tokens.operations import (
     InvalidTokenRequest,
     NewApiToken,
     create_api_token,
     list_api_tokens,
     revoke_api_token,
 )
+from portal.audit import Actor
+from portal.db import get_session, utcnow
+from portal.models import Role
 
 
 def _page(form: NewApiTokenForm, new: NewApiToken | None = None) -> str:

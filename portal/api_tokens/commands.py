@@ -10,11 +10,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI
 from portal.auth.operations import normalize_email
 from portal.db import utcnow
 from portal.models import User
-from portal.tokens.operations import create_api_token
 
 
 @click.command("create-api-token")

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("tokens", __name__, url_prefix="/settings")
 
-from portal.tokens import views  # noqa: E402,F401
+from portal.api_tokens import views  # noqa: E402,F401
