@@ -2,7 +2,8 @@
 
 Every view declares its audience with `@requires(...)` or `@public`; a test walks the URL
 map to prove that none is forgotten. `visible_store_ids` is the only answer to "which
-stores may this user see", and `scope_to_user` applies it to a query.
+stores may this user see", and `scope_to_user` applies it to a query; `store_choices`
+and `managers_of` are the two questions the pages and operations ask of it most.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, select
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from wtforms.fields.choices import SelectChoice
 
 from portal.models import Role, Store, User, user_stores
 
@@ -63,3 +65,29 @@ def scope_to_user(
 ) -> Select[Any]:
     """Restrict ``stmt`` to rows whose ``store_column`` is a store ``user`` may see."""
     return stmt.where(store_column.in_(visible_store_ids(user).scalar_subquery()))
+
+
+def list_visible_stores(session: Session, user: User) -> list[Store]:
+    """The stores ``user`` may see, by code."""
+    return list(session.scalars(scope_to_user(select(Store).order_by(Store.code), user, Store.id)))
+
+
+def store_choices(session: Session, user: User, *, blank: str | None = None) -> list[SelectChoice]:
+    """``(code, "code name")`` choices of the stores ``user`` may see, for a select field;
+    led by an empty choice labelled ``blank`` (e.g. "all my stores") when one is given."""
+    choices = [] if blank is None else [SelectChoice("", blank)]
+    choices += [
+        SelectChoice(s.code, f"{s.code} {s.name}") for s in list_visible_stores(session, user)
+    ]
+    return choices
+
+
+def managers_of(session: Session, store_id: int) -> list[User]:
+    """The active managers of a store, the longest-standing (lowest id) first."""
+    stmt = (
+        select(User)
+        .join(user_stores, user_stores.c.user_id == User.id)
+        .where(user_stores.c.store_id == store_id, User.role == Role.MANAGER, User.active.is_(True))
+        .order_by(User.id)
+    )
+    return list(session.scalars(stmt))

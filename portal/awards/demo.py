@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.access import managers_of
 from portal.audit import Actor
 from portal.awards.operations import (
     add_nomination,
@@ -34,11 +35,9 @@ from portal.models import (
     AwardCycle,
     Nomination,
     NominationSource,
-    Role,
     SnapshotRow,
     Staff,
     User,
-    user_stores,
 )
 
 APPROVE_MANUAL = "门店经理与多位顾客书面表扬：主动帮助老年顾客使用自助收银，耐心细致。"
@@ -66,17 +65,7 @@ def _at(day: date, hour: int) -> datetime:
 
 
 def _manager_of(session: Session, store_id: int) -> User | None:
-    return session.scalar(
-        select(User)
-        .join(user_stores, user_stores.c.user_id == User.id)
-        .where(
-            user_stores.c.store_id == store_id,
-            User.role == Role.MANAGER,
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-        .limit(1)
-    )
+    return next(iter(managers_of(session, store_id)), None)
 
 
 def _proposals(session: Session, cycle: AwardCycle) -> list[tuple[Nomination, SnapshotRow]]:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from portal.access import managers_of
 from portal.audit import Actor, record_audit
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
@@ -32,7 +33,6 @@ from portal.models import (
     Staff,
     Store,
     User,
-    user_stores,
 )
 from surveys.answers import LOW_SATISFACTION
 
@@ -82,17 +82,7 @@ def case_trigger(nps: int, csat: int, problem_reported: bool) -> CaseTrigger:
 
 def default_assignee(session: Session, store_id: int) -> User | None:
     """The store's manager (the longest-standing active one), or nobody."""
-    return session.scalar(
-        select(User)
-        .join(user_stores, user_stores.c.user_id == User.id)
-        .where(
-            user_stores.c.store_id == store_id,
-            User.role == Role.MANAGER,
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-        .limit(1)
-    )
+    return next(iter(managers_of(session, store_id)), None)
 
 
 def _event(

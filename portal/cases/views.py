@@ -22,7 +22,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, joinedload, selectinload
 from wtforms import SelectChoice
 
-from portal.access import public, requires, scope_to_user
+from portal.access import public, requires, scope_to_user, store_choices
+from portal.admin.operations import get_store
 from portal.audit import Actor
 from portal.cases import bp
 from portal.cases.forms import (
@@ -107,11 +108,6 @@ def _category_choices() -> list[SelectChoice]:
     return [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
 
 
-def _visible_stores(session: Session) -> list[Store]:
-    stmt = scope_to_user(select(Store).order_by(Store.code), current_user, Store.id)
-    return list(session.scalars(stmt))
-
-
 # -- the list ---------------------------------------------------------------------------
 
 
@@ -142,9 +138,7 @@ def _list_stmt(form: CaseFilterForm, now: datetime) -> Select[Any]:
 def index() -> Any:
     session, now = get_session(), utcnow()
     form = CaseFilterForm(request.args)
-    form.store.choices = [SelectChoice("", _("all my stores"))] + [
-        SelectChoice(s.code, f"{s.code} {s.name}") for s in _visible_stores(session)
-    ]
+    form.store.choices = store_choices(session, current_user, blank=_("all my stores"))
     form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
     page = paginate(session, _list_stmt(form, now), requested_page(), 25)
     # Only the form's own fields travel to the other pages: nothing else reaches url_for.
@@ -370,9 +364,8 @@ _NEW_CASE_FIELDS = {"staff": "staff_code", "summary": "summary", "consent": "con
 @requires(*CASE_ROLES)
 def new() -> Any:
     session = get_session()
-    stores = {store.code: store for store in _visible_stores(session)}
     form = NewCaseForm()
-    form.store.choices = [SelectChoice(code, f"{code} {s.name}") for code, s in stores.items()]
+    form.store.choices = store_choices(session, current_user)
     form.category.choices = [SelectChoice("", "—"), *_category_choices()]
     if not form.validate_on_submit():
         return render_template("cases/new.html", form=form), 400 if form.errors else 200
@@ -380,7 +373,7 @@ def new() -> Any:
         case = open_case_manually(
             session,
             _settings(),
-            store=stores[form.store.data],
+            store=get_store(session, form.store.data),
             category=form.category.data,
             summary=form.summary.data or "",
             staff_code=(form.staff_code.data or "").strip() or None,

@@ -14,9 +14,8 @@ from flask import current_app, redirect, render_template, request, send_file, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select
-from wtforms import SelectChoice
 
-from portal.access import requires
+from portal.access import requires, store_choices
 from portal.calendar import local_today
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
@@ -29,7 +28,6 @@ from portal.exports.queries import (
     ResponseExportRow,
     get_visible_store,
     iter_response_rows,
-    list_visible_stores,
     response_export_stmt,
     summarize_stores,
 )
@@ -49,9 +47,9 @@ class InvalidExport(DomainError):
 @requires(*EXPORT_ROLES)
 def index() -> Any:
     form = _form()
-    stores = list_visible_stores(get_session(), current_user)
-    form.store.choices = [SelectChoice("", _("All stores you may see"))]
-    form.store.choices += [SelectChoice(s.code, f"{s.code} {s.name}") for s in stores]
+    form.store.choices = store_choices(
+        get_session(), current_user, blank=_("All stores you may see")
+    )
     try:
         wanted = _requested_range(form)
     except InvalidExport:

@@ -32,7 +32,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from wtforms import SelectChoice
 
-from portal.access import requires, scope_to_user
+from portal.access import requires, store_choices
+from portal.admin.operations import get_store
 from portal.audit import Actor
 from portal.calendar import zone
 from portal.config import Settings
@@ -146,12 +147,7 @@ def _labels() -> dict[str, Any]:
 def index() -> Any:
     session = get_session()
     form = VisitFilterForm(request.args)
-    stores = list(
-        session.scalars(scope_to_user(select(Store).order_by(Store.code), current_user, Store.id))
-    )
-    form.store.choices = [SelectChoice("", _("all stores"))] + [
-        SelectChoice(s.code, f"{s.code} {s.name}") for s in stores
-    ]
+    form.store.choices = store_choices(session, current_user, blank=_("all stores"))
     form.state.choices = [SelectChoice("", _("waiting for review"))] + [
         SelectChoice(key, label) for key, label in STATE_LABELS.items()
     ]
@@ -186,8 +182,7 @@ def schedule() -> Any:
     session = get_session()
     locale = current_locale()
     form = ScheduleForm()
-    stores = {s.code: s for s in session.scalars(select(Store).order_by(Store.code))}
-    form.store.choices = [SelectChoice(code, f"{code} {s.name}") for code, s in stores.items()]
+    form.store.choices = store_choices(session, current_user)
     shoppers = session.scalars(
         select(User).where(User.role == Role.MYSTERY, User.active.is_(True)).order_by(User.email)
     )
@@ -201,7 +196,7 @@ def schedule() -> Any:
         return render_template("mystery/schedule.html", form=form), 400 if form.errors else 200
     fee = form.fee.data or Decimal(0)
     plan = VisitPlan(
-        store_id=stores[form.store.data].id,
+        store_id=get_store(session, form.store.data).id,
         shopper_id=form.shopper.data,
         checklist_key=form.checklist.data,
         window_start=form.window_start.data,
