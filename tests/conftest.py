@@ -1,5 +1,6 @@
 """Shared fixtures: a migrated database, a rolled-back session per test, the app bound to
-it, factories for stores, staff, users and receipts, and helpers for CSRF-protected forms.
+it, factories for stores, staff, users, receipts and shoppers' answers, and helpers for
+CSRF-protected forms.
 
 ``PORTAL_TEST_DATABASE_URL`` selects PostgreSQL (``.ci/run`` starts one); otherwise a
 temporary SQLite file is used.
@@ -11,7 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,12 @@ from portal.audit import CLI
 from portal.config import Settings
 from portal.db import make_engine, utcnow
 from portal.extensions import limiter
-from portal.models import Role, Staff, Store, User
+from portal.models import Response, Role, Staff, Store, User
 from portal.receipts import IssuedReceipt, issue_receipt
 from portal.schema import upgrade_database
+from portal.shopper.operations import record_response
+from surveys.answers import Answers, ContactAnswer
+from surveys.loader import receipt_survey
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-not-for-production"
@@ -223,6 +227,54 @@ def make_receipt(db_session: Session, settings: Settings) -> Callable[..., Issue
         )
         db_session.flush()
         return issued
+
+    return make
+
+
+@pytest.fixture
+def make_response(
+    db_session: Session, settings: Settings, make_receipt: Callable[..., IssuedReceipt]
+) -> Callable[..., Response]:
+    """A shopper's answer to a fresh receipt, through the real operation (so the rollups
+    and any case it implies are written as in production). The receipt is printed
+    ``receipt_age`` before the answer."""
+
+    def make(
+        store: Store,
+        staff: Staff | None = None,
+        *,
+        nps: int = 9,
+        csat: int = 5,
+        ratings: dict[str, int] | None = None,
+        category: str | None = None,
+        comment: str | None = None,
+        contact: ContactAnswer | None = None,
+        now: datetime | None = None,
+        receipt_age: timedelta = timedelta(hours=1),
+        locale: str = "zh_CN",
+        **receipt_fields: Any,
+    ) -> Response:
+        when = now or utcnow()
+        issued = make_receipt(store, staff, now=when - receipt_age, **receipt_fields)
+        response = record_response(
+            db_session,
+            settings=settings,
+            receipt=issued.receipt,
+            definition=receipt_survey(),
+            answers=Answers(
+                nps=nps,
+                csat=csat,
+                ratings=ratings or {},
+                problem_reported=category is not None,
+                problem_category=category,
+                comment=comment,
+                contact=contact,
+            ),
+            locale=locale,
+            now=when,
+        )
+        db_session.flush()
+        return response
 
     return make
 
