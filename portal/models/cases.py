@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -23,6 +21,7 @@ from portal.db import Base, intpk, utcnow
 from portal.models.accounts import User
 from portal.models.org import Staff, Store
 from portal.models.receipts import Response
+from portal.models.timeline import TimelineEvent
 
 
 class CaseState(StrEnum):
@@ -105,23 +104,13 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class CaseEvent(Base):
-    """One line of a case's timeline: who, when, what."""
+class CaseEvent(TimelineEvent, Base):
+    """One line of a case's timeline. Kinds: opened, assigned, contacted, note, resolved,
+    closed, reopened, follow_up_sent, follow_up_answered, overdue_notified."""
 
     __tablename__ = "case_events"
 
-    id: Mapped[intpk]
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(String(100))
-    #: opened, assigned, contacted, note, resolved, closed, reopened, follow_up_sent,
-    #: follow_up_answered, overdue_notified
-    kind: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="", server_default="")
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor_user: Mapped[User | None] = relationship()

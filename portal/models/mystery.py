@@ -15,6 +15,7 @@ from portal.db import Base, intpk, utcnow
 from portal.models.accounts import User
 from portal.models.org import Staff, Store
 from portal.models.receipts import Receipt, SurveyVersion
+from portal.models.timeline import TimelineEvent
 
 
 class VisitState(StrEnum):
@@ -147,25 +148,16 @@ class MysteryVisit(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class VisitEvent(Base):
-    """One line of a visit's timeline: who, when, what."""
+class VisitEvent(TimelineEvent, Base):
+    """One line of a visit's timeline. Kinds: scheduled, accepted, declined, draft_saved,
+    submitted, resubmitted, review_started, returned, rejected, released, disputed, upheld,
+    adjusted, finalised, cancelled."""
 
     __tablename__ = "mystery_visit_events"
 
-    id: Mapped[intpk]
     visit_id: Mapped[int] = mapped_column(
         ForeignKey("mystery_visits.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(String(100))
-    #: scheduled, accepted, declined, draft_saved, submitted, resubmitted, review_started,
-    #: returned, rejected, released, disputed, upheld, adjusted, finalised, cancelled
-    kind: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="", server_default="")
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     visit: Mapped[MysteryVisit] = relationship(back_populates="events")
 
