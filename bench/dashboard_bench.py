@@ -35,11 +35,9 @@ import io
 import os
 import pstats
 import re
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,8 +48,8 @@ from typing import Any
 from dataset import (  # bench/ is on sys.path when this file runs as a script
     TIMEZONE,
     DatasetInfo,
-    build_dataset,
-    reuse_or_build,
+    check_size_arguments,
+    dataset_for,
 )
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event
@@ -418,22 +416,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=570.0, help="seconds for the run")
     args = parser.parse_args()
-    if not 1 <= args.repeat <= 50:
-        parser.error("--repeat must be between 1 and 50")
-    if not 1_000 <= args.responses <= 5_000_000:
-        parser.error("--responses must be between 1000 and 5000000")
+    check_size_arguments(parser, args)
     clock = Clock(args.time_limit)
     load = os.getloadavg()[0]
-    tmp = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
-    try:
-        params = {"responses": args.responses, "stores": args.stores, "seed": args.seed}
-        if args.reuse:
-            info = reuse_or_build(args.reuse, **params)
-        else:
-            info = build_dataset(f"sqlite:///{tmp / 'bench.sqlite3'}", **params)
+    with dataset_for(args, "dashboard-bench-") as (info, tmp):
         run(args, info, tmp, clock, load, started)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def run(

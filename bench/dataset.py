@@ -41,9 +41,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -95,16 +98,10 @@ _NPS_CUTS = (-2.6, -2.2, -1.9, -1.6, -1.3, -1.0, -0.55, -0.05, 0.35, 0.95)
 _CSAT_CUTS = (-2.0, -1.2, -0.5, 0.45)
 _RATING_CUTS = (-1.9, -1.1, -0.35, 0.55)
 _RATING_COLUMNS = tuple(c for c in Response.__table__.columns.keys() if c.startswith("rating_"))
-_CATEGORIES = (
-    "product_quality",
-    "service_attitude",
-    "checkout_wait",
-    "returns_exchange",
-    "delivery",
-    "price",
-    "other",
-)
+_CATEGORIES = receipt_survey().question("problem_category").choice_keys()
+# product_quality, service_attitude, checkout_wait, returns_exchange, delivery, price, other
 _CATEGORY_WEIGHTS = (0.28, 0.18, 0.20, 0.10, 0.06, 0.12, 0.06)
+assert len(_CATEGORY_WEIGHTS) == len(_CATEGORIES), "one weight per problem category"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"  # noqa: E501
 _GIVEN = "伟芳敏静丽强磊军洋勇艳杰娟涛明超霞平刚婷雪慧鑫宇浩晨佳琳颖凯鹏辉丹倩帅蕾欣瑶璐萍斌俊峰晶红华玲亮健飞"  # noqa: E501
 # (group, locale) -> comments; detractor comments name what went wrong.
@@ -737,6 +734,30 @@ def reuse_or_build(path: Path, **params: Any) -> DatasetInfo:
     info = DatasetInfo(**{**asdict(info), "url": f"sqlite:///{path}"})
     meta.write_text(json.dumps(asdict(info), ensure_ascii=False, indent=2))
     return info
+
+
+def check_size_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse a ``--repeat`` or ``--responses`` outside what the benchmarks support."""
+    if not 1 <= args.repeat <= 50:
+        parser.error("--repeat must be between 1 and 50")
+    if not 1_000 <= args.responses <= 5_000_000:
+        parser.error("--responses must be between 1000 and 5000000")
+
+
+@contextmanager
+def dataset_for(args: argparse.Namespace, prefix: str) -> Iterator[tuple[DatasetInfo, Path]]:
+    """The data set a benchmark measures (``--reuse`` if given, else one built from
+    ``--responses``, ``--stores`` and ``--seed``) and a scratch folder, removed afterwards
+    with the data set it may hold."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        params = {"responses": args.responses, "stores": args.stores, "seed": args.seed}
+        if args.reuse:
+            yield reuse_or_build(args.reuse, **params), tmp
+        else:
+            yield build_dataset(f"sqlite:///{tmp / 'bench.sqlite3'}", **params), tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _sqlite_files(path: Path) -> list[Path]:

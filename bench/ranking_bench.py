@@ -34,11 +34,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,14 +49,20 @@ import numpy as np
 from dataset import (  # bench/ is on sys.path when this file runs as a script
     ADMIN_EMAIL,
     DatasetInfo,
-    build_dataset,
-    reuse_or_build,
+    check_size_arguments,
+    dataset_for,
 )
 from sqlalchemy import Connection, Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 import portal.hr.ranking as ranking_module
-from portal.calendar import last_complete_month, months_ending, next_month, parse_month
+from portal.calendar import (
+    local_today,
+    months_ending,
+    next_month,
+    parse_month,
+    previous_month,
+)
 from portal.db import make_engine
 from portal.hr.ranking import (
     current_policy,
@@ -252,7 +256,7 @@ def run(args: argparse.Namespace, info: DatasetInfo, load: float, started: float
     after = schema_version(path)
     migrated = f"migrated {before} -> {after}" if before != after else f"schema {after}"
     built = datetime.fromisoformat(info.built_at)
-    month = parse_month(args.month) if args.month else last_complete_month(built)
+    month = parse_month(args.month) if args.month else previous_month(local_today(None, built))
     if month is None:
         raise SystemExit("--month must be YYYY-MM")
     with engine.connect() as conn:
@@ -380,21 +384,10 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="no mystery visits or complaints")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    if not 1 <= args.repeat <= 50:
-        parser.error("--repeat must be between 1 and 50")
-    if not 1_000 <= args.responses <= 5_000_000:
-        parser.error("--responses must be between 1000 and 5000000")
+    check_size_arguments(parser, args)
     load = os.getloadavg()[0]
-    tmp = Path(tempfile.mkdtemp(prefix="ranking-bench-"))
-    try:
-        params = {"responses": args.responses, "stores": args.stores, "seed": args.seed}
-        if args.reuse:
-            info = reuse_or_build(args.reuse, **params)
-        else:
-            info = build_dataset(f"sqlite:///{tmp / 'bench.sqlite3'}", **params)
+    with dataset_for(args, "ranking-bench-") as (info, _tmp):
         run(args, info, load, started)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
