@@ -321,7 +321,7 @@ def app_rows(
     page("metrics API, one store, 365 days", api, None, headers=auth)
 
     # The page links its charts with from/to; the first render clears the chart cache.
-    clear = charts._trend_svg.cache_clear
+    clear = charts.clear_chart_cache
     chart = f"/stores/{code}/nps.svg?{year}"
     page("store NPS chart 365 d, first render", chart, None, before_each=clear)
     page("store NPS chart 365 d, cached", chart, None)

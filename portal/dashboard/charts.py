@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from flask import Response, request
 
@@ -13,56 +14,36 @@ from analysis.charts import SeriesPoint, category_chart, driver_chart, trend_cha
 from analysis.results import Estimate
 
 
+# Chart data arrive as lists; the caches key on tuples of the same values. Keyword options
+# (titles, labels, ranges) are part of the key, so one cache serves both languages.
 @lru_cache(maxsize=512)
-def _trend_svg(
-    points: tuple[SeriesPoint, ...],
-    title: str,
-    y_label: str,
-    y_range: tuple[float, float],
-    empty_text: str,
-    small_n_text: str,
-    min_n: int,
-) -> bytes:
-    return trend_chart(
-        points,
-        title=title,
-        y_label=y_label,
-        y_range=y_range,
-        min_n=min_n,
-        empty_text=empty_text,
-        small_n_text=small_n_text,
-    )
+def _cached_trend(points: tuple[SeriesPoint, ...], **options: Any) -> bytes:
+    return trend_chart(points, **options)
 
 
-@lru_cache(maxsize=256)
-def _driver_svg(bars: tuple[tuple[str, Estimate], ...], title: str, x_label: str) -> bytes:
-    return driver_chart(bars, title=title, x_label=x_label)
+@lru_cache(maxsize=512)
+def _cached_bars(kind: str, bars: tuple[tuple[str, Estimate], ...], **options: Any) -> bytes:
+    draw = driver_chart if kind == "driver" else category_chart
+    return draw(bars, **options)
 
 
-@lru_cache(maxsize=256)
-def _category_svg(bars: tuple[tuple[str, Estimate], ...], title: str, x_label: str) -> bytes:
-    return category_chart(bars, title=title, x_label=x_label)
-
-
-def trend_svg(
-    points: Sequence[SeriesPoint],
-    *,
-    title: str,
-    y_label: str,
-    y_range: tuple[float, float],
-    empty_text: str,
-    small_n_text: str,
-    min_n: int,
-) -> bytes:
-    return _trend_svg(tuple(points), title, y_label, y_range, empty_text, small_n_text, min_n)
+def trend_svg(points: Sequence[SeriesPoint], **options: Any) -> bytes:
+    """`analysis.charts.trend_chart` of ``points`` (its keyword options as given), cached."""
+    return _cached_trend(tuple(points), **options)
 
 
 def driver_svg(bars: Sequence[tuple[str, Estimate]], *, title: str, x_label: str) -> bytes:
-    return _driver_svg(tuple(bars), title, x_label)
+    return _cached_bars("driver", tuple(bars), title=title, x_label=x_label)
 
 
 def category_svg(bars: Sequence[tuple[str, Estimate]], *, title: str, x_label: str) -> bytes:
-    return _category_svg(tuple(bars), title, x_label)
+    return _cached_bars("category", tuple(bars), title=title, x_label=x_label)
+
+
+def clear_chart_cache() -> None:
+    """Forget every rendered chart (benchmarks time a first render with it)."""
+    _cached_trend.cache_clear()
+    _cached_bars.cache_clear()
 
 
 def etag(body: bytes) -> str:
