@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.models import Role
-from tests.conftest import PASSWORD, SETTINGS, post_form
+from tests.conftest import PASSWORD, post_form
 
 
 def test_every_route_declares_who_may_use_it(app):
@@ -99,33 +99,11 @@ def test_the_session_cookie_is_httponly_and_samesite(client, make_user):
 
 
 def test_a_manager_sees_only_their_stores_responses(
-    client, make_store, make_staff, make_receipt, make_user, login_as, db_session
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
-    from portal.db import utcnow
-    from portal.shopper.operations import record_response
-    from surveys.answers import Answers
-    from surveys.loader import receipt_survey
-
     mine, theirs = make_store("MY-001", name="我的门店"), make_store("XX-001", name="别人的门店")
     for store, comment in ((mine, "my store comment"), (theirs, "secret other comment")):
-        issued = make_receipt(store, make_staff(store))
-        record_response(
-            db_session,
-            settings=SETTINGS,
-            receipt=issued.receipt,
-            definition=receipt_survey(),
-            answers=Answers(
-                nps=8,
-                csat=4,
-                ratings={},
-                problem_reported=False,
-                problem_category=None,
-                comment=comment,
-                contact=None,
-            ),
-            locale="zh_CN",
-            now=utcnow(),
-        )
+        make_response(store, make_staff(store), nps=8, csat=4, comment=comment)
     login_as(make_user(Role.MANAGER, stores=[mine]))
     html = client.get("/home").get_data(as_text=True)
     assert "my store comment" in html and "我的门店" in html
@@ -160,32 +138,10 @@ def test_security_headers_are_set(client):
 
 
 def test_answers_to_batch_cards_without_a_cashier_appear_in_the_feed(
-    client, make_store, make_receipt, make_user, login_as, db_session
+    client, make_store, make_response, make_user, login_as
 ):
-    from portal.db import utcnow
-    from portal.shopper.operations import record_response
-    from surveys.answers import Answers
-    from surveys.loader import receipt_survey
-
     store = make_store("CARD-1")
-    issued = make_receipt(store, None)
-    record_response(
-        db_session,
-        settings=SETTINGS,
-        receipt=issued.receipt,
-        definition=receipt_survey(),
-        answers=Answers(
-            nps=9,
-            csat=5,
-            ratings={},
-            problem_reported=False,
-            problem_category=None,
-            comment="batch card answer",
-            contact=None,
-        ),
-        locale="zh_CN",
-        now=utcnow(),
-    )
+    make_response(store, None, nps=9, csat=5, comment="batch card answer")
     login_as(make_user(Role.MANAGER, stores=[store]))
     html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "batch card answer" in html
@@ -193,33 +149,12 @@ def test_answers_to_batch_cards_without_a_cashier_appear_in_the_feed(
 
 
 def test_hr_home_shows_each_cashiers_answers_and_raw_means(
-    client, make_store, make_staff, make_receipt, make_user, login_as, db_session
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
-    from portal.db import utcnow
-    from portal.shopper.operations import record_response
-    from surveys.answers import Answers
-    from surveys.loader import receipt_survey
-
     store = make_store("HR-001")
     cashier = make_staff(store, "S042", name="周杰")
     for nps, csat in ((10, 5), (6, 3)):
-        record_response(
-            db_session,
-            settings=SETTINGS,
-            receipt=make_receipt(store, cashier).receipt,
-            definition=receipt_survey(),
-            answers=Answers(
-                nps=nps,
-                csat=csat,
-                ratings={},
-                problem_reported=False,
-                problem_category=None,
-                comment=None,
-                contact=None,
-            ),
-            locale="zh_CN",
-            now=utcnow(),
-        )
+        make_response(store, cashier, nps=nps, csat=csat)
     login_as(make_user(Role.HR))
     html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
     row = html[html.index("S042 周杰") :]

@@ -8,66 +8,33 @@ import pytest
 
 from portal.db import utcnow
 from portal.models import Role
-from portal.shopper.operations import record_response
-from surveys.answers import Answers
-from surveys.loader import receipt_survey
-from tests.conftest import SETTINGS
 
 
-def answer(
-    db_session,
-    make_receipt,
-    store,
-    staff,
-    nps,
-    csat,
-    *,
-    days_ago=1,
-    comment=None,
-    category=None,
-    speed=None,
-):
-    when = utcnow() - timedelta(days=days_ago)
-    issued = make_receipt(store, staff, now=when - timedelta(hours=1))
-    ratings = {} if speed is None else {"rating_speed": speed}
-    record_response(
-        db_session,
-        settings=SETTINGS,
-        receipt=issued.receipt,
-        definition=receipt_survey(),
-        answers=Answers(
-            nps=nps,
-            csat=csat,
-            ratings=ratings,
-            problem_reported=category is not None,
-            problem_category=category,
-            comment=comment,
-            contact=None,
-        ),
-        locale="zh_CN",
-        now=when,
-    )
+def days_ago(days=1):
+    """When an answer given ``days`` ago was submitted."""
+    return utcnow() - timedelta(days=days)
 
 
 @pytest.fixture
-def shop(db_session, make_store, make_staff, make_receipt):
+def shop(make_store, make_staff, make_response):
     """SH-001: 6 promoters, 2 passives, 2 detractors in the last 30 days (NPS 40)."""
     store = make_store("SH-001", name="徐汇店", region="华东")
     staff = make_staff(store, "S001", name="李娜")
     for nps, csat in [(10, 5)] * 6 + [(8, 4)] * 2 + [(3, 2)] * 2:
-        answer(
-            db_session,
-            make_receipt,
+        make_response(
             store,
             staff,
-            nps,
-            csat,
+            nps=nps,
+            csat=csat,
             comment=f"score {nps}",
             category="price" if nps < 7 else None,
-            speed=5 if nps > 8 else 2,
+            ratings={"rating_speed": 5 if nps > 8 else 2},
+            now=days_ago(1),
         )
     other = make_store("BJ-001", name="朝阳店", region="华北")
-    answer(db_session, make_receipt, other, make_staff(other, "S001"), 0, 1, comment="secret")
+    make_response(
+        other, make_staff(other, "S001"), nps=0, csat=1, comment="secret", now=days_ago(1)
+    )
     return store, other
 
 
@@ -151,7 +118,7 @@ def test_chain_page_greys_stores_below_min_n_and_ranks_none_of_them(
 
 
 def test_store_page_queries_do_not_grow_with_responses(
-    client, db_session, shop, make_user, login_as, make_receipt, make_staff, count_queries
+    client, shop, make_user, login_as, make_response, make_staff, count_queries
 ):
     store, _ = shop
     login_as(make_user(Role.ADMIN))
@@ -161,7 +128,7 @@ def test_store_page_queries_do_not_grow_with_responses(
     few = count_queries() - before
     staff = make_staff(store, "S777")
     for _ in range(40):
-        answer(db_session, make_receipt, store, staff, 9, 5)
+        make_response(store, staff, nps=9, csat=5, now=days_ago(1))
     before = count_queries()
     client.get("/stores/SH-001")
     assert count_queries() - before == few
@@ -237,15 +204,15 @@ def test_a_period_splits_into_whole_months_and_edge_days(start, end, edges, mont
 
 
 def test_totals_read_through_months_equal_the_daily_sums(
-    db_session, make_store, make_staff, make_receipt
+    db_session, make_store, make_staff, make_response
 ):
     from portal.dashboard.queries import Period, Totals, totals, totals_by_day, totals_by_month
 
     store = make_store()
     staff = make_staff(store)
-    for days_ago in (1, 20, 45, 70, 100, 130):
-        answer(db_session, make_receipt, store, staff, 9, 5, days_ago=days_ago)
-        answer(db_session, make_receipt, store, staff, 4, 2, days_ago=days_ago)
+    for age in (1, 20, 45, 70, 100, 130):
+        make_response(store, staff, nps=9, csat=5, now=days_ago(age))
+        make_response(store, staff, nps=4, csat=2, now=days_ago(age))
     today = utcnow().date()
     period = Period(today - timedelta(days=150), today)
     daily = sum((t for _d, t in totals_by_day(db_session, [store.id], period)), Totals())
@@ -255,18 +222,16 @@ def test_totals_read_through_months_equal_the_daily_sums(
 
 
 def test_chain_page_flags_a_week_whose_detractor_share_is_out_of_control(
-    client, db_session, make_store, make_staff, make_receipt, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("BAD-01", region="华南")
     staff = make_staff(store, "S001")
     # Twelve calm weeks (1 detractor in 10), then this week 7 in 10.
     for week in range(1, 13):
         for i in range(10):
-            answer(
-                db_session, make_receipt, store, staff, 2 if i == 0 else 9, 4, days_ago=7 * week + 3
-            )
+            make_response(store, staff, nps=2 if i == 0 else 9, csat=4, now=days_ago(7 * week + 3))
     for i in range(10):
-        answer(db_session, make_receipt, store, staff, 2 if i < 7 else 9, 2, days_ago=0)
+        make_response(store, staff, nps=2 if i < 7 else 9, csat=2, now=days_ago(0))
     login_as(make_user(Role.ADMIN))
     html = client.get("/chain?days=30", headers={"Accept-Language": "en"}).get_data(as_text=True)
     row = html[html.index("BAD-01 ") :]

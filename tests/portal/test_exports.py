@@ -19,10 +19,7 @@ from sqlalchemy import insert, select
 from portal.exports.queries import RESPONSE_COLUMNS, SUMMARY_COLUMNS
 from portal.exports.writers import csv_chunks, neutralise_cell, write_xlsx
 from portal.models import Receipt, Response, Role, SurveyVersion
-from portal.shopper.operations import record_response
-from surveys.answers import Answers, ContactAnswer
-from surveys.loader import receipt_survey
-from tests.conftest import SETTINGS
+from surveys.answers import ContactAnswer
 
 RANGE = "from=2026-11-01&to=2026-11-30"
 NOON = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)  # 14:05 in Shanghai
@@ -33,36 +30,20 @@ FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
 @pytest.fixture
-def respond(db_session, make_receipt):
-    def answer(store, staff, *, nps=9, csat=5, comment=None, contact=None, now=NOON, category=None):
-        issued = make_receipt(store, staff, now=now)
-        return record_response(
-            db_session,
-            settings=SETTINGS,
-            receipt=issued.receipt,
-            definition=receipt_survey(),
-            answers=Answers(
-                nps=nps,
-                csat=csat,
-                ratings={"rating_speed": 4},
-                problem_reported=category is not None,
-                problem_category=category,
-                comment=comment,
-                contact=contact,
-            ),
-            locale="zh_CN",
-            now=now,
-        )
-
-    return answer
-
-
-@pytest.fixture
-def two_stores(make_store, make_staff, respond):
+def two_stores(make_store, make_staff, make_response):
     mine = make_store("SH-001", name="上海徐汇店", timezone="Asia/Shanghai")
     theirs = make_store("BJ-009", name="北京别人的店")
-    respond(mine, make_staff(mine, "S001", name="王芳"), nps=10, comment="我的门店很好")
-    respond(theirs, make_staff(theirs, "S002", name="李雷"), nps=3, comment="secret other")
+    make_response(
+        mine,
+        make_staff(mine, "S001", name="王芳"),
+        nps=10,
+        comment="我的门店很好",
+        ratings={"rating_speed": 4},
+        now=NOON,
+    )
+    make_response(
+        theirs, make_staff(theirs, "S002", name="李雷"), nps=3, comment="secret other", now=NOON
+    )
     return mine, theirs
 
 
@@ -155,14 +136,18 @@ def test_one_store_can_be_chosen_and_names_the_file(client, two_stores, make_use
 
 
 def test_times_carry_the_stores_offset_and_days_are_store_local(
-    client, make_store, make_staff, respond, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("SH-002", timezone="Asia/Shanghai")
     staff = make_staff(store)
-    respond(store, staff, comment="noon")
+    make_response(store, staff, comment="noon", now=NOON)
     # 17:30 UTC on the 21st is already 01:30 on the 22nd in Shanghai.
-    respond(store, staff, comment="after midnight", now=datetime(2026, 11, 21, 17, 30, tzinfo=UTC))
-    respond(store, staff, comment="day before", now=datetime(2026, 11, 21, 15, 59, tzinfo=UTC))
+    make_response(
+        store, staff, comment="after midnight", now=datetime(2026, 11, 21, 17, 30, tzinfo=UTC)
+    )
+    make_response(
+        store, staff, comment="day before", now=datetime(2026, 11, 21, 15, 59, tzinfo=UTC)
+    )
     login_as(make_user(Role.HR))
     rows = csv_rows(client.get("/exports/responses.csv?from=2026-11-22&to=2026-11-22"))
     assert [(r["comment"], r["submitted_at"]) for r in rows] == [
@@ -172,12 +157,12 @@ def test_times_carry_the_stores_offset_and_days_are_store_local(
 
 
 def test_formula_like_text_is_neutralised_in_csv(
-    client, make_store, make_staff, respond, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("SH-003")
     staff = make_staff(store, name="=cmd|' /C calc'!A0")
     for comment in FORMULAS:
-        respond(store, staff, comment=comment)
+        make_response(store, staff, comment=comment, now=NOON)
     login_as(make_user(Role.REVIEWER))
     rows = csv_rows(client.get(f"/exports/responses.csv?{RANGE}"))
     assert [r["comment"] for r in rows] == ["'" + text for text in FORMULAS]
@@ -186,12 +171,12 @@ def test_formula_like_text_is_neutralised_in_csv(
 
 
 def test_formula_like_text_is_neutralised_in_xlsx_and_nothing_is_a_formula(
-    client, make_store, make_staff, respond, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("SH-004", name="=门店")
     staff = make_staff(store)
     for comment in FORMULAS:
-        respond(store, staff, comment=comment)
+        make_response(store, staff, comment=comment, now=NOON)
     login_as(make_user(Role.ADMIN))
     response = fetch(client, f"/exports/responses.xlsx?{RANGE}")
     assert response.status_code == 200
@@ -219,10 +204,12 @@ def test_formula_like_text_is_neutralised_in_xlsx_and_nothing_is_a_formula(
 
 
 def test_contact_details_are_never_exported(
-    client, make_store, make_staff, respond, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("SH-005")
-    respond(store, make_staff(store), nps=2, contact=ContactAnswer(phone=PHONE, email=EMAIL))
+    make_response(
+        store, make_staff(store), nps=2, contact=ContactAnswer(phone=PHONE, email=EMAIL), now=NOON
+    )
     login_as(make_user(Role.ADMIN))
     for url in ("/exports/responses.csv", "/exports/summary.csv"):
         body = client.get(f"{url}?{RANGE}").get_data()
@@ -273,7 +260,7 @@ def test_a_range_of_exactly_400_days_is_allowed_and_no_dates_mean_the_last_30(
 
 
 def test_summary_counts_and_nps_match_an_independent_computation(
-    client, make_store, make_staff, respond, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("SZ-001", name="深圳南山店", region="华南")
     empty = make_store("SZ-002", name="深圳福田店", region="华南")
@@ -283,7 +270,7 @@ def test_summary_counts_and_nps_match_an_independent_computation(
     scores = [10, 10, 9, 9, 9, 9, 8, 7, 6, 0]
     csats = [5, 5, 5, 4, 4, 4, 4, 3, 2, 1]
     for nps, csat in zip(scores, csats, strict=True):
-        respond(store, staff, nps=nps, csat=csat)
+        make_response(store, staff, nps=nps, csat=csat, now=NOON)
     login_as(make_user(Role.MANAGER, stores=[store, empty]))
     response = client.get(f"/exports/summary.csv?{RANGE}")
     assert (
@@ -322,10 +309,10 @@ def test_summary_counts_and_nps_match_an_independent_computation(
 
 
 def test_summary_xlsx_keeps_numbers_as_numbers(
-    client, make_store, make_staff, respond, make_user, login_as
+    client, make_store, make_staff, make_response, make_user, login_as
 ):
     store = make_store("SZ-003")
-    respond(store, make_staff(store), nps=10, csat=5)
+    make_response(store, make_staff(store), nps=10, csat=5, now=NOON)
     login_as(make_user(Role.ADMIN))
     rows, xml = xlsx_cells(fetch(client, f"/exports/summary.xlsx?{RANGE}").get_data())
     assert rows[0] == list(SUMMARY_COLUMNS)
@@ -400,7 +387,7 @@ def bulk_respond(db_session, store, staff, count):
 
 
 def test_the_csv_export_issues_the_same_few_queries_for_5_or_500_rows(
-    client, make_store, make_staff, respond, make_user, login_as, count_queries, db_session
+    client, make_store, make_staff, make_response, make_user, login_as, count_queries, db_session
 ):
     store = make_store("SH-006")
     staff = make_staff(store)
@@ -412,7 +399,7 @@ def test_the_csv_export_issues_the_same_few_queries_for_5_or_500_rows(
         return len(rows), count_queries() - before
 
     for _ in range(5):
-        respond(store, staff)
+        make_response(store, staff, now=NOON)
     few, few_queries = export_queries()
     bulk_respond(db_session, store, staff, 495)
     many, many_queries = export_queries()
@@ -421,11 +408,11 @@ def test_the_csv_export_issues_the_same_few_queries_for_5_or_500_rows(
 
 
 def test_the_xlsx_temporary_file_is_deleted_once_sent(
-    client, make_store, make_staff, respond, make_user, login_as, monkeypatch, tmp_path
+    client, make_store, make_staff, make_response, make_user, login_as, monkeypatch, tmp_path
 ):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     store = make_store("SH-007")
-    respond(store, make_staff(store))
+    make_response(store, make_staff(store), now=NOON)
     login_as(make_user(Role.ADMIN))
     response = client.get(f"/exports/responses.xlsx?{RANGE}")
     assert len(xlsx_cells(response.get_data())[0]) == 2

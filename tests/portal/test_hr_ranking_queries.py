@@ -2,7 +2,8 @@
 trend, comments and the policy operation (portal.hr.ranking, portal.hr.queries).
 
 Data are written as staff-day rollup rows (what the ranking reads), mystery observations
-and cases directly; comments go through `record_response` like a shopper's answer.
+and cases directly; comments go through `make_response` (the real `record_response`)
+like a shopper's answer.
 """
 
 from __future__ import annotations
@@ -34,12 +35,9 @@ from portal.models import (
     Role,
     StaffObservation,
 )
-from portal.shopper.operations import record_response
 from portal.versions import publish_survey_version
-from surveys.answers import Answers, ContactAnswer
+from surveys.answers import ContactAnswer
 from surveys.checklists import get_checklist
-from surveys.loader import receipt_survey
-from tests.conftest import SETTINGS
 
 MONTH = date(2026, 9, 1)
 PARAMETERS = RankingParameters()
@@ -267,36 +265,26 @@ def test_the_trend_has_a_gap_where_the_person_had_no_answers(db_session, team):
 
 
 def test_comments_are_the_month_on_their_receipts_without_contact_details(
-    db_session, team, make_receipt
+    db_session, team, make_response
 ):
     store, _, people = team
-
-    def answer(staff, comment, when, contact=None):
-        issued = make_receipt(store, staff, now=when - timedelta(hours=1))
-        record_response(
-            db_session,
-            settings=SETTINGS,
-            receipt=issued.receipt,
-            definition=receipt_survey(),
-            answers=Answers(
-                nps=2 if contact else 10,
-                csat=1 if contact else 5,
-                ratings={},
-                problem_reported=bool(contact),
-                problem_category="service_attitude" if contact else None,
-                comment=comment,
-                contact=contact,
-            ),
-            locale="zh_CN",
-            now=when,
-        )
-
     september = datetime(2026, 9, 12, 4, tzinfo=UTC)
-    answer(people["B"], "李四服务很好", september)
-    answer(people["B"], "态度差", september + timedelta(days=1), ContactAnswer("13800138000", None))
-    answer(people["B"], None, september + timedelta(days=2))
-    answer(people["B"], "上个月的评论", datetime(2026, 8, 20, 4, tzinfo=UTC))
-    answer(people["A"], "别人的小票", september)
+    make_response(store, people["B"], nps=10, comment="李四服务很好", now=september)
+    make_response(
+        store,
+        people["B"],
+        nps=2,
+        csat=1,
+        category="service_attitude",
+        comment="态度差",
+        contact=ContactAnswer("13800138000", None),
+        now=september + timedelta(days=1),
+    )
+    make_response(store, people["B"], nps=10, now=september + timedelta(days=2))
+    make_response(
+        store, people["B"], nps=10, comment="上个月的评论", now=datetime(2026, 8, 20, 4, tzinfo=UTC)
+    )
+    make_response(store, people["A"], nps=10, comment="别人的小票", now=september)
     rows = db_session.execute(queries.staff_comments(people["B"].id, MONTH)).all()
     assert [row.comment for row in rows] == ["态度差", "李四服务很好"]
     assert all("13800138000" not in str(tuple(row)) for row in rows)

@@ -13,12 +13,10 @@ from sqlalchemy import func, select
 from portal.calendar import last_complete_month
 from portal.db import utcnow
 from portal.models import AuditEntry, RankingPolicy, Role
-from portal.shopper.operations import record_response
 from portal.versions import publish_survey_version
-from surveys.answers import Answers, ContactAnswer
+from surveys.answers import ContactAnswer
 from surveys.checklists import get_checklist
-from surveys.loader import receipt_survey
-from tests.conftest import SETTINGS, csrf_token_from, post_form
+from tests.conftest import csrf_token_from, post_form
 from tests.portal.test_hr_ranking_queries import (
     MONTH,
     answers,
@@ -115,27 +113,18 @@ def test_the_staff_page_counts_released_mystery_visits_only(
 
 
 def test_the_staff_page_shows_their_comments_without_contact_details(
-    client, db_session, team, hr, make_receipt
+    client, team, hr, make_response
 ):
     store, _, people = team
-    when = datetime(2026, 9, 12, 4, tzinfo=UTC)
-    issued = make_receipt(store, people["B"], now=when - timedelta(hours=1))
-    record_response(
-        db_session,
-        settings=SETTINGS,
-        receipt=issued.receipt,
-        definition=receipt_survey(),
-        answers=Answers(
-            nps=1,
-            csat=1,
-            ratings={},
-            problem_reported=True,
-            problem_category="service_attitude",
-            comment="收银员不耐烦",
-            contact=ContactAnswer("13800138000", "shopper@example.com"),
-        ),
-        locale="zh_CN",
-        now=when,
+    make_response(
+        store,
+        people["B"],
+        nps=1,
+        csat=1,
+        category="service_attitude",
+        comment="收银员不耐烦",
+        contact=ContactAnswer("13800138000", "shopper@example.com"),
+        now=datetime(2026, 9, 12, 4, tzinfo=UTC),
     )
     html = page(client, f"/hr/staff/{people['B'].id}?month={M}")
     assert "收银员不耐烦" in html and "Service attitude" in html

@@ -10,10 +10,6 @@ from sqlalchemy import func, select
 from portal.db import utcnow
 from portal.models import DailyRollup, Receipt, Response, StoreDailyRollup, StoreMonthlyRollup
 from portal.rollups import COUNT_COLUMNS, rebuild_rollups
-from portal.shopper.operations import record_response
-from surveys.answers import Answers
-from surveys.loader import receipt_survey
-from tests.conftest import SETTINGS
 
 RATINGS = ("friendliness", "speed", "availability", "cleanliness", "knowledge")
 
@@ -93,7 +89,7 @@ def grains_agree(session):
 
 
 def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
-    db_session, make_store, make_staff, make_receipt
+    db_session, make_store, make_staff, make_receipt, make_response
 ):
     rng = random.Random(7)
     stores = [
@@ -105,28 +101,23 @@ def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
         store = rng.choice(stores)
         cashier = rng.choice([*staff[store.id], None])
         issued_now = now - timedelta(hours=rng.uniform(0, 24 * 20))
-        issued = make_receipt(store, cashier, now=issued_now)
         if rng.random() < 0.6:
             ratings = {f"rating_{k}": rng.randint(1, 5) for k in RATINGS if rng.random() < 0.7}
             category = rng.choice([None, None, "price", "checkout_wait"])
-            answers = Answers(
-                nps=rng.randint(0, 10),
-                csat=rng.randint(1, 5),
+            nps, csat = rng.randint(0, 10), rng.randint(1, 5)
+            delay = timedelta(hours=rng.uniform(0, 48))
+            make_response(
+                store,
+                cashier,
+                nps=nps,
+                csat=csat,
                 ratings=ratings,
-                problem_reported=category is not None,
-                problem_category=category,
-                comment=None,
-                contact=None,
+                category=category,
+                now=issued_now + delay,
+                receipt_age=delay,
             )
-            record_response(
-                db_session,
-                settings=SETTINGS,
-                receipt=issued.receipt,
-                definition=receipt_survey(),
-                answers=answers,
-                locale="zh_CN",
-                now=issued_now + timedelta(hours=rng.uniform(0, 48)),
-            )
+        else:
+            make_receipt(store, cashier, now=issued_now)
     db_session.flush()
     live = rollup_rows(db_session)
     assert rollup_totals(db_session) == raw_totals(db_session)
@@ -139,28 +130,21 @@ def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
     grains_agree(db_session)
 
 
-def test_a_response_counts_on_the_store_local_day(db_session, make_store, make_staff, make_receipt):
+def test_a_response_counts_on_the_store_local_day(
+    db_session, make_store, make_staff, make_response
+):
     from datetime import UTC, date, datetime
 
     store = make_store(timezone="Asia/Shanghai")
     late_evening_utc = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)  # 01:30 on 2 March in Shanghai
-    issued = make_receipt(store, make_staff(store), now=late_evening_utc - timedelta(hours=2))
-    record_response(
-        db_session,
-        settings=SETTINGS,
-        receipt=issued.receipt,
-        definition=receipt_survey(),
-        answers=Answers(
-            nps=10,
-            csat=5,
-            ratings={},
-            problem_reported=False,
-            problem_category=None,
-            comment=None,
-            contact=None,
-        ),
-        locale="en",
+    make_response(
+        store,
+        make_staff(store),
+        nps=10,
+        csat=5,
         now=late_evening_utc,
+        receipt_age=timedelta(hours=2),
+        locale="en",
     )
     rows = {r.day: r for r in db_session.scalars(select(DailyRollup))}
     assert rows[date(2026, 3, 2)].responses == 1 and rows[date(2026, 3, 2)].nps_10 == 1

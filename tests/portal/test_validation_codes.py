@@ -17,46 +17,13 @@ from portal.validation_codes.operations import AlreadyRedeemed, redeem_validatio
 from surveys.answers import Answers
 from surveys.codes import format_validation_code, make_validation_code
 from surveys.loader import receipt_survey
-from tests.conftest import SECRET, SETTINGS, post_form
-
-ANSWERS = Answers(
-    nps=10,
-    csat=5,
-    ratings={},
-    problem_reported=False,
-    problem_category=None,
-    comment=None,
-    contact=None,
-)
-
-
-def answered(session, store, staff_code, settings, tx="T-1"):
-    issued = issue_receipt(
-        session,
-        settings,
-        store=store,
-        staff_code=staff_code,
-        transaction_id=tx,
-        issued_at=None,
-        total_cents=None,
-        now=utcnow(),
-    )
-    return record_response(
-        session,
-        settings=SETTINGS,
-        receipt=issued.receipt,
-        definition=receipt_survey(),
-        answers=ANSWERS,
-        locale="zh_CN",
-        now=utcnow(),
-    )
+from tests.conftest import SECRET, post_form
 
 
 @pytest.fixture
-def shop(db_session, make_store, make_staff, settings):
+def shop(make_store, make_staff, make_response):
     store = make_store("SH-001")
-    make_staff(store, "S001")
-    response = answered(db_session, store, "S001", settings)
+    response = make_response(store, make_staff(store, "S001"), nps=10)
     return store, format_validation_code(make_validation_code(SECRET, response.id))
 
 
@@ -119,7 +86,36 @@ def test_two_tills_redeeming_at_once_redeem_once(fresh_engine, settings):
         session.flush()
         session.add(Staff(store_id=store.id, code="S001", name="张伟"))
         session.flush()
-        code = make_validation_code(SECRET, answered(session, store, "S001", settings).id)
+        # Committed in a database of its own (make_response writes to the rolled-back
+        # test session, which the redeeming threads could not see).
+        issued = issue_receipt(
+            session,
+            settings,
+            store=store,
+            staff_code="S001",
+            transaction_id="T-1",
+            issued_at=None,
+            total_cents=None,
+            now=utcnow(),
+        )
+        response = record_response(
+            session,
+            settings=settings,
+            receipt=issued.receipt,
+            definition=receipt_survey(),
+            answers=Answers(
+                nps=10,
+                csat=5,
+                ratings={},
+                problem_reported=False,
+                problem_category=None,
+                comment=None,
+                contact=None,
+            ),
+            locale="zh_CN",
+            now=utcnow(),
+        )
+        code = make_validation_code(SECRET, response.id)
     from portal.db import make_sessionmaker, writer
 
     factory = make_sessionmaker(writer(fresh_engine))
