@@ -111,7 +111,8 @@ def _portal_env(instance: Path, base_url: str) -> dict[str, str]:
     return env
 
 
-def _flask(env: dict[str, str], *args: str) -> str:
+def flask_command(env: dict[str, str], *args: str) -> str:
+    """Run ``flask --app portal ARGS`` against the live portal's instance; its output."""
     result = subprocess.run(
         [str(FLASK), "--app", "portal", *args],
         cwd=ROOT,
@@ -146,13 +147,31 @@ def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log: Pat
     raise RuntimeError(f"the portal did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+def set_up_store(
+    env: dict[str, str],
+    store: tuple[str, str],
+    staff: tuple[str, str, str],
+    manager: tuple[str, str] | None = None,
+) -> str:
+    """Through the CLI: a store (code, name) in region 华东 with one staff member (code,
+    name, position) and, if given, its manager (e-mail, password); the store's new POS key."""
+    flask_command(env, "create-store", *store, "--region", "华东")
+    flask_command(env, "create-staff", store[0], staff[0], staff[1], "--position", staff[2])
+    api_key = flask_command(env, "create-api-key", store[0]).strip().splitlines()[-1].strip()
+    if manager is not None:
+        email, password = manager
+        role = ("--role", "manager", "--store", store[0], "--password", password)
+        flask_command(env, "create-user", email, *role)
+    return api_key
+
+
 @contextmanager
 def running_portal(instance: Path) -> Iterator[LivePortal]:
     """Set up a store, a cashier and a POS key in ``instance`` and serve the portal."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _portal_env(instance, base_url)
-    _flask(env, "init-db")
+    flask_command(env, "init-db")
 
     log = instance / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
@@ -173,19 +192,11 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
         )
     try:
         # The server only needs the schema: let it boot while the data goes in.
-        _flask(env, "create-store", STORE_CODE, "浏览器测试店", "--region", "华东")
-        _flask(env, "create-staff", STORE_CODE, STAFF_CODE, "李娜", "--position", "收银员")
-        api_key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
-        _flask(
+        api_key = set_up_store(
             env,
-            "create-user",
-            MANAGER_EMAIL,
-            "--role",
-            "manager",
-            "--store",
-            STORE_CODE,
-            "--password",
-            MANAGER_PASSWORD,
+            (STORE_CODE, "浏览器测试店"),
+            (STAFF_CODE, "李娜", "收银员"),
+            (MANAGER_EMAIL, MANAGER_PASSWORD),
         )
         _wait_until_serving(server, base_url, log)
         yield LivePortal(

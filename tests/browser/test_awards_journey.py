@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import ROOT, LivePortal, _flask
+from tests.browser.conftest import ROOT, LivePortal, flask_command
 from tests.browser.navigators import AwardNavigator, ManagerNavigator
 
 pytestmark = pytest.mark.browser
@@ -67,7 +67,9 @@ def award_portal(live_portal: LivePortal) -> tuple[LivePortal, date]:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    _flask(live_portal.env, "create-user", HR_EMAIL, "--role", "hr", "--password", HR_PASSWORD)
+    flask_command(
+        live_portal.env, "create-user", HR_EMAIL, "--role", "hr", "--password", HR_PASSWORD
+    )
     return live_portal, month
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, ROOT, LivePortal, _flask
+from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, ROOT, LivePortal, set_up_store
 from tests.browser.navigators import CaseNavigator, ManagerNavigator
 
 pytestmark = pytest.mark.browser
@@ -46,19 +46,11 @@ with engine.begin() as connection:
 def case_portal(live_portal: LivePortal) -> LivePortal:
     """The live portal, with its till key for a store with its own manager."""
     env = live_portal.env
-    _flask(env, "create-store", STORE_CODE, "个案测试店", "--region", "华东")
-    _flask(env, "create-staff", STORE_CODE, "S001", "王芳", "--position", "收银员")
-    key = _flask(env, "create-api-key", STORE_CODE).strip().splitlines()[-1].strip()
-    _flask(
+    key = set_up_store(
         env,
-        "create-user",
-        MANAGER_EMAIL,
-        "--role",
-        "manager",
-        "--store",
-        STORE_CODE,
-        "--password",
-        MANAGER_PASSWORD,
+        (STORE_CODE, "个案测试店"),
+        ("S001", "王芳", "收银员"),
+        (MANAGER_EMAIL, MANAGER_PASSWORD),
     )
     return replace(live_portal, api_key=key)
 

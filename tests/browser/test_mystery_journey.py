@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.browser.conftest import LivePortal, _flask
+from tests.browser.conftest import LivePortal, flask_command, set_up_store
 from tests.browser.navigators import MysteryNavigator
 
 pytestmark = pytest.mark.browser
@@ -28,14 +28,13 @@ NARRATIVE = "The assistant greeted me at the door within seconds, smiled and wor
 @pytest.fixture(scope="module")
 def mystery_portal(live_portal: LivePortal) -> LivePortal:
     env = live_portal.env
-    _flask(env, "create-store", STORE_CODE, "暗访测试店", "--region", "华东")
-    _flask(env, "create-staff", STORE_CODE, "M001", "刘洋", "--position", "导购")
+    set_up_store(env, (STORE_CODE, "暗访测试店"), ("M001", "刘洋", "导购"))
     for (email, password), role, extra in (
         (SHOPPER, "mystery", []),
         (REVIEWER, "reviewer", []),
         (MANAGER, "manager", ["--store", STORE_CODE]),
     ):
-        _flask(env, "create-user", email, "--role", role, "--password", password, *extra)
+        flask_command(env, "create-user", email, "--role", role, "--password", password, *extra)
     return live_portal
 
 
