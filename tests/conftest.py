@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.audit import CLI
+from portal.auth.operations import create_user
 from portal.config import Settings
 from portal.db import make_engine, utcnow
 from portal.extensions import limiter
@@ -147,22 +148,22 @@ def now() -> datetime:
     return utcnow()
 
 
+def _saved(session: Session, row: Any) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
 @pytest.fixture
 def make_store(db_session: Session) -> Callable[..., Store]:
     counter = iter(range(1, 10_000))
 
     def make(code: str | None = None, **fields: Any) -> Store:
         n = next(counter)
-        store = Store(
-            code=code or f"ST-{n:03d}",
-            name=fields.pop("name", f"测试门店 {n}"),
-            region=fields.pop("region", "华东"),
-            timezone=fields.pop("timezone", "Asia/Shanghai"),
-            **fields,
-        )
-        db_session.add(store)
-        db_session.flush()
-        return store
+        fields.setdefault("name", f"测试门店 {n}")
+        fields.setdefault("region", "华东")
+        fields.setdefault("timezone", "Asia/Shanghai")
+        return _saved(db_session, Store(code=code or f"ST-{n:03d}", **fields))
 
     return make
 
@@ -172,23 +173,15 @@ def make_staff(db_session: Session) -> Callable[..., Staff]:
     counter = iter(range(1, 10_000))
 
     def make(store: Store, code: str | None = None, **fields: Any) -> Staff:
-        staff = Staff(
-            store_id=store.id,
-            code=code or f"S{next(counter):03d}",
-            name=fields.pop("name", "王芳"),
-            **fields,
-        )
-        db_session.add(staff)
-        db_session.flush()
-        return staff
+        fields.setdefault("name", "王芳")
+        code = code or f"S{next(counter):03d}"
+        return _saved(db_session, Staff(store_id=store.id, code=code, **fields))
 
     return make
 
 
 @pytest.fixture
 def make_user(db_session: Session) -> Callable[..., User]:
-    from portal.auth.operations import create_user
-
     counter = iter(range(1, 10_000))
 
     def make(role: Role | str, stores: list[Store] | None = None, **fields: Any) -> User:
