@@ -7,6 +7,7 @@ Babel reads ``zh_CN`` as ``zh_Hans_CN`` and gettext then looks in ``zh_Hans_CN/`
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 
 from portal.config import LOCALES
 
@@ -33,7 +34,5 @@ def select_locale() -> str:
 
 
 def current_locale() -> str:
-    from flask_babel import get_locale
-
     locale = get_locale()
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
