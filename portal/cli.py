@@ -27,7 +27,8 @@ from portal.api_tokens.commands import create_api_token_command
 from portal.auth.commands import create_user_command
 from portal.awards.commands import award_cycle_command, verify_awards_command
 from portal.cases.commands import overdue_command, send_mail_command
-from portal.commands import current_settings, transaction
+from portal.commands import transaction
+from portal.config import current_settings
 from portal.db import utcnow
 from portal.hr.commands import rank_command
 from portal.mystery.commands import finalise_visits_command

@@ -1,5 +1,4 @@
-"""What the CLI commands share: the running application's settings and one transaction per
-command.
+"""What the CLI commands share: one transaction per command.
 
 Each area's ``commands.py`` holds its own click commands; ``portal.cli`` registers them.
 """
@@ -13,14 +12,7 @@ import click
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from portal.config import Settings
 from portal.errors import DomainError
-
-
-def current_settings() -> Settings:
-    """The settings the application was created with."""
-    settings: Settings = current_app.config["PORTAL_SETTINGS"]
-    return settings
 
 
 @contextmanager

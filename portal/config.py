@@ -1,7 +1,8 @@
 """Typed settings for the portal, read once from the environment (or a `.env` file).
 
 `Settings.from_env` is the only place that looks at environment variables; everything else
-receives a frozen `Settings`. Invalid settings fail at start-up, never at the first request.
+receives a frozen `Settings`, or asks `current_settings()` for the running application's.
+Invalid settings fail at start-up, never at the first request.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from flask import current_app
 
 LOCALES = ("zh_CN", "en")
 #: The instance folder when ``PORTAL_INSTANCE_PATH`` is not set: ``instance/`` beside the code.
@@ -119,6 +122,12 @@ class Settings:
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
             photo_dir=env_vars.get("PORTAL_PHOTO_DIR") or None,
         )
+
+
+def current_settings() -> Settings:
+    """The settings the running application was created with (`create_app` keeps them)."""
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
 
 
 def _whole(env_vars: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.cases.notify import deliver_outbox, notify_overdue
-from portal.commands import current_settings, transaction
-from portal.config import Settings
+from portal.commands import transaction
+from portal.config import Settings, current_settings
 from portal.db import utcnow
 from portal.formatting import localtime
 from portal.models import Case, CaseState

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from portal.admin.operations import get_store
 from portal.audit import CLI
-from portal.commands import current_settings, transaction
+from portal.commands import transaction
+from portal.config import current_settings
 from portal.db import utcnow
 from portal.models import ApiKey
 from portal.pos_api.operations import create_api_key, revoke_api_key

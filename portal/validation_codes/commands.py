@@ -6,7 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from portal.audit import CLI
-from portal.commands import current_settings, transaction
+from portal.commands import transaction
+from portal.config import current_settings
 from portal.db import utcnow
 from portal.formatting import localtime
 from portal.validation_codes.operations import check_validation_code, redeem_validation_code
