@@ -14,12 +14,48 @@ from flask import Flask, g, request, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from portal import db, errors
-from portal.config import Settings
+from portal import cli, db, errors, formatting, metrics_api, pos_api
+from portal.api_tokens import views as tokens_views
+from portal.auth import views as auth_views
+from portal.awards import views as awards_views
+from portal.cases import views as cases_views
+from portal.config import DEFAULT_INSTANCE_PATH, Settings
+from portal.dashboard import views as dashboard_views
+from portal.exports import views as exports_views
 from portal.extensions import babel, csrf, limiter, login_manager
+from portal.home import views as home_views
+from portal.hr import views as hr_views
 from portal.i18n import current_locale, select_locale
+from portal.metrics_api import views as metrics_api_views
+from portal.models import User
+from portal.mystery import report_views as mystery_report_views
+from portal.mystery import views as mystery_views
+from portal.pos_api import views as pos_api_views
+from portal.shopper import views as shopper_views
+from portal.validation_codes import views as codes_views
+from surveys.codes import format_validation_code
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: The modules that attach routes to their area's blueprint, in registration order. An
+#: area's blueprint (``bp`` in its package) is registered once, however many view modules
+#: share it.
+VIEW_MODULES = (
+    home_views,
+    auth_views,
+    shopper_views,
+    codes_views,
+    dashboard_views,
+    cases_views,
+    mystery_views,
+    mystery_report_views,
+    hr_views,
+    awards_views,
+    exports_views,
+    tokens_views,
+    pos_api_views,
+    metrics_api_views,
+)
 
 
 def create_app(
@@ -33,7 +69,7 @@ def create_app(
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=settings.instance_path or str(ROOT / "instance"),
+        instance_path=settings.instance_path or str(DEFAULT_INSTANCE_PATH),
         template_folder=str(ROOT / "templates"),
     )
     _configure(app, settings)
@@ -47,8 +83,6 @@ def create_app(
     errors.init_app(app)
     _register_template_helpers(app)
     _register_security_headers(app)
-    from portal import cli
-
     cli.init_app(app)
     return app
 
@@ -88,8 +122,6 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
-        from portal.models import User
-
         if not user_id.isdigit():
             return None
         user = db.get_session().get(User, int(user_id))
@@ -97,46 +129,15 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from portal.api_tokens import bp as tokens_bp
-    from portal.auth import bp as auth_bp
-    from portal.awards import bp as awards_bp
-    from portal.cases import bp as cases_bp
-    from portal.dashboard import bp as dashboard_bp
-    from portal.exports import bp as exports_bp
-    from portal.home import bp as home_bp
-    from portal.hr import bp as hr_bp
-    from portal.metrics_api import bp as metrics_api_bp
-    from portal.mystery import bp as mystery_bp
-    from portal.pos_api import bp as pos_api_bp
-    from portal.shopper import bp as shopper_bp
-    from portal.validation_codes import bp as codes_bp
-
-    # Tills authenticate with bearer keys, not cookies: CSRF does not apply to them.
-    csrf.exempt(pos_api_bp)
-    csrf.exempt(metrics_api_bp)
-    blueprints = (
-        home_bp,
-        auth_bp,
-        shopper_bp,
-        codes_bp,
-        dashboard_bp,
-        cases_bp,
-        mystery_bp,
-        hr_bp,
-        awards_bp,
-        exports_bp,
-        tokens_bp,
-        pos_api_bp,
-        metrics_api_bp,
-    )
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+    # Tills and BI tools authenticate with bearer keys, not cookies: CSRF does not apply.
+    csrf.exempt(pos_api.bp)
+    csrf.exempt(metrics_api.bp)
+    for views in VIEW_MODULES:
+        if views.bp.name not in app.blueprints:
+            app.register_blueprint(views.bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from portal import formatting
-    from surveys.codes import format_validation_code
-
     def lang_url(lang: str) -> str:
         # A plain link to the same page in another language: no JavaScript needed.
         if g.get("rendering_error"):

@@ -1,7 +1,8 @@
 """Typed settings for the portal, read once from the environment (or a `.env` file).
 
 `Settings.from_env` is the only place that looks at environment variables; everything else
-receives a frozen `Settings`. Invalid settings fail at start-up, never at the first request.
+receives a frozen `Settings`, or asks `current_settings()` for the running application's.
+Invalid settings fail at start-up, never at the first request.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from flask import current_app
+
 LOCALES = ("zh_CN", "en")
+#: The instance folder when ``PORTAL_INSTANCE_PATH`` is not set: ``instance/`` beside the code.
+DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
 
 
 class SettingsError(ValueError):
@@ -35,6 +40,8 @@ class Settings:
     #: Largest request body the API accepts before answering 413.
     api_max_body_bytes: int = 16 * 1024
     instance_path: str | None = None
+    #: Folder of the mystery shoppers' receipt photos; ``None`` means ``<instance>/mystery-photos``.
+    photo_dir: str | None = None
     testing: bool = False
     #: Hours to the first response of a case, by problem category; others get the default.
     case_deadline_hours: tuple[tuple[str, int], ...] = ()
@@ -54,6 +61,13 @@ class Settings:
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
+
+    @property
+    def photo_folder(self) -> Path:
+        """Where receipt photos are kept: outside ``static/``, so never served as files."""
+        if self.photo_dir:
+            return Path(self.photo_dir)
+        return Path(self.instance_path or DEFAULT_INSTANCE_PATH) / "mystery-photos"
 
     def deadline_hours(self, category: str | None) -> int:
         """Hours allowed until the first response for a case of ``category``."""
@@ -106,7 +120,14 @@ class Settings:
             env=env,
             ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
+            photo_dir=env_vars.get("PORTAL_PHOTO_DIR") or None,
         )
+
+
+def current_settings() -> Settings:
+    """The settings the running application was created with (`create_app` keeps them)."""
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
 
 
 def _whole(env_vars: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -148,11 +169,7 @@ def _development_secret(instance_path: str | None) -> str:
     A fixed default would make every development install sign tokens with the same key;
     a fresh one per process would invalidate printed demo receipts on every restart.
     """
-    folder = (
-        Path(instance_path)
-        if instance_path
-        else Path(__file__).resolve().parent.parent / "instance"
-    )
+    folder = Path(instance_path or DEFAULT_INSTANCE_PATH)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "dev-secret-key"
     if not path.exists():

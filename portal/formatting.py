@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.calendar import zone as calendar_zone
+from surveys.loader import receipt_survey
 
 
 def localtime(value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -26,8 +27,6 @@ def number(value: float | int | None, digits: int = 0) -> str:
 
 def problem_label(key: str, locale: str) -> str:
     """The shopper-facing name of a problem category, in ``locale`` (the key if unknown)."""
-    from surveys.loader import receipt_survey
-
     for choice in receipt_survey().question("problem_category").choices:
         if choice.key == key:
             return choice.text.get(locale)

@@ -6,9 +6,10 @@ Babel reads ``zh_CN`` as ``zh_Hans_CN`` and gettext then looks in ``zh_Hans_CN/`
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from flask import has_request_context, request, session
+from flask_babel import get_locale
 
-from portal.config import LOCALES
+from portal.config import LOCALES, current_settings
 
 
 def select_locale() -> str:
@@ -29,11 +30,9 @@ def select_locale() -> str:
     best = request.accept_languages.best_match(["zh-CN", "en"])
     if best is not None:
         return best.replace("-", "_")
-    return str(current_app.config["PORTAL_SETTINGS"].default_locale)
+    return current_settings().default_locale
 
 
 def current_locale() -> str:
-    from flask_babel import get_locale
-
     locale = get_locale()
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"

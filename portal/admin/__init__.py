@@ -1,1 +1,2 @@
-"""Administration of the chain: stores, staff and their imports (used by the CLI)."""
+"""Administration of the chain: stores, staff and their imports, and the database's schema
+and rollups (used by the CLI)."""

@@ -4,5 +4,3 @@ for the metrics API under ``/settings/tokens``; ``create-api-token`` does it fro
 from flask import Blueprint
 
 bp = Blueprint("tokens", __name__, url_prefix="/settings")
-
-from portal.api_tokens import views  # noqa: E402,F401

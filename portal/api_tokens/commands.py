@@ -13,6 +13,7 @@ from sqlalchemy import select
 from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI
 from portal.auth.operations import normalize_email
+from portal.commands import transaction
 from portal.db import utcnow
 from portal.models import User
 
@@ -24,10 +25,7 @@ from portal.models import User
 def create_api_token_command(email: str, label: str) -> None:
     """Create a personal metrics API token for the user with EMAIL; it is printed once, on
     the last line."""
-    # Imported here: portal.cli imports this module to register the command.
-    from portal.cli import _transaction
-
-    with _transaction() as session:
+    with transaction() as session:
         user = session.scalar(select(User).where(User.email == normalize_email(email)))
         if user is None:
             raise click.ClickException(f"No user with e-mail {email}.")

@@ -4,5 +4,3 @@ reasons, public notice, certificates, leaderboards, payroll export and appeals."
 from flask import Blueprint
 
 bp = Blueprint("awards", __name__)
-
-from portal.awards import views as views  # noqa: E402

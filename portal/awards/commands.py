@@ -9,12 +9,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from portal.audit import CLI
-from portal.awards.operations import (
-    finalise_due,
-    open_cycle,
-    verify_award_log,
-)
+from portal.awards.operations import finalise_due, open_cycle, verify_award_log
 from portal.calendar import last_complete_month, month_key, parse_month
+from portal.commands import transaction
 from portal.db import utcnow
 from portal.models import AwardCycle, AwardEvent
 
@@ -29,9 +26,6 @@ from portal.models import AwardCycle, AwardEvent
 @with_appcontext
 def award_cycle_command(month_text: str | None) -> None:
     """Finalise award months whose notice period is over, then open a month's awards."""
-    # Imported here: portal.cli imports this module to register the commands.
-    from portal.cli import _transaction
-
     now = utcnow()
     month = None
     if month_text is not None:
@@ -39,11 +33,11 @@ def award_cycle_command(month_text: str | None) -> None:
         if month is None:
             raise click.BadParameter("write the month as YYYY-MM", param_hint="--month")
     # Finalising is its own transaction: a refused opening does not undo it.
-    with _transaction() as session:
+    with transaction() as session:
         finalised = finalise_due(session, now, actor=CLI)
         for cycle in finalised:
             click.echo(f"{month_key(cycle.month)}\tfinal")
-    with _transaction() as session:
+    with transaction() as session:
         if month is None:
             month = last_complete_month(session, now)
             # Run daily by cron: the month being open already is the normal case.
@@ -59,9 +53,7 @@ def award_cycle_command(month_text: str | None) -> None:
 @with_appcontext
 def verify_awards_command() -> None:
     """Recompute the award log's hash chain; exit non-zero if any event was altered."""
-    from portal.cli import _transaction
-
-    with _transaction() as session:
+    with transaction() as session:
         broken = verify_award_log(session)
         total = int(session.scalar(select(func.count()).select_from(AwardEvent)) or 0)
     if broken:

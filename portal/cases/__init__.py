@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
-
-from portal.cases import views as views  # noqa: E402

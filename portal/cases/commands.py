@@ -8,21 +8,16 @@ Registered by ``portal.cli.init_app``.
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.cases.notify import deliver_outbox, notify_overdue
-from portal.config import Settings
+from portal.commands import transaction
+from portal.config import Settings, current_settings
 from portal.db import utcnow
 from portal.formatting import localtime
 from portal.models import Case, CaseState
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["PORTAL_SETTINGS"]
-    return settings
 
 
 @click.command("overdue")
@@ -30,11 +25,8 @@ def _settings() -> Settings:
 def overdue_command() -> None:
     """List open cases past their first-response deadline and notify each assignee once;
     then send the mail if PORTAL_SMTP_URL is set."""
-    # Imported here: portal.cli imports this module to register the commands.
-    from portal.cli import _transaction
-
-    settings, now = _settings(), utcnow()
-    with _transaction() as session:
+    settings, now = current_settings(), utcnow()
+    with transaction() as session:
         overdue = session.scalars(
             select(Case)
             .where(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
@@ -56,16 +48,14 @@ def overdue_command() -> None:
 @with_appcontext
 def send_mail_command() -> None:
     """Send the unsent messages of the outbox over SMTP (PORTAL_SMTP_URL)."""
-    _deliver(_settings())
+    _deliver(current_settings())
 
 
 def _deliver(settings: Settings) -> None:
-    from portal.cli import _transaction
-
     if settings.smtp_url is None:
         click.echo("Mail: 0 sent (no PORTAL_SMTP_URL: messages stay in the outbox page).")
         return
-    with _transaction() as session:
+    with transaction() as session:
         sent, failed = deliver_outbox(session, settings, now=utcnow())
     click.echo(f"Mail: {sent} sent, {failed} failed.")
     if failed:

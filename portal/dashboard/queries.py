@@ -42,8 +42,6 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same length just before this one."""
-        from datetime import timedelta
-
         end = self.start - timedelta(days=1)
         return Period(end - timedelta(days=self.days - 1), end)
 

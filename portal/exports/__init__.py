@@ -3,8 +3,4 @@ memory stays flat however many rows a range holds."""
 
 from flask import Blueprint
 
-# The page template lives beside the package (exports/templates/exports/index.html); the
-# app's own templates folder is searched first, so a copy there would take precedence.
 bp = Blueprint("exports", __name__, url_prefix="/exports")
-
-from portal.exports import views  # noqa: E402,F401

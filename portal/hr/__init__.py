@@ -4,5 +4,3 @@ coaching list, the ranking policy and the page that explains the method."""
 from flask import Blueprint
 
 bp = Blueprint("hr", __name__)
-
-from portal.hr import views as views  # noqa: E402

@@ -14,21 +14,16 @@ import unicodedata
 from collections.abc import Sequence
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.ranking import Component
 from portal.calendar import last_complete_month, parse_month
-from portal.db import make_sessionmaker, utcnow
+from portal.commands import transaction
+from portal.db import utcnow
 from portal.hr.queries import reasons_of
-from portal.hr.ranking import (
-    RankedStaff,
-    current_policy,
-    parameters_of,
-    rank_month,
-)
+from portal.hr.ranking import RankedStaff, current_policy, parameters_of, rank_month
 from portal.models import AwardScope, Staff, Store
 
 HEADER = ("rank", "code", "name", "store", "n", "Q", "Q10", "eligible", "proposed")
@@ -138,8 +133,7 @@ def _resolve(session: Session, key: str) -> tuple[str, list[int]]:
 @with_appcontext
 def rank_command(key: str, month_text: str | None, scope: str | None) -> None:
     """Print the month's staff ranking of a store or region, or one person's figures."""
-    bind = current_app.extensions["portal.db"][0]
-    with make_sessionmaker(bind)() as session:
+    with transaction(read_only=True) as session:
         month = last_complete_month(session, utcnow())
         if month_text is not None:
             asked = parse_month(month_text)

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("metrics_api", __name__, url_prefix="/api/v1/metrics")
-
-from portal.metrics_api import views  # noqa: E402,F401

@@ -4,6 +4,3 @@ store, disputes, and the reports built from released visits."""
 from flask import Blueprint
 
 bp = Blueprint("mystery", __name__)
-
-from portal.mystery import report_views as report_views  # noqa: E402
-from portal.mystery import views as views  # noqa: E402

@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal.audit import CLI
+from portal.commands import transaction
 from portal.db import utcnow
 from portal.mystery.operations import finalise_due
 
@@ -15,10 +16,7 @@ from portal.mystery.operations import finalise_due
 @with_appcontext
 def finalise_visits_command() -> None:
     """Make released mystery reports final once their dispute window has closed."""
-    # Imported here: portal.cli imports this module to register the commands.
-    from portal.cli import _transaction
-
-    with _transaction() as session:
+    with transaction() as session:
         done = finalise_due(session, now=utcnow(), actor=CLI)
     for visit_id in done:
         click.echo(f"#{visit_id}\tfinal")

@@ -123,8 +123,8 @@ def _settings() -> Settings:
 
 
 def photo_folder() -> Path:
-    """Receipt photos live in the instance folder: never served as static files."""
-    return Path(current_app.instance_path) / "mystery-photos"
+    """Where receipt photos live: the ``PORTAL_PHOTO_DIR`` setting."""
+    return _settings().photo_folder
 
 
 def _labels() -> dict[str, Any]:

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("pos_api", __name__, url_prefix="/api/v1")
-
-from portal.pos_api import views  # noqa: E402,F401

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from portal.access import public
+from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.pos_api import bp
@@ -39,7 +40,7 @@ def _read_body(limit: int) -> bytes:
 @bp.post("/receipts")
 @public
 def create_receipt() -> Any:
-    settings = current_app.config["PORTAL_SETTINGS"]
+    settings = current_settings()
     session = get_session()
     store = store_for_api_key(session, request.headers.get("Authorization"))
     if request.mimetype != "application/json":

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("shopper", __name__)
-
-from portal.shopper import views  # noqa: E402,F401

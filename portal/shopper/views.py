@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 
 from portal.access import public
-from portal.config import Settings
+from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.extensions import csrf, limiter
@@ -49,15 +49,10 @@ class ExpiredLink(DomainError):
     message = _l("This survey has closed: receipts can be answered for a limited time only.")
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.config["PORTAL_SETTINGS"]
-    return settings
-
-
 def _claims(token: str) -> ReceiptTokenClaims:
     # Signature first: a forged or altered token never reaches the database.
     try:
-        return verify_receipt_token(_settings().secret_key, token, utcnow())
+        return verify_receipt_token(current_settings().secret_key, token, utcnow())
     except ExpiredToken:
         raise ExpiredLink() from None
     except ForgedToken:
@@ -105,7 +100,7 @@ def submit(token: str) -> Any:
     try:
         response = record_response(
             session,
-            settings=_settings(),
+            settings=current_settings(),
             receipt=receipt,
             definition=definition,
             answers=answers,
@@ -122,7 +117,7 @@ def submit(token: str) -> Any:
         current_app.logger.exception("could not save a survey response")
         problem = _l("We could not save your answers just now. Please press Send again.")
         return _render_survey(form, 503, problem)
-    code = make_validation_code(_settings().secret_key, response.id)
+    code = make_validation_code(current_settings().secret_key, response.id)
     return render_template("shopper/thanks.html", definition=definition, locale=locale, code=code)
 
 
@@ -135,7 +130,9 @@ _QR_FORMATS = {"svg": (render_qr_svg, "image/svg+xml"), "png": (render_qr_png, "
 def qr(token: str, fmt: str) -> Any:
     claims = _claims(token)  # the signature is enough: no database work for an image
     render, mimetype = _QR_FORMATS[fmt]
-    response = HttpResponse(render(survey_links(_settings(), token).survey_url), mimetype=mimetype)
+    response = HttpResponse(
+        render(survey_links(current_settings(), token).survey_url), mimetype=mimetype
+    )
     # The image for a token never changes; let printers and proxies cache it until expiry.
     seconds = max(0, int((claims.expires_at - utcnow()).total_seconds()))
     response.headers["Cache-Control"] = f"public, max-age={seconds}, immutable"
@@ -151,7 +148,7 @@ def receipt_preview(token: str) -> Any:
         receipt=receipt,
         token=token,
         short_code=format_short_code(receipt.short_code),
-        entry_url=f"{_settings().base_url}/r",
+        entry_url=f"{current_settings().base_url}/r",
     )
 
 
@@ -173,4 +170,4 @@ def code_entry() -> Any:
     if receipt is None:
         form.code.errors.append(_l("We found no receipt with this code."))
         return render_template("shopper/code_entry.html", form=form), 404
-    return redirect(url_for("shopper.survey", token=receipt_token(_settings(), receipt)))
+    return redirect(url_for("shopper.survey", token=receipt_token(current_settings(), receipt)))

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("codes", __name__, url_prefix="/codes")
-
-from portal.validation_codes import views  # noqa: E402,F401

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_login import current_user
 
 from portal.access import requires
 from portal.audit import Actor
+from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.models import Role
 from portal.validation_codes import bp
@@ -27,7 +28,7 @@ def check() -> Any:
     form = ValidationCodeForm()
     if not form.validate_on_submit():
         return render_template("codes/check.html", form=form), 400 if form.errors else 200
-    secret = current_app.config["PORTAL_SETTINGS"].secret_key
+    secret = current_settings().secret_key
     try:
         status = check_validation_code(
             get_session(), secret, form.code.data or "", user=current_user
@@ -43,7 +44,7 @@ def redeem() -> Any:
     form = ValidationCodeForm()
     if not form.validate_on_submit():
         return render_template("codes/check.html", form=form), 400
-    secret = current_app.config["PORTAL_SETTINGS"].secret_key
+    secret = current_settings().secret_key
     session = get_session()
     try:
         status = redeem_validation_code(

@@ -1,0 +1,100 @@
+"""The database and the chain from the command line: ``init-db``, ``rebuild-rollups``,
+``create-store``, ``create-staff`` and ``import-staff``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from portal.admin.operations import create_staff, create_store, get_store, import_staff
+from portal.audit import CLI
+from portal.commands import transaction
+from portal.db import utcnow
+from portal.models import Response, StoreDailyRollup
+from portal.rollups import rebuild_rollups
+from portal.schema import upgrade_database
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database to the latest schema (Alembic)."""
+    upgrade_database(current_app.extensions["portal.db"][0])
+    click.echo("Database is at the latest schema.")
+    with transaction() as session:
+        # Right after an upgrade that added a rollup grain, existing answers need counting.
+        if session.scalar(select(Response.id).limit(1)) and not session.scalar(
+            select(StoreDailyRollup.day).limit(1)
+        ):
+            click.echo(f"Counted existing answers into {rebuild_rollups(session)} rollup rows.")
+
+
+@click.command("rebuild-rollups")
+@click.option("--store", "store_codes", multiple=True, help="Only these stores; repeatable.")
+@with_appcontext
+def rebuild_rollups_command(store_codes: tuple[str, ...]) -> None:
+    """Recompute the daily rollups from the raw receipts and responses."""
+    with transaction() as session:
+        ids = [get_store(session, code).id for code in store_codes] or None
+        rows = rebuild_rollups(session, ids)
+    click.echo(f"Rebuilt {rows} rollup rows.")
+
+
+@click.command("create-store")
+@click.argument("code")
+@click.argument("name")
+@click.option("--region", default="", help="Region, e.g. 华东.")
+@click.option("--timezone", "timezone", default="Asia/Shanghai", show_default=True)
+@with_appcontext
+def create_store_command(code: str, name: str, region: str, timezone: str) -> None:
+    """Add a store."""
+    with transaction() as session:
+        store = create_store(
+            session,
+            code=code,
+            name=name,
+            region=region,
+            timezone=timezone,
+            actor=CLI,
+            now=utcnow(),
+        )
+    click.echo(f"Created store {store.code} ({store.name}).")
+
+
+@click.command("create-staff")
+@click.argument("store_code")
+@click.argument("staff_code")
+@click.argument("name")
+@click.option("--position", default="")
+@with_appcontext
+def create_staff_command(store_code: str, staff_code: str, name: str, position: str) -> None:
+    """Add a staff member to a store."""
+    with transaction() as session:
+        create_staff(
+            session,
+            store_code=store_code,
+            staff_code=staff_code,
+            name=name,
+            position=position,
+            actor=CLI,
+            now=utcnow(),
+        )
+    click.echo(f"Created staff {staff_code} at {store_code}.")
+
+
+@click.command("import-staff")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_staff_command(file: Path) -> None:
+    """Create or update staff from a CSV file (store_code, staff_code, name, position[, active])."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text.") from None
+    with transaction() as session:
+        result = import_staff(session, text, actor=CLI, now=utcnow())
+    click.echo(f"Imported staff: {result.created} created, {result.updated} updated.")
