@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from babel.dates import format_date, format_skeleton
@@ -18,7 +19,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
@@ -26,6 +26,8 @@ from wtforms import SelectChoice
 from portal.access import requires
 from portal.audit import Actor
 from portal.awards import bp
+from portal.awards.appeals import answer_appeal, appeal
+from portal.awards.decisions import add_nomination, decide_nomination
 from portal.awards.forms import (
     CYCLE_STATE_LABELS,
     NOMINATION_STATE_LABELS,
@@ -39,23 +41,18 @@ from portal.awards.forms import (
     PublishForm,
     RejectForm,
 )
-from portal.awards.operations import (
-    add_nomination,
-    answer_appeal,
-    appeal,
-    count_pending,
-    decide_nomination,
-    open_cycle,
-    publish_cycle,
-)
+from portal.awards.operations import open_cycle, publish_cycle
 from portal.awards.queries import (
     PAYROLL_COLUMNS,
     PUBLIC_STATES,
     NominationLine,
     UnknownCycle,
+    count_pending,
     get_appeal,
     get_cycle,
     get_nomination,
+    get_staff,
+    list_cycle_months,
     list_cycles,
     list_events,
     list_nominable,
@@ -68,7 +65,8 @@ from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
 from portal.i18n import current_locale
-from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role, Staff
+from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role
+from portal.workflow_forms import render_refusal
 
 HR_ROLES = (Role.HR, Role.ADMIN)
 AWARD_ROLES = (Role.HR, Role.ADMIN, Role.MANAGER)
@@ -136,7 +134,10 @@ def _open_form(session: Session, taken: set[date], *, posted: bool = False) -> O
     return form
 
 
-def _index_page(session: Session, form: OpenCycleForm | None, status: int = 200) -> Any:
+def _index_page(
+    session: Session, form: OpenCycleForm | None, status: int = 200, problem: Any = None
+) -> Any:
+    # The refusal of an opening always sits on the month field: ``problem`` stays None.
     summaries = list_cycles(session, current_user)
     if form is None and _is_hr():
         form = _open_form(session, {s.cycle.month for s in summaries})
@@ -153,8 +154,7 @@ def index() -> Any:
 @requires(*HR_ROLES)
 def open_month() -> Any:
     session = get_session()
-    taken = set(session.scalars(select(AwardCycle.month)))
-    form = _open_form(session, taken, posted=True)
+    form = _open_form(session, list_cycle_months(session), posted=True)
     if not form.validate_on_submit():
         return _index_page(session, form, 400)
     month = parse_month(form.month.data or "")
@@ -165,8 +165,8 @@ def open_month() -> Any:
         session.commit()
     except DomainError as error:
         session.rollback()
-        form.month.errors = [*form.month.errors, error.message]
-        return _index_page(session, form, error.status)
+        page = partial(_index_page, session, form)
+        return render_refusal(page, form, error, default="month")
     proposed = len(cycle.nominations)
     flash(
         _(
@@ -266,25 +266,24 @@ def cycle(month: str) -> Any:
     return _cycle_page(session, _cycle(session, month))
 
 
-def _refused(session: Session, month: str, name: str, form: Any, error: DomainError) -> Any:
+def _refused(
+    session: Session,
+    month: str,
+    name: str,
+    form: Any,
+    error: DomainError,
+    changed: AwardCycle | Nomination | None = None,
+) -> Any:
     """Show the cycle page again as it is now, with the refusal on the form's field when
-    it names one, else above the page."""
+    it names one, else above the page; a versioned form takes the current version of
+    ``changed`` (the rollback expired it: reading it reloads it)."""
     session.rollback()
     current = _cycle(session, month)
-    # The page now shows the current state: a second try applies to what the user sees.
-    kind, _sep, number = name.partition("-")
-    if kind in ("approve", "reject"):
-        found = session.get(Nomination, int(number))
-        form.version.data = "" if found is None else str(found.version)
-    elif kind == "publish":
-        form.version.data = str(current.version)
-    problem = error.message
-    if error.field is not None and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-        problem = None
     if name == "nominate":
         _nominate_form(session, current, form)
-    return _cycle_page(session, current, posted=(name, form), status=error.status, problem=problem)
+    page = partial(_cycle_page, session, current, posted=(name, form))
+    version = None if changed is None else changed.version
+    return render_refusal(page, form, error, version=version)
 
 
 def _done(cycle: AwardCycle, message: str, anchor: str = "") -> Any:
@@ -309,13 +308,13 @@ def decide(month: str, nomination_id: int, action: str) -> Any:
             nomination,
             approve=action == "approve",
             reason=form.reason.data or "",
-            reviewer=current_user,
+            actor=_actor(),
             now=utcnow(),
             expected_version=form.expected_version,
         )
         session.commit()
     except DomainError as error:
-        return _refused(session, month, name, form, error)
+        return _refused(session, month, name, form, error, nomination)
     done = _("Approved.") if action == "approve" else _("Rejected.")
     return _done(current, done, f"nomination-{nomination_id}")
 
@@ -329,15 +328,12 @@ def nominate(month: str) -> Any:
     if not form.validate_on_submit():
         return _cycle_page(session, current, posted=("nominate", form), status=400)
     try:
-        staff = session.get(Staff, form.staff.data)
-        if staff is None:
-            raise NotFound()
         nomination = add_nomination(
             session,
             current,
-            staff,
+            get_staff(session, form.staff.data),
             justification=form.justification.data or "",
-            actor=current_user,
+            actor=_actor(),
             now=utcnow(),
         )
         session.commit()
@@ -361,7 +357,7 @@ def publish(month: str) -> Any:
         )
         session.commit()
     except DomainError as error:
-        return _refused(session, month, "publish", form, error)
+        return _refused(session, month, "publish", form, error, current)
     return _done(current, _("Published: the decisions are on public notice."))
 
 
@@ -376,9 +372,7 @@ def appeal_decision(month: str, nomination_id: int) -> Any:
     if not form.validate_on_submit():
         return _cycle_page(session, current, posted=(name, form), status=400)
     try:
-        appeal(
-            session, nomination, manager=current_user, reason=form.reason.data or "", now=utcnow()
-        )
+        appeal(session, nomination, actor=_actor(), reason=form.reason.data or "", now=utcnow())
         session.commit()
     except DomainError as error:
         return _refused(session, month, name, form, error)
@@ -399,7 +393,7 @@ def answer(month: str, appeal_id: int) -> Any:
         answer_appeal(
             session,
             found,
-            hr_user=current_user,
+            actor=_actor(),
             outcome=form.outcome.data or "",
             answer=form.answer.data or "",
             now=utcnow(),
