@@ -13,16 +13,16 @@ from sqlalchemy.orm import Session
 from portal.access import managers_of
 from portal.audit import Actor
 from portal.awards.operations import (
-    NOMINATIONS,
     InvalidAward,
     NotAllowed,
+    decide,
     lock_cycle,
-    nomination_details,
+    record_nomination_change,
     require_hr,
 )
 from portal.awards.queries import get_snapshot_row
 from portal.models import Appeal, AppealOutcome, CycleState, Nomination, NominationState
-from portal.workflow import InvalidTransition, acting_user, move, record_change, require_reason
+from portal.workflow import InvalidTransition, acting_user, require_reason
 
 
 def appeal(
@@ -64,15 +64,15 @@ def appeal(
     made = Appeal(nomination=nomination, raised_by_id=manager.id, raised_at=now, reason=reason)
     session.add(made)
     session.flush()
-    record_change(
+    record_nomination_change(
         session,
-        NOMINATIONS,
         nomination,
         actor,
         "appealed",
         now,
-        note=reason,
-        **nomination_details(nomination, row, appeal_id=made.id, decision=nomination.state),
+        reason=reason,
+        appeal_id=made.id,
+        decision=nomination.state,
     )
     return made
 
@@ -131,20 +131,16 @@ def answer_appeal(
             if from_state == NominationState.APPROVED
             else NominationState.APPROVED
         )
-        move(NOMINATIONS, nomination, reversed_state)
-        nomination.decided_by_id = hr_user.id
-        nomination.decided_at = now
-        nomination.decision_reason = answer
-    row = get_snapshot_row(session, cycle, nomination.staff_id)
-    record_change(
+        decide(nomination, reversed_state, hr_user, answer, now)
+    record_nomination_change(
         session,
-        NOMINATIONS,
         nomination,
         actor,
         "appeal_answered",
         now,
-        note=answer,
+        reason=answer,
         from_state=from_state,
-        **nomination_details(nomination, row, appeal_id=appeal.id, outcome=outcome),
+        appeal_id=appeal.id,
+        outcome=outcome,
     )
     return appeal

@@ -13,23 +13,17 @@ from sqlalchemy.orm import Session
 
 from portal.audit import Actor
 from portal.awards.operations import (
-    NOMINATIONS,
     InvalidAward,
     NotAllowed,
+    decide,
     in_review,
-    nomination_details,
+    record_nomination_change,
     require_hr,
 )
 from portal.awards.queries import get_snapshot_row
 from portal.hr.ranking import SUBSTANTIATED_COMPLAINT
 from portal.models import AwardCycle, Nomination, NominationSource, NominationState, Staff
-from portal.workflow import (
-    InvalidTransition,
-    check_move,
-    move,
-    record_change,
-    require_reason,
-)
+from portal.workflow import InvalidTransition, check_version, require_reason, require_state
 
 
 def _decision_reason(nomination: Nomination, approve: bool, reason: str) -> str:
@@ -68,16 +62,9 @@ def decide_nomination(
         ``expected_version``.
     """
     reviewer = require_hr(session, actor)
-    cycle = in_review(session, nomination.cycle)
-    to_state = NominationState.APPROVED if approve else NominationState.REJECTED
-    check_move(
-        NOMINATIONS,
-        nomination,
-        to_state,
-        expected_version,
-        only_from=NominationState.PENDING,
-        refusal=_l("This nomination is already decided."),
-    )
+    in_review(session, nomination.cycle)
+    check_version(nomination, expected_version)
+    require_state(nomination, NominationState.PENDING, _l("This nomination is already decided."))
     if nomination.created_by_id is not None and nomination.created_by_id == reviewer.id:
         raise NotAllowed(
             _l(
@@ -86,21 +73,10 @@ def decide_nomination(
             )
         )
     reason = _decision_reason(nomination, approve, reason)
-    from_state = move(NOMINATIONS, nomination, to_state)
-    nomination.decided_by_id = reviewer.id
-    nomination.decided_at = now
-    nomination.decision_reason = reason
-    row = get_snapshot_row(session, cycle, nomination.staff_id)
-    record_change(
-        session,
-        NOMINATIONS,
-        nomination,
-        actor,
-        to_state,
-        now,
-        note=reason,
-        from_state=from_state,
-        **nomination_details(nomination, row),
+    to_state = NominationState.APPROVED if approve else NominationState.REJECTED
+    from_state = decide(nomination, to_state, reviewer, reason, now)
+    record_nomination_change(
+        session, nomination, actor, to_state, now, reason=reason, from_state=from_state
     )
     return nomination
 
@@ -158,14 +134,5 @@ def add_nomination(
             session.add(nomination)
     except IntegrityError:
         raise InvalidTransition(_l("This person is already nominated this month.")) from None
-    record_change(
-        session,
-        NOMINATIONS,
-        nomination,
-        actor,
-        "nominated",
-        now,
-        note=justification,
-        **nomination_details(nomination, row),
-    )
+    record_nomination_change(session, nomination, actor, "nominated", now, reason=justification)
     return nomination

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, Actor
 from portal.awards.ledger import append_award_event, award_audit_details
-from portal.awards.queries import count_pending
+from portal.awards.queries import count_pending, get_snapshot_row
 from portal.awards.snapshot import CODE_VERSION, cycle_parameters, snapshot_row_values
 from portal.calendar import chain_today, month_key, month_start, next_month
 from portal.errors import Conflict, DomainError
@@ -72,21 +72,25 @@ NOMINATION_ALLOWED: dict[str, frozenset[str]] = {
     NominationState.REJECTED: frozenset({NominationState.APPROVED}),
 }
 
-CYCLES = Workflow(
-    name="award",
-    subject_type="award_cycle",
-    allowed=CYCLE_ALLOWED,
-    refused=lambda state, target: _l("The awards of this month are final."),
-    timeline=append_award_event,
-    audit_details=award_audit_details,
-)
-NOMINATIONS = Workflow(
-    name="award",
-    subject_type="award_nomination",
-    allowed=NOMINATION_ALLOWED,
-    refused=lambda state, target: _l("This nomination is already decided."),
-    timeline=append_award_event,
-    audit_details=award_audit_details,
+
+def _award_workflow(
+    subject_type: str, allowed: dict[str, frozenset[str]], refusal: Any
+) -> Workflow:
+    # Every refused award move has one explanation per kind of row: the operations check
+    # the cycle's state first, with their own words, so these are the last line of defence.
+    return Workflow(
+        name="award",
+        subject_type=subject_type,
+        allowed=allowed,
+        refused=lambda state, target: refusal,
+        timeline=append_award_event,
+        audit_details=award_audit_details,
+    )
+
+
+CYCLES = _award_workflow("award_cycle", CYCLE_ALLOWED, _l("The awards of this month are final."))
+NOMINATIONS = _award_workflow(
+    "award_nomination", NOMINATION_ALLOWED, _l("This nomination is already decided.")
 )
 
 
@@ -165,6 +169,56 @@ def nomination_details(
         "source": nomination.source,
         **more,
     }
+
+
+def decide(nomination: Nomination, to_state: str, decider: User, reason: str, now: datetime) -> str:
+    """Move the nomination to ``to_state`` as ``decider``'s decision, with ``reason``;
+    returns the state it left.
+
+    Raises
+    ------
+    InvalidTransition
+        ``NOMINATION_ALLOWED`` has no such move.
+    """
+    from_state = move(NOMINATIONS, nomination, to_state)
+    nomination.decided_by_id = decider.id
+    nomination.decided_at = now
+    nomination.decision_reason = reason
+    return from_state
+
+
+def record_nomination_change(
+    session: Session,
+    nomination: Nomination,
+    actor: Actor,
+    kind: str,
+    now: datetime,
+    *,
+    reason: str,
+    from_state: str | None = None,
+    **more: Any,
+) -> None:
+    """Record a change of a nomination in the award log and the audit log, with the staff
+    member as the month's snapshot froze them.
+
+    Raises
+    ------
+    InvalidTransition
+        The nomination or its cycle changed since they were read.
+    """
+    row = get_snapshot_row(session, nomination.cycle, nomination.staff_id)
+    details = nomination_details(nomination, row, **more)
+    record_change(
+        session,
+        NOMINATIONS,
+        nomination,
+        actor,
+        kind,
+        now,
+        note=reason,
+        from_state=from_state,
+        **details,
+    )
 
 
 # -- opening a month -----------------------------------------------------------------------

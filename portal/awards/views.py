@@ -8,6 +8,7 @@ appeal a decision about one of their staff while it is on public notice.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -266,24 +267,44 @@ def cycle(month: str) -> Any:
     return _cycle_page(session, _cycle(session, month))
 
 
-def _refused(
-    session: Session,
-    month: str,
-    name: str,
-    form: Any,
-    error: DomainError,
-    changed: AwardCycle | Nomination | None = None,
-) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """A form posted from the cycle page: its name (field prefix), and the nomination or
+    cycle whose version it carries, if any."""
+
+    month: str
+    cycle: AwardCycle
+    name: str
+    form: Any
+    changed: AwardCycle | Nomination | None = None
+
+
+def _submit(session: Session, posted: _Posted, apply: Callable[[], Any]) -> tuple[Any, Any]:
+    """Validate the posted form, apply it and commit. Returns what ``apply`` returned and
+    None, or None and the page to answer with: the form's own errors (400), or the
+    refusal of the operation."""
+    if not posted.form.validate_on_submit():
+        page = _cycle_page(session, posted.cycle, posted=(posted.name, posted.form), status=400)
+        return None, page
+    try:
+        result = apply()
+        session.commit()
+    except DomainError as error:
+        return None, _refused(session, posted, error)
+    return result, None
+
+
+def _refused(session: Session, posted: _Posted, error: DomainError) -> Any:
     """Show the cycle page again as it is now, with the refusal on the form's field when
-    it names one, else above the page; a versioned form takes the current version of
-    ``changed`` (the rollback expired it: reading it reloads it)."""
+    it names one, else above the page; a versioned form takes the current version of the
+    row it changes (the rollback expired it: reading it reloads it)."""
     session.rollback()
-    current = _cycle(session, month)
-    if name == "nominate":
-        _nominate_form(session, current, form)
-    page = partial(_cycle_page, session, current, posted=(name, form))
-    version = None if changed is None else changed.version
-    return render_refusal(page, form, error, version=version)
+    current = _cycle(session, posted.month)
+    if posted.name == "nominate":
+        _nominate_form(session, current, posted.form)
+    page = partial(_cycle_page, session, current, posted=(posted.name, posted.form))
+    version = None if posted.changed is None else posted.changed.version
+    return render_refusal(page, posted.form, error, version=version)
 
 
 def _done(cycle: AwardCycle, message: str, anchor: str = "") -> Any:
@@ -300,10 +321,10 @@ def decide(month: str, nomination_id: int, action: str) -> Any:
     nomination = get_nomination(session, current, nomination_id, current_user).nomination
     name = f"{action}-{nomination_id}"
     form = (ApproveForm if action == "approve" else RejectForm)(prefix=name)
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=(name, form), status=400)
-    try:
-        decide_nomination(
+    _decided, page = _submit(
+        session,
+        _Posted(month, current, name, form, nomination),
+        lambda: decide_nomination(
             session,
             nomination,
             approve=action == "approve",
@@ -311,12 +332,10 @@ def decide(month: str, nomination_id: int, action: str) -> Any:
             actor=_actor(),
             now=utcnow(),
             expected_version=form.expected_version,
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, name, form, error, nomination)
+        ),
+    )
     done = _("Approved.") if action == "approve" else _("Rejected.")
-    return _done(current, done, f"nomination-{nomination_id}")
+    return page or _done(current, done, f"nomination-{nomination_id}")
 
 
 @bp.post("/awards/<month>/nominations")
@@ -325,20 +344,20 @@ def nominate(month: str) -> Any:
     session = get_session()
     current = _cycle(session, month)
     form = _nominate_form(session, current, NominateForm(prefix="nominate"))
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=("nominate", form), status=400)
-    try:
-        nomination = add_nomination(
+    nomination, page = _submit(
+        session,
+        _Posted(month, current, "nominate", form),
+        lambda: add_nomination(
             session,
             current,
             get_staff(session, form.staff.data),
             justification=form.justification.data or "",
             actor=_actor(),
             now=utcnow(),
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, "nominate", form, error)
+        ),
+    )
+    if page is not None:
+        return page
     message = _("Nomination added: another HR colleague decides it.")
     return _done(current, message, f"nomination-{nomination.id}")
 
@@ -349,16 +368,14 @@ def publish(month: str) -> Any:
     session = get_session()
     current = _cycle(session, month)
     form = PublishForm(prefix="publish")
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=("publish", form), status=400)
-    try:
-        publish_cycle(
+    _published, page = _submit(
+        session,
+        _Posted(month, current, "publish", form, current),
+        lambda: publish_cycle(
             session, current, actor=_actor(), now=utcnow(), expected_version=form.expected_version
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, "publish", form, error, current)
-    return _done(current, _("Published: the decisions are on public notice."))
+        ),
+    )
+    return page or _done(current, _("Published: the decisions are on public notice."))
 
 
 @bp.post("/awards/<month>/nominations/<int:nomination_id>/appeal")
@@ -369,14 +386,14 @@ def appeal_decision(month: str, nomination_id: int) -> Any:
     nomination = get_nomination(session, current, nomination_id, current_user).nomination
     name = f"appeal-{nomination_id}"
     form = AppealForm(prefix=name)
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=(name, form), status=400)
-    try:
-        appeal(session, nomination, actor=_actor(), reason=form.reason.data or "", now=utcnow())
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, name, form, error)
-    return _done(current, _("Your appeal is sent to HR."), f"nomination-{nomination_id}")
+    _made, page = _submit(
+        session,
+        _Posted(month, current, name, form),
+        lambda: appeal(
+            session, nomination, actor=_actor(), reason=form.reason.data or "", now=utcnow()
+        ),
+    )
+    return page or _done(current, _("Your appeal is sent to HR."), f"nomination-{nomination_id}")
 
 
 @bp.post("/awards/<month>/appeals/<int:appeal_id>/answer")
@@ -387,21 +404,20 @@ def answer(month: str, appeal_id: int) -> Any:
     found = get_appeal(session, current, appeal_id)
     name = f"answer-{appeal_id}"
     form = AnswerForm(prefix=name)
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=(name, form), status=400)
-    try:
-        answer_appeal(
+    _answered, page = _submit(
+        session,
+        _Posted(month, current, name, form),
+        lambda: answer_appeal(
             session,
             found,
             actor=_actor(),
             outcome=form.outcome.data or "",
             answer=form.answer.data or "",
             now=utcnow(),
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, name, form, error)
-    return _done(current, _("The appeal is answered."), f"nomination-{found.nomination_id}")
+        ),
+    )
+    anchor = f"nomination-{found.nomination_id}"
+    return page or _done(current, _("The appeal is answered."), anchor)
 
 
 # -- certificate, leaderboard, export --------------------------------------------------------

@@ -41,8 +41,10 @@ from portal.workflow import (
     Change,
     InvalidTransition,
     Workflow,
+    check_version,
     move,
     record_change,
+    require_state,
     timeline_of,
 )
 from surveys.answers import LOW_SATISFACTION
@@ -230,14 +232,9 @@ def log_contact(
     ------
     InvalidTransition
     """
-    from_state = move(
-        CASES,
-        case,
-        CaseState.IN_PROGRESS,
-        expected_version,
-        only_from=CaseState.OPEN,
-        refusal=_l("The first contact is already logged."),
-    )
+    check_version(case, expected_version)
+    require_state(case, CaseState.OPEN, _l("The first contact is already logged."))
+    from_state = move(CASES, case, CaseState.IN_PROGRESS)
     case.first_contact_at = case.first_contact_at or now
     record_change(session, CASES, case, actor, "contacted", now, note=note, from_state=from_state)
     return case
