@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pkgutil
 import subprocess
 import sys
 
 import pytest
+
+import surveys
+
+#: Every module of surveys/, subpackages included, so that a new one is checked too.
+SURVEYS_MODULES = sorted(
+    info.name for info in pkgutil.walk_packages(surveys.__path__, prefix="surveys.")
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +44,16 @@ def test_surveys_does_not_import_portal():
     code = "import surveys.answers, surveys.loader, sys; print('portal' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("module", ["surveys", *SURVEYS_MODULES])
+def test_surveys_does_not_import_analysis(module):
+    # Scoring a checklist is the portal's (portal.mystery.scoring): surveys describes and
+    # validates answers, analysis computes, and neither knows the other.
+    code = (
+        "import importlib, sys\n"
+        f"importlib.import_module({module!r})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'analysis'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

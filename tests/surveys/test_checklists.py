@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.mystery import subset_score
+from portal.mystery.scoring import score_answers, scoring_input
 from surveys.checklists import (
     CHECKLIST_LIBRARY,
     NA,
@@ -32,8 +33,6 @@ from surveys.checklists import (
     load_checklist,
     merge_answers,
     parse_answers,
-    score_answers,
-    scoring_input,
 )
 from surveys.loader import DefinitionError
 
