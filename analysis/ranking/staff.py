@@ -47,8 +47,8 @@ DEFAULT_PARAMETERS = RankingParameters()
 class _Rows:
     """The input rows in canonical order (group, then staff id) and as arrays: ``canon``
     maps canonical positions to input positions, ``group``/``store`` are dense indices,
-    ``table`` holds the counts of :data:`_COLUMNS` and ``visit_totals``/``within_ss`` the
-    sum and within-person sum of squares of each person's mystery scores."""
+    ``table`` holds the counts (one column per property below), ``visit_totals`` and
+    ``within_ss`` the sum and within-person sum of squares of each one's mystery scores."""
 
     rows: list[StaffInput]
     canon: Ints
@@ -62,21 +62,35 @@ class _Rows:
     within_ss: Floats
     excluded: Bools
 
-    def column(self, name: str) -> Floats:
-        """One column of ``table`` by its name in :data:`_COLUMNS`."""
-        return self.table[:, _COLUMNS.index(name)]
+    @property
+    def satisfied(self) -> Floats:
+        """Staff-item answers of 4-5 (x)."""
+        return self.table[:, 0]
 
+    @property
+    def rated(self) -> Floats:
+        """Staff-item answers (n)."""
+        return self.table[:, 1]
 
-_COLUMNS = (
-    "satisfied",
-    "rated",
-    "promoters",
-    "passives",
-    "detractors",
-    "complaints",
-    "transactions",
-    "visits",
-)
+    @property
+    def nps_counts(self) -> Floats:
+        """(N, 3): promoters, passives, detractors."""
+        return self.table[:, 2:5]
+
+    @property
+    def complaints(self) -> Floats:
+        """Upheld complaints (c)."""
+        return self.table[:, 5]
+
+    @property
+    def transactions(self) -> Floats:
+        """Receipts issued: the complaints' exposure."""
+        return self.table[:, 6]
+
+    @property
+    def visits(self) -> Floats:
+        """Mystery visits (k)."""
+        return self.table[:, 7]
 
 
 def _read_rows(staff: Sequence[StaffInput]) -> _Rows:
@@ -113,10 +127,11 @@ def _read_rows(staff: Sequence[StaffInput]) -> _Rows:
             for s in ordered
         ],
         dtype=np.float64,
-    ).reshape(-1, len(_COLUMNS))
+    ).reshape(-1, 8)
     visit_totals = np.array([sum(s.mystery_scores) for s in ordered], dtype=np.float64)
     within_ss = np.zeros(size)
-    for i in np.flatnonzero(table[:, 7] >= 2).tolist():
+    visits = table[:, 7]
+    for i in np.flatnonzero(visits >= 2).tolist():
         within_ss[i] = _visit_stats(ordered[i].mystery_scores)[2]
     return _Rows(
         rows=ordered,
@@ -186,8 +201,8 @@ def rank_staff(
         raise ValueError("parameters must be a RankingParameters")
     p = parameters
     r = _read_rows(staff)
-    x, n, nps_counts = r.column("satisfied"), r.column("rated"), r.table[:, 2:5]
-    c, exposure, k = r.column("complaints"), r.column("transactions"), r.column("visits")
+    x, n, nps_counts = r.satisfied, r.rated, r.nps_counts
+    c, exposure, k = r.complaints, r.transactions, r.visits
     m, m_source = _prior_strength(p, x, n)
     sigma, tau_ms = _mystery_spread(p, k, r.visit_totals, r.within_ss)
     m_store = p.store_prior_strength
@@ -247,18 +262,19 @@ def _components(s: _Signal, n: list[int], raw: list[float | None]) -> list[Compo
 def _signal_components(r: _Rows, signals: tuple[_Signal, ...]) -> list[list[Component]]:
     """Each signal's components with its raw figure, canonical order."""
     customer, nps, mystery, complaints = signals
-    x, n, nps_counts = r.column("satisfied"), r.column("rated"), r.table[:, 2:5]
-    c, exposure, k = r.column("complaints"), r.column("transactions"), r.column("visits")
+    nps_counts = r.nps_counts
     as_int = r.table.astype(np.int64)
     return [
-        _components(customer, as_int[:, 1].tolist(), _ratios(x, n, 1.0)),
+        _components(customer, as_int[:, 1].tolist(), _ratios(r.satisfied, r.rated, 1.0)),
         _components(
             nps,
             as_int[:, 2:5].sum(axis=1).tolist(),
             _ratios(nps_counts[:, 0] - nps_counts[:, 2], nps_counts.sum(axis=1), 100.0),
         ),
-        _components(mystery, as_int[:, 7].tolist(), _ratios(r.visit_totals, k, 1.0)),
-        _components(complaints, as_int[:, 6].tolist(), _ratios(c, exposure, PER_1000)),
+        _components(mystery, as_int[:, 7].tolist(), _ratios(r.visit_totals, r.visits, 1.0)),
+        _components(
+            complaints, as_int[:, 6].tolist(), _ratios(r.complaints, r.transactions, PER_1000)
+        ),
     ]
 
 
