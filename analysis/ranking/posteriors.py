@@ -96,8 +96,12 @@ def _gamma_post(c: Floats, exposure: Floats, rate: Floats, kappa: float) -> _Pos
     est = shape * scale
     proper = shape > 0
     shape_ok = np.where(proper, shape, 1.0)
-    low = np.where(proper, special.gammaincinv(shape_ok, LOW_P) * scale, 0.0)
-    high = np.where(proper, special.gammaincinv(shape_ok, HIGH_P) * scale, 0.0)
+    # scipy answers NaN for a subnormal shape (below 2.2e-308), whose percentiles underflow
+    # to 0 anyway; every other shape gets scipy's value unchanged.
+    low_q = np.nan_to_num(special.gammaincinv(shape_ok, LOW_P), nan=0.0)
+    high_q = np.nan_to_num(special.gammaincinv(shape_ok, HIGH_P), nan=0.0)
+    low = np.where(proper, low_q * scale, 0.0)
+    high = np.where(proper, high_q * scale, 0.0)
     return _Post(est, np.sqrt(shape) * scale, low, high, exposure / (exposure + kappa))
 
 
