@@ -1,7 +1,8 @@
 """A report's answers and the rules they must meet: the read-only ``ChecklistAnswers``,
 whether a value is acceptable for an item, what still blocks submission (every "no" and
 every N/A explained, every section narrated: reference §1.3 rule 5), the share of an
-item's points an answer earns, and the JSON form the answers are stored in.
+item's points an answer earns, the JSON form the answers are stored in, and the form
+field names that answers and errors are keyed by.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Reading a submitted checklist form: the field names of each item, comment and section
-narrative, and the parsing of the submitted strings into ``ChecklistAnswers``, section by
-section, so that a draft can be saved while the shopper works through the visit.
+"""Reading a submitted checklist form: the fields the chosen sections have, and the parsing
+of the submitted strings into ``ChecklistAnswers``, section by section, so that a draft can
+be saved while the shopper works through the visit.
 """
 
 from __future__ import annotations
