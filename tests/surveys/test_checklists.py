@@ -28,6 +28,7 @@ from surveys.checklists import (
     checklist_from_content,
     checklist_library,
     completeness_errors,
+    earned_fraction,
     field_names,
     get_checklist,
     load_checklist,
@@ -252,6 +253,23 @@ def test_scoring_does_not_need_comments_narratives_or_context():
     )
     assert completeness_errors(retail(), bare) != {}
     assert score_answers(retail(), bare).reported == pytest.approx(78.74, abs=0.005)
+
+
+def test_earned_fraction_follows_the_checklist_rules():
+    definition = retail()
+    a1, a5, e1 = definition.item("A1"), definition.item("A5"), definition.item("E1")
+    assert (earned_fraction(definition, a1, "yes"), earned_fraction(definition, a1, "no")) == (
+        1.0,
+        0.0,
+    )
+    assert earned_fraction(definition, a5, NA) is None
+    assert e1.kind is ItemKind.TIME and e1.standard_seconds is not None
+    assert earned_fraction(definition, e1, e1.standard_seconds) == 1.0
+    assert earned_fraction(definition, e1, e1.standard_seconds + 1) == 0.0
+    with pytest.raises(ValueError, match="not scored"):
+        earned_fraction(definition, definition.item("F_feeling"), 4)
+    with pytest.raises(ValueError, match="not answered"):
+        earned_fraction(definition, a1, None)
 
 
 # --- validation at load -----------------------------------------------------------------
