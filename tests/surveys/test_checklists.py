@@ -258,10 +258,8 @@ def test_scoring_does_not_need_comments_narratives_or_context():
 def test_earned_fraction_follows_the_checklist_rules():
     definition = retail()
     a1, a5, e1 = definition.item("A1"), definition.item("A5"), definition.item("E1")
-    assert (earned_fraction(definition, a1, "yes"), earned_fraction(definition, a1, "no")) == (
-        1.0,
-        0.0,
-    )
+    assert earned_fraction(definition, a1, "yes") == 1.0
+    assert earned_fraction(definition, a1, "no") == 0.0
     assert earned_fraction(definition, a5, NA) is None
     assert e1.kind is ItemKind.TIME and e1.standard_seconds is not None
     assert earned_fraction(definition, e1, e1.standard_seconds) == 1.0
