@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
@@ -14,6 +15,18 @@ import surveys
 SURVEYS_MODULES = sorted(
     info.name for info in pkgutil.walk_packages(surveys.__path__, prefix="surveys.")
 )
+
+
+def loaded(modules: list[str], roots: tuple[str, ...]) -> list[str]:
+    """The modules under the top-level packages ``roots`` that importing ``modules`` loads,
+    in a fresh interpreter (this one has imported everything already)."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {roots!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return ast.literal_eval(out.stdout.strip())
 
 
 @pytest.mark.parametrize(
@@ -31,13 +44,7 @@ SURVEYS_MODULES = sorted(
     ],
 )
 def test_pure_packages_import_neither_flask_nor_sqlalchemy(modules):
-    code = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}: importlib.import_module(name)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded(modules, ("flask", "sqlalchemy")) == []
 
 
 def test_surveys_does_not_import_portal():
@@ -50,10 +57,4 @@ def test_surveys_does_not_import_portal():
 def test_surveys_does_not_import_analysis(module):
     # Scoring a checklist is the portal's (portal.mystery.scoring): surveys describes and
     # validates answers, analysis computes, and neither knows the other.
-    code = (
-        "import importlib, sys\n"
-        f"importlib.import_module({module!r})\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'analysis'))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded([module], ("analysis",)) == []
