@@ -6,7 +6,7 @@ The rules are those of the reference questionnaire (reference/mystery-and-awards
 items earn their points or nothing, N/A items leave numerator and denominator, a section
 scores earned over possible points, the visit is the section-weighted mean over the
 sections that are not wholly N/A, and critical items zero their section or fail the visit.
-Inputs are plain numbers; :mod:`surveys.checklists` turns a filed report into them.
+Inputs are plain numbers; :mod:`portal.mystery.scoring` turns a filed report into them.
 """
 
 from __future__ import annotations

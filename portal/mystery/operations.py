@@ -45,6 +45,7 @@ from portal.models import (
 )
 from portal.models.mystery import DAYPART_HOURS
 from portal.mystery.photos import CleanPhoto, store_photo
+from portal.mystery.scoring import score_answers
 from portal.versions import publish_survey_version
 from surveys.checklists import (
     Attribution,
@@ -57,7 +58,6 @@ from surveys.checklists import (
     completeness_errors,
     get_checklist,
     merge_answers,
-    score_answers,
 )
 
 #: state -> the states it may move to.

@@ -17,6 +17,11 @@ MODULES = [
     "analysis.categories",
     "analysis.trends",
     "analysis.funnel",
+    "analysis.ranking.posteriors",
+    "analysis.ranking.priors",
+    "analysis.ranking.composite",
+    "analysis.ranking.selection",
+    "analysis.ranking.staff",
 ]
 
 

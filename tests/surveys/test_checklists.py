@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.mystery import subset_score
+from portal.mystery.scoring import score_answers, scoring_input
 from surveys.checklists import (
     CHECKLIST_LIBRARY,
     NA,
@@ -27,13 +28,12 @@ from surveys.checklists import (
     checklist_from_content,
     checklist_library,
     completeness_errors,
+    earned_fraction,
     field_names,
     get_checklist,
     load_checklist,
     merge_answers,
     parse_answers,
-    score_answers,
-    scoring_input,
 )
 from surveys.loader import DefinitionError
 
@@ -253,6 +253,21 @@ def test_scoring_does_not_need_comments_narratives_or_context():
     )
     assert completeness_errors(retail(), bare) != {}
     assert score_answers(retail(), bare).reported == pytest.approx(78.74, abs=0.005)
+
+
+def test_earned_fraction_follows_the_checklist_rules():
+    definition = retail()
+    a1, a5, e1 = definition.item("A1"), definition.item("A5"), definition.item("E1")
+    assert earned_fraction(definition, a1, "yes") == 1.0
+    assert earned_fraction(definition, a1, "no") == 0.0
+    assert earned_fraction(definition, a5, NA) is None
+    assert e1.kind is ItemKind.TIME and e1.standard_seconds is not None
+    assert earned_fraction(definition, e1, e1.standard_seconds) == 1.0
+    assert earned_fraction(definition, e1, e1.standard_seconds + 1) == 0.0
+    with pytest.raises(ValueError, match="not scored"):
+        earned_fraction(definition, definition.item("F_feeling"), 4)
+    with pytest.raises(ValueError, match="not answered"):
+        earned_fraction(definition, a1, None)
 
 
 # --- validation at load -----------------------------------------------------------------
