@@ -5,5 +5,7 @@ from flask import Blueprint
 
 bp = Blueprint("mystery", __name__)
 
+from portal.mystery import draft_views as draft_views  # noqa: E402
 from portal.mystery import report_views as report_views  # noqa: E402
 from portal.mystery import views as views  # noqa: E402
+from portal.mystery import visit_views as visit_views  # noqa: E402

@@ -61,27 +61,31 @@ from portal.models import (
     VisitState,
 )
 from portal.models.mystery import DAYPART_HOURS, Daypart
-from portal.mystery.operations import (
+from portal.mystery.photos import clean_photo
+from portal.mystery.report import (
     VisitFacts,
-    VisitPlan,
-    accept_visit,
+    save_answers,
+    save_facts,
+    save_photo,
+    submit_report,
+)
+from portal.mystery.review import (
     adjust_answers,
-    cancel_visit,
     decide_dispute,
-    decline_visit,
     dispute_report,
     finalise_due,
     reject_report,
     release_report,
     return_report,
-    save_answers,
-    save_facts,
-    save_photo,
-    schedule_visit,
     start_review,
-    submit_report,
 )
-from portal.mystery.photos import clean_photo
+from portal.mystery.scheduling import (
+    VisitPlan,
+    accept_visit,
+    cancel_visit,
+    decline_visit,
+    schedule_visit,
+)
 from surveys.checklists import (
     NA,
     NO,
