@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
 from portal.access import requires
+from portal.audit import Actor
 from portal.calendar import zone
 from portal.db import get_session, utcnow
 from portal.i18n import current_locale
@@ -25,13 +26,9 @@ from portal.mystery.photos import InvalidPhoto, clean_photo, photo_path
 from portal.mystery.queries import get_visit, serving_staff
 from portal.mystery.report import VisitFacts, save_answers, save_facts, save_photo
 from portal.mystery.views import Step, labels, photo_folder, report_steps, settings
-from portal.mystery.visits import (
-    EDITABLE_STATES,
-    InvalidTransition,
-    InvalidVisit,
-    checklist_of,
-    visit_answers,
-)
+from portal.mystery.visits import EDITABLE_STATES, InvalidVisit, checklist_of, visit_answers
+from portal.workflow import InvalidTransition
+from portal.workflow_forms import add_field_error, show_error
 from surveys.checklists import ChecklistDefinition, parse_answers
 
 
@@ -106,12 +103,11 @@ def _facts_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any
         transaction_id=form.transaction_id.data or "",
     )
     try:
-        save_facts(session, visit, facts, shopper=current_user, now=utcnow())
+        save_facts(session, visit, facts, actor=Actor.of_user(current_user), now=utcnow())
         session.commit()
     except (InvalidVisit, InvalidTransition) as error:
         session.rollback()
-        field = form[error.field] if error.field in form else form.started_at
-        field.errors = [*field.errors, error.message]
+        show_error(form, error, default="started_at")
         return _render_step(visit, steps, "visit", form), error.status
     flash(_("Saved."), "success")
     return redirect(_next_url(visit, steps, "visit"))
@@ -144,12 +140,12 @@ def _section_step(
         return _render_step(visit, steps, key, form, section=section), status
     answers, errors = parse_answers(definition, request.form, sections=[key])
     # What parsed is kept even when another field is wrong: a draft loses nothing valid.
-    save_answers(session, visit, answers, shopper=current_user, now=utcnow(), part=key)
+    save_answers(session, visit, answers, actor=Actor.of_user(current_user), now=utcnow(), part=key)
     session.commit()
     if errors:
         for name, message in errors.items():
             if name in form:
-                form[name].errors = [*form[name].errors, message]
+                add_field_error(form[name], message)
         return _render_step(visit, steps, key, form, section=section), 400
     flash(_("Saved."), "success")
     return redirect(_next_url(visit, steps, key))
@@ -177,12 +173,17 @@ def _photo_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any
     try:
         photo = clean_photo(data, max_bytes=settings().photo_max_bytes)
         replaced = save_photo(
-            session, visit, photo, folder=photo_folder(), shopper=current_user, now=utcnow()
+            session,
+            visit,
+            photo,
+            folder=photo_folder(),
+            actor=Actor.of_user(current_user),
+            now=utcnow(),
         )
         session.commit()
     except (InvalidPhoto, InvalidTransition) as error:
         session.rollback()
-        form.photo.errors = [*form.photo.errors, error.message]
+        add_field_error(form.photo, error.message)
         return _render_step(visit, steps, "proof", form), error.status
     if replaced:
         photo_path(photo_folder(), replaced).unlink(missing_ok=True)

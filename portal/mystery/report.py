@@ -22,21 +22,19 @@ from portal.audit import Actor
 from portal.calendar import zone
 from portal.config import Settings
 from portal.errors import DomainError
-from portal.models import MysteryVisit, Receipt, ReceiptCheck, Staff, User, VisitState
+from portal.models import MysteryVisit, Receipt, ReceiptCheck, Staff, VisitState
 from portal.models.mystery import DAYPART_HOURS
 from portal.mystery.photos import CleanPhoto, store_photo
 from portal.mystery.visits import (
     EDITABLE_STATES,
-    InvalidTransition,
+    VISITS,
     InvalidVisit,
     apply_score,
     checklist_of,
-    flush_visit,
-    move,
     own_visit,
-    record_change,
     visit_answers,
 )
+from portal.workflow import InvalidTransition, flush_versioned, move, record_change
 from surveys.checklists import (
     ChecklistAnswers,
     answers_to_json,
@@ -82,8 +80,8 @@ class VisitFacts:
     transaction_id: str
 
 
-def _editable(visit: MysteryVisit, shopper: User) -> None:
-    own_visit(visit, shopper)
+def _editable(visit: MysteryVisit, actor: Actor) -> None:
+    own_visit(visit, actor)
     if visit.state not in EDITABLE_STATES:
         raise InvalidTransition(
             _l("This report can no longer be changed (it is %(state)s).", state=visit.state)
@@ -91,7 +89,7 @@ def _editable(visit: MysteryVisit, shopper: User) -> None:
 
 
 def save_facts(
-    session: Session, visit: MysteryVisit, facts: VisitFacts, *, shopper: User, now: datetime
+    session: Session, visit: MysteryVisit, facts: VisitFacts, *, actor: Actor, now: datetime
 ) -> MysteryVisit:
     """Save the visit facts to the draft; checks that need nothing else happen here.
 
@@ -100,7 +98,7 @@ def save_facts(
     InvalidVisit
         Times in the wrong order or in the future, a staff member of another store.
     """
-    _editable(visit, shopper)
+    _editable(visit, actor)
     store_zone = zone(visit.store.timezone)
     started = facts.started_at.replace(tzinfo=store_zone) if facts.started_at else None
     ended = facts.ended_at.replace(tzinfo=store_zone) if facts.ended_at else None
@@ -120,7 +118,7 @@ def save_facts(
     visit.served_by_id = facts.served_by_id
     visit.served_by_description = facts.served_by_description.strip()[:500]
     visit.transaction_id = facts.transaction_id.strip()[:64] or None
-    return _saved(session, visit, shopper, now, "facts")
+    return _saved(session, visit, actor, now, "facts")
 
 
 def save_answers(
@@ -128,14 +126,14 @@ def save_answers(
     visit: MysteryVisit,
     answers: ChecklistAnswers,
     *,
-    shopper: User,
+    actor: Actor,
     now: datetime,
     part: str,
 ) -> MysteryVisit:
     """Merge a section's answers into the draft (a draft is saved page by page)."""
-    _editable(visit, shopper)
+    _editable(visit, actor)
     visit.answers = answers_to_json(merge_answers(visit_answers(visit), answers))
-    return _saved(session, visit, shopper, now, part)
+    return _saved(session, visit, actor, now, part)
 
 
 def save_photo(
@@ -144,33 +142,32 @@ def save_photo(
     photo: CleanPhoto,
     *,
     folder: Path,
-    shopper: User,
+    actor: Actor,
     now: datetime,
 ) -> str | None:
     """Keep a cleaned receipt photo outside the web root, replacing an earlier one.
 
     Returns the earlier photo's file name: the caller removes it once this is committed.
     """
-    _editable(visit, shopper)
+    _editable(visit, actor)
     replaced = visit.photo_file
     visit.photo_file = store_photo(folder, visit.id, photo)
     visit.photo_hash = photo.average_hash
-    _saved(session, visit, shopper, now, "photo")
+    _saved(session, visit, actor, now, "photo")
     return replaced
 
 
 def _saved(
-    session: Session, visit: MysteryVisit, shopper: User, now: datetime, part: str
+    session: Session, visit: MysteryVisit, actor: Actor, now: datetime, part: str
 ) -> MysteryVisit:
     # A draft save is not a state change: one quiet event per part, not one per keystroke.
     last = visit.events[-1] if visit.events else None
     if last is not None and last.kind == "draft_saved" and last.details.get("part") == part:
         last.at = now
-        flush_visit(session)
+        flush_versioned(session)
         return visit
-    return record_change(
-        session, visit, Actor.of_user(shopper), "draft_saved", now, "", None, part=part
-    )
+    record_change(session, VISITS, visit, actor, "draft_saved", now, part=part)
+    return visit
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +267,7 @@ def submit_report(
     settings: Settings,
     visit: MysteryVisit,
     *,
-    shopper: User,
+    actor: Actor,
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
@@ -282,12 +279,12 @@ def submit_report(
         Something required is missing or implausible; nothing is changed.
     InvalidTransition
     """
-    _editable(visit, shopper)
+    _editable(visit, actor)
     check = check_submission(session, settings, visit, now=now)
     if check.errors:
         raise IncompleteReport(check.errors)
     resubmission = visit.state == VisitState.RETURNED
-    from_state = move(visit, VisitState.SUBMITTED, expected_version)
+    from_state = move(VISITS, visit, VisitState.SUBMITTED, expected_version)
     visit.receipt_id = check.receipt.id if check.receipt is not None else None
     visit.receipt_check = check.receipt_check
     apply_score(visit, settings)
@@ -300,14 +297,15 @@ def submit_report(
         flags.append("extreme_score")
     visit.flags = flags
     visit.submitted_at = now
-    return record_change(
+    record_change(
         session,
+        VISITS,
         visit,
-        Actor.of_user(shopper),
+        actor,
         "resubmitted" if resubmission else "submitted",
         now,
-        "",
-        from_state,
+        from_state=from_state,
         flags=flags,
         score=visit.score,
     )
+    return visit

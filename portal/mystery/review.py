@@ -7,6 +7,7 @@ observations the ranking reads from released reports.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,20 +23,17 @@ from portal.models import (
     MysteryVisit,
     Role,
     StaffObservation,
-    User,
     VisitDispute,
     VisitState,
 )
-from portal.mystery.visits import (
+from portal.mystery.visits import VISITS, InvalidVisit, apply_score, checklist_of, visit_answers
+from portal.workflow import (
     InvalidTransition,
-    InvalidVisit,
-    apply_score,
+    acting_user,
     check_version,
-    checklist_of,
     move,
     record_change,
     require_reason,
-    visit_answers,
 )
 from surveys.checklists import (
     Attribution,
@@ -55,20 +53,21 @@ def start_review(
     session: Session,
     visit: MysteryVisit,
     *,
-    reviewer: User,
+    actor: Actor,
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
-    from_state = move(visit, VisitState.IN_REVIEW, expected_version)
-    visit.reviewer_id = reviewer.id
-    return record_change(
-        session, visit, Actor.of_user(reviewer), "review_started", now, "", from_state
-    )
+    """A reviewer takes a filed report; other reviewers may not act on it meanwhile."""
+    from_state = move(VISITS, visit, VisitState.IN_REVIEW, expected_version)
+    visit.reviewer_id = actor.user_id
+    record_change(session, VISITS, visit, actor, "review_started", now, from_state=from_state)
+    return visit
 
 
-def _reviewing(visit: MysteryVisit, reviewer: User) -> None:
-    if visit.state == VisitState.IN_REVIEW and visit.reviewer_id not in (None, reviewer.id):
-        if reviewer.role != Role.ADMIN:
+def _reviewing(session: Session, visit: MysteryVisit, actor: Actor) -> None:
+    if visit.state == VisitState.IN_REVIEW and visit.reviewer_id not in (None, actor.user_id):
+        user = acting_user(session, actor)
+        if user is None or user.role != Role.ADMIN:
             raise InvalidTransition(_l("Another reviewer is reviewing this report."))
 
 
@@ -76,38 +75,57 @@ def return_report(
     session: Session,
     visit: MysteryVisit,
     *,
-    reviewer: User,
+    actor: Actor,
     comments: str,
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
     """Send the report back to the shopper with what to fix."""
-    require_reason(comments, "comments")
-    _reviewing(visit, reviewer)
-    from_state = move(visit, VisitState.RETURNED, expected_version)
-    visit.review_note = comments.strip()
-    return record_change(
-        session, visit, Actor.of_user(reviewer), "returned", now, comments, from_state
-    )
+    verdict = _Verdict(VisitState.RETURNED, "returned", "comments")
+    return _end_review(session, visit, actor, verdict, comments, now, expected_version)
 
 
 def reject_report(
     session: Session,
     visit: MysteryVisit,
     *,
-    reviewer: User,
+    actor: Actor,
     reason: str,
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
     """Refuse an unusable report (wrong store, no proof, fabricated): it never counts."""
-    require_reason(reason, "reason")
-    _reviewing(visit, reviewer)
-    from_state = move(visit, VisitState.REJECTED, expected_version)
-    visit.review_note = reason.strip()
-    return record_change(
-        session, visit, Actor.of_user(reviewer), "rejected", now, reason, from_state
+    verdict = _Verdict(VisitState.REJECTED, "rejected", "reason")
+    return _end_review(session, visit, actor, verdict, reason, now, expected_version)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """A review that ends without release: the state, the timeline's kind, and the form
+    field whose text the shopper reads as the review note."""
+
+    state: str
+    kind: str
+    field: str
+
+
+def _end_review(
+    session: Session,
+    visit: MysteryVisit,
+    actor: Actor,
+    verdict: _Verdict,
+    text: str,
+    now: datetime,
+    expected_version: int | None,
+) -> MysteryVisit:
+    note = require_reason(text, field=verdict.field)
+    _reviewing(session, visit, actor)
+    from_state = move(VISITS, visit, verdict.state, expected_version)
+    visit.review_note = note
+    record_change(
+        session, VISITS, visit, actor, verdict.kind, now, note=note, from_state=from_state
     )
+    return visit
 
 
 def release_report(
@@ -115,19 +133,20 @@ def release_report(
     settings: Settings,
     visit: MysteryVisit,
     *,
-    reviewer: User,
+    actor: Actor,
     now: datetime,
     note: str = "",
     expected_version: int | None = None,
 ) -> MysteryVisit:
     """Release to the store: it now counts, the dispute window opens, and the staff
     observations the ranking reads are written."""
-    _reviewing(visit, reviewer)
-    from_state = move(visit, VisitState.RELEASED, expected_version)
+    _reviewing(session, visit, actor)
+    from_state = move(VISITS, visit, VisitState.RELEASED, expected_version)
     visit.released_at = now
     visit.dispute_until = now + timedelta(days=settings.dispute_days)
     _write_observations(visit, score_answers(checklist_of(visit), visit_answers(visit)))
-    return record_change(session, visit, Actor.of_user(reviewer), "released", now, note, from_state)
+    record_change(session, VISITS, visit, actor, "released", now, note=note, from_state=from_state)
+    return visit
 
 
 def adjust_answers(
@@ -136,7 +155,7 @@ def adjust_answers(
     visit: MysteryVisit,
     changes: Mapping[str, ItemAnswer],
     *,
-    reviewer: User,
+    actor: Actor,
     reason: str,
     now: datetime,
     expected_version: int | None = None,
@@ -145,32 +164,35 @@ def adjust_answers(
 
     Raises
     ------
+    InvalidReason
+        No reason.
     InvalidVisit
-        No reason, no change, or an answer the checklist does not allow.
+        No change, or an answer the checklist does not allow.
     """
     if visit.state != VisitState.IN_REVIEW:
         raise InvalidTransition(_l("Answers can be corrected only while the report is in review."))
-    _reviewing(visit, reviewer)
+    _reviewing(session, visit, actor)
     check_version(visit, expected_version)
     diff = _change_answers(visit, changes, reason)
     apply_score(visit, settings)
-    return record_change(
+    record_change(
         session,
+        VISITS,
         visit,
-        Actor.of_user(reviewer),
+        actor,
         "answers_corrected",
         now,
-        reason,
-        None,
+        note=reason,
         changes=diff,
         score=visit.score,
     )
+    return visit
 
 
 def _change_answers(
     visit: MysteryVisit, changes: Mapping[str, ItemAnswer], reason: str
 ) -> dict[str, list[Any]]:
-    require_reason(reason, "reason")
+    require_reason(reason, field="reason")
     definition = checklist_of(visit)
     current = visit_answers(visit)
     diff: dict[str, list[Any]] = {}
@@ -205,20 +227,24 @@ def dispute_report(
     settings: Settings,
     visit: MysteryVisit,
     *,
-    manager: User,
+    actor: Actor,
     item_key: str | None,
     reason: str,
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
     """A store manager queries a released report, within the dispute window, with a reason.
+    Which reports a manager may dispute is the caller's `get_visit` scoping (released
+    reports of their own stores).
 
     Raises
     ------
     InvalidTransition
         Not released, already disputed, or the window has closed.
+    InvalidReason
+        No reason.
     InvalidVisit
-        No reason, or an item that is not on the checklist.
+        An item that is not on the checklist.
     """
     if visit.state == VisitState.RELEASED and visit.dispute_until and now > visit.dispute_until:
         raise InvalidTransition(
@@ -227,19 +253,29 @@ def dispute_report(
                 days=settings.dispute_days,
             )
         )
-    require_reason(reason, "reason")
-    if item_key:
+    text = require_reason(reason, field="reason")
+    item_key = item_key or None
+    if item_key is not None:
         try:
             checklist_of(visit).item(item_key)
         except KeyError:
             raise InvalidVisit(_l("Choose an item of this checklist."), field="item") from None
-    from_state = move(visit, VisitState.DISPUTED, expected_version)
+    from_state = move(VISITS, visit, VisitState.DISPUTED, expected_version)
     visit.dispute = VisitDispute(
-        raised_by_id=manager.id, raised_at=now, item_key=item_key or None, reason=reason.strip()
+        raised_by_id=actor.user_id, raised_at=now, item_key=item_key, reason=text
     )
-    return record_change(
-        session, visit, Actor.of_user(manager), "disputed", now, reason, from_state, item=item_key
+    record_change(
+        session,
+        VISITS,
+        visit,
+        actor,
+        "disputed",
+        now,
+        note=text,
+        from_state=from_state,
+        item=item_key,
     )
+    return visit
 
 
 def decide_dispute(
@@ -247,7 +283,7 @@ def decide_dispute(
     settings: Settings,
     visit: MysteryVisit,
     *,
-    reviewer: User,
+    actor: Actor,
     outcome: str,
     note: str,
     changes: Mapping[str, ItemAnswer] | None = None,
@@ -259,12 +295,14 @@ def decide_dispute(
 
     Raises
     ------
+    InvalidReason
+        No note.
     InvalidVisit
-        No note, an unknown outcome, or an adjustment without a change.
+        An unknown outcome, or an adjustment without a change.
     """
     if outcome not in (DisputeOutcome.UPHELD, DisputeOutcome.ADJUSTED):
         raise InvalidVisit(_l("Choose whether to uphold or adjust the report."), field="outcome")
-    require_reason(note, "note")
+    decision = require_reason(note, field="note")
     if visit.state != VisitState.DISPUTED:
         raise InvalidTransition(_l("Only a disputed report can be decided."))
     check_version(visit, expected_version)
@@ -275,16 +313,17 @@ def decide_dispute(
         result = apply_score(visit, settings)
         details["score"] = [before, visit.score]
         _write_observations(visit, result)
-    from_state = move(visit, VisitState.FINAL, None)
+    from_state = move(VISITS, visit, VisitState.FINAL)
     assert visit.dispute is not None
-    visit.dispute.decided_by_id = reviewer.id
+    visit.dispute.decided_by_id = actor.user_id
     visit.dispute.decided_at = now
     visit.dispute.outcome = outcome
-    visit.dispute.decision_note = note.strip()
+    visit.dispute.decision_note = decision
     visit.final_at = now
-    return record_change(
-        session, visit, Actor.of_user(reviewer), outcome, now, note, from_state, **details
+    record_change(
+        session, VISITS, visit, actor, outcome, now, note=decision, from_state=from_state, **details
     )
+    return visit
 
 
 def finalise_due(session: Session, *, now: datetime, actor: Actor) -> list[int]:
@@ -295,9 +334,9 @@ def finalise_due(session: Session, *, now: datetime, actor: Actor) -> list[int]:
         .order_by(MysteryVisit.id)
     ).all()
     for visit in due:
-        from_state = move(visit, VisitState.FINAL, None)
+        from_state = move(VISITS, visit, VisitState.FINAL)
         visit.final_at = now
-        record_change(session, visit, actor, "finalised", now, "", from_state)
+        record_change(session, VISITS, visit, actor, "finalised", now, from_state=from_state)
     return [visit.id for visit in due]
 
 

@@ -17,8 +17,9 @@ from portal.calendar import local_today
 from portal.config import Settings
 from portal.models import MysteryVisit, Role, Staff, Store, User, VisitState
 from portal.models.mystery import DAYPART_HOURS
-from portal.mystery.visits import InvalidVisit, move, own_visit, record_change, require_reason
+from portal.mystery.visits import VISITS, InvalidVisit, own_visit
 from portal.versions import publish_survey_version
+from portal.workflow import move, record_change, require_reason
 from surveys.checklists import get_checklist
 
 
@@ -130,19 +131,19 @@ def schedule_visit(
     )
     session.add(visit)
     session.flush()
-    return record_change(
+    record_change(
         session,
+        VISITS,
         visit,
         actor,
         "scheduled",
         now,
-        "",
-        None,
         store=store.code,
         shopper_id=shopper.id,
         window=[plan.window_start.isoformat(), plan.window_end.isoformat()],
         daypart=plan.daypart,
     )
+    return visit
 
 
 # -- before the visit ------------------------------------------------------------------------
@@ -152,29 +153,33 @@ def accept_visit(
     session: Session,
     visit: MysteryVisit,
     *,
-    shopper: User,
+    actor: Actor,
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
-    own_visit(visit, shopper)
-    from_state = move(visit, VisitState.ACCEPTED, expected_version)
-    return record_change(session, visit, Actor.of_user(shopper), "accepted", now, "", from_state)
+    """The shopper takes the assignment on."""
+    own_visit(visit, actor)
+    from_state = move(VISITS, visit, VisitState.ACCEPTED, expected_version)
+    record_change(session, VISITS, visit, actor, "accepted", now, from_state=from_state)
+    return visit
 
 
 def decline_visit(
     session: Session,
     visit: MysteryVisit,
     *,
-    shopper: User,
-    reason: str,
+    actor: Actor,
+    reason: str = "",
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
-    own_visit(visit, shopper)
-    from_state = move(visit, VisitState.DECLINED, expected_version)
-    return record_change(
-        session, visit, Actor.of_user(shopper), "declined", now, reason, from_state
+    """The shopper turns the assignment down, saying why if they like."""
+    own_visit(visit, actor)
+    from_state = move(VISITS, visit, VisitState.DECLINED, expected_version)
+    record_change(
+        session, VISITS, visit, actor, "declined", now, note=reason, from_state=from_state
     )
+    return visit
 
 
 def cancel_visit(
@@ -186,6 +191,10 @@ def cancel_visit(
     now: datetime,
     expected_version: int | None = None,
 ) -> MysteryVisit:
-    require_reason(reason, "reason")
-    from_state = move(visit, VisitState.CANCELLED, expected_version)
-    return record_change(session, visit, actor, "cancelled", now, reason, from_state)
+    """A reviewer calls off a visit that has no report yet; a reason is required."""
+    require_reason(reason, field="reason")
+    from_state = move(VISITS, visit, VisitState.CANCELLED, expected_version)
+    record_change(
+        session, VISITS, visit, actor, "cancelled", now, note=reason, from_state=from_state
+    )
+    return visit

@@ -40,6 +40,7 @@ from portal.mystery.queries import active_shoppers, get_visit, visit_list
 from portal.mystery.scheduling import VisitPlan, schedule_visit
 from portal.mystery.visits import InvalidVisit
 from portal.pagination import paginate, requested_page
+from portal.workflow_forms import show_error
 from surveys.checklists import ChecklistDefinition, checklist_library
 
 REVIEW_ROLES = (Role.REVIEWER, Role.ADMIN)
@@ -151,9 +152,7 @@ def schedule() -> Any:
         session.commit()
     except InvalidVisit as error:
         session.rollback()
-        known = ("store", "shopper", "checklist", "window_end", "daypart", "fee")
-        field = form[error.field] if error.field in known else form.store
-        field.errors = [*field.errors, error.message]
+        show_error(form, error, default="store")
         return render_template("mystery/schedule.html", form=form), error.status
     flash(_("Visit #%(id)s is assigned.", id=visit.id), "success")
     return redirect(url_for("mystery.visit", visit_id=visit.id))

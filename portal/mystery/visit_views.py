@@ -6,9 +6,10 @@ page again with the reason on the form, or above it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -20,7 +21,6 @@ from wtforms import SelectChoice
 from portal.access import requires
 from portal.audit import Actor
 from portal.db import get_session, utcnow
-from portal.errors import DomainError
 from portal.i18n import current_locale
 from portal.models import MysteryVisit, Role, VisitState
 from portal.mystery import bp
@@ -36,7 +36,6 @@ from portal.mystery.forms import (
     ReturnForm,
     StartReviewForm,
     SubmitForm,
-    VisitActionForm,
 )
 from portal.mystery.queries import get_visit
 from portal.mystery.report import IncompleteReport, check_submission, submit_report
@@ -51,16 +50,10 @@ from portal.mystery.review import (
 )
 from portal.mystery.scheduling import accept_visit, cancel_visit, decline_visit
 from portal.mystery.views import ALL_ROLES, REVIEW_ROLES, labels, report_steps, settings
-from portal.mystery.visits import (
-    EDITABLE_STATES,
-    InvalidTransition,
-    InvalidVisit,
-    checklist_of,
-    visit_answers,
-)
+from portal.mystery.visits import EDITABLE_STATES, InvalidVisit, checklist_of, visit_answers
+from portal.workflow import InvalidReason, InvalidTransition
+from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.checklists import ChecklistDefinition, ItemAnswer
-
-Apply = Callable[[Session, MysteryVisit, Any, datetime], Any]
 
 
 def _answer_from(form: Any) -> dict[str, ItemAnswer]:
@@ -71,147 +64,95 @@ def _answer_from(form: Any) -> dict[str, ItemAnswer]:
     return {form.item.data: ItemAnswer(value=parsed, comment=(form.comment.data or "").strip())}
 
 
-def _accept(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return accept_visit(
-        session, visit, shopper=current_user, now=now, expected_version=form.expected_version
-    )
-
-
-def _decline(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return decline_visit(
-        session,
-        visit,
-        shopper=current_user,
-        reason=form.reason.data or "",
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _cancel(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return cancel_visit(
-        session,
-        visit,
-        actor=Actor.of_user(current_user),
-        reason=form.reason.data or "",
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _submit(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return submit_report(
-        session,
-        settings(),
-        visit,
-        shopper=current_user,
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _start_review(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return start_review(
-        session, visit, reviewer=current_user, now=now, expected_version=form.expected_version
-    )
-
-
-def _release(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return release_report(
-        session,
-        settings(),
-        visit,
-        reviewer=current_user,
-        now=now,
-        note=form.note.data or "",
-        expected_version=form.expected_version,
-    )
-
-
-def _return(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return return_report(
-        session,
-        visit,
-        reviewer=current_user,
-        comments=form.comments.data or "",
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _reject(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return reject_report(
-        session,
-        visit,
-        reviewer=current_user,
-        reason=form.reason.data or "",
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _correct(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return adjust_answers(
-        session,
-        settings(),
-        visit,
-        _answer_from(form),
-        reviewer=current_user,
-        reason=form.reason.data or "",
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _dispute(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    # get_visit has already limited a manager to released reports of their own stores.
-    return dispute_report(
-        session,
-        settings(),
-        visit,
-        manager=current_user,
-        item_key=form.item.data or None,
-        reason=form.reason.data or "",
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
-def _decide(session: Session, visit: MysteryVisit, form: Any, now: datetime) -> Any:
-    return decide_dispute(
-        session,
-        settings(),
-        visit,
-        reviewer=current_user,
-        outcome=form.outcome.data or "",
-        note=form.note.data or "",
-        changes=_answer_from(form),
-        now=now,
-        expected_version=form.expected_version,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class _Action:
-    form: type[VisitActionForm]
-    apply: Apply
+    """One action of the visit page: its form, the operation it calls and who may."""
+
+    form: type[VersionedForm]
+    operation: Callable[..., Any]
     roles: tuple[Role, ...]
     #: Flashed after it worked.
     done: Any
+    #: Operation keyword -> the form field whose text it receives.
+    texts: Mapping[str, str] = field(default_factory=dict)
+    #: The operation reads the settings (grade bands, dispute window).
+    settings: bool = False
+    #: The operation receives the answer change of the form's item fields.
+    changes: bool = False
 
+    def apply(self, session: Session, visit: MysteryVisit, form: Any, now: datetime) -> None:
+        kwargs: dict[str, Any] = {
+            keyword: getattr(form, name).data or "" for keyword, name in self.texts.items()
+        }
+        if self.changes:
+            kwargs["changes"] = _answer_from(form)
+        leading = (session, settings(), visit) if self.settings else (session, visit)
+        self.operation(
+            *leading,
+            actor=Actor.of_user(current_user),
+            now=now,
+            expected_version=form.expected_version,
+            **kwargs,
+        )
+
+
+_REASON = {"reason": "reason"}
 
 ACTIONS: dict[str, _Action] = {
-    "accept": _Action(AcceptForm, _accept, (Role.MYSTERY,), _l("Accepted. Thank you!")),
-    "decline": _Action(DeclineForm, _decline, (Role.MYSTERY,), _l("Declined.")),
-    "submit": _Action(SubmitForm, _submit, (Role.MYSTERY,), _l("Report filed. Thank you!")),
-    "cancel": _Action(CancelForm, _cancel, REVIEW_ROLES, _l("The visit is cancelled.")),
-    "review": _Action(StartReviewForm, _start_review, REVIEW_ROLES, _l("You are reviewing it.")),
-    "release": _Action(ReleaseForm, _release, REVIEW_ROLES, _l("Released to the store.")),
-    "return": _Action(ReturnForm, _return, REVIEW_ROLES, _l("Returned to the shopper.")),
-    "reject": _Action(RejectForm, _reject, REVIEW_ROLES, _l("The report is rejected.")),
-    "correct": _Action(CorrectForm, _correct, REVIEW_ROLES, _l("Answer corrected.")),
-    "dispute": _Action(DisputeForm, _dispute, (Role.MANAGER,), _l("Your dispute is filed.")),
-    "decide": _Action(DecideForm, _decide, REVIEW_ROLES, _l("Decided: the report is final.")),
+    "accept": _Action(AcceptForm, accept_visit, (Role.MYSTERY,), _l("Accepted. Thank you!")),
+    "decline": _Action(DeclineForm, decline_visit, (Role.MYSTERY,), _l("Declined."), texts=_REASON),
+    "submit": _Action(
+        SubmitForm, submit_report, (Role.MYSTERY,), _l("Report filed. Thank you!"), settings=True
+    ),
+    "cancel": _Action(
+        CancelForm, cancel_visit, REVIEW_ROLES, _l("The visit is cancelled."), texts=_REASON
+    ),
+    "review": _Action(StartReviewForm, start_review, REVIEW_ROLES, _l("You are reviewing it.")),
+    "release": _Action(
+        ReleaseForm,
+        release_report,
+        REVIEW_ROLES,
+        _l("Released to the store."),
+        texts={"note": "note"},
+        settings=True,
+    ),
+    "return": _Action(
+        ReturnForm,
+        return_report,
+        REVIEW_ROLES,
+        _l("Returned to the shopper."),
+        texts={"comments": "comments"},
+    ),
+    "reject": _Action(
+        RejectForm, reject_report, REVIEW_ROLES, _l("The report is rejected."), texts=_REASON
+    ),
+    "correct": _Action(
+        CorrectForm,
+        adjust_answers,
+        REVIEW_ROLES,
+        _l("Answer corrected."),
+        texts=_REASON,
+        settings=True,
+        changes=True,
+    ),
+    # get_visit has already limited a manager to released reports of their own stores.
+    "dispute": _Action(
+        DisputeForm,
+        dispute_report,
+        (Role.MANAGER,),
+        _l("Your dispute is filed."),
+        texts={"item_key": "item", "reason": "reason"},
+        settings=True,
+    ),
+    "decide": _Action(
+        DecideForm,
+        decide_dispute,
+        REVIEW_ROLES,
+        _l("Decided: the report is final."),
+        texts={"outcome": "outcome", "note": "note"},
+        settings=True,
+        changes=True,
+    ),
 }
 
 #: What the page offers in each state, per role (the operations refuse anything else anyway).
@@ -323,21 +264,10 @@ def act(visit_id: int, action: str) -> Any:
             problem=error.message,
             missing=error.errors,
         )
-    except (InvalidTransition, InvalidVisit) as error:
+    except (InvalidTransition, InvalidReason, InvalidVisit) as error:
         session.rollback()
-        return _refused(session, visit_id, forms, action, error)
+        found = get_visit(session, visit_id, visible_to=current_user)
+        page = partial(_visit_page, session, found, forms)
+        return render_refusal(page, form, error, version=found.version)
     flash(str(ACTIONS[action].done), "success")
     return redirect(url_for("mystery.visit", visit_id=visit_id))
-
-
-def _refused(
-    session: Session, visit_id: int, forms: dict[str, Any], action: str, error: DomainError
-) -> Any:
-    found = get_visit(session, visit_id, visible_to=current_user)
-    form = forms[action]
-    form.version.data = str(found.version)
-    problem = error.message
-    if error.field is not None and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-        problem = None
-    return _visit_page(session, found, forms, status=error.status, problem=problem)

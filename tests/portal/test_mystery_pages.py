@@ -164,7 +164,7 @@ def test_the_shopper_files_a_report_page_by_page(client, login_as, setup):
         session,
         current,
         complete_answers(checklist_of(current)),
-        shopper=setup["shopper"],
+        actor=Actor.of_user(setup["shopper"]),
         now=utcnow(),
         part="all",
     )
@@ -181,7 +181,7 @@ def test_review_release_dispute_and_decide_through_the_pages(client, login_as, s
     visit = setup["visit"]
     session = setup["session"]
     now = utcnow()
-    accept_visit(session, visit, shopper=setup["shopper"], now=now)
+    accept_visit(session, visit, actor=Actor.of_user(setup["shopper"]), now=now)
     session.flush()
     released = _released_from_accepted(setup)
     login_as(setup["manager"])
@@ -231,14 +231,14 @@ def _released_from_accepted(setup) -> MysteryVisit:
         session,
         visit,
         VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-1"),
-        shopper=shopper,
+        actor=Actor.of_user(shopper),
         now=now,
     )
     save_answers(
         session,
         visit,
         complete_answers(checklist_of(visit)),
-        shopper=shopper,
+        actor=Actor.of_user(shopper),
         now=now,
         part="all",
     )
@@ -247,12 +247,14 @@ def _released_from_accepted(setup) -> MysteryVisit:
         visit,
         clean_photo(receipt_png(), max_bytes=10**6),
         folder=setup["photos"],
-        shopper=shopper,
+        actor=Actor.of_user(shopper),
         now=now,
     )
-    submit_report(session, setup["settings"], visit, shopper=shopper, now=now)
-    start_review(session, visit, reviewer=setup["reviewer"], now=now)
-    release_report(session, setup["settings"], visit, reviewer=setup["reviewer"], now=now)
+    submit_report(session, setup["settings"], visit, actor=Actor.of_user(shopper), now=now)
+    start_review(session, visit, actor=Actor.of_user(setup["reviewer"]), now=now)
+    release_report(
+        session, setup["settings"], visit, actor=Actor.of_user(setup["reviewer"]), now=now
+    )
     session.flush()
     return visit
 
@@ -289,16 +291,16 @@ def test_a_shopper_cannot_schedule_or_review(client, login_as, setup):
 def test_the_reviewer_starts_the_review_and_releases_through_the_pages(client, login_as, setup):
     session, visit, shopper = setup["session"], setup["visit"], setup["shopper"]
     now = utcnow()
-    accept_visit(session, visit, shopper=shopper, now=now)
+    accept_visit(session, visit, actor=Actor.of_user(shopper), now=now)
     local = now.astimezone(zone(setup["store"].timezone)).replace(tzinfo=None)
     start = (local - timedelta(days=1)).replace(hour=15, minute=0)
     facts = VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-2")
-    save_facts(session, visit, facts, shopper=shopper, now=now)
+    save_facts(session, visit, facts, actor=Actor.of_user(shopper), now=now)
     answers = complete_answers(checklist_of(visit))
-    save_answers(session, visit, answers, shopper=shopper, now=now, part="all")
+    save_answers(session, visit, answers, actor=Actor.of_user(shopper), now=now, part="all")
     photo = clean_photo(receipt_png(), max_bytes=10**6)
-    save_photo(session, visit, photo, folder=setup["photos"], shopper=shopper, now=now)
-    submit_report(session, setup["settings"], visit, shopper=shopper, now=now)
+    save_photo(session, visit, photo, folder=setup["photos"], actor=Actor.of_user(shopper), now=now)
+    submit_report(session, setup["settings"], visit, actor=Actor.of_user(shopper), now=now)
     session.flush()
     login_as(setup["reviewer"])
     page = client.get(f"/mystery/visits/{visit.id}", headers=EN).get_data(as_text=True)

@@ -53,7 +53,8 @@ from portal.mystery.scheduling import (
     decline_visit,
     schedule_visit,
 )
-from portal.mystery.visits import ALLOWED, InvalidTransition, InvalidVisit, checklist_of
+from portal.mystery.visits import ALLOWED, InvalidVisit, checklist_of
+from portal.workflow import InvalidReason, InvalidTransition
 from surveys.checklists import (
     NA,
     ChecklistAnswers,
@@ -155,31 +156,44 @@ class World:
         end: datetime = VISIT_END,
     ) -> MysteryVisit:
         visit = self.schedule()
-        accept_visit(self.session, visit, shopper=self.shopper, now=NOW - timedelta(days=8))
+        accept_visit(
+            self.session, visit, actor=Actor.of_user(self.shopper), now=NOW - timedelta(days=8)
+        )
         facts = VisitFacts(start, end, self.greeter.id, "", transaction_id)
-        save_facts(self.session, visit, facts, shopper=self.shopper, now=NOW)
+        save_facts(self.session, visit, facts, actor=Actor.of_user(self.shopper), now=NOW)
         definition = checklist_of(visit)
         save_answers(
             self.session,
             visit,
             answers or complete_answers(definition),
-            shopper=self.shopper,
+            actor=Actor.of_user(self.shopper),
             now=NOW,
             part="all",
         )
         photo = clean_photo(receipt_png(photo_seed), max_bytes=self.settings.photo_max_bytes)
-        save_photo(self.session, visit, photo, folder=self.photos, shopper=self.shopper, now=NOW)
+        save_photo(
+            self.session,
+            visit,
+            photo,
+            folder=self.photos,
+            actor=Actor.of_user(self.shopper),
+            now=NOW,
+        )
         return visit
 
     def submitted(self, **kwargs: Any) -> MysteryVisit:
         visit = self.filled(**kwargs)
-        submit_report(self.session, self.settings, visit, shopper=self.shopper, now=NOW)
+        submit_report(
+            self.session, self.settings, visit, actor=Actor.of_user(self.shopper), now=NOW
+        )
         return visit
 
     def released(self, **kwargs: Any) -> MysteryVisit:
         visit = self.submitted(**kwargs)
-        start_review(self.session, visit, reviewer=self.reviewer, now=NOW)
-        release_report(self.session, self.settings, visit, reviewer=self.reviewer, now=NOW)
+        start_review(self.session, visit, actor=Actor.of_user(self.reviewer), now=NOW)
+        release_report(
+            self.session, self.settings, visit, actor=Actor.of_user(self.reviewer), now=NOW
+        )
         return visit
 
 
@@ -258,7 +272,7 @@ def test_the_same_shopper_is_not_sent_to_the_same_store_within_the_lockout(world
 
 def test_a_declined_or_cancelled_visit_does_not_block_the_store(world):
     first = world.schedule()
-    decline_visit(world.session, first, shopper=world.shopper, reason="", now=NOW)
+    decline_visit(world.session, first, actor=Actor.of_user(world.shopper), reason="", now=NOW)
     second = world.schedule()
     cancel_visit(world.session, second, actor=CLI, reason="store closed for works", now=NOW)
     assert world.schedule().state == VisitState.ASSIGNED
@@ -297,9 +311,11 @@ def test_only_an_active_mystery_shopper_can_be_assigned(world):
 
 def test_an_incomplete_report_is_refused_and_nothing_changes(world):
     visit = world.schedule()
-    accept_visit(world.session, visit, shopper=world.shopper, now=NOW)
+    accept_visit(world.session, visit, actor=Actor.of_user(world.shopper), now=NOW)
     with pytest.raises(IncompleteReport) as refused:
-        submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+        submit_report(
+            world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW
+        )
     assert {"started_at", "ended_at", "served_by", "transaction_id", "photo"} <= set(
         refused.value.errors
     )
@@ -312,7 +328,9 @@ def test_a_no_without_a_comment_blocks_submission(world):
     answers = complete_answers(definition, {"A2": ItemAnswer("no")})
     visit = world.filled(answers=answers)
     with pytest.raises(IncompleteReport) as refused:
-        submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+        submit_report(
+            world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW
+        )
     assert "comment-A2" in refused.value.errors
 
 
@@ -327,22 +345,24 @@ def test_a_no_without_a_comment_blocks_submission(world):
 def test_implausible_times_block_submission(world, start, end, field):
     visit = world.filled(start=start, end=end)
     with pytest.raises(IncompleteReport) as refused:
-        submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+        submit_report(
+            world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW
+        )
     assert field in refused.value.errors
 
 
 def test_times_in_the_wrong_order_or_the_future_are_refused_at_once(world):
     visit = world.schedule()
-    accept_visit(world.session, visit, shopper=world.shopper, now=NOW)
+    accept_visit(world.session, visit, actor=Actor.of_user(world.shopper), now=NOW)
     backwards = VisitFacts(VISIT_END, VISIT_START, None, "", "")
     with pytest.raises(InvalidVisit, match="end after"):
-        save_facts(world.session, visit, backwards, shopper=world.shopper, now=NOW)
+        save_facts(world.session, visit, backwards, actor=Actor.of_user(world.shopper), now=NOW)
     future = VisitFacts(datetime(2026, 3, 11, 9, 0), None, None, "", "")
     with pytest.raises(InvalidVisit, match="future"):
-        save_facts(world.session, visit, future, shopper=world.shopper, now=NOW)
+        save_facts(world.session, visit, future, actor=Actor.of_user(world.shopper), now=NOW)
     someone_else = VisitFacts(None, None, -1, "", "")
     with pytest.raises(InvalidVisit):
-        save_facts(world.session, visit, someone_else, shopper=world.shopper, now=NOW)
+        save_facts(world.session, visit, someone_else, actor=Actor.of_user(world.shopper), now=NOW)
 
 
 def test_a_matching_pos_receipt_is_linked_and_credits_the_cashier(world):
@@ -383,7 +403,11 @@ def test_late_filing_and_a_reused_photo_are_flagged(world):
     world.another_shopper()
     visit = world.filled(photo_seed=5)
     submit_report(
-        world.session, world.settings, visit, shopper=world.shopper, now=NOW + timedelta(days=2)
+        world.session,
+        world.settings,
+        visit,
+        actor=Actor.of_user(world.shopper),
+        now=NOW + timedelta(days=2),
     )
     assert {"late", "duplicate_photo"} <= set(visit.flags)
 
@@ -403,23 +427,35 @@ def test_a_visit_critical_fail_reports_zero_and_keeps_the_score_before_it(world)
 def _act(world: World, visit: MysteryVisit, action: str) -> None:
     s, st, now = world.session, world.settings, NOW
     {
-        "accept": lambda: accept_visit(s, visit, shopper=world.shopper, now=now),
-        "decline": lambda: decline_visit(s, visit, shopper=world.shopper, reason="", now=now),
+        "accept": lambda: accept_visit(s, visit, actor=Actor.of_user(world.shopper), now=now),
+        "decline": lambda: decline_visit(
+            s, visit, actor=Actor.of_user(world.shopper), reason="", now=now
+        ),
         "cancel": lambda: cancel_visit(s, visit, actor=CLI, reason="no longer needed", now=now),
-        "submit": lambda: submit_report(s, st, visit, shopper=world.shopper, now=now),
-        "review": lambda: start_review(s, visit, reviewer=world.reviewer, now=now),
+        "submit": lambda: submit_report(s, st, visit, actor=Actor.of_user(world.shopper), now=now),
+        "review": lambda: start_review(s, visit, actor=Actor.of_user(world.reviewer), now=now),
         "return": lambda: return_report(
-            s, visit, reviewer=world.reviewer, comments="Add the queue times please.", now=now
+            s,
+            visit,
+            actor=Actor.of_user(world.reviewer),
+            comments="Add the queue times please.",
+            now=now,
         ),
         "reject": lambda: reject_report(
-            s, visit, reviewer=world.reviewer, reason="Receipt from another store.", now=now
+            s,
+            visit,
+            actor=Actor.of_user(world.reviewer),
+            reason="Receipt from another store.",
+            now=now,
         ),
-        "release": lambda: release_report(s, st, visit, reviewer=world.reviewer, now=now),
+        "release": lambda: release_report(
+            s, st, visit, actor=Actor.of_user(world.reviewer), now=now
+        ),
         "dispute": lambda: dispute_report(
             s,
             st,
             visit,
-            manager=world.manager,
+            actor=Actor.of_user(world.manager),
             item_key="B2",
             reason="She did greet, CCTV 14:31.",
             now=now,
@@ -428,7 +464,7 @@ def _act(world: World, visit: MysteryVisit, action: str) -> None:
             s,
             st,
             visit,
-            reviewer=world.reviewer,
+            actor=Actor.of_user(world.reviewer),
             outcome="upheld",
             note="Shopper's notes are clear.",
             now=now,
@@ -486,7 +522,7 @@ def test_every_action_from_every_state(world, state, action):
 def test_a_form_from_a_stale_page_is_refused(world):
     visit = world.schedule()
     seen = visit.version
-    accept_visit(world.session, visit, shopper=world.shopper, now=NOW)
+    accept_visit(world.session, visit, actor=Actor.of_user(world.shopper), now=NOW)
     with pytest.raises(InvalidTransition, match="changed"):
         cancel_visit(
             world.session,
@@ -501,7 +537,7 @@ def test_a_form_from_a_stale_page_is_refused(world):
 def test_a_shopper_cannot_act_on_someone_elses_visit(world):
     visit = world.schedule()
     with pytest.raises(NotFound):
-        accept_visit(world.session, visit, shopper=world.other_shopper, now=NOW)
+        accept_visit(world.session, visit, actor=Actor.of_user(world.other_shopper), now=NOW)
 
 
 def test_the_report_cannot_be_edited_after_submission(world):
@@ -511,7 +547,7 @@ def test_the_report_cannot_be_edited_after_submission(world):
             world.session,
             visit,
             ChecklistAnswers(items={}, narratives={}),
-            shopper=world.shopper,
+            actor=Actor.of_user(world.shopper),
             now=NOW,
             part="x",
         )
@@ -519,11 +555,11 @@ def test_the_report_cannot_be_edited_after_submission(world):
 
 def test_returned_and_resubmitted(world):
     visit = world.submitted()
-    start_review(world.session, visit, reviewer=world.reviewer, now=NOW)
+    start_review(world.session, visit, actor=Actor.of_user(world.reviewer), now=NOW)
     return_report(
         world.session,
         visit,
-        reviewer=world.reviewer,
+        actor=Actor.of_user(world.reviewer),
         comments="Describe the cashier better.",
         now=NOW,
     )
@@ -532,10 +568,10 @@ def test_returned_and_resubmitted(world):
         world.session,
         visit,
         VisitFacts(VISIT_START, VISIT_END, world.greeter.id, "short hair, red badge", "TX-MYSTERY"),
-        shopper=world.shopper,
+        actor=Actor.of_user(world.shopper),
         now=NOW,
     )
-    submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+    submit_report(world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW)
     assert [e.kind for e in visit.events if e.to_state] == [
         "accepted",
         "submitted",
@@ -547,9 +583,11 @@ def test_returned_and_resubmitted(world):
 
 def test_reasons_are_required(world):
     visit = world.submitted()
-    start_review(world.session, visit, reviewer=world.reviewer, now=NOW)
-    with pytest.raises(InvalidVisit):
-        reject_report(world.session, visit, reviewer=world.reviewer, reason="bad", now=NOW)
+    start_review(world.session, visit, actor=Actor.of_user(world.reviewer), now=NOW)
+    with pytest.raises(InvalidReason):
+        reject_report(
+            world.session, visit, actor=Actor.of_user(world.reviewer), reason="bad", now=NOW
+        )
     assert visit.state == VisitState.IN_REVIEW
 
 
@@ -566,7 +604,7 @@ def test_release_opens_the_dispute_window_and_finalise_closes_it(world):
             world.session,
             world.settings,
             visit,
-            manager=world.manager,
+            actor=Actor.of_user(world.manager),
             item_key=None,
             reason="The shopper came on the wrong day.",
             now=late,
@@ -595,7 +633,7 @@ def test_an_adjusted_dispute_rescores_and_keeps_the_old_answer_in_the_timeline(w
         world.session,
         world.settings,
         visit,
-        reviewer=world.reviewer,
+        actor=Actor.of_user(world.reviewer),
         outcome="adjusted",
         note="CCTV shows the greeting with a smile.",
         changes={"B2": ItemAnswer("yes")},
@@ -621,7 +659,7 @@ def test_an_adjustment_must_change_something_allowed(world):
             world.session,
             world.settings,
             visit,
-            reviewer=world.reviewer,
+            actor=Actor.of_user(world.reviewer),
             outcome="adjusted",
             note="Nothing really changes here.",
             changes={"B2": ItemAnswer("yes")},
@@ -632,7 +670,7 @@ def test_an_adjustment_must_change_something_allowed(world):
             world.session,
             world.settings,
             visit,
-            reviewer=world.reviewer,
+            actor=Actor.of_user(world.reviewer),
             outcome="adjusted",
             note="N/A is not allowed on B2 at all.",
             changes={"B2": ItemAnswer(NA, "x" * 30)},
@@ -643,13 +681,13 @@ def test_an_adjustment_must_change_something_allowed(world):
 
 def test_reviewer_corrections_are_recorded_old_to_new(world):
     visit = world.submitted()
-    start_review(world.session, visit, reviewer=world.reviewer, now=NOW)
+    start_review(world.session, visit, actor=Actor.of_user(world.reviewer), now=NOW)
     adjust_answers(
         world.session,
         world.settings,
         visit,
         {"D3": ItemAnswer("no", "No add-on was offered at all.")},
-        reviewer=world.reviewer,
+        actor=Actor.of_user(world.reviewer),
         reason="Narrative says no add-on was offered.",
         now=NOW,
     )
