@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from inspect import isfunction
 from typing import Any
 
 from portal.audit import Actor
@@ -33,16 +34,10 @@ def by_user(operation: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-accept_visit = by_user(scheduling.accept_visit)
-decline_visit = by_user(scheduling.decline_visit)
-save_facts = by_user(report.save_facts)
-save_answers = by_user(report.save_answers)
-save_photo = by_user(report.save_photo)
-submit_report = by_user(report.submit_report)
-start_review = by_user(review.start_review)
-return_report = by_user(review.return_report)
-reject_report = by_user(review.reject_report)
-release_report = by_user(review.release_report)
-adjust_answers = by_user(review.adjust_answers)
-dispute_report = by_user(review.dispute_report)
-decide_dispute = by_user(review.decide_dispute)
+def __getattr__(name: str) -> Callable[..., Any]:
+    """The operation ``name`` of `scheduling`, `report` or `review`, through `by_user`."""
+    for module in (scheduling, report, review):
+        operation = getattr(module, name, None)
+        if isfunction(operation) and operation.__module__ == module.__name__:
+            return by_user(operation)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
