@@ -10,10 +10,11 @@ Conventions every workflow operation follows:
   timeline and the audit log keep. An operation that must check the user's role or identity
   (HR separation of duties, "manager of this store") loads the user with `acting_user`.
 * **Versions**: a form posted from a page carries the row's version; operations take it as
-  ``expected_version: int | None`` (None: the caller is not a page, e.g. the CLI) and call
-  `move` or `check_version`. A concurrent change that slips past that check makes the
-  versioned UPDATE match no row at flush; `record_change` and `refuse_stale` turn both into
-  `InvalidTransition` with `STALE_MESSAGE`, the same words everywhere.
+  ``expected_version: int | None`` (None: the caller is not a page, e.g. the CLI) and pass
+  it to `move` (or to `check_version` first, when other checks must come between the two).
+  A concurrent change that slips past that check makes the versioned UPDATE match no row
+  at flush; `record_change` and `refuse_stale` turn both into `InvalidTransition` with
+  `STALE_MESSAGE`, the same words everywhere.
 * **Reasons**: `require_reason` with `MIN_REASON_LENGTH`, raising `InvalidReason`.
 
 This module never imports Flask's request machinery; `portal.workflow_forms` is its web side.
@@ -154,28 +155,26 @@ def check_version(row: Tracked, expected_version: int | None) -> None:
         raise stale()
 
 
-def check_move(
-    flow: Workflow,
-    row: Tracked,
-    to_state: str,
-    expected_version: int | None = None,
-    *,
-    only_from: str | None = None,
-    refusal: Any = None,
-) -> None:
-    """Refuse a move ``flow.allowed`` does not have, or one posted for an old version.
-
-    ``only_from`` narrows the table for one action (logging a first contact moves a case
-    from open to in progress, but is not the way back from resolved: reopening is), with
-    ``refusal`` as the message when the row is in another state.
+def require_state(row: Tracked, state: str, refusal: Any) -> None:
+    """Refuse, with ``refusal``, unless the row is in ``state``: an action narrower than the
+    table (logging a first contact moves a case from open to in progress, but is not the
+    way back from resolved: reopening is).
 
     Raises
     ------
     InvalidTransition
     """
-    check_version(row, expected_version)
-    if only_from is not None and row.state != only_from:
+    if row.state != state:
         raise InvalidTransition(refusal)
+
+
+def check_move(flow: Workflow, row: Tracked, to_state: str) -> None:
+    """Refuse a move ``flow.allowed`` does not have.
+
+    Raises
+    ------
+    InvalidTransition
+    """
     if to_state not in flow.allowed[row.state]:
         message = flow.refusals.get((row.state, to_state))
         if message is None:
@@ -183,22 +182,16 @@ def check_move(
         raise InvalidTransition(message)
 
 
-def move(
-    flow: Workflow,
-    row: Tracked,
-    to_state: str,
-    expected_version: int | None = None,
-    *,
-    only_from: str | None = None,
-    refusal: Any = None,
-) -> str:
-    """`check_move`, then set the row's state; returns the state it left.
+def move(flow: Workflow, row: Tracked, to_state: str, expected_version: int | None = None) -> str:
+    """Check the version (`check_version`) and the move (`check_move`), then set the row's
+    state; returns the state it left.
 
     Raises
     ------
     InvalidTransition
     """
-    check_move(flow, row, to_state, expected_version, only_from=only_from, refusal=refusal)
+    check_version(row, expected_version)
+    check_move(flow, row, to_state)
     from_state: str = row.state
     row.state = to_state
     return from_state

@@ -9,11 +9,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from portal.audit import CLI
-from portal.awards.operations import (
-    finalise_due,
-    open_cycle,
-    verify_award_log,
-)
+from portal.awards.ledger import verify_award_log
+from portal.awards.operations import finalise_due, open_cycle
 from portal.calendar import last_complete_month, month_key, parse_month
 from portal.db import utcnow
 from portal.models import AwardCycle, AwardEvent

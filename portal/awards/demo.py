@@ -20,15 +20,9 @@ from sqlalchemy.orm import Session
 
 from portal.access import managers_of
 from portal.audit import Actor
-from portal.awards.operations import (
-    add_nomination,
-    answer_appeal,
-    appeal,
-    decide_nomination,
-    finalise_due,
-    open_cycle,
-    publish_cycle,
-)
+from portal.awards.appeals import answer_appeal, appeal
+from portal.awards.decisions import add_nomination, decide_nomination
+from portal.awards.operations import finalise_due, open_cycle, publish_cycle
 from portal.calendar import last_complete_month, next_month, previous_month, zone
 from portal.models import (
     AppealOutcome,
@@ -130,7 +124,7 @@ def _final_month(
             cycle,
             staff,
             justification=APPROVE_MANUAL,
-            actor=hr2,
+            actor=Actor.of_user(hr2),
             now=opened + timedelta(hours=2),
         )
     decided_at = opened + timedelta(days=1)
@@ -144,7 +138,7 @@ def _final_month(
             nomination,
             approve=not reject,
             reason=REJECT_ATTENDANCE if reject else APPROVE_EXCEPTION if manual else APPROVE_NOTE,
-            reviewer=hr,
+            actor=Actor.of_user(hr),
             now=decided_at + timedelta(minutes=5 * index),
         )
     rejected = None if rejected_index is None else pairs[rejected_index]
@@ -157,14 +151,14 @@ def _final_month(
             made = appeal(
                 session,
                 nomination,
-                manager=objector,
+                actor=Actor.of_user(objector),
                 reason=APPEAL_REASON,
                 now=published + timedelta(hours=20),
             )
             answer_appeal(
                 session,
                 made,
-                hr_user=hr2,
+                actor=Actor.of_user(hr2),
                 outcome=AppealOutcome.STANDS,
                 answer=APPEAL_ANSWER,
                 now=published + timedelta(days=1, hours=3),
@@ -185,7 +179,7 @@ def _review_month(session: Session, month: date, *, hr: User, now: datetime) -> 
             nomination,
             approve=approve,
             reason=reason,
-            reviewer=hr,
+            actor=Actor.of_user(hr),
             now=min(now, opened + timedelta(minutes=30 * (index + 1))),
         )
     return len(pairs), min(len(pairs), len(plan))

@@ -3,8 +3,9 @@ nomination, publish, appeal, answer an appeal) and the form that opens a month. 
 only; the view supplies the month and staff choices, and the operations check reasons and
 who may act, their errors shown on the fields.
 
-Forms that change a nomination or the cycle carry the version the page showed, so a form
-posted from a stale page is refused instead of applied to a state nobody saw.
+Forms that change a nomination or the cycle are `VersionedForm`s: they carry the version
+the page showed, so a form posted from a stale page is refused instead of applied to a
+state nobody saw.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp
+from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 from portal.models import AppealOutcome, CycleState, NominationSource, NominationState
+from portal.workflow_forms import VersionedForm
 
 TEXT_LENGTH = 2000
 
@@ -47,17 +49,6 @@ def _text(label: Any, *, required: Any = None, rows: int = 2) -> TextAreaField:
         validators=[first, Length(max=TEXT_LENGTH)],
         render_kw={"maxlength": TEXT_LENGTH, "rows": rows},
     )
-
-
-class VersionedForm(FlaskForm):
-    """Base of the forms that change a nomination or the cycle: the version the page
-    showed, in a hidden field."""
-
-    version = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
-
-    @property
-    def expected_version(self) -> int:
-        return int(self.version.data)
 
 
 class ApproveForm(VersionedForm):

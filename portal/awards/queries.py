@@ -29,6 +29,7 @@ from portal.models import (
     NominationSource,
     NominationState,
     SnapshotRow,
+    Staff,
     User,
 )
 
@@ -296,6 +297,44 @@ def list_nominable(session: Session, cycle: AwardCycle) -> list[SnapshotRow]:
         )
     )
     return [row for row in rows if SUBSTANTIATED_COMPLAINT not in row.reasons]
+
+
+def get_snapshot_row(session: Session, cycle: AwardCycle, staff_id: int) -> SnapshotRow | None:
+    """A staff member's frozen row in the cycle's snapshot, if they are in it."""
+    return session.scalar(
+        select(SnapshotRow).where(
+            SnapshotRow.cycle_id == cycle.id, SnapshotRow.staff_id == staff_id
+        )
+    )
+
+
+def get_staff(session: Session, staff_id: int) -> Staff:
+    """A staff member by id (the person a nomination form names).
+
+    Raises
+    ------
+    NotFound
+        No such staff member.
+    """
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound()
+    return staff
+
+
+def count_pending(session: Session, cycle: AwardCycle) -> int:
+    """The cycle's nominations still waiting for a decision."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Nomination)
+        .where(Nomination.cycle_id == cycle.id, Nomination.state == NominationState.PENDING)
+    )
+    return int(count or 0)
+
+
+def list_cycle_months(session: Session) -> set[date]:
+    """The months that have a cycle, whoever may see it (a month is opened once)."""
+    return set(session.scalars(select(AwardCycle.month)))
 
 
 def list_events(session: Session, cycle: AwardCycle) -> list[AwardEvent]:

@@ -8,8 +8,10 @@ appeal a decision about one of their staff while it is on public notice.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from babel.dates import format_date, format_skeleton
@@ -18,7 +20,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
@@ -26,6 +27,8 @@ from wtforms import SelectChoice
 from portal.access import requires
 from portal.audit import Actor
 from portal.awards import bp
+from portal.awards.appeals import answer_appeal, appeal
+from portal.awards.decisions import add_nomination, decide_nomination
 from portal.awards.forms import (
     CYCLE_STATE_LABELS,
     NOMINATION_STATE_LABELS,
@@ -39,23 +42,18 @@ from portal.awards.forms import (
     PublishForm,
     RejectForm,
 )
-from portal.awards.operations import (
-    add_nomination,
-    answer_appeal,
-    appeal,
-    count_pending,
-    decide_nomination,
-    open_cycle,
-    publish_cycle,
-)
+from portal.awards.operations import open_cycle, publish_cycle
 from portal.awards.queries import (
     PAYROLL_COLUMNS,
     PUBLIC_STATES,
     NominationLine,
     UnknownCycle,
+    count_pending,
     get_appeal,
     get_cycle,
     get_nomination,
+    get_staff,
+    list_cycle_months,
     list_cycles,
     list_events,
     list_nominable,
@@ -68,7 +66,8 @@ from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
 from portal.i18n import current_locale
-from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role, Staff
+from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role
+from portal.workflow_forms import render_refusal
 
 HR_ROLES = (Role.HR, Role.ADMIN)
 AWARD_ROLES = (Role.HR, Role.ADMIN, Role.MANAGER)
@@ -136,7 +135,10 @@ def _open_form(session: Session, taken: set[date], *, posted: bool = False) -> O
     return form
 
 
-def _index_page(session: Session, form: OpenCycleForm | None, status: int = 200) -> Any:
+def _index_page(
+    session: Session, form: OpenCycleForm | None, status: int = 200, problem: Any = None
+) -> Any:
+    # The refusal of an opening always sits on the month field: ``problem`` stays None.
     summaries = list_cycles(session, current_user)
     if form is None and _is_hr():
         form = _open_form(session, {s.cycle.month for s in summaries})
@@ -153,8 +155,7 @@ def index() -> Any:
 @requires(*HR_ROLES)
 def open_month() -> Any:
     session = get_session()
-    taken = set(session.scalars(select(AwardCycle.month)))
-    form = _open_form(session, taken, posted=True)
+    form = _open_form(session, list_cycle_months(session), posted=True)
     if not form.validate_on_submit():
         return _index_page(session, form, 400)
     month = parse_month(form.month.data or "")
@@ -165,8 +166,8 @@ def open_month() -> Any:
         session.commit()
     except DomainError as error:
         session.rollback()
-        form.month.errors = [*form.month.errors, error.message]
-        return _index_page(session, form, error.status)
+        page = partial(_index_page, session, form)
+        return render_refusal(page, form, error, default="month")
     proposed = len(cycle.nominations)
     flash(
         _(
@@ -266,25 +267,44 @@ def cycle(month: str) -> Any:
     return _cycle_page(session, _cycle(session, month))
 
 
-def _refused(session: Session, month: str, name: str, form: Any, error: DomainError) -> Any:
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    """A form posted from the cycle page: its name (field prefix), and the nomination or
+    cycle whose version it carries, if any."""
+
+    month: str
+    cycle: AwardCycle
+    name: str
+    form: Any
+    changed: AwardCycle | Nomination | None = None
+
+
+def _submit(session: Session, posted: _Posted, apply: Callable[[], Any]) -> tuple[Any, Any]:
+    """Validate the posted form, apply it and commit. Returns what ``apply`` returned and
+    None, or None and the page to answer with: the form's own errors (400), or the
+    refusal of the operation."""
+    if not posted.form.validate_on_submit():
+        page = _cycle_page(session, posted.cycle, posted=(posted.name, posted.form), status=400)
+        return None, page
+    try:
+        result = apply()
+        session.commit()
+    except DomainError as error:
+        return None, _refused(session, posted, error)
+    return result, None
+
+
+def _refused(session: Session, posted: _Posted, error: DomainError) -> Any:
     """Show the cycle page again as it is now, with the refusal on the form's field when
-    it names one, else above the page."""
+    it names one, else above the page; a versioned form takes the current version of the
+    row it changes (the rollback expired it: reading it reloads it)."""
     session.rollback()
-    current = _cycle(session, month)
-    # The page now shows the current state: a second try applies to what the user sees.
-    kind, _sep, number = name.partition("-")
-    if kind in ("approve", "reject"):
-        found = session.get(Nomination, int(number))
-        form.version.data = "" if found is None else str(found.version)
-    elif kind == "publish":
-        form.version.data = str(current.version)
-    problem = error.message
-    if error.field is not None and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-        problem = None
-    if name == "nominate":
-        _nominate_form(session, current, form)
-    return _cycle_page(session, current, posted=(name, form), status=error.status, problem=problem)
+    current = _cycle(session, posted.month)
+    if posted.name == "nominate":
+        _nominate_form(session, current, posted.form)
+    page = partial(_cycle_page, session, current, posted=(posted.name, posted.form))
+    version = None if posted.changed is None else posted.changed.version
+    return render_refusal(page, posted.form, error, version=version)
 
 
 def _done(cycle: AwardCycle, message: str, anchor: str = "") -> Any:
@@ -301,23 +321,21 @@ def decide(month: str, nomination_id: int, action: str) -> Any:
     nomination = get_nomination(session, current, nomination_id, current_user).nomination
     name = f"{action}-{nomination_id}"
     form = (ApproveForm if action == "approve" else RejectForm)(prefix=name)
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=(name, form), status=400)
-    try:
-        decide_nomination(
+    _decided, page = _submit(
+        session,
+        _Posted(month, current, name, form, nomination),
+        lambda: decide_nomination(
             session,
             nomination,
             approve=action == "approve",
             reason=form.reason.data or "",
-            reviewer=current_user,
+            actor=_actor(),
             now=utcnow(),
             expected_version=form.expected_version,
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, name, form, error)
+        ),
+    )
     done = _("Approved.") if action == "approve" else _("Rejected.")
-    return _done(current, done, f"nomination-{nomination_id}")
+    return page or _done(current, done, f"nomination-{nomination_id}")
 
 
 @bp.post("/awards/<month>/nominations")
@@ -326,23 +344,20 @@ def nominate(month: str) -> Any:
     session = get_session()
     current = _cycle(session, month)
     form = _nominate_form(session, current, NominateForm(prefix="nominate"))
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=("nominate", form), status=400)
-    try:
-        staff = session.get(Staff, form.staff.data)
-        if staff is None:
-            raise NotFound()
-        nomination = add_nomination(
+    nomination, page = _submit(
+        session,
+        _Posted(month, current, "nominate", form),
+        lambda: add_nomination(
             session,
             current,
-            staff,
+            get_staff(session, form.staff.data),
             justification=form.justification.data or "",
-            actor=current_user,
+            actor=_actor(),
             now=utcnow(),
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, "nominate", form, error)
+        ),
+    )
+    if page is not None:
+        return page
     message = _("Nomination added: another HR colleague decides it.")
     return _done(current, message, f"nomination-{nomination.id}")
 
@@ -353,16 +368,14 @@ def publish(month: str) -> Any:
     session = get_session()
     current = _cycle(session, month)
     form = PublishForm(prefix="publish")
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=("publish", form), status=400)
-    try:
-        publish_cycle(
+    _published, page = _submit(
+        session,
+        _Posted(month, current, "publish", form, current),
+        lambda: publish_cycle(
             session, current, actor=_actor(), now=utcnow(), expected_version=form.expected_version
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, "publish", form, error)
-    return _done(current, _("Published: the decisions are on public notice."))
+        ),
+    )
+    return page or _done(current, _("Published: the decisions are on public notice."))
 
 
 @bp.post("/awards/<month>/nominations/<int:nomination_id>/appeal")
@@ -373,16 +386,14 @@ def appeal_decision(month: str, nomination_id: int) -> Any:
     nomination = get_nomination(session, current, nomination_id, current_user).nomination
     name = f"appeal-{nomination_id}"
     form = AppealForm(prefix=name)
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=(name, form), status=400)
-    try:
-        appeal(
-            session, nomination, manager=current_user, reason=form.reason.data or "", now=utcnow()
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, name, form, error)
-    return _done(current, _("Your appeal is sent to HR."), f"nomination-{nomination_id}")
+    _made, page = _submit(
+        session,
+        _Posted(month, current, name, form),
+        lambda: appeal(
+            session, nomination, actor=_actor(), reason=form.reason.data or "", now=utcnow()
+        ),
+    )
+    return page or _done(current, _("Your appeal is sent to HR."), f"nomination-{nomination_id}")
 
 
 @bp.post("/awards/<month>/appeals/<int:appeal_id>/answer")
@@ -393,21 +404,20 @@ def answer(month: str, appeal_id: int) -> Any:
     found = get_appeal(session, current, appeal_id)
     name = f"answer-{appeal_id}"
     form = AnswerForm(prefix=name)
-    if not form.validate_on_submit():
-        return _cycle_page(session, current, posted=(name, form), status=400)
-    try:
-        answer_appeal(
+    _answered, page = _submit(
+        session,
+        _Posted(month, current, name, form),
+        lambda: answer_appeal(
             session,
             found,
-            hr_user=current_user,
+            actor=_actor(),
             outcome=form.outcome.data or "",
             answer=form.answer.data or "",
             now=utcnow(),
-        )
-        session.commit()
-    except DomainError as error:
-        return _refused(session, month, name, form, error)
-    return _done(current, _("The appeal is answered."), f"nomination-{found.nomination_id}")
+        ),
+    )
+    anchor = f"nomination-{found.nomination_id}"
+    return page or _done(current, _("The appeal is answered."), anchor)
 
 
 # -- certificate, leaderboard, export --------------------------------------------------------

@@ -2,8 +2,9 @@
 manual case, and the customer's one-question follow-up. Shape only; the view supplies
 store, category and assignee choices, and turns domain errors into field errors.
 
-Every action form carries the case version the page was rendered with, so a form posted
-from a stale page is refused instead of being applied to a state nobody saw.
+Every action form is a `VersionedForm`: it carries the case version the page was rendered
+with, so a form posted from a stale page is refused instead of being applied to a state
+nobody saw.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from portal.models import CaseState, Resolution, ReturnVisit
+from portal.workflow_forms import VersionedForm
 
 NOTE_LENGTH = 2000
 
@@ -93,21 +94,11 @@ class CaseFilterForm(FlaskForm):
             field.flags.required = False
 
 
-class CaseActionForm(FlaskForm):
-    """Base of the action forms: the version the page showed, in a hidden field."""
-
-    version = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
-
-    @property
-    def expected_version(self) -> int:
-        return int(self.version.data)
-
-
-class ContactForm(CaseActionForm):
+class ContactForm(VersionedForm):
     note = _note(_l("How did you reach the customer, and what was said?"), required=False)
 
 
-class ResolveForm(CaseActionForm):
+class ResolveForm(VersionedForm):
     resolution = RadioField(
         _l("Resolution"),
         choices=[SelectChoice(key, label) for key, label in RESOLUTION_LABELS.items()],
@@ -119,7 +110,7 @@ class ResolveForm(CaseActionForm):
     )
 
 
-class CloseForm(CaseActionForm):
+class CloseForm(VersionedForm):
     return_visit = RadioField(
         _l("Return visit: was the customer satisfied?"),
         choices=[SelectChoice(key, label) for key, label in RETURN_VISIT_LABELS.items()],
@@ -128,11 +119,11 @@ class CloseForm(CaseActionForm):
     note = _note(_l("Note"), required=False)
 
 
-class ReopenForm(CaseActionForm):
+class ReopenForm(VersionedForm):
     note = _note(_l("Why is the case reopened?"), required=True)
 
 
-class AssignForm(CaseActionForm):
+class AssignForm(VersionedForm):
     # Choices (the store's managers and the admins) come from the view.
     assignee = SelectField(
         _l("Assign to"),
@@ -141,11 +132,11 @@ class AssignForm(CaseActionForm):
     )
 
 
-class NoteForm(CaseActionForm):
+class NoteForm(VersionedForm):
     note = _note(_l("Note"), required=True)
 
 
-class FollowUpForm(CaseActionForm):
+class FollowUpForm(VersionedForm):
     """Only the CSRF token and the version: the button sends the follow-up question."""
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.audit import Actor
 from portal.config import Settings
 from portal.formatting import localtime, problem_label
-from portal.models import Case, CaseEvent, CaseState, OutboxMessage
+from portal.models import Case, CaseEvent, CaseState, OutboxMessage, User
 
 SYSTEM = Actor(label="system")
 
@@ -45,8 +45,6 @@ def notify_assignee(
         return None
     assignee = case.assignee
     if assignee is None:
-        from portal.models import User
-
         assignee = session.get(User, case.assignee_id)
     if assignee is None:
         return None

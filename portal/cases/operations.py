@@ -2,8 +2,9 @@
 moved through open -> in progress -> resolved -> closed, with reopen. Every change is a
 timeline event and an audit entry; a refused transition says why.
 
-Transitions are checked against ``ALLOWED`` and applied with the row's version number, so
-two managers acting on one case at once cannot both apply a change made for the old state.
+Transitions are checked against ``ALLOWED`` and applied with the row's version number
+through the workflow kernel (`portal.workflow`), so two managers acting on one case at once
+cannot both apply a change made for the old state.
 """
 
 from __future__ import annotations
@@ -13,19 +14,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from portal.access import managers_of
 from portal.audit import Actor, record_audit
+from portal.cases.notify import notify_assignee, queue_mail
+from portal.cases.queries import get_follow_up_by_token
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
 from portal.models import (
     Case,
     CaseEvent,
     CaseState,
+    FollowUp,
     Resolution,
     Response,
     ReturnVisit,
@@ -34,7 +37,18 @@ from portal.models import (
     Store,
     User,
 )
+from portal.workflow import (
+    Change,
+    InvalidTransition,
+    Workflow,
+    check_version,
+    move,
+    record_change,
+    require_state,
+    timeline_of,
+)
 from surveys.answers import LOW_SATISFACTION
+from surveys.tokens import new_token_id, sign_receipt_token
 
 #: A likelihood-to-recommend at or below this is a detractor (DESIGN §5).
 DETRACTOR_MAX = 6
@@ -47,10 +61,24 @@ ALLOWED: dict[str, frozenset[str]] = {
     CaseState.CLOSED: frozenset({CaseState.IN_PROGRESS}),
 }
 
-
-class InvalidTransition(DomainError):
-    status = 409
-    code = "invalid_transition"
+CASES = Workflow(
+    name="case",
+    subject_type="case",
+    allowed=ALLOWED,
+    refused=lambda state, target: _l(
+        "A case that is %(state)s cannot be moved to %(target)s.", state=state, target=target
+    ),
+    timeline=timeline_of(CaseEvent),
+    refusals={
+        (CaseState.OPEN, CaseState.RESOLVED): _l(
+            "Log the first contact with the customer before resolving."
+        ),
+        (CaseState.OPEN, CaseState.CLOSED): _l("Resolve the case before closing it."),
+        (CaseState.IN_PROGRESS, CaseState.CLOSED): _l("Resolve the case before closing it."),
+        (CaseState.IN_PROGRESS, CaseState.IN_PROGRESS): _l("The first contact is already logged."),
+        (CaseState.OPEN, CaseState.IN_PROGRESS): _l("Log the first contact."),
+    },
+)
 
 
 class InvalidCase(DomainError):
@@ -85,29 +113,10 @@ def default_assignee(session: Session, store_id: int) -> User | None:
     return next(iter(managers_of(session, store_id)), None)
 
 
-def _event(
-    case: Case,
-    actor: Actor,
-    kind: str,
-    now: datetime,
-    *,
-    note: str = "",
-    from_state: str | None = None,
-    to_state: str | None = None,
-    **details: Any,
-) -> CaseEvent:
-    event = CaseEvent(
-        at=now,
-        actor_user_id=actor.user_id,
-        actor=actor.label,
-        kind=kind,
-        note=note,
-        from_state=from_state,
-        to_state=to_state,
-        details=details,
-    )
-    case.events.append(event)
-    return event
+def _opened(session: Session, case: Case, actor: Actor, now: datetime, **details: Any) -> None:
+    # The audit entry follows once the case has its id (see the callers).
+    change = Change(actor, "opened", now, to_state=CaseState.OPEN, details=details)
+    CASES.timeline(session, case, change)
 
 
 def open_case_for_response(
@@ -141,7 +150,7 @@ def open_case_for_response(
     )
     session.add(case)
     shopper = Actor(label="shopper")
-    _event(case, shopper, "opened", now, to_state=CaseState.OPEN, reasons=list(trigger.reasons))
+    _opened(session, case, shopper, now, reasons=list(trigger.reasons))
     session.flush()
     record_audit(session, shopper, "case.open", "case", case.id, now, source="survey")
     notify_new_case(session, settings, case, now=now)
@@ -201,68 +210,11 @@ def open_case_manually(
         first_response_due_at=now + timedelta(hours=settings.deadline_hours(category)),
     )
     session.add(case)
-    _event(case, actor, "opened", now, to_state=CaseState.OPEN, source="manual")
+    _opened(session, case, actor, now, source="manual")
     session.flush()
     record_audit(session, actor, "case.open", "case", case.id, now, source="manual")
     notify_new_case(session, settings, case, now=now)
     return case
-
-
-def get_case(session: Session, case_id: int, *, visible_to: User | None = None) -> Case:
-    """A case by id; with ``visible_to``, only if that user may see its store.
-
-    Raises
-    ------
-    NotFound
-        No such case, or one of a store the user may not see (one answer for both).
-    """
-    from portal.access import scope_to_user
-
-    stmt = select(Case).where(Case.id == case_id)
-    if visible_to is not None:
-        stmt = scope_to_user(stmt, visible_to, Case.store_id)
-    case = session.scalar(stmt)
-    if case is None:
-        raise NotFound(_l("No such case."))
-    return case
-
-
-def _move(
-    case: Case, to_state: str, expected_version: int | None, *, only_from: str | None = None
-) -> str:
-    """Check and apply a transition; ``only_from`` narrows ALLOWED for one action (logging a
-    contact moves open -> in progress, but is not the way back from resolved: reopen is)."""
-    if expected_version is not None and case.version != expected_version:
-        raise InvalidTransition(
-            _l("This case changed while you were looking at it. Check the timeline and try again.")
-        )
-    if only_from is not None and case.state != only_from:
-        raise InvalidTransition(_l("The first contact is already logged."))
-    if to_state not in ALLOWED[case.state]:
-        raise InvalidTransition(
-            _TRANSITION_MESSAGES.get(
-                (case.state, to_state),
-                _l(
-                    "A case that is %(state)s cannot be moved to %(target)s.",
-                    state=case.state,
-                    target=to_state,
-                ),
-            )
-        )
-    from_state = case.state
-    case.state = to_state
-    return from_state
-
-
-_TRANSITION_MESSAGES: dict[tuple[str, str], Any] = {
-    (CaseState.OPEN, CaseState.RESOLVED): _l(
-        "Log the first contact with the customer before resolving."
-    ),
-    (CaseState.OPEN, CaseState.CLOSED): _l("Resolve the case before closing it."),
-    (CaseState.IN_PROGRESS, CaseState.CLOSED): _l("Resolve the case before closing it."),
-    (CaseState.IN_PROGRESS, CaseState.IN_PROGRESS): _l("The first contact is already logged."),
-    (CaseState.OPEN, CaseState.IN_PROGRESS): _l("Log the first contact."),
-}
 
 
 def log_contact(
@@ -280,9 +232,12 @@ def log_contact(
     ------
     InvalidTransition
     """
-    from_state = _move(case, CaseState.IN_PROGRESS, expected_version, only_from=CaseState.OPEN)
+    check_version(case, expected_version)
+    require_state(case, CaseState.OPEN, _l("The first contact is already logged."))
+    from_state = move(CASES, case, CaseState.IN_PROGRESS)
     case.first_contact_at = case.first_contact_at or now
-    return _changed(session, case, actor, "contacted", now, note, from_state)
+    record_change(session, CASES, case, actor, "contacted", now, note=note, from_state=from_state)
+    return case
 
 
 def resolve_case(
@@ -314,20 +269,22 @@ def resolve_case(
             _l("Only a complaint against a named staff member can be substantiated."),
             field="substantiated",
         )
-    from_state = _move(case, CaseState.RESOLVED, expected_version)
+    from_state = move(CASES, case, CaseState.RESOLVED, expected_version)
     case.resolved_at, case.resolution, case.resolution_note = now, resolution, note.strip()
     case.substantiated = substantiated
-    return _changed(
+    record_change(
         session,
+        CASES,
         case,
         actor,
         "resolved",
         now,
-        note,
-        from_state,
+        note=note,
+        from_state=from_state,
         resolution=resolution,
         substantiated=substantiated,
     )
+    return case
 
 
 def close_case(
@@ -350,11 +307,20 @@ def close_case(
     """
     if return_visit not in set(ReturnVisit):
         raise InvalidCase(_l("Record the outcome of the return visit."), field="return_visit")
-    from_state = _move(case, CaseState.CLOSED, expected_version)
+    from_state = move(CASES, case, CaseState.CLOSED, expected_version)
     case.closed_at, case.return_visit = now, return_visit
-    return _changed(
-        session, case, actor, "closed", now, note, from_state, return_visit=return_visit
+    record_change(
+        session,
+        CASES,
+        case,
+        actor,
+        "closed",
+        now,
+        note=note,
+        from_state=from_state,
+        return_visit=return_visit,
     )
+    return case
 
 
 def reopen_case(
@@ -378,10 +344,11 @@ def reopen_case(
         raise InvalidCase(_l("Say why the case is reopened."), field="note")
     if case.state not in (CaseState.RESOLVED, CaseState.CLOSED):
         raise InvalidTransition(_l("Only a resolved or closed case can be reopened."))
-    from_state = _move(case, CaseState.IN_PROGRESS, expected_version)
+    from_state = move(CASES, case, CaseState.IN_PROGRESS, expected_version)
     case.resolved_at = case.closed_at = None
     case.resolution = case.resolution_note = case.return_visit = None
-    return _changed(session, case, actor, "reopened", now, note, from_state)
+    record_change(session, CASES, case, actor, "reopened", now, note=note, from_state=from_state)
+    return case
 
 
 def assign_case(
@@ -400,19 +367,15 @@ def assign_case(
     InvalidCase
         The user may not see the case's store, or the case is closed.
     """
-    from portal.access import scope_to_user
-
     if case.state == CaseState.CLOSED:
         raise InvalidCase(_l("A closed case cannot be reassigned; reopen it first."))
-    allowed = session.scalar(
-        scope_to_user(select(Store.id).where(Store.id == case.store_id), assignee, Store.id)
-    )
-    if allowed is None or assignee.role not in (Role.MANAGER, Role.ADMIN) or not assignee.active:
+    may_take = assignee.role == Role.ADMIN or assignee in managers_of(session, case.store_id)
+    if not (may_take and assignee.active):
         raise InvalidCase(
             _l("Assign the case to an active manager of this store or an admin."), field="assignee"
         )
     case.assignee = assignee
-    _changed(session, case, actor, "assigned", now, "", None, assignee=assignee.email)
+    record_change(session, CASES, case, actor, "assigned", now, assignee=assignee.email)
     notify_new_case(session, settings, case, now=now)
     return case
 
@@ -427,49 +390,7 @@ def add_note(session: Session, case: Case, *, note: str, actor: Actor, now: date
     """
     if not note.strip():
         raise InvalidCase(_l("Write the note first."), field="note")
-    return _changed(session, case, actor, "note", now, note, None)
-
-
-def _changed(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    kind: str,
-    now: datetime,
-    note: str,
-    from_state: str | None,
-    **details: Any,
-) -> Case:
-    to_state = case.state if from_state is not None else None
-    # Both the event's lazy load (autoflush) and the flush write the case row with its
-    # version: another request that changed it first makes that UPDATE match no row.
-    try:
-        _event(
-            case,
-            actor,
-            kind,
-            now,
-            note=note.strip(),
-            from_state=from_state,
-            to_state=to_state,
-            **details,
-        )
-        record_audit(
-            session,
-            actor,
-            f"case.{kind}",
-            "case",
-            case.id,
-            now,
-            from_state=from_state,
-            to_state=to_state,
-            **details,
-        )
-        session.flush()
-    except StaleDataError:
-        raise InvalidTransition(
-            _l("This case changed while you were looking at it. Check the timeline and try again.")
-        ) from None
+    record_change(session, CASES, case, actor, "note", now, note=note)
     return case
 
 
@@ -478,10 +399,8 @@ def is_overdue(case: Case, now: datetime) -> bool:
     return case.state == CaseState.OPEN and case.first_response_due_at < now
 
 
-# Notifications live in portal.cases.notify; imported late to keep this module readable.
 def notify_new_case(session: Session, settings: Settings, case: Case, *, now: datetime) -> None:
-    from portal.cases.notify import notify_assignee
-
+    """Tell the case's assignee about it (by e-mail through the outbox)."""
     notify_assignee(session, settings, case, kind="new", now=now)
 
 
@@ -507,10 +426,6 @@ def send_follow_up(
     FollowUpNotPossible
         The case is not resolved, the customer left no consented contact, or a link exists.
     """
-    from portal.cases.notify import queue_mail
-    from portal.models import FollowUp
-    from surveys.tokens import new_token_id, sign_receipt_token
-
     if case.state != CaseState.RESOLVED:
         raise FollowUpNotPossible(_l("Send the follow-up question once the case is resolved."))
     if not (case.contact_phone or case.contact_email):
@@ -541,9 +456,8 @@ def send_follow_up(
             subject=f"{case.store.name}：您的问题解决了吗？ Was your problem solved?",
             body=f"请点击链接回答一个问题。 One question, one click:\n\n{link}\n",
         )
-    _changed(
-        session, case, actor, "follow_up_sent", now, "", None, by_email=bool(case.contact_email)
-    )
+    by_email = bool(case.contact_email)
+    record_change(session, CASES, case, actor, "follow_up_sent", now, by_email=by_email)
     return link
 
 
@@ -562,13 +476,9 @@ def answer_follow_up(
     FollowUpNotPossible
         Already answered.
     """
-    from sqlalchemy import update
-
-    from portal.models import FollowUp
-
     if score not in range(1, 6):
         raise InvalidCase(_l("Please choose 1 to 5."), field="score")
-    follow_up = session.scalar(select(FollowUp).where(FollowUp.token_id == follow_up_token_id))
+    follow_up = get_follow_up_by_token(session, follow_up_token_id)
     if follow_up is None:
         raise NotFound(_l("This link is not valid."))
     # Conditional update: two taps on "send" record one answer.
@@ -582,7 +492,7 @@ def answer_follow_up(
         raise FollowUpNotPossible(_l("You have already answered. Thank you!"))
     case = follow_up.case
     customer = Actor(label="customer")
-    _changed(session, case, customer, "follow_up_answered", now, "", None, score=score)
+    record_change(session, CASES, case, customer, "follow_up_answered", now, score=score)
     if case.state == CaseState.RESOLVED:
         outcome = ReturnVisit.SATISFIED if score >= 4 else ReturnVisit.UNSATISFIED
         close_case(session, case, return_visit=outcome, note="", actor=customer, now=now)

@@ -11,18 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
-from portal.access import public, requires, scope_to_user, store_choices
+from portal.access import public, requires, store_choices
 from portal.admin.operations import get_store
 from portal.audit import Actor
 from portal.cases import bp
@@ -31,7 +30,6 @@ from portal.cases.forms import (
     RETURN_VISIT_LABELS,
     STATE_LABELS,
     AssignForm,
-    CaseActionForm,
     CaseFilterForm,
     CloseForm,
     ContactForm,
@@ -46,12 +44,10 @@ from portal.cases.operations import (
     FOLLOW_UP_PURPOSE,
     FollowUpNotPossible,
     InvalidCase,
-    InvalidTransition,
     add_note,
     answer_follow_up,
     assign_case,
     close_case,
-    get_case,
     is_overdue,
     log_contact,
     open_case_manually,
@@ -59,30 +55,30 @@ from portal.cases.operations import (
     resolve_case,
     send_follow_up,
 )
+from portal.cases.queries import (
+    CaseFilters,
+    get_case,
+    get_follow_up,
+    get_follow_up_by_token,
+    get_user,
+    list_assignees,
+    list_cases,
+    list_outbox,
+)
 from portal.config import Settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.extensions import csrf
 from portal.i18n import current_locale
-from portal.models import (
-    Case,
-    CaseState,
-    FollowUp,
-    OutboxMessage,
-    Response,
-    Role,
-    Store,
-    User,
-    user_stores,
-)
+from portal.models import Case, CaseState, FollowUp, Response, Role
 from portal.models.receipts import RATING_KEYS
-from portal.pagination import paginate, requested_page
+from portal.pagination import requested_page
+from portal.workflow import InvalidTransition
+from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.loader import receipt_survey
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
 
 CASE_ROLES = (Role.MANAGER, Role.ADMIN)
-#: Cases still waiting for work; in the list they come before resolved and closed ones.
-UNFINISHED = (CaseState.OPEN, CaseState.IN_PROGRESS)
 
 
 class InvalidFollowUpLink(DomainError):
@@ -111,26 +107,14 @@ def _category_choices() -> list[SelectChoice]:
 # -- the list ---------------------------------------------------------------------------
 
 
-def _list_stmt(form: CaseFilterForm, now: datetime) -> Select[Any]:
-    overdue = and_(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
-    # Overdue first, then the rest of the unfinished work, then resolved and closed cases;
-    # within each, the earliest deadline first.
-    rank = sql_case((overdue, 0), (Case.state.in_(UNFINISHED), 1), else_=2)
-    stmt = scope_to_user(select(Case), current_user, Case.store_id)
-    stmt = stmt.options(joinedload(Case.store), joinedload(Case.assignee))
-    if form.state.data:
-        stmt = stmt.where(Case.state == form.state.data)
-    if form.store.data:
-        stmt = stmt.where(Case.store_id.in_(select(Store.id).where(Store.code == form.store.data)))
-    if form.category.data:
-        stmt = stmt.where(Case.category == form.category.data)
-    if form.overdue.data:
-        stmt = stmt.where(overdue)
-    if form.assignee.data == "me":
-        stmt = stmt.where(Case.assignee_id == current_user.id)
-    elif form.assignee.data == "unassigned":
-        stmt = stmt.where(Case.assignee_id.is_(None))
-    return stmt.order_by(rank, Case.first_response_due_at, Case.id)
+def _filters(form: CaseFilterForm) -> CaseFilters:
+    return CaseFilters(
+        state=form.state.data or "",
+        store=form.store.data or "",
+        category=form.category.data or "",
+        assignee=form.assignee.data or "",
+        overdue=bool(form.overdue.data),
+    )
 
 
 @bp.get("/cases")
@@ -140,7 +124,7 @@ def index() -> Any:
     form = CaseFilterForm(request.args)
     form.store.choices = store_choices(session, current_user, blank=_("all my stores"))
     form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
-    page = paginate(session, _list_stmt(form, now), requested_page(), 25)
+    page = list_cases(session, current_user, _filters(form), now=now, page=requested_page())
     # Only the form's own fields travel to the other pages: nothing else reaches url_for.
     filters = {f.name: request.args[f.name] for f in form if request.args.get(f.name)}
     return render_template(
@@ -198,7 +182,7 @@ def _reopen(session: Session, case: Case, form: Any, actor: Actor, now: datetime
 
 
 def _assign(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
-    assignee = session.get(User, form.assignee.data)
+    assignee = get_user(session, form.assignee.data)
     if assignee is None:
         raise InvalidCase(_l("Choose who takes the case."), field="assignee")
     return assign_case(session, _settings(), case, assignee, actor=actor, now=now)
@@ -214,7 +198,7 @@ def _follow_up_link(session: Session, case: Case, form: Any, actor: Actor, now: 
 
 @dataclass(frozen=True, slots=True)
 class _Action:
-    form: type[CaseActionForm]
+    form: type[VersionedForm]
     apply: Apply
     #: Flashed after it worked.
     done: Any
@@ -240,15 +224,7 @@ OFFERED: dict[str, tuple[str, ...]] = {
 
 
 def _assignee_choices(session: Session, case: Case) -> list[SelectChoice]:
-    managers = select(user_stores.c.user_id).where(user_stores.c.store_id == case.store_id)
-    users = session.scalars(
-        select(User)
-        .where(
-            User.active.is_(True),
-            or_(User.role == Role.ADMIN, and_(User.role == Role.MANAGER, User.id.in_(managers))),
-        )
-        .order_by(User.role.desc(), User.email)
-    )
+    users = list_assignees(session, case.store_id)
     return [SelectChoice(u.id, f"{u.name} ({u.email})" if u.name else u.email) for u in users]
 
 
@@ -281,7 +257,7 @@ def _case_page(
     problem: Any = None,
     link: str | None = None,
 ) -> Any:
-    follow_up = session.scalar(select(FollowUp).where(FollowUp.case_id == case.id))
+    follow_up = get_follow_up(session, case.id)
     offered = OFFERED[case.state]
     if "follow-up" in offered and (
         follow_up is not None or not (case.contact_phone or case.contact_email)
@@ -344,20 +320,19 @@ def _refused(
     session: Session, case_id: int, forms: dict[str, Any], action: str, error: DomainError
 ) -> Any:
     case = _load_case(session, case_id)
-    form = forms[action]
-    # The page now shows the current state: a second try applies to what the user sees.
-    form.version.data = str(case.version)
-    problem = error.message
-    if error.field is not None and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-        problem = None
-    return _case_page(session, case, forms, status=error.status, problem=problem)
+    page = partial(_case_page, session, case, forms)
+    return render_refusal(page, forms[action], error, version=case.version)
 
 
 # -- a case opened by hand --------------------------------------------------------------
 
 #: Domain error fields -> form fields.
 _NEW_CASE_FIELDS = {"staff": "staff_code", "summary": "summary", "consent": "consent"}
+
+
+def _new_page(form: NewCaseForm, *, problem: Any = None, status: int = 200) -> Any:
+    # The refusals of a new case always name a field of the form (the summary at worst).
+    return render_template("cases/new.html", form=form), status
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -368,7 +343,7 @@ def new() -> Any:
     form.store.choices = store_choices(session, current_user)
     form.category.choices = [SelectChoice("", "—"), *_category_choices()]
     if not form.validate_on_submit():
-        return render_template("cases/new.html", form=form), 400 if form.errors else 200
+        return _new_page(form, status=400 if form.errors else 200)
     try:
         case = open_case_manually(
             session,
@@ -387,9 +362,9 @@ def new() -> Any:
         session.commit()
     except InvalidCase as error:
         session.rollback()
-        field = form[_NEW_CASE_FIELDS.get(error.field or "", "summary")]
-        field.errors = [*field.errors, error.message]
-        return render_template("cases/new.html", form=form), error.status
+        return render_refusal(
+            partial(_new_page, form), form, error, fields=_NEW_CASE_FIELDS, default="summary"
+        )
     flash(_("Case #%(id)s is open.", id=case.id), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 
@@ -400,8 +375,7 @@ def new() -> Any:
 @bp.get("/outbox")
 @requires(Role.ADMIN)
 def outbox() -> Any:
-    stmt = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    page = paginate(get_session(), stmt, requested_page(), 25)
+    page = list_outbox(get_session(), page=requested_page())
     return render_template("cases/outbox.html", page=page, smtp=_settings().smtp_url is not None)
 
 
@@ -418,11 +392,7 @@ def _follow_up(session: Session, token: str) -> FollowUp:
         raise ExpiredFollowUpLink() from None
     except ForgedToken:
         raise InvalidFollowUpLink() from None
-    follow_up = session.scalar(
-        select(FollowUp)
-        .where(FollowUp.token_id == claims.token_id)
-        .options(selectinload(FollowUp.case).joinedload(Case.store))
-    )
+    follow_up = get_follow_up_by_token(session, claims.token_id)
     if follow_up is None:
         raise InvalidFollowUpLink()
     return follow_up

@@ -33,21 +33,17 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, Actor
 from portal.auth.operations import create_user
+from portal.awards.appeals import answer_appeal, appeal
+from portal.awards.decisions import add_nomination, decide_nomination
 from portal.awards.demo import build_awards_demo
+from portal.awards.ledger import GENESIS_HASH, verify_award_log
 from portal.awards.operations import (
-    GENESIS_HASH,
-    AwardRefused,
     CycleExists,
     InvalidAward,
     NotAllowed,
-    add_nomination,
-    answer_appeal,
-    appeal,
-    decide_nomination,
     finalise_due,
     open_cycle,
     publish_cycle,
-    verify_award_log,
 )
 from portal.db import writer
 from portal.hr.ranking import current_policy, parameters_of, rank_month
@@ -70,6 +66,7 @@ from portal.models import (
     Store,
     User,
 )
+from portal.workflow import InvalidReason, InvalidTransition
 from tests.conftest import PASSWORD, csrf_token_from, post_form
 
 OCT = date(2026, 10, 1)
@@ -230,7 +227,7 @@ def decide_all(session: Session, cycle: AwardCycle, reviewer: User, now: datetim
                 nomination,
                 approve=not reject,
                 reason=REASON if reject else "",
-                reviewer=reviewer,
+                actor=Actor.of_user(reviewer),
                 now=now,
             )
 
@@ -305,24 +302,34 @@ def test_ineligible_flagged_and_complained_staff_are_not_proposed(db_session, mo
     # HR cannot add by hand someone barred by a substantiated complaint (一票否决)...
     with pytest.raises(InvalidAward, match="substantiated complaint") as barred:
         add_nomination(
-            db_session, cycle, month.staff["BAD"], justification=REASON, actor=month.hr, now=NOW
+            db_session,
+            cycle,
+            month.staff["BAD"],
+            justification=REASON,
+            actor=Actor.of_user(month.hr),
+            now=NOW,
         )
     assert barred.value.field == "staff"
     # ... but may add someone with too few answers, with a justification.
     added = add_nomination(
-        db_session, cycle, month.staff["LUCKY"], justification=REASON, actor=month.hr, now=NOW
+        db_session,
+        cycle,
+        month.staff["LUCKY"],
+        justification=REASON,
+        actor=Actor.of_user(month.hr),
+        now=NOW,
     )
     assert added.source == NominationSource.MANUAL
 
 
 def test_a_month_is_opened_only_once_it_is_over_in_every_store(db_session, month):
     # 23:30 on 31 October in Shanghai.
-    with pytest.raises(AwardRefused, match="not over yet"):
+    with pytest.raises(InvalidTransition, match="not over yet"):
         opened(db_session, now=datetime(2026, 10, 31, 15, 30, tzinfo=UTC))
     # 00:30 on 1 November in Shanghai, but 16:30 on 31 October in London.
     db_session.add(Store(code="LON-1", name="London", region="Europe", timezone="Europe/London"))
     db_session.flush()
-    with pytest.raises(AwardRefused):
+    with pytest.raises(InvalidTransition):
         opened(db_session, now=datetime(2026, 10, 31, 16, 30, tzinfo=UTC))
     assert opened(db_session, now=datetime(2026, 11, 1, 0, 30, tzinfo=UTC)).month == OCT
 
@@ -392,9 +399,14 @@ def test_a_published_month_does_not_change_when_new_answers_arrive(db_session, m
 @pytest.mark.parametrize("reason", ["", "   ", "too short"])
 def test_a_rejection_needs_a_reason(db_session, month, reason):
     nomination = nominations(opened(db_session))["S1"]
-    with pytest.raises(InvalidAward, match="reason for the rejection") as refused:
+    with pytest.raises(InvalidReason, match="reason for the rejection") as refused:
         decide_nomination(
-            db_session, nomination, approve=False, reason=reason, reviewer=month.hr, now=NOW
+            db_session,
+            nomination,
+            approve=False,
+            reason=reason,
+            actor=Actor.of_user(month.hr),
+            now=NOW,
         )
     assert refused.value.field == "reason" and refused.value.status == 400
     assert nomination.state == NominationState.PENDING
@@ -404,7 +416,12 @@ def test_a_rejection_with_a_reason_is_recorded(db_session, month):
     cycle = opened(db_session)
     nomination = nominations(cycle)["S1"]
     decide_nomination(
-        db_session, nomination, approve=False, reason=f"  {REASON} ", reviewer=month.hr, now=NOW
+        db_session,
+        nomination,
+        approve=False,
+        reason=f"  {REASON} ",
+        actor=Actor.of_user(month.hr),
+        now=NOW,
     )
     assert (nomination.state, nomination.decision_reason) == (NominationState.REJECTED, REASON)
     assert (nomination.decided_by_id, nomination.decided_at) == (month.hr.id, NOW)
@@ -416,23 +433,28 @@ def test_a_rejection_with_a_reason_is_recorded(db_session, month):
     assert [a.subject_id for a in audit] == [str(nomination.id)]
     # A proposed nomination is approved without a reason; a decided one stays decided.
     decide_nomination(
-        db_session, nominations(cycle)["S2"], approve=True, reason="", reviewer=month.hr, now=NOW
+        db_session,
+        nominations(cycle)["S2"],
+        approve=True,
+        reason="",
+        actor=Actor.of_user(month.hr),
+        now=NOW,
     )
-    with pytest.raises(AwardRefused, match="already decided"):
+    with pytest.raises(InvalidTransition, match="already decided"):
         decide_nomination(
-            db_session, nomination, approve=True, reason="", reviewer=month.hr2, now=NOW
+            db_session, nomination, approve=True, reason="", actor=Actor.of_user(month.hr2), now=NOW
         )
 
 
 def test_a_stale_page_does_not_decide(db_session, month):
     nomination = nominations(opened(db_session))["S1"]
-    with pytest.raises(AwardRefused, match="changed while you were looking"):
+    with pytest.raises(InvalidTransition, match="changed while you were looking"):
         decide_nomination(
             db_session,
             nomination,
             approve=True,
             reason="",
-            reviewer=month.hr,
+            actor=Actor.of_user(month.hr),
             now=NOW,
             expected_version=nomination.version + 1,
         )
@@ -441,33 +463,57 @@ def test_a_stale_page_does_not_decide(db_session, month):
 def test_a_manual_nomination_needs_a_justification_and_another_approver(db_session, month):
     cycle = opened(db_session)
     s3 = month.staff["S3"]
-    with pytest.raises(InvalidAward, match="deserves the award") as short:
-        add_nomination(db_session, cycle, s3, justification="nice", actor=month.hr, now=NOW)
+    with pytest.raises(InvalidReason, match="deserves the award") as short:
+        add_nomination(
+            db_session, cycle, s3, justification="nice", actor=Actor.of_user(month.hr), now=NOW
+        )
     assert short.value.field == "justification"
     with pytest.raises(NotAllowed):
-        add_nomination(db_session, cycle, s3, justification=REASON, actor=month.manager, now=NOW)
+        add_nomination(
+            db_session, cycle, s3, justification=REASON, actor=Actor.of_user(month.manager), now=NOW
+        )
     late_hire = Staff(store_id=month.stores["SH-001"].id, code="NEW", name="新人")
     db_session.add(late_hire)
     db_session.flush()
     with pytest.raises(InvalidAward, match="not in the month's ranking") as unknown:
-        add_nomination(db_session, cycle, late_hire, justification=REASON, actor=month.hr, now=NOW)
+        add_nomination(
+            db_session,
+            cycle,
+            late_hire,
+            justification=REASON,
+            actor=Actor.of_user(month.hr),
+            now=NOW,
+        )
     assert unknown.value.field == "staff"
 
-    added = add_nomination(db_session, cycle, s3, justification=REASON, actor=month.hr, now=NOW)
+    added = add_nomination(
+        db_session, cycle, s3, justification=REASON, actor=Actor.of_user(month.hr), now=NOW
+    )
     assert (added.source, added.state, added.created_by_id) == ("manual", "pending", month.hr.id)
-    with pytest.raises(AwardRefused, match="already nominated"):
-        add_nomination(db_session, cycle, s3, justification=REASON, actor=month.hr2, now=NOW)
+    with pytest.raises(InvalidTransition, match="already nominated"):
+        add_nomination(
+            db_session, cycle, s3, justification=REASON, actor=Actor.of_user(month.hr2), now=NOW
+        )
     # The one who added it does not decide it, either way.
     for approve in (True, False):
         with pytest.raises(NotAllowed, match="separation of duties") as own:
             decide_nomination(
-                db_session, added, approve=approve, reason=REASON, reviewer=month.hr, now=NOW
+                db_session,
+                added,
+                approve=approve,
+                reason=REASON,
+                actor=Actor.of_user(month.hr),
+                now=NOW,
             )
         assert own.value.status == 403
     # Approving a nomination made by hand needs a reason too.
-    with pytest.raises(InvalidAward, match="added by hand is approved"):
-        decide_nomination(db_session, added, approve=True, reason="", reviewer=month.hr2, now=NOW)
-    decide_nomination(db_session, added, approve=True, reason=REASON, reviewer=month.hr2, now=NOW)
+    with pytest.raises(InvalidReason, match="added by hand is approved"):
+        decide_nomination(
+            db_session, added, approve=True, reason="", actor=Actor.of_user(month.hr2), now=NOW
+        )
+    decide_nomination(
+        db_session, added, approve=True, reason=REASON, actor=Actor.of_user(month.hr2), now=NOW
+    )
     assert (added.state, added.decided_by_id) == (NominationState.APPROVED, month.hr2.id)
     kinds = db_session.scalars(select(AwardEvent.kind).order_by(AwardEvent.id)).all()
     assert kinds == ["opened", "nominated", "approved"]
@@ -476,9 +522,14 @@ def test_a_manual_nomination_needs_a_justification_and_another_approver(db_sessi
 def test_publishing_is_refused_while_a_nomination_is_pending(db_session, month):
     cycle = opened(db_session)
     decide_nomination(
-        db_session, nominations(cycle)["S1"], approve=True, reason="", reviewer=month.hr, now=NOW
+        db_session,
+        nominations(cycle)["S1"],
+        approve=True,
+        reason="",
+        actor=Actor.of_user(month.hr),
+        now=NOW,
     )
-    with pytest.raises(AwardRefused, match="3 nomination") as refused:
+    with pytest.raises(InvalidTransition, match="3 nomination") as refused:
         publish_cycle(db_session, cycle, actor=Actor.of_user(month.hr), now=NOW)
     assert refused.value.status == 409 and cycle.state == CycleState.IN_REVIEW
     decide_all(db_session, cycle, month.hr)
@@ -486,20 +537,25 @@ def test_publishing_is_refused_while_a_nomination_is_pending(db_session, month):
     assert cycle.state == CycleState.PUBLISHED
     assert (cycle.published_at, cycle.notice_until) == (NOW, NOW + timedelta(days=3))
     # Published: no more decisions, nominations or publishing.
-    with pytest.raises(AwardRefused, match="already published"):
+    with pytest.raises(InvalidTransition, match="already published"):
         decide_nomination(
             db_session,
             nominations(cycle)["T1"],
             approve=True,
             reason=REASON,
-            reviewer=month.hr2,
+            actor=Actor.of_user(month.hr2),
             now=NOW,
         )
-    with pytest.raises(AwardRefused, match="already published"):
+    with pytest.raises(InvalidTransition, match="already published"):
         add_nomination(
-            db_session, cycle, month.staff["S3"], justification=REASON, actor=month.hr, now=NOW
+            db_session,
+            cycle,
+            month.staff["S3"],
+            justification=REASON,
+            actor=Actor.of_user(month.hr),
+            now=NOW,
         )
-    with pytest.raises(AwardRefused):
+    with pytest.raises(InvalidTransition):
         publish_cycle(db_session, cycle, actor=Actor.of_user(month.hr), now=NOW)
 
 
@@ -514,36 +570,71 @@ def test_who_may_appeal_and_answer_and_when(db_session, month):
     # Only the manager of the person's store: not another store's manager, not HR.
     for outsider in (month.manager, month.manager2, month.hr):
         with pytest.raises(NotAllowed, match="manager of this person's store"):
-            appeal(db_session, t1, manager=outsider, reason=REASON, now=during)
-    with pytest.raises(InvalidAward, match="specifically") as vague:
-        appeal(db_session, s1, manager=month.manager, reason="unfair", now=during)
+            appeal(db_session, t1, actor=Actor.of_user(outsider), reason=REASON, now=during)
+    with pytest.raises(InvalidReason, match="specifically") as vague:
+        appeal(db_session, s1, actor=Actor.of_user(month.manager), reason="unfair", now=during)
     assert vague.value.field == "reason"
-    made = appeal(db_session, s1, manager=month.manager, reason=REASON, now=during)
-    with pytest.raises(AwardRefused, match="still waiting"):
-        appeal(db_session, s1, manager=month.manager, reason=REASON, now=during)
+    made = appeal(db_session, s1, actor=Actor.of_user(month.manager), reason=REASON, now=during)
+    with pytest.raises(InvalidTransition, match="still waiting"):
+        appeal(db_session, s1, actor=Actor.of_user(month.manager), reason=REASON, now=during)
     # The HR user who decided does not answer; a manager never does.
     with pytest.raises(NotAllowed, match="separation of duties"):
         answer_appeal(
-            db_session, made, hr_user=month.hr, outcome="changed", answer=REASON, now=during
+            db_session,
+            made,
+            actor=Actor.of_user(month.hr),
+            outcome="changed",
+            answer=REASON,
+            now=during,
         )
     with pytest.raises(NotAllowed):
         answer_appeal(
-            db_session, made, hr_user=month.manager, outcome="changed", answer=REASON, now=during
+            db_session,
+            made,
+            actor=Actor.of_user(month.manager),
+            outcome="changed",
+            answer=REASON,
+            now=during,
         )
-    with pytest.raises(InvalidAward, match="Explain the answer"):
-        answer_appeal(db_session, made, hr_user=month.hr2, outcome="changed", answer="", now=during)
+    with pytest.raises(InvalidReason, match="Explain the answer"):
+        answer_appeal(
+            db_session,
+            made,
+            actor=Actor.of_user(month.hr2),
+            outcome="changed",
+            answer="",
+            now=during,
+        )
     # While it is unanswered the month does not become final.
     assert finalise_due(db_session, NOW + timedelta(days=10)) == []
-    answer_appeal(db_session, made, hr_user=month.hr2, outcome="changed", answer=REASON, now=during)
+    answer_appeal(
+        db_session,
+        made,
+        actor=Actor.of_user(month.hr2),
+        outcome="changed",
+        answer=REASON,
+        now=during,
+    )
     assert (made.outcome, made.answered_by_id) == ("changed", month.hr2.id)
     assert (s1.state, s1.decided_by_id, s1.decision_reason) == ("rejected", month.hr2.id, REASON)
-    with pytest.raises(AwardRefused, match="already answered"):
+    with pytest.raises(InvalidTransition, match="already answered"):
         answer_appeal(
-            db_session, made, hr_user=month.admin, outcome="stands", answer=REASON, now=during
+            db_session,
+            made,
+            actor=Actor.of_user(month.admin),
+            outcome="stands",
+            answer=REASON,
+            now=during,
         )
     # After the notice period: no appeal, and the month becomes final.
-    with pytest.raises(AwardRefused, match="notice period is over"):
-        appeal(db_session, s1, manager=month.manager, reason=REASON, now=NOW + timedelta(days=3))
+    with pytest.raises(InvalidTransition, match="notice period is over"):
+        appeal(
+            db_session,
+            s1,
+            actor=Actor.of_user(month.manager),
+            reason=REASON,
+            now=NOW + timedelta(days=3),
+        )
     assert finalise_due(db_session, NOW + timedelta(days=2)) == []
     assert finalise_due(db_session, NOW + timedelta(days=3)) == [cycle]
     assert (cycle.state, cycle.final_at) == (CycleState.FINAL, NOW + timedelta(days=3))
@@ -554,8 +645,14 @@ def test_who_may_appeal_and_answer_and_when(db_session, month):
 
 def test_an_appeal_needs_a_published_month(db_session, month):
     cycle = opened(db_session)
-    with pytest.raises(AwardRefused, match="public notice"):
-        appeal(db_session, nominations(cycle)["S1"], manager=month.manager, reason=REASON, now=NOW)
+    with pytest.raises(InvalidTransition, match="public notice"):
+        appeal(
+            db_session,
+            nominations(cycle)["S1"],
+            actor=Actor.of_user(month.manager),
+            reason=REASON,
+            now=NOW,
+        )
 
 
 # -- the hash chain ------------------------------------------------------------------------
@@ -642,7 +739,7 @@ def test_decisions_at_once_keep_one_valid_chain(fresh_engine):
                     nomination,
                     approve=name.endswith("S1"),
                     reason=REASON,
-                    reviewer=reviewer,
+                    actor=Actor.of_user(reviewer),
                     now=NOW + timedelta(hours=1),
                 )
             outcomes[name] = "decided"

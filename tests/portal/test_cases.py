@@ -28,13 +28,11 @@ from portal.cases.operations import (
     FOLLOW_UP_PURPOSE,
     FollowUpNotPossible,
     InvalidCase,
-    InvalidTransition,
     add_note,
     answer_follow_up,
     assign_case,
     case_trigger,
     close_case,
-    get_case,
     is_overdue,
     log_contact,
     open_case_manually,
@@ -42,6 +40,7 @@ from portal.cases.operations import (
     resolve_case,
     send_follow_up,
 )
+from portal.cases.queries import get_case
 from portal.config import Settings
 from portal.db import writer
 from portal.errors import NotFound
@@ -59,6 +58,7 @@ from portal.models import (
     User,
 )
 from portal.shopper.operations import record_response
+from portal.workflow import InvalidTransition
 from surveys.answers import Answers, ContactAnswer
 from surveys.loader import receipt_survey
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token

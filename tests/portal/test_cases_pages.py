@@ -355,7 +355,7 @@ def test_a_form_from_a_stale_page_is_refused(client, db_session, chain, survey_c
     )
     html = answer.get_data(as_text=True)
     assert answer.status_code == 409
-    assert "This case changed while you were looking at it." in html
+    assert "This changed while you were looking at it." in html
     assert state_of(db_session, case) == CaseState.IN_PROGRESS
     # The form keeps what was typed and now carries the current version: a second try works.
     assert "refunded" in html
