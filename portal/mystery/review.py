@@ -34,6 +34,7 @@ from portal.workflow import (
     move,
     record_change,
     require_reason,
+    require_state,
 )
 from surveys.checklists import (
     Attribution,
@@ -169,8 +170,11 @@ def adjust_answers(
     InvalidVisit
         No change, or an answer the checklist does not allow.
     """
-    if visit.state != VisitState.IN_REVIEW:
-        raise InvalidTransition(_l("Answers can be corrected only while the report is in review."))
+    require_state(
+        visit,
+        VisitState.IN_REVIEW,
+        _l("Answers can be corrected only while the report is in review."),
+    )
     _reviewing(session, visit, actor)
     check_version(visit, expected_version)
     diff = _change_answers(visit, changes, reason)
@@ -303,8 +307,7 @@ def decide_dispute(
     if outcome not in (DisputeOutcome.UPHELD, DisputeOutcome.ADJUSTED):
         raise InvalidVisit(_l("Choose whether to uphold or adjust the report."), field="outcome")
     decision = require_reason(note, field="note")
-    if visit.state != VisitState.DISPUTED:
-        raise InvalidTransition(_l("Only a disputed report can be decided."))
+    require_state(visit, VisitState.DISPUTED, _l("Only a disputed report can be decided."))
     check_version(visit, expected_version)
     details: dict[str, Any] = {"outcome": outcome}
     if outcome == DisputeOutcome.ADJUSTED:
