@@ -2,9 +2,9 @@
 `User` under ``shopper=``, ``reviewer=`` or ``manager=``, where the operations themselves
 follow the workflow kernel's convention of one ``actor: Actor`` keyword.
 
-Only the demo imports this module, and only because its call sites belong to the demo's
-owner; once they pass ``actor=Actor.of_user(...)`` and import the operations from
-`scheduling`, `report` and `review`, this module goes.
+The demo is its only user: its calls name the acting user that way. When they pass
+``actor=Actor.of_user(...)`` and import the operations from `scheduling`, `report` and
+`review` instead, this module can go.
 """
 
 from __future__ import annotations

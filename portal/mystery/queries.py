@@ -53,7 +53,7 @@ def visit_list(
     user: User, *, store_code: str | None, states: Collection[str]
 ) -> Select[tuple[MysteryVisit]]:
     """The visits ``user`` may open, of one store and in ``states`` when given: a shopper's
-    by the end of their window (what is due first), everyone else's newest first."""
+    by the last day of their window, latest first; everyone else's newest first."""
     stmt = visible_visits(user).options(
         joinedload(MysteryVisit.store), joinedload(MysteryVisit.shopper)
     )

@@ -66,7 +66,7 @@ def _answer_from(form: Any) -> dict[str, ItemAnswer]:
 
 @dataclass(frozen=True, slots=True)
 class _Action:
-    """One action of the visit page: its form, the operation it calls and who may."""
+    """One action of the visit page: its form, the operation it calls, the roles that may."""
 
     form: type[VersionedForm]
     operation: Callable[..., Any]
@@ -96,7 +96,7 @@ class _Action:
         )
 
 
-_REASON = {"reason": "reason"}
+_REASON: Mapping[str, str] = {"reason": "reason"}
 
 ACTIONS: dict[str, _Action] = {
     "accept": _Action(AcceptForm, accept_visit, (Role.MYSTERY,), _l("Accepted. Thank you!")),
