@@ -72,6 +72,20 @@ def _reviewing(session: Session, visit: MysteryVisit, actor: Actor) -> None:
             raise InvalidTransition(_l("Another reviewer is reviewing this report."))
 
 
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """A review that ends without release: the state, the timeline's kind, and the form
+    field whose text the shopper reads as the review note."""
+
+    state: str
+    kind: str
+    field: str
+
+
+_RETURNED = _Verdict(VisitState.RETURNED, "returned", "comments")
+_REJECTED = _Verdict(VisitState.REJECTED, "rejected", "reason")
+
+
 def return_report(
     session: Session,
     visit: MysteryVisit,
@@ -82,8 +96,7 @@ def return_report(
     expected_version: int | None = None,
 ) -> MysteryVisit:
     """Send the report back to the shopper with what to fix."""
-    verdict = _Verdict(VisitState.RETURNED, "returned", "comments")
-    return _end_review(session, visit, actor, verdict, comments, now, expected_version)
+    return _end_review(session, visit, actor, _RETURNED, comments, now, expected_version)
 
 
 def reject_report(
@@ -96,18 +109,7 @@ def reject_report(
     expected_version: int | None = None,
 ) -> MysteryVisit:
     """Refuse an unusable report (wrong store, no proof, fabricated): it never counts."""
-    verdict = _Verdict(VisitState.REJECTED, "rejected", "reason")
-    return _end_review(session, visit, actor, verdict, reason, now, expected_version)
-
-
-@dataclass(frozen=True, slots=True)
-class _Verdict:
-    """A review that ends without release: the state, the timeline's kind, and the form
-    field whose text the shopper reads as the review note."""
-
-    state: str
-    kind: str
-    field: str
+    return _end_review(session, visit, actor, _REJECTED, reason, now, expected_version)
 
 
 def _end_review(
