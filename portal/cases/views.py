@@ -326,8 +326,8 @@ def _refused(
 
 # -- a case opened by hand --------------------------------------------------------------
 
-#: Domain error fields -> form fields.
-_NEW_CASE_FIELDS = {"staff": "staff_code", "summary": "summary", "consent": "consent"}
+#: Domain error fields -> form fields, where the names differ.
+_NEW_CASE_FIELDS = {"staff": "staff_code"}
 
 
 def _new_page(form: NewCaseForm, *, problem: Any = None, status: int = 200) -> Any:
