@@ -8,11 +8,9 @@ photo, extreme score).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -21,13 +19,13 @@ from sqlalchemy.orm import Session
 from portal.audit import Actor
 from portal.calendar import zone
 from portal.config import Settings
-from portal.errors import DomainError
 from portal.models import MysteryVisit, Receipt, ReceiptCheck, Staff, VisitState
 from portal.models.mystery import DAYPART_HOURS
 from portal.mystery.photos import CleanPhoto, store_photo
 from portal.mystery.visits import (
     EDITABLE_STATES,
     VISITS,
+    IncompleteReport,
     InvalidVisit,
     apply_score,
     checklist_of,
@@ -51,18 +49,6 @@ DAYPART_GRACE_HOURS = 1
 #: Scores this extreme get a second look before release (reference §2.2 plausibility).
 SUSPICIOUSLY_HIGH = 95.0
 SUSPICIOUSLY_LOW = 70.0
-
-
-class IncompleteReport(DomainError):
-    """The report cannot be submitted yet; ``errors`` says what is missing, by field."""
-
-    status = 400
-    code = "incomplete_report"
-    message = _l("The report is not complete yet. See the marked fields.")
-
-    def __init__(self, errors: Mapping[str, Any]) -> None:
-        super().__init__()
-        self.errors = dict(errors)
 
 
 # -- the draft -------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from portal.mystery.forms import (
     SubmitForm,
 )
 from portal.mystery.queries import get_visit
-from portal.mystery.report import IncompleteReport, check_submission, submit_report
+from portal.mystery.report import check_submission, submit_report
 from portal.mystery.review import (
     adjust_answers,
     decide_dispute,
@@ -50,7 +50,13 @@ from portal.mystery.review import (
 )
 from portal.mystery.scheduling import accept_visit, cancel_visit, decline_visit
 from portal.mystery.views import ALL_ROLES, REVIEW_ROLES, labels, report_steps, settings
-from portal.mystery.visits import EDITABLE_STATES, InvalidVisit, checklist_of, visit_answers
+from portal.mystery.visits import (
+    EDITABLE_STATES,
+    IncompleteReport,
+    InvalidVisit,
+    checklist_of,
+    visit_answers,
+)
 from portal.workflow import InvalidReason, InvalidTransition
 from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.checklists import ChecklistDefinition, ItemAnswer

@@ -7,12 +7,13 @@ is refused with a message. Each change is a timeline event and an audit entry, a
 the row's version number so that two people acting at once cannot both apply a change made
 for an old state: ``VISITS`` hands all of that to the workflow kernel (`portal.workflow`).
 Only released reports (released, disputed, final) count in any score. This module also
-holds the visit's own error, the checklist version a report answers, and the score a
+holds the visit's own errors, the checklist version a report answers, and the score a
 report's answers give.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -57,6 +58,18 @@ EDITABLE_STATES = frozenset({VisitState.ACCEPTED, VisitState.RETURNED})
 class InvalidVisit(DomainError):
     status = 400
     code = "invalid_visit"
+
+
+class IncompleteReport(DomainError):
+    """The report cannot be submitted yet; ``errors`` says what is missing, by field."""
+
+    status = 400
+    code = "incomplete_report"
+    message = _l("The report is not complete yet. See the marked fields.")
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.errors = dict(errors)
 
 
 # -- the checklist a report answers ----------------------------------------------------------

@@ -29,7 +29,6 @@ from portal.models import (
 from portal.mystery.photos import InvalidPhoto, clean_photo
 from portal.mystery.queries import get_visit, visible_visits
 from portal.mystery.report import (
-    IncompleteReport,
     VisitFacts,
     save_answers,
     save_facts,
@@ -53,7 +52,7 @@ from portal.mystery.scheduling import (
     decline_visit,
     schedule_visit,
 )
-from portal.mystery.visits import ALLOWED, InvalidVisit, checklist_of
+from portal.mystery.visits import ALLOWED, IncompleteReport, InvalidVisit, checklist_of
 from portal.workflow import InvalidReason, InvalidTransition
 from surveys.checklists import (
     NA,
