@@ -28,8 +28,10 @@ from portal.hr import views as hr_views
 from portal.i18n import current_locale, select_locale
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
+from portal.mystery import draft_views as mystery_draft_views
 from portal.mystery import report_views as mystery_report_views
 from portal.mystery import views as mystery_views
+from portal.mystery import visit_views as mystery_visit_views
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.validation_codes import views as codes_views
@@ -48,6 +50,8 @@ VIEW_MODULES = (
     dashboard_views,
     cases_views,
     mystery_views,
+    mystery_visit_views,
+    mystery_draft_views,
     mystery_report_views,
     hr_views,
     awards_views,

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -65,7 +65,7 @@ from portal.cases.queries import (
     list_cases,
     list_outbox,
 )
-from portal.config import Settings
+from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.extensions import csrf
@@ -91,11 +91,6 @@ class ExpiredFollowUpLink(DomainError):
     status = 410
     code = "expired_follow_up_link"
     message = _l("This question has closed. Thank you all the same!")
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["PORTAL_SETTINGS"]
-    return settings
 
 
 def _category_choices() -> list[SelectChoice]:
@@ -185,7 +180,7 @@ def _assign(session: Session, case: Case, form: Any, actor: Actor, now: datetime
     assignee = get_user(session, form.assignee.data)
     if assignee is None:
         raise InvalidCase(_l("Choose who takes the case."), field="assignee")
-    return assign_case(session, _settings(), case, assignee, actor=actor, now=now)
+    return assign_case(session, current_settings(), case, assignee, actor=actor, now=now)
 
 
 def _note(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
@@ -193,7 +188,7 @@ def _note(session: Session, case: Case, form: Any, actor: Actor, now: datetime) 
 
 
 def _follow_up_link(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
-    return send_follow_up(session, _settings(), case, actor=actor, now=now)
+    return send_follow_up(session, current_settings(), case, actor=actor, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +342,7 @@ def new() -> Any:
     try:
         case = open_case_manually(
             session,
-            _settings(),
+            current_settings(),
             store=get_store(session, form.store.data),
             category=form.category.data,
             summary=form.summary.data or "",
@@ -376,7 +371,9 @@ def new() -> Any:
 @requires(Role.ADMIN)
 def outbox() -> Any:
     page = list_outbox(get_session(), page=requested_page())
-    return render_template("cases/outbox.html", page=page, smtp=_settings().smtp_url is not None)
+    return render_template(
+        "cases/outbox.html", page=page, smtp=current_settings().smtp_url is not None
+    )
 
 
 # -- the customer's follow-up question --------------------------------------------------
@@ -386,7 +383,7 @@ def _follow_up(session: Session, token: str) -> FollowUp:
     # Signature and expiry first: a forged or stale link never reaches the database.
     try:
         claims = verify_receipt_token(
-            _settings().secret_key, token, utcnow(), purpose=FOLLOW_UP_PURPOSE
+            current_settings().secret_key, token, utcnow(), purpose=FOLLOW_UP_PURPOSE
         )
     except ExpiredToken:
         raise ExpiredFollowUpLink() from None

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from portal.audit import CLI
 from portal.commands import transaction
 from portal.db import utcnow
-from portal.mystery.operations import finalise_due
+from portal.mystery.review import finalise_due
 
 
 @click.command("finalise-visits")

@@ -61,27 +61,25 @@ from portal.models import (
     VisitState,
 )
 from portal.models.mystery import DAYPART_HOURS, Daypart
-from portal.mystery.operations import (
-    VisitFacts,
-    VisitPlan,
+from portal.mystery.by_user import (
     accept_visit,
     adjust_answers,
-    cancel_visit,
     decide_dispute,
     decline_visit,
     dispute_report,
-    finalise_due,
     reject_report,
     release_report,
     return_report,
     save_answers,
     save_facts,
     save_photo,
-    schedule_visit,
     start_review,
     submit_report,
 )
 from portal.mystery.photos import clean_photo
+from portal.mystery.report import VisitFacts
+from portal.mystery.review import finalise_due
+from portal.mystery.scheduling import VisitPlan, cancel_visit, schedule_visit
 from surveys.checklists import (
     NA,
     NO,

@@ -1,7 +1,8 @@
 """Mystery forms: scheduling a visit, the shopper's report pages, and one small form per
 workflow action. Shape only; the views supply choices and turn domain errors into field
-errors. Action forms carry the visit version the page showed, so a form posted from a
-stale page is refused instead of applied to a state nobody saw.
+errors. Action forms are the workflow kernel's `VersionedForm`: they carry the visit
+version the page showed, so a form posted from a stale page is refused instead of applied
+to a state nobody saw.
 
 A checklist section's page is a form class built from the checklist itself
 (`section_form`), so its fields render through the same macro as every other form.
@@ -19,7 +20,6 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     Field,
-    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -29,6 +29,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.models import Daypart, DisputeOutcome, VisitState
+from portal.workflow_forms import VersionedForm
 from surveys.checklists import NA, ChecklistSection, ItemKind
 
 TEXT_LENGTH = 2000
@@ -175,48 +176,39 @@ def section_form(section: ChecklistSection, locale: str) -> type[FlaskForm]:
 # -- workflow actions ------------------------------------------------------------------------
 
 
-class VisitActionForm(FlaskForm):
-    version = HiddenField()
-
-    @property
-    def expected_version(self) -> int | None:
-        text = self.version.data or ""
-        return int(text) if text.isdigit() else None
-
-
-class AcceptForm(VisitActionForm):
+class AcceptForm(VersionedForm):
     pass
 
 
-class DeclineForm(VisitActionForm):
+class DeclineForm(VersionedForm):
     reason = _text(_l("Why (optional)"), rows=2)
 
 
-class CancelForm(VisitActionForm):
+class CancelForm(VersionedForm):
     reason = _text(_l("Why the visit is cancelled"), required=True, rows=2)
 
 
-class SubmitForm(VisitActionForm):
+class SubmitForm(VersionedForm):
     pass
 
 
-class StartReviewForm(VisitActionForm):
+class StartReviewForm(VersionedForm):
     pass
 
 
-class ReleaseForm(VisitActionForm):
+class ReleaseForm(VersionedForm):
     note = _text(_l("Note for the store (optional)"), rows=2)
 
 
-class ReturnForm(VisitActionForm):
+class ReturnForm(VersionedForm):
     comments = _text(_l("What the shopper must fix"), required=True)
 
 
-class RejectForm(VisitActionForm):
+class RejectForm(VersionedForm):
     reason = _text(_l("Why the report cannot be used"), required=True)
 
 
-class _AnswerChange(VisitActionForm):
+class _AnswerChange(VersionedForm):
     item = SelectField(_l("Item"), validators=[Optional()])
     value = StringField(
         _l("New answer (yes, no, na, 1–5 or seconds)"),
@@ -230,7 +222,7 @@ class CorrectForm(_AnswerChange):
     reason = _text(_l("Why the answer is corrected"), required=True, rows=2)
 
 
-class DisputeForm(VisitActionForm):
+class DisputeForm(VersionedForm):
     item = SelectField(_l("Item disputed"), validators=[Optional()])
     reason = _text(_l("What happened, with times and facts"), required=True)
 

@@ -25,7 +25,8 @@ from portal.i18n import current_locale
 from portal.models import RELEASED_STATES, MysteryVisit, Role, Store
 from portal.mystery import bp, reports
 from portal.mystery.forms import ANSWER_LABELS, DAYPART_LABELS, GRADE_LABELS, STATE_LABELS
-from portal.mystery.operations import checklist_of, get_visit, visit_answers
+from portal.mystery.queries import get_visit
+from portal.mystery.visits import checklist_of, visit_answers
 from portal.pagination import paginate, requested_page
 
 STORE_ROLES = (Role.ADMIN, Role.REVIEWER, Role.HR, Role.MANAGER)
@@ -33,7 +34,6 @@ CHAIN_ROLES = (Role.ADMIN, Role.REVIEWER, Role.HR)
 #: Who may see which shopper made a visit (reliability table, print page).
 SHOPPER_ROLES = (Role.ADMIN, Role.REVIEWER)
 PRINT_ROLES = (Role.MYSTERY, Role.MANAGER, Role.HR, Role.REVIEWER, Role.ADMIN)
-#: The chain's months are counted on China time, as the chain dashboard's.
 
 
 def _labels() -> dict[str, Any]:

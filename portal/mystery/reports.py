@@ -36,7 +36,7 @@ from portal.calendar import month_key, months_between, months_ending
 from portal.dashboard.queries import Period, totals_by_month
 from portal.errors import DomainError
 from portal.models import RELEASED_STATES, MysteryVisit, Store, SurveyVersion, User
-from portal.mystery.operations import checklist_for_version
+from portal.mystery.visits import checklist_for_version
 from surveys.definitions import LocalizedText
 
 #: Below this many released visits a mean is greyed and not compared (our choice: visits

@@ -70,13 +70,9 @@ from portal.mystery.demo import (
     _THIN_NARRATIVES,
     SHOPPERS,
 )
-from portal.mystery.operations import (
-    DAYPART_GRACE_HOURS,
-    RECEIPT_GRACE,
-    checklist_of,
-    visit_answers,
-)
 from portal.mystery.photos import average_hash, photo_path
+from portal.mystery.report import DAYPART_GRACE_HOURS, RECEIPT_GRACE
+from portal.mystery.visits import checklist_of, visit_answers
 from portal.schema import upgrade_database
 from surveys.checklists import MIN_COMMENT_CHARS, completeness_errors
 from surveys.codes import normalize_short_code

@@ -15,8 +15,11 @@ from portal.audit import Actor
 from portal.calendar import zone
 from portal.db import utcnow
 from portal.models import MysteryVisit, Role, VisitState
-from portal.mystery import operations as ops
 from portal.mystery.photos import clean_photo
+from portal.mystery.report import VisitFacts, save_answers, save_facts, save_photo, submit_report
+from portal.mystery.review import release_report, start_review
+from portal.mystery.scheduling import VisitPlan, accept_visit, schedule_visit
+from portal.mystery.visits import checklist_of, visit_answers
 from tests.conftest import post_form
 from tests.portal.test_mystery_workflow import complete_answers, receipt_png
 
@@ -33,10 +36,10 @@ def setup(app, db_session, settings, make_store, make_staff, make_user):
     manager = make_user(Role.MANAGER, stores=[store])
     other_manager = make_user(Role.MANAGER, stores=[other])
     today = utcnow().date()
-    visit = ops.schedule_visit(
+    visit = schedule_visit(
         db_session,
         settings,
-        ops.VisitPlan(
+        VisitPlan(
             store_id=store.id,
             shopper_id=shopper.id,
             checklist_key="retail-standard",
@@ -129,7 +132,7 @@ def test_the_shopper_files_a_report_page_by_page(client, login_as, setup):
     body = refused.get_data(as_text=True)
     assert refused.status_code == 400 and 'id="item-A1-errors"' in body
     setup["session"].expire_all()
-    kept = ops.visit_answers(setup["session"].get(MysteryVisit, visit.id))
+    kept = visit_answers(setup["session"].get(MysteryVisit, visit.id))
     assert kept.items["A3"].value == "yes" and kept.items["A2"].value == "no"
 
     # The photo page refuses a non-image with a message and accepts a PNG.
@@ -157,11 +160,11 @@ def test_the_shopper_files_a_report_page_by_page(client, login_as, setup):
     session = setup["session"]
     session.expire_all()
     current = session.get(MysteryVisit, visit.id)
-    ops.save_answers(
+    save_answers(
         session,
         current,
-        complete_answers(ops.checklist_of(current)),
-        shopper=setup["shopper"],
+        complete_answers(checklist_of(current)),
+        actor=Actor.of_user(setup["shopper"]),
         now=utcnow(),
         part="all",
     )
@@ -178,7 +181,7 @@ def test_review_release_dispute_and_decide_through_the_pages(client, login_as, s
     visit = setup["visit"]
     session = setup["session"]
     now = utcnow()
-    ops.accept_visit(session, visit, shopper=setup["shopper"], now=now)
+    accept_visit(session, visit, actor=Actor.of_user(setup["shopper"]), now=now)
     session.flush()
     released = _released_from_accepted(setup)
     login_as(setup["manager"])
@@ -224,32 +227,34 @@ def _released_from_accepted(setup) -> MysteryVisit:
     now = utcnow()
     local = now.astimezone(zone(setup["store"].timezone)).replace(tzinfo=None)
     start = (local - timedelta(days=1)).replace(hour=15, minute=0)
-    ops.save_facts(
+    save_facts(
         session,
         visit,
-        ops.VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-1"),
-        shopper=shopper,
+        VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-1"),
+        actor=Actor.of_user(shopper),
         now=now,
     )
-    ops.save_answers(
+    save_answers(
         session,
         visit,
-        complete_answers(ops.checklist_of(visit)),
-        shopper=shopper,
+        complete_answers(checklist_of(visit)),
+        actor=Actor.of_user(shopper),
         now=now,
         part="all",
     )
-    ops.save_photo(
+    save_photo(
         session,
         visit,
         clean_photo(receipt_png(), max_bytes=10**6),
         folder=setup["photos"],
-        shopper=shopper,
+        actor=Actor.of_user(shopper),
         now=now,
     )
-    ops.submit_report(session, setup["settings"], visit, shopper=shopper, now=now)
-    ops.start_review(session, visit, reviewer=setup["reviewer"], now=now)
-    ops.release_report(session, setup["settings"], visit, reviewer=setup["reviewer"], now=now)
+    submit_report(session, setup["settings"], visit, actor=Actor.of_user(shopper), now=now)
+    start_review(session, visit, actor=Actor.of_user(setup["reviewer"]), now=now)
+    release_report(
+        session, setup["settings"], visit, actor=Actor.of_user(setup["reviewer"]), now=now
+    )
     session.flush()
     return visit
 
@@ -286,16 +291,16 @@ def test_a_shopper_cannot_schedule_or_review(client, login_as, setup):
 def test_the_reviewer_starts_the_review_and_releases_through_the_pages(client, login_as, setup):
     session, visit, shopper = setup["session"], setup["visit"], setup["shopper"]
     now = utcnow()
-    ops.accept_visit(session, visit, shopper=shopper, now=now)
+    accept_visit(session, visit, actor=Actor.of_user(shopper), now=now)
     local = now.astimezone(zone(setup["store"].timezone)).replace(tzinfo=None)
     start = (local - timedelta(days=1)).replace(hour=15, minute=0)
-    facts = ops.VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-2")
-    ops.save_facts(session, visit, facts, shopper=shopper, now=now)
-    answers = complete_answers(ops.checklist_of(visit))
-    ops.save_answers(session, visit, answers, shopper=shopper, now=now, part="all")
+    facts = VisitFacts(start, start + timedelta(minutes=30), setup["staff"].id, "", "TX-2")
+    save_facts(session, visit, facts, actor=Actor.of_user(shopper), now=now)
+    answers = complete_answers(checklist_of(visit))
+    save_answers(session, visit, answers, actor=Actor.of_user(shopper), now=now, part="all")
     photo = clean_photo(receipt_png(), max_bytes=10**6)
-    ops.save_photo(session, visit, photo, folder=setup["photos"], shopper=shopper, now=now)
-    ops.submit_report(session, setup["settings"], visit, shopper=shopper, now=now)
+    save_photo(session, visit, photo, folder=setup["photos"], actor=Actor.of_user(shopper), now=now)
+    submit_report(session, setup["settings"], visit, actor=Actor.of_user(shopper), now=now)
     session.flush()
     login_as(setup["reviewer"])
     page = client.get(f"/mystery/visits/{visit.id}", headers=EN).get_data(as_text=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, Actor
 from portal.config import Settings
+from portal.errors import NotFound
 from portal.models import (
     AuditEntry,
     MysteryVisit,
@@ -25,8 +26,34 @@ from portal.models import (
     User,
     VisitState,
 )
-from portal.mystery import operations as ops
 from portal.mystery.photos import InvalidPhoto, clean_photo
+from portal.mystery.queries import get_visit, visible_visits
+from portal.mystery.report import (
+    VisitFacts,
+    save_answers,
+    save_facts,
+    save_photo,
+    submit_report,
+)
+from portal.mystery.review import (
+    adjust_answers,
+    decide_dispute,
+    dispute_report,
+    finalise_due,
+    reject_report,
+    release_report,
+    return_report,
+    start_review,
+)
+from portal.mystery.scheduling import (
+    VisitPlan,
+    accept_visit,
+    cancel_visit,
+    decline_visit,
+    schedule_visit,
+)
+from portal.mystery.visits import ALLOWED, IncompleteReport, InvalidVisit, checklist_of
+from portal.workflow import InvalidReason, InvalidTransition
 from surveys.checklists import (
     NA,
     ChecklistAnswers,
@@ -96,7 +123,7 @@ class World:
         self.shopper = self.make_user(Role.MYSTERY)
         return self.shopper
 
-    def plan(self, **changes: Any) -> ops.VisitPlan:
+    def plan(self, **changes: Any) -> VisitPlan:
         fields: dict[str, Any] = dict(
             store_id=self.store.id,
             shopper_id=self.shopper.id,
@@ -107,10 +134,10 @@ class World:
             fee_cents=8000,
         )
         fields.update(changes)
-        return ops.VisitPlan(**fields)
+        return VisitPlan(**fields)
 
     def schedule(self, now: datetime = NOW - timedelta(days=9), **changes: Any) -> MysteryVisit:
-        return ops.schedule_visit(
+        return schedule_visit(
             self.session,
             self.settings,
             self.plan(**changes),
@@ -128,33 +155,44 @@ class World:
         end: datetime = VISIT_END,
     ) -> MysteryVisit:
         visit = self.schedule()
-        ops.accept_visit(self.session, visit, shopper=self.shopper, now=NOW - timedelta(days=8))
-        facts = ops.VisitFacts(start, end, self.greeter.id, "", transaction_id)
-        ops.save_facts(self.session, visit, facts, shopper=self.shopper, now=NOW)
-        definition = ops.checklist_of(visit)
-        ops.save_answers(
+        accept_visit(
+            self.session, visit, actor=Actor.of_user(self.shopper), now=NOW - timedelta(days=8)
+        )
+        facts = VisitFacts(start, end, self.greeter.id, "", transaction_id)
+        save_facts(self.session, visit, facts, actor=Actor.of_user(self.shopper), now=NOW)
+        definition = checklist_of(visit)
+        save_answers(
             self.session,
             visit,
             answers or complete_answers(definition),
-            shopper=self.shopper,
+            actor=Actor.of_user(self.shopper),
             now=NOW,
             part="all",
         )
         photo = clean_photo(receipt_png(photo_seed), max_bytes=self.settings.photo_max_bytes)
-        ops.save_photo(
-            self.session, visit, photo, folder=self.photos, shopper=self.shopper, now=NOW
+        save_photo(
+            self.session,
+            visit,
+            photo,
+            folder=self.photos,
+            actor=Actor.of_user(self.shopper),
+            now=NOW,
         )
         return visit
 
     def submitted(self, **kwargs: Any) -> MysteryVisit:
         visit = self.filled(**kwargs)
-        ops.submit_report(self.session, self.settings, visit, shopper=self.shopper, now=NOW)
+        submit_report(
+            self.session, self.settings, visit, actor=Actor.of_user(self.shopper), now=NOW
+        )
         return visit
 
     def released(self, **kwargs: Any) -> MysteryVisit:
         visit = self.submitted(**kwargs)
-        ops.start_review(self.session, visit, reviewer=self.reviewer, now=NOW)
-        ops.release_report(self.session, self.settings, visit, reviewer=self.reviewer, now=NOW)
+        start_review(self.session, visit, actor=Actor.of_user(self.reviewer), now=NOW)
+        release_report(
+            self.session, self.settings, visit, actor=Actor.of_user(self.reviewer), now=NOW
+        )
         return visit
 
 
@@ -222,7 +260,7 @@ def test_scheduling_records_the_exact_checklist_version_and_an_audit_entry(world
 
 def test_the_same_shopper_is_not_sent_to_the_same_store_within_the_lockout(world):
     world.schedule()
-    with pytest.raises(ops.InvalidVisit, match="within 60 days") as refused:
+    with pytest.raises(InvalidVisit, match="within 60 days") as refused:
         world.schedule(window_start=date(2026, 5, 1), window_end=date(2026, 5, 10))
     assert refused.value.field == "shopper"
     # 61 days after the first window ends is allowed; so is another shopper, or store.
@@ -233,15 +271,15 @@ def test_the_same_shopper_is_not_sent_to_the_same_store_within_the_lockout(world
 
 def test_a_declined_or_cancelled_visit_does_not_block_the_store(world):
     first = world.schedule()
-    ops.decline_visit(world.session, first, shopper=world.shopper, reason="", now=NOW)
+    decline_visit(world.session, first, actor=Actor.of_user(world.shopper), reason="", now=NOW)
     second = world.schedule()
-    ops.cancel_visit(world.session, second, actor=CLI, reason="store closed for works", now=NOW)
+    cancel_visit(world.session, second, actor=CLI, reason="store closed for works", now=NOW)
     assert world.schedule().state == VisitState.ASSIGNED
 
 
 def test_a_shopper_who_works_at_the_store_is_refused(world, people):
     colleague = people(Role.MYSTERY, name=" 李娜 ")
-    with pytest.raises(ops.InvalidVisit, match="works at this store"):
+    with pytest.raises(InvalidVisit, match="works at this store"):
         world.schedule(shopper_id=colleague.id)
     assert world.schedule(shopper_id=colleague.id, store_id=world.other_store.id)
 
@@ -257,13 +295,13 @@ def test_a_shopper_who_works_at_the_store_is_refused(world, people):
     ],
 )
 def test_a_bad_plan_is_refused_with_the_field(world, changes, field):
-    with pytest.raises(ops.InvalidVisit) as refused:
+    with pytest.raises(InvalidVisit) as refused:
         world.schedule(now=NOW, **changes)
     assert refused.value.field == field
 
 
 def test_only_an_active_mystery_shopper_can_be_assigned(world):
-    with pytest.raises(ops.InvalidVisit):
+    with pytest.raises(InvalidVisit):
         world.schedule(shopper_id=world.reviewer.id)
 
 
@@ -272,9 +310,11 @@ def test_only_an_active_mystery_shopper_can_be_assigned(world):
 
 def test_an_incomplete_report_is_refused_and_nothing_changes(world):
     visit = world.schedule()
-    ops.accept_visit(world.session, visit, shopper=world.shopper, now=NOW)
-    with pytest.raises(ops.IncompleteReport) as refused:
-        ops.submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+    accept_visit(world.session, visit, actor=Actor.of_user(world.shopper), now=NOW)
+    with pytest.raises(IncompleteReport) as refused:
+        submit_report(
+            world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW
+        )
     assert {"started_at", "ended_at", "served_by", "transaction_id", "photo"} <= set(
         refused.value.errors
     )
@@ -286,8 +326,10 @@ def test_a_no_without_a_comment_blocks_submission(world):
     definition = get_checklist("retail-standard")
     answers = complete_answers(definition, {"A2": ItemAnswer("no")})
     visit = world.filled(answers=answers)
-    with pytest.raises(ops.IncompleteReport) as refused:
-        ops.submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+    with pytest.raises(IncompleteReport) as refused:
+        submit_report(
+            world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW
+        )
     assert "comment-A2" in refused.value.errors
 
 
@@ -301,23 +343,25 @@ def test_a_no_without_a_comment_blocks_submission(world):
 )
 def test_implausible_times_block_submission(world, start, end, field):
     visit = world.filled(start=start, end=end)
-    with pytest.raises(ops.IncompleteReport) as refused:
-        ops.submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+    with pytest.raises(IncompleteReport) as refused:
+        submit_report(
+            world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW
+        )
     assert field in refused.value.errors
 
 
 def test_times_in_the_wrong_order_or_the_future_are_refused_at_once(world):
     visit = world.schedule()
-    ops.accept_visit(world.session, visit, shopper=world.shopper, now=NOW)
-    backwards = ops.VisitFacts(VISIT_END, VISIT_START, None, "", "")
-    with pytest.raises(ops.InvalidVisit, match="end after"):
-        ops.save_facts(world.session, visit, backwards, shopper=world.shopper, now=NOW)
-    future = ops.VisitFacts(datetime(2026, 3, 11, 9, 0), None, None, "", "")
-    with pytest.raises(ops.InvalidVisit, match="future"):
-        ops.save_facts(world.session, visit, future, shopper=world.shopper, now=NOW)
-    someone_else = ops.VisitFacts(None, None, -1, "", "")
-    with pytest.raises(ops.InvalidVisit):
-        ops.save_facts(world.session, visit, someone_else, shopper=world.shopper, now=NOW)
+    accept_visit(world.session, visit, actor=Actor.of_user(world.shopper), now=NOW)
+    backwards = VisitFacts(VISIT_END, VISIT_START, None, "", "")
+    with pytest.raises(InvalidVisit, match="end after"):
+        save_facts(world.session, visit, backwards, actor=Actor.of_user(world.shopper), now=NOW)
+    future = VisitFacts(datetime(2026, 3, 11, 9, 0), None, None, "", "")
+    with pytest.raises(InvalidVisit, match="future"):
+        save_facts(world.session, visit, future, actor=Actor.of_user(world.shopper), now=NOW)
+    someone_else = VisitFacts(None, None, -1, "", "")
+    with pytest.raises(InvalidVisit):
+        save_facts(world.session, visit, someone_else, actor=Actor.of_user(world.shopper), now=NOW)
 
 
 def test_a_matching_pos_receipt_is_linked_and_credits_the_cashier(world):
@@ -357,8 +401,12 @@ def test_late_filing_and_a_reused_photo_are_flagged(world):
     assert "duplicate_photo" not in first.flags
     world.another_shopper()
     visit = world.filled(photo_seed=5)
-    ops.submit_report(
-        world.session, world.settings, visit, shopper=world.shopper, now=NOW + timedelta(days=2)
+    submit_report(
+        world.session,
+        world.settings,
+        visit,
+        actor=Actor.of_user(world.shopper),
+        now=NOW + timedelta(days=2),
     )
     assert {"late", "duplicate_photo"} <= set(visit.flags)
 
@@ -378,32 +426,44 @@ def test_a_visit_critical_fail_reports_zero_and_keeps_the_score_before_it(world)
 def _act(world: World, visit: MysteryVisit, action: str) -> None:
     s, st, now = world.session, world.settings, NOW
     {
-        "accept": lambda: ops.accept_visit(s, visit, shopper=world.shopper, now=now),
-        "decline": lambda: ops.decline_visit(s, visit, shopper=world.shopper, reason="", now=now),
-        "cancel": lambda: ops.cancel_visit(s, visit, actor=CLI, reason="no longer needed", now=now),
-        "submit": lambda: ops.submit_report(s, st, visit, shopper=world.shopper, now=now),
-        "review": lambda: ops.start_review(s, visit, reviewer=world.reviewer, now=now),
-        "return": lambda: ops.return_report(
-            s, visit, reviewer=world.reviewer, comments="Add the queue times please.", now=now
+        "accept": lambda: accept_visit(s, visit, actor=Actor.of_user(world.shopper), now=now),
+        "decline": lambda: decline_visit(
+            s, visit, actor=Actor.of_user(world.shopper), reason="", now=now
         ),
-        "reject": lambda: ops.reject_report(
-            s, visit, reviewer=world.reviewer, reason="Receipt from another store.", now=now
+        "cancel": lambda: cancel_visit(s, visit, actor=CLI, reason="no longer needed", now=now),
+        "submit": lambda: submit_report(s, st, visit, actor=Actor.of_user(world.shopper), now=now),
+        "review": lambda: start_review(s, visit, actor=Actor.of_user(world.reviewer), now=now),
+        "return": lambda: return_report(
+            s,
+            visit,
+            actor=Actor.of_user(world.reviewer),
+            comments="Add the queue times please.",
+            now=now,
         ),
-        "release": lambda: ops.release_report(s, st, visit, reviewer=world.reviewer, now=now),
-        "dispute": lambda: ops.dispute_report(
+        "reject": lambda: reject_report(
+            s,
+            visit,
+            actor=Actor.of_user(world.reviewer),
+            reason="Receipt from another store.",
+            now=now,
+        ),
+        "release": lambda: release_report(
+            s, st, visit, actor=Actor.of_user(world.reviewer), now=now
+        ),
+        "dispute": lambda: dispute_report(
             s,
             st,
             visit,
-            manager=world.manager,
+            actor=Actor.of_user(world.manager),
             item_key="B2",
             reason="She did greet, CCTV 14:31.",
             now=now,
         ),
-        "decide": lambda: ops.decide_dispute(
+        "decide": lambda: decide_dispute(
             s,
             st,
             visit,
-            reviewer=world.reviewer,
+            actor=Actor.of_user(world.reviewer),
             outcome="upheld",
             note="Shopper's notes are clear.",
             now=now,
@@ -429,10 +489,10 @@ MOVES = {
 def test_the_moves_match_the_state_machine():
     for action, (sources, target) in MOVES.items():
         for source in sources:
-            assert target in ops.ALLOWED[source], (action, source)
+            assert target in ALLOWED[source], (action, source)
     reachable = {(s, target) for sources, target in MOVES.values() for s in sources}
     reachable.add((VisitState.RELEASED, VisitState.FINAL))  # finalise_due
-    assert reachable == {(s, t) for s, targets in ops.ALLOWED.items() for t in targets}
+    assert reachable == {(s, t) for s, targets in ALLOWED.items() for t in targets}
 
 
 @pytest.mark.parametrize("state", list(VisitState))
@@ -453,7 +513,7 @@ def test_every_action_from_every_state(world, state, action):
         assert visit.state == target
         assert visit.events[-1].from_state == state and visit.events[-1].to_state == target
     else:
-        with pytest.raises(ops.InvalidTransition):
+        with pytest.raises(InvalidTransition):
             _act(world, visit, action)
         assert visit.state == state
 
@@ -461,9 +521,9 @@ def test_every_action_from_every_state(world, state, action):
 def test_a_form_from_a_stale_page_is_refused(world):
     visit = world.schedule()
     seen = visit.version
-    ops.accept_visit(world.session, visit, shopper=world.shopper, now=NOW)
-    with pytest.raises(ops.InvalidTransition, match="changed"):
-        ops.cancel_visit(
+    accept_visit(world.session, visit, actor=Actor.of_user(world.shopper), now=NOW)
+    with pytest.raises(InvalidTransition, match="changed"):
+        cancel_visit(
             world.session,
             visit,
             actor=CLI,
@@ -475,18 +535,18 @@ def test_a_form_from_a_stale_page_is_refused(world):
 
 def test_a_shopper_cannot_act_on_someone_elses_visit(world):
     visit = world.schedule()
-    with pytest.raises(ops.NotFound):
-        ops.accept_visit(world.session, visit, shopper=world.other_shopper, now=NOW)
+    with pytest.raises(NotFound):
+        accept_visit(world.session, visit, actor=Actor.of_user(world.other_shopper), now=NOW)
 
 
 def test_the_report_cannot_be_edited_after_submission(world):
     visit = world.submitted()
-    with pytest.raises(ops.InvalidTransition, match="no longer be changed"):
-        ops.save_answers(
+    with pytest.raises(InvalidTransition, match="no longer be changed"):
+        save_answers(
             world.session,
             visit,
             ChecklistAnswers(items={}, narratives={}),
-            shopper=world.shopper,
+            actor=Actor.of_user(world.shopper),
             now=NOW,
             part="x",
         )
@@ -494,25 +554,23 @@ def test_the_report_cannot_be_edited_after_submission(world):
 
 def test_returned_and_resubmitted(world):
     visit = world.submitted()
-    ops.start_review(world.session, visit, reviewer=world.reviewer, now=NOW)
-    ops.return_report(
+    start_review(world.session, visit, actor=Actor.of_user(world.reviewer), now=NOW)
+    return_report(
         world.session,
         visit,
-        reviewer=world.reviewer,
+        actor=Actor.of_user(world.reviewer),
         comments="Describe the cashier better.",
         now=NOW,
     )
     assert visit.review_note.startswith("Describe")
-    ops.save_facts(
+    save_facts(
         world.session,
         visit,
-        ops.VisitFacts(
-            VISIT_START, VISIT_END, world.greeter.id, "short hair, red badge", "TX-MYSTERY"
-        ),
-        shopper=world.shopper,
+        VisitFacts(VISIT_START, VISIT_END, world.greeter.id, "short hair, red badge", "TX-MYSTERY"),
+        actor=Actor.of_user(world.shopper),
         now=NOW,
     )
-    ops.submit_report(world.session, world.settings, visit, shopper=world.shopper, now=NOW)
+    submit_report(world.session, world.settings, visit, actor=Actor.of_user(world.shopper), now=NOW)
     assert [e.kind for e in visit.events if e.to_state] == [
         "accepted",
         "submitted",
@@ -524,9 +582,11 @@ def test_returned_and_resubmitted(world):
 
 def test_reasons_are_required(world):
     visit = world.submitted()
-    ops.start_review(world.session, visit, reviewer=world.reviewer, now=NOW)
-    with pytest.raises(ops.InvalidVisit):
-        ops.reject_report(world.session, visit, reviewer=world.reviewer, reason="bad", now=NOW)
+    start_review(world.session, visit, actor=Actor.of_user(world.reviewer), now=NOW)
+    with pytest.raises(InvalidReason):
+        reject_report(
+            world.session, visit, actor=Actor.of_user(world.reviewer), reason="bad", now=NOW
+        )
     assert visit.state == VisitState.IN_REVIEW
 
 
@@ -536,19 +596,19 @@ def test_reasons_are_required(world):
 def test_release_opens_the_dispute_window_and_finalise_closes_it(world):
     visit = world.released()
     assert visit.dispute_until == NOW + timedelta(days=world.settings.dispute_days)
-    assert ops.finalise_due(world.session, now=NOW + timedelta(days=1), actor=CLI) == []
+    assert finalise_due(world.session, now=NOW + timedelta(days=1), actor=CLI) == []
     late = NOW + timedelta(days=world.settings.dispute_days, seconds=1)
-    with pytest.raises(ops.InvalidTransition, match="window"):
-        ops.dispute_report(
+    with pytest.raises(InvalidTransition, match="window"):
+        dispute_report(
             world.session,
             world.settings,
             visit,
-            manager=world.manager,
+            actor=Actor.of_user(world.manager),
             item_key=None,
             reason="The shopper came on the wrong day.",
             now=late,
         )
-    assert ops.finalise_due(world.session, now=late, actor=CLI) == [visit.id]
+    assert finalise_due(world.session, now=late, actor=CLI) == [visit.id]
     assert visit.state == VisitState.FINAL and visit.final_at == late
 
 
@@ -568,11 +628,11 @@ def test_an_adjusted_dispute_rescores_and_keeps_the_old_answer_in_the_timeline(w
     before = visit.score
     observed_before = {o.staff_id: o.score for o in visit.observations}
     _act(world, visit, "dispute")
-    ops.decide_dispute(
+    decide_dispute(
         world.session,
         world.settings,
         visit,
-        reviewer=world.reviewer,
+        actor=Actor.of_user(world.reviewer),
         outcome="adjusted",
         note="CCTV shows the greeting with a smile.",
         changes={"B2": ItemAnswer("yes")},
@@ -593,23 +653,23 @@ def test_an_adjusted_dispute_rescores_and_keeps_the_old_answer_in_the_timeline(w
 def test_an_adjustment_must_change_something_allowed(world):
     visit = world.released()
     _act(world, visit, "dispute")
-    with pytest.raises(ops.InvalidVisit):
-        ops.decide_dispute(
+    with pytest.raises(InvalidVisit):
+        decide_dispute(
             world.session,
             world.settings,
             visit,
-            reviewer=world.reviewer,
+            actor=Actor.of_user(world.reviewer),
             outcome="adjusted",
             note="Nothing really changes here.",
             changes={"B2": ItemAnswer("yes")},
             now=NOW,
         )
-    with pytest.raises(ops.InvalidVisit):
-        ops.decide_dispute(
+    with pytest.raises(InvalidVisit):
+        decide_dispute(
             world.session,
             world.settings,
             visit,
-            reviewer=world.reviewer,
+            actor=Actor.of_user(world.reviewer),
             outcome="adjusted",
             note="N/A is not allowed on B2 at all.",
             changes={"B2": ItemAnswer(NA, "x" * 30)},
@@ -620,13 +680,13 @@ def test_an_adjustment_must_change_something_allowed(world):
 
 def test_reviewer_corrections_are_recorded_old_to_new(world):
     visit = world.submitted()
-    ops.start_review(world.session, visit, reviewer=world.reviewer, now=NOW)
-    ops.adjust_answers(
+    start_review(world.session, visit, actor=Actor.of_user(world.reviewer), now=NOW)
+    adjust_answers(
         world.session,
         world.settings,
         visit,
         {"D3": ItemAnswer("no", "No add-on was offered at all.")},
-        reviewer=world.reviewer,
+        actor=Actor.of_user(world.reviewer),
         reason="Narrative says no add-on was offered.",
         now=NOW,
     )
@@ -638,7 +698,7 @@ def test_reviewer_corrections_are_recorded_old_to_new(world):
 
 
 def _visible(world: World, user: User) -> set[int]:
-    return set(world.session.scalars(ops.visible_visits(user).with_only_columns(MysteryVisit.id)))
+    return set(world.session.scalars(visible_visits(user).with_only_columns(MysteryVisit.id)))
 
 
 def test_who_sees_which_visits(world):
@@ -653,8 +713,8 @@ def test_who_sees_which_visits(world):
     assert _visible(world, world.other_manager) == set()
     assert _visible(world, world.hr) == {released.id}
     assert _visible(world, world.reviewer) == {assigned.id, released.id, elsewhere.id}
-    with pytest.raises(ops.NotFound):
-        ops.get_visit(world.session, assigned.id, visible_to=world.manager)
+    with pytest.raises(NotFound):
+        get_visit(world.session, assigned.id, visible_to=world.manager)
 
 
 # -- photos --------------------------------------------------------------------------------
