@@ -17,7 +17,7 @@ from portal.versions import publish_survey_version
 from surveys.answers import ContactAnswer
 from surveys.checklists import get_checklist
 from tests.conftest import csrf_token_from, post_form
-from tests.portal.test_hr_ranking_queries import (
+from tests.portal.hr.test_hr_ranking_queries import (
     MONTH,
     answers,
     build_team,

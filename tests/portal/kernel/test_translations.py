@@ -20,7 +20,7 @@ from babel.support import Translations
 
 from portal.config import LOCALES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TRANSLATIONS = ROOT / "portal" / "translations"
 CATALOGS = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
 #: The locales English source strings are written in; they have no catalog.

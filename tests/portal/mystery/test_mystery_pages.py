@@ -21,7 +21,7 @@ from portal.mystery.review import release_report, start_review
 from portal.mystery.scheduling import VisitPlan, accept_visit, schedule_visit
 from portal.mystery.visits import checklist_of, visit_answers
 from tests.conftest import post_form
-from tests.portal.test_mystery_workflow import complete_answers, receipt_png
+from tests.portal.mystery.test_mystery_workflow import complete_answers, receipt_png
 
 EN = {"Accept-Language": "en"}
 
