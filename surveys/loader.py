@@ -65,8 +65,7 @@ def load_definition(path: Path) -> SurveyDefinition:
     DefinitionError
         When the file does not describe a valid survey.
     """
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return parse_definition(raw, source=path.name)
+    return parse_definition(read_yaml(path), source=path.name)
 
 
 def parse_definition(raw: Any, *, source: str = "<definition>") -> SurveyDefinition:
@@ -89,9 +88,9 @@ def parse_definition(raw: Any, *, source: str = "<definition>") -> SurveyDefinit
     """
     if not isinstance(raw, dict):
         raise DefinitionError(f"{source}: a survey definition must be a mapping")
-    content = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    content, content_hash = canonical_content(raw, source)
     groups = tuple(
-        Group(key=_str(g, "key", source), text=_text(g.get("text"), f"{source}: group text"))
+        Group(key=_str(g, "key", source), text=parse_text(g.get("text"), f"{source}: group text"))
         for g in raw.get("groups", [])
     )
     questions = tuple(_question(q, source) for q in _list(raw, "questions", source))
@@ -104,13 +103,13 @@ def parse_definition(raw: Any, *, source: str = "<definition>") -> SurveyDefinit
             raise DefinitionError(f"{source}: question {q.key} names unknown group {q.group}")
     return SurveyDefinition(
         key=_str(raw, "key", source),
-        title=_text(raw.get("title"), f"{source}: title"),
-        intro=_text(raw.get("intro"), f"{source}: intro"),
-        thanks=_text(raw.get("thanks"), f"{source}: thanks"),
-        consent=_text(raw.get("consent"), f"{source}: consent"),
+        title=parse_text(raw.get("title"), f"{source}: title"),
+        intro=parse_text(raw.get("intro"), f"{source}: intro"),
+        thanks=parse_text(raw.get("thanks"), f"{source}: thanks"),
+        consent=parse_text(raw.get("consent"), f"{source}: consent"),
         questions=questions,
         groups=groups,
-        content_hash=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        content_hash=content_hash,
         content=content,
     )
 
@@ -152,7 +151,7 @@ def _question(raw: Any, source: str) -> Question:
         if not (isinstance(minimum, int) and isinstance(maximum, int) and minimum < maximum):
             raise DefinitionError(f"{where}: a scale needs whole numbers min < max")
     choices = tuple(
-        Choice(key=_str(c, "key", where), text=_text(c.get("text"), f"{where}: choice"))
+        Choice(key=_str(c, "key", where), text=parse_text(c.get("text"), f"{where}: choice"))
         for c in raw.get("choices", [])
     )
     if kind is QuestionKind.CHOICE and not choices:
@@ -163,7 +162,7 @@ def _question(raw: Any, source: str) -> Question:
     return Question(
         key=key,
         kind=kind,
-        text=_text(raw.get("text"), f"{where}: text"),
+        text=parse_text(raw.get("text"), f"{where}: text"),
         required=bool(raw.get("required", False)),
         minimum=minimum,
         maximum=maximum,
@@ -190,14 +189,54 @@ def _str(raw: Any, key: str, source: str) -> str:
     return value
 
 
-def _text(raw: Any, where: str) -> LocalizedText:
+def parse_text(raw: Any, where: str) -> LocalizedText:
+    """A ``{zh_CN: ..., en: ...}`` mapping as `LocalizedText`.
+
+    Parameters
+    ----------
+    raw : Any
+        The decoded value.
+    where : str
+        The place in the file, for the error message.
+
+    Returns
+    -------
+    LocalizedText
+
+    Raises
+    ------
+    DefinitionError
+        Unless both languages are given as non-blank strings and no other language is.
+    """
     if not isinstance(raw, dict):
         raise DefinitionError(f"{where} must give zh_CN and en")
+    unknown = raw.keys() - {"zh_CN", "en"}
+    if unknown:
+        raise DefinitionError(f"{where}: unknown language(s) {sorted(unknown)}; use zh_CN, en")
     zh, en = raw.get("zh_CN"), raw.get("en")
-    if not (isinstance(zh, str) and zh and isinstance(en, str) and en):
+    if not (isinstance(zh, str) and zh.strip() and isinstance(en, str) and en.strip()):
         raise DefinitionError(f"{where} must give non-empty zh_CN and en")
     return LocalizedText(zh_CN=zh, en=en)
 
 
+def read_yaml(path: Path) -> Any:
+    """The decoded YAML document in ``path``; `DefinitionError` naming the file if the text
+    is not YAML."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DefinitionError(f"{path.name}: not valid YAML ({error})") from None
+
+
+def canonical_content(raw: Any, source: str) -> tuple[str, str]:
+    """``raw`` as canonical JSON (sorted keys, no spaces) and that text's SHA-256: the
+    content a published version stores and the hash that pins it."""
+    try:
+        content = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        raise DefinitionError(f"{source}: the definition must hold plain JSON values") from None
+    return content, hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
 def _optional_text(raw: Any, where: str) -> LocalizedText | None:
-    return None if raw is None else _text(raw, where)
+    return None if raw is None else parse_text(raw, where)

@@ -7,7 +7,6 @@ is rebuilt from its content with the same checks and the same digest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -15,8 +14,6 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
-
-import yaml
 
 from surveys.checklists.schema import (
     _SCORED,
@@ -27,8 +24,7 @@ from surveys.checklists.schema import (
     Critical,
     ItemKind,
 )
-from surveys.definitions import LocalizedText
-from surveys.loader import LIBRARY, DefinitionError
+from surveys.loader import LIBRARY, DefinitionError, canonical_content, parse_text, read_yaml
 
 CHECKLIST_LIBRARY = LIBRARY / "checklists"
 
@@ -75,11 +71,7 @@ def load_checklist(path: Path) -> ChecklistDefinition:
         When the file does not describe a valid checklist; the message names the file
         and the key at fault.
     """
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise DefinitionError(f"{path.name}: not valid YAML ({error})") from None
-    return parse_checklist(raw, source=path.name)
+    return parse_checklist(read_yaml(path), source=path.name)
 
 
 def parse_checklist(raw: Any, *, source: str = "<checklist>") -> ChecklistDefinition:
@@ -109,10 +101,7 @@ def parse_checklist(raw: Any, *, source: str = "<checklist>") -> ChecklistDefini
     """
     if not isinstance(raw, dict):
         raise DefinitionError(f"{source}: a checklist must be a mapping")
-    try:
-        content = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    except (TypeError, ValueError):
-        raise DefinitionError(f"{source}: the checklist must hold plain JSON values") from None
+    content, digest = canonical_content(raw, source)
     key = _key(raw, source)
     where = f"{source}: checklist {key}"
     _no_unknown_fields(raw, _CHECKLIST_FIELDS, where)
@@ -135,12 +124,12 @@ def parse_checklist(raw: Any, *, source: str = "<checklist>") -> ChecklistDefini
     return ChecklistDefinition(
         key=key,
         version=version,
-        title=_text(raw.get("title"), f"{where}: title"),
-        scenario=_text(raw.get("scenario"), f"{where}: scenario"),
+        title=parse_text(raw.get("title"), f"{where}: title"),
+        scenario=parse_text(raw.get("scenario"), f"{where}: scenario"),
         min_minutes=min_minutes,
         max_minutes=max_minutes,
         sections=sections,
-        digest=hashlib.sha256(content.encode("utf-8")).hexdigest(),
+        digest=digest,
         content=content,
     )
 
@@ -184,7 +173,7 @@ def _section(raw: Any, source: str) -> ChecklistSection:
         raise DefinitionError(f"{where}: a section needs at least one check or time item")
     return ChecklistSection(
         key=key,
-        title=_text(raw.get("title"), f"{where}: title"),
+        title=parse_text(raw.get("title"), f"{where}: title"),
         weight=weight,
         attribution=attribution,
         narrative_min_chars=narrative_min_chars,
@@ -224,8 +213,8 @@ def _item(raw: Any, section_where: str) -> ChecklistItem:
     return ChecklistItem(
         key=key,
         kind=kind,
-        text=_text(raw.get("text"), f"{where}: text"),
-        definition=None if definition is None else _text(definition, f"{where}: definition"),
+        text=parse_text(raw.get("text"), f"{where}: text"),
+        definition=None if definition is None else parse_text(definition, f"{where}: definition"),
         points=points,
         na_allowed=na_allowed,
         critical=critical,
@@ -263,18 +252,6 @@ def _enum(kind: type[_E], value: Any, name: str, where: str) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise DefinitionError(f"{where}: {name} must be one of {allowed}, got {value!r}") from None
-
-
-def _text(raw: Any, where: str) -> LocalizedText:
-    if not isinstance(raw, dict):
-        raise DefinitionError(f"{where} must give zh_CN and en")
-    unknown = raw.keys() - {"zh_CN", "en"}
-    if unknown:
-        raise DefinitionError(f"{where}: unknown language(s) {sorted(unknown)}; use zh_CN, en")
-    zh, en = raw.get("zh_CN"), raw.get("en")
-    if not (isinstance(zh, str) and zh.strip() and isinstance(en, str) and en.strip()):
-        raise DefinitionError(f"{where} must give non-empty zh_CN and en")
-    return LocalizedText(zh_CN=zh, en=en)
 
 
 def _unique(keys: list[str], what: str) -> None:
