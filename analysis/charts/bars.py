@@ -15,31 +15,31 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from analysis.charts.common import (
-    _AXIS,
-    _BAR,
-    _FONT_PT,
-    _GRID,
-    _INK,
-    _LABEL_PAD,
-    _LOW,
-    _LOW_BAR,
-    _MUTED,
-    _PAD,
-    _SMALL_PT,
-    _TICK_PAD,
-    _TICK_PT,
-    _WIDTH_PT,
+    AXIS,
+    BAR,
+    FONT_PT,
+    GRID,
+    INK,
+    LABEL_PAD,
+    LOW,
+    LOW_BAR,
+    MUTED,
+    PAD,
+    SMALL_PT,
+    TICK_PAD,
+    TICK_PT,
+    WIDTH_PT,
     ImageFormat,
-    _block_height,
-    _block_width,
-    _figure_with_axes,
-    _font,
-    _number,
-    _put_text,
-    _render,
-    _text_width,
-    _within,
-    _wrap,
+    block_height,
+    block_width,
+    chart_font,
+    figure_with_axes,
+    format_number,
+    put_text,
+    render_chart,
+    text_width,
+    within,
+    wrap_text,
 )
 from analysis.results import Estimate
 
@@ -107,7 +107,7 @@ def driver_chart(
     """
     bars: list[_Bar] = []
     for name, est in drivers:
-        value, low, high = (_within(v, -1.0, 1.0, f"rho of {name!r}", est) for v in _ends(est))
+        value, low, high = (within(v, -1.0, 1.0, f"rho of {name!r}", est) for v in _ends(est))
         note = f"{n_label}={est.n}"
         bars.append(_Bar(name, value, low, high, note, small=est.n < min_n))
     ends = [b for bar in bars for b in (bar.value, bar.low) if b is not None]
@@ -115,12 +115,14 @@ def driver_chart(
     ticks = [-1.0, -0.5, 0.0, 0.5, 1.0] if signed else [0.0, 0.25, 0.5, 0.75, 1.0]
     draw = (
         functools.partial(
-            _bar_figure, bars, title, x_label, ticks, [_number(t) for t in ticks], "driver"
+            _bar_figure, bars, title, x_label, ticks, [format_number(t) for t in ticks], "driver"
         )
         if bars
         else None
     )
-    return _render(draw, title=title, desc=None, empty_text=empty_text, image_format=image_format)
+    return render_chart(
+        draw, title=title, desc=None, empty_text=empty_text, image_format=image_format
+    )
 
 
 def category_chart(
@@ -173,12 +175,14 @@ def category_chart(
     bars: list[_Bar] = []
     for name, est in shares:
         what = f"share of {name!r} (a proportion)"
-        value, low, high = (_within(v, 0.0, 1.0, what, est) for v in _ends(est))
+        value, low, high = (within(v, 0.0, 1.0, what, est) for v in _ends(est))
         note = "–" if value is None else _share_note(value, est.n)
         value, low, high = (None if v is None else v * 100 for v in (value, low, high))
         bars.append(_Bar(name, value, low, high, note, small=est.n < min_n))
     draw = functools.partial(_category_figure, bars, title, x_label) if bars else None
-    return _render(draw, title=title, desc=None, empty_text=empty_text, image_format=image_format)
+    return render_chart(
+        draw, title=title, desc=None, empty_text=empty_text, image_format=image_format
+    )
 
 
 def _category_figure(bars: Sequence[_Bar], title: str, x_label: str) -> Figure:
@@ -217,35 +221,39 @@ def _bar_figure(
     prefix: str,
 ) -> Figure:
     """Horizontal bars with interval whiskers and a note past each bar's end."""
-    tick_prop, small_prop, label_prop = _font(_TICK_PT), _font(_SMALL_PT), _font(_FONT_PT)
-    labels = [_wrap(bar.label, 0.36 * _WIDTH_PT, tick_prop) for bar in bars]
+    tick_prop, small_prop, label_prop = (
+        chart_font(TICK_PT),
+        chart_font(SMALL_PT),
+        chart_font(FONT_PT),
+    )
+    labels = [wrap_text(bar.label, 0.36 * WIDTH_PT, tick_prop) for bar in bars]
     low_edge, high_edge = x_ticks[0], x_ticks[-1]
-    left = _PAD + max(_block_width(label, tick_prop) for label in labels) + _TICK_PAD
+    left = PAD + max(block_width(label, tick_prop) for label in labels) + TICK_PAD
     # Each note starts 5 pt past its bar's end (the fraction f of the plot width) and
     # must end inside the figure: f * plot + 5 + width <= plot + right - pad. Solve for
     # right with plot = width_pt - left - right.
-    room = _WIDTH_PT - left
-    right = _PAD + _text_width(x_tick_labels[-1], tick_prop) / 2
+    room = WIDTH_PT - left
+    right = PAD + text_width(x_tick_labels[-1], tick_prop) / 2
     for bar in bars:
         end = max([0.0, *(v for v in (bar.value, bar.high) if v is not None)])
         f = (min(end, high_edge) - low_edge) / (high_edge - low_edge)
-        need = 5 + _text_width(bar.note, small_prop) + _PAD
+        need = 5 + text_width(bar.note, small_prop) + PAD
         if f > 0:
             right = max(right, room - (room - need) / f)
-    x_text = _wrap(x_label, _WIDTH_PT - 2 * _PAD, label_prop)
-    x_label_at = _TICK_PAD + _block_height("0", tick_prop) + _LABEL_PAD
-    below = x_label_at + _block_height(x_text, label_prop)
-    row_h = max(30.0, max(_block_height(label, tick_prop) for label in labels) + 12)
-    fig, ax = _figure_with_axes(
+    x_text = wrap_text(x_label, WIDTH_PT - 2 * PAD, label_prop)
+    x_label_at = TICK_PAD + block_height("0", tick_prop) + LABEL_PAD
+    below = x_label_at + block_height(x_text, label_prop)
+    row_h = max(30.0, max(block_height(label, tick_prop) for label in labels) + 12)
+    fig, ax = figure_with_axes(
         title, plot_h=row_h * len(bars), left=left, right=right, above=0, below=below
     )
     ax.set_ylim(len(bars) - 0.5, -0.5)  # first row on top, as given
     ax.set_xlim(low_edge, high_edge)
     ax.set_axis_off()  # as in the trend chart: lines and axis texts by hand
-    ax.vlines(x_ticks, -0.5, len(bars) - 0.5, color=_GRID, lw=0.8, zorder=0.5, gid=f"{prefix}-grid")
+    ax.vlines(x_ticks, -0.5, len(bars) - 0.5, color=GRID, lw=0.8, zorder=0.5, gid=f"{prefix}-grid")
     # The baseline, and the zero line (the left edge when nothing is negative).
-    ax.hlines(len(bars) - 0.5, low_edge, high_edge, color=_AXIS, lw=0.8, clip_on=False)
-    ax.vlines(0, -0.5, len(bars) - 0.5, color=_AXIS, lw=0.8, zorder=2.5, clip_on=False)
+    ax.hlines(len(bars) - 0.5, low_edge, high_edge, color=AXIS, lw=0.8, clip_on=False)
+    ax.vlines(0, -0.5, len(bars) - 0.5, color=AXIS, lw=0.8, zorder=2.5, clip_on=False)
 
     _draw_bars(fig, ax, bars, high_edge, prefix)
     _draw_axis_texts(fig, ax, labels, bars, x_ticks, x_tick_labels, x_text, x_label_at, prefix)
@@ -262,14 +270,14 @@ def _draw_bars(fig: Figure, ax: Axes, bars: Sequence[_Bar], high_edge: float, pr
                 i,
                 bar.value,
                 height=0.62,
-                color=_LOW_BAR if bar.small else _BAR,
+                color=LOW_BAR if bar.small else BAR,
                 gid=f"{prefix}-bar-{status}-{i}",
             )
         if bar.low is not None and bar.high is not None:
             ax.plot(
                 [bar.low, bar.high],
                 [i, i],
-                color=_LOW if bar.small else _INK,
+                color=LOW if bar.small else INK,
                 lw=1.4,
                 marker="|",
                 ms=9,
@@ -277,15 +285,15 @@ def _draw_bars(fig: Figure, ax: Axes, bars: Sequence[_Bar], high_edge: float, pr
                 gid=f"{prefix}-interval-{i}",
             )
         end = max([0.0, *(v for v in (bar.value, bar.high) if v is not None)])
-        _put_text(
+        put_text(
             fig,
             min(end, high_edge),
             i,
             bar.note,
             note_offset,
             ha="left",
-            size=_SMALL_PT,
-            color=_LOW if bar.small else _MUTED,
+            size=SMALL_PT,
+            color=LOW if bar.small else MUTED,
             gid=f"{prefix}-note-{i}",
         )
 
@@ -302,21 +310,21 @@ def _draw_axis_texts(
     prefix: str,
 ) -> None:
     """The row labels left of the plot, the x tick labels and the x title under it."""
-    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-_TICK_PAD, units="points")
+    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-TICK_PAD, units="points")
     for i, (label, bar) in enumerate(zip(labels, bars, strict=True)):
-        _put_text(
+        put_text(
             fig,
             0,
             i,
             label,
             left_of_plot,
             ha="right",
-            size=_TICK_PT,
-            color=_LOW if bar.small else _INK,
+            size=TICK_PT,
+            color=LOW if bar.small else INK,
             gid=f"{prefix}-label-{i}",
         )
-    under_plot = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-_TICK_PAD, units="points")
+    under_plot = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-TICK_PAD, units="points")
     for k, (x, text) in enumerate(zip(x_ticks, x_tick_labels, strict=True)):
-        _put_text(fig, x, 0, text, under_plot, va="top", size=_TICK_PT, gid=f"{prefix}-x-label-{k}")
+        put_text(fig, x, 0, text, under_plot, va="top", size=TICK_PT, gid=f"{prefix}-x-label-{k}")
     x_label_anchor = offset_copy(ax.transAxes, fig=fig, y=-x_label_at, units="points")
-    _put_text(fig, 0.5, 0, x_text, x_label_anchor, va="top", gid=f"{prefix}-x-title")
+    put_text(fig, 0.5, 0, x_text, x_label_anchor, va="top", gid=f"{prefix}-x-title")

@@ -34,28 +34,28 @@ _FALLBACK_FAMILY = "DejaVu Sans"
 
 # A 6.4 in figure is 460.8 pt wide and is shown ~330 px wide on a phone (x0.72), so text
 # needs 14-17 pt to land at 10-12 px. The PNG at 100 dpi is 640 px: sharp on 2x screens.
-_WIDTH_PT = 6.4 * 72
+WIDTH_PT = 6.4 * 72
 _DPI = 100
-_FONT_PT = 16.0
-_TICK_PT = 15.0
-_SMALL_PT = 14.0
+FONT_PT = 16.0
+TICK_PT = 15.0
+SMALL_PT = 14.0
 _TITLE_PT = 17.0
 # Spacing in points: figure padding, title-to-plot gap, axis-to-tick-label pad,
 # tick-label-to-axis-title pad, and the gap between the x axis and the n row.
-_PAD = 7.0
+PAD = 7.0
 _GAP = 6.0
-_TICK_PAD = 3.5
-_LABEL_PAD = 4.0
-_N_ROW_PAD = 5.0
+TICK_PAD = 3.5
+LABEL_PAD = 4.0
+N_ROW_PAD = 5.0
 
-_INK = "#222222"
-_MUTED = "#5f5f5f"
-_GRID = "#e3e3e3"
-_AXIS = "#8a8a8a"
-_MAIN = "#1f5fa8"
-_BAR = "#8fb3df"
-_LOW = "#9b9b9b"
-_LOW_BAR = "#dcdcdc"
+INK = "#222222"
+MUTED = "#5f5f5f"
+GRID = "#e3e3e3"
+AXIS = "#8a8a8a"
+MAIN = "#1f5fa8"
+BAR = "#8fb3df"
+LOW = "#9b9b9b"
+LOW_BAR = "#dcdcdc"
 
 _SVG_SIZE = re.compile(rb'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 _CJK_CHAR = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
@@ -87,8 +87,8 @@ def _chart_style() -> Iterator[None]:
         matplotlib.rc_context(
             {
                 "font.family": list(_font_families()),
-                "font.size": _FONT_PT,
-                "text.color": _INK,
+                "font.size": FONT_PT,
+                "text.color": INK,
                 "figure.dpi": _DPI,
                 "savefig.dpi": _DPI,
                 "figure.facecolor": "white",
@@ -105,11 +105,11 @@ def _chart_style() -> Iterator[None]:
         yield
 
 
-def _font(size: float, weight: str = "normal") -> FontProperties:
+def chart_font(size: float, weight: str = "normal") -> FontProperties:
     return FontProperties(family=list(_font_families()), size=size, weight=weight)
 
 
-def _text_width(text: str, prop: FontProperties) -> float:
+def text_width(text: str, prop: FontProperties) -> float:
     """Width of one line of text in points, measured with the same font fallback as drawing."""
     return _line_metrics(text, prop.get_size_in_points(), str(prop.get_weight()))[0]
 
@@ -123,12 +123,12 @@ def _line_metrics(text: str, size: float, weight: str) -> tuple[float, float, fl
     """
     if not text:
         return 0.0, 0.0, 0.0
-    prop = _font(size, weight)
+    prop = chart_font(size, weight)
     width, height, descent = text_to_path.get_text_width_height_descent(text, prop, ismath=False)
     return float(width), float(height), float(descent)
 
 
-def _block_height(text: str, prop: FontProperties) -> float:
+def block_height(text: str, prop: FontProperties) -> float:
     """Height in points of a possibly multi-line text block, laid out as matplotlib does.
 
     Every line is at least as tall as "lp"; baselines are 1.2 x the taller of "lp" and
@@ -145,20 +145,20 @@ def _block_height(text: str, prop: FontProperties) -> float:
     return total + descent
 
 
-def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) -> str:
+def wrap_text(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) -> str:
     """Break text into lines no wider than ``width_pt``, between words or CJK characters.
 
     Lines beyond ``max_lines`` are dropped and the last kept line ends with an ellipsis:
     one runaway label must not squeeze the plot to nothing on a phone.
     """
     text = text.replace("\n", " ")
-    if _text_width(text, prop) <= width_pt:
+    if text_width(text, prop) <= width_pt:
         return text
     lines: list[str] = []
     current = ""
     for token in _TOKEN.findall(text):
         candidate = current + token
-        if current.strip() and _text_width(candidate.rstrip(), prop) > width_pt:
+        if current.strip() and text_width(candidate.rstrip(), prop) > width_pt:
             lines.append(current.rstrip())
             current = token.lstrip()
         else:
@@ -166,17 +166,17 @@ def _wrap(text: str, width_pt: float, prop: FontProperties, max_lines: int = 2) 
     lines.append(current.rstrip())
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
-        while last and _text_width(last + "…", prop) > width_pt:
+        while last and text_width(last + "…", prop) > width_pt:
             last = last[:-1]
         lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
     return "\n".join(lines)
 
 
-def _block_width(text: str, prop: FontProperties) -> float:
-    return max(_text_width(line, prop) for line in text.split("\n"))
+def block_width(text: str, prop: FontProperties) -> float:
+    return max(text_width(line, prop) for line in text.split("\n"))
 
 
-def _figure_with_axes(
+def figure_with_axes(
     title: str, *, plot_h: float, left: float, right: float, above: float, below: float
 ) -> tuple[Figure, Axes]:
     """A figure sized around a plot of ``plot_h`` points, with fixed, measured margins.
@@ -186,26 +186,26 @@ def _figure_with_axes(
     are computed from measured text rather than by a layout engine: constrained layout
     costs a second full draw per chart, and the dashboards render several per page.
     """
-    prop = _font(_TITLE_PT, "bold")
-    wrapped = _wrap(title, _WIDTH_PT - 2 * _PAD, prop)
-    top = _PAD + _block_height(wrapped, prop) + _GAP + above
-    height = top + plot_h + below + _PAD
-    fig = Figure(figsize=(_WIDTH_PT / 72, height / 72), dpi=_DPI)
+    prop = chart_font(_TITLE_PT, "bold")
+    wrapped = wrap_text(title, WIDTH_PT - 2 * PAD, prop)
+    top = PAD + block_height(wrapped, prop) + _GAP + above
+    height = top + plot_h + below + PAD
+    fig = Figure(figsize=(WIDTH_PT / 72, height / 72), dpi=_DPI)
     fig.text(
-        _PAD / _WIDTH_PT,
-        1 - _PAD / height,
+        PAD / WIDTH_PT,
+        1 - PAD / height,
         wrapped,
         fontproperties=prop,
-        color=_INK,
+        color=INK,
         ha="left",
         va="top",
         gid="chart-title",
     )
     ax = fig.add_axes(
         (
-            left / _WIDTH_PT,
-            (below + _PAD) / height,
-            (_WIDTH_PT - left - right) / _WIDTH_PT,
+            left / WIDTH_PT,
+            (below + PAD) / height,
+            (WIDTH_PT - left - right) / WIDTH_PT,
             plot_h / height,
         )
     )
@@ -235,12 +235,12 @@ def _encode(fig: Figure, *, title: str, desc: str | None, image_format: ImageFor
 
 
 def _empty_figure(title: str, empty_text: str) -> Figure:
-    text = _wrap(empty_text, _WIDTH_PT - 4 * _PAD, _font(_FONT_PT))
-    fig, ax = _figure_with_axes(
+    text = wrap_text(empty_text, WIDTH_PT - 4 * PAD, chart_font(FONT_PT))
+    fig, ax = figure_with_axes(
         title,
-        plot_h=_block_height(text, _font(_FONT_PT)) + 24,
-        left=_PAD,
-        right=_PAD,
+        plot_h=block_height(text, chart_font(FONT_PT)) + 24,
+        left=PAD,
+        right=PAD,
         above=0,
         below=0,
     )
@@ -252,13 +252,13 @@ def _empty_figure(title: str, empty_text: str) -> Figure:
         transform=ax.transAxes,
         ha="center",
         va="center",
-        color=_MUTED,
+        color=MUTED,
         gid="empty-text",
     )
     return fig
 
 
-def _put_text(
+def put_text(
     fig: Figure,
     x: float,
     y: float,
@@ -268,8 +268,8 @@ def _put_text(
     gid: str,
     ha: str = "center",
     va: str = "center",
-    size: float = _FONT_PT,
-    color: str = _INK,
+    size: float = FONT_PT,
+    color: str = INK,
     rotation: float = 0.0,
 ) -> None:
     """One text at (x, y) in ``transform`` (an axes' data or axes coordinates, offset in
@@ -288,13 +288,13 @@ def _put_text(
     )
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
     # Matplotlib's own formatter would also give "−50"; a fixed one keeps the measured
     # widths and the drawn labels the same strings.
     return f"{value:g}".replace("-", "\u2212")
 
 
-def _within(value: float | None, low: float, high: float, what: str, est: Estimate) -> float | None:
+def within(value: float | None, low: float, high: float, what: str, est: Estimate) -> float | None:
     """``value`` clamped to [low, high], allowing for rounding; anything further out is a
     caller's unit mistake (percent for a proportion) and raises ValueError."""
     if value is None:
@@ -304,7 +304,7 @@ def _within(value: float | None, low: float, high: float, what: str, est: Estima
     return min(max(value, low), high)
 
 
-def _render(
+def render_chart(
     draw: Callable[[], Figure] | None,
     *,
     title: str,

@@ -15,26 +15,26 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import offset_copy
 
 from analysis.charts.common import (
-    _INK,
-    _LOW,
-    _LOW_BAR,
-    _MUTED,
-    _N_ROW_PAD,
-    _PAD,
-    _SMALL_PT,
-    _TICK_PAD,
-    _TICK_PT,
-    _WIDTH_PT,
+    INK,
+    LOW,
+    LOW_BAR,
+    MUTED,
+    N_ROW_PAD,
+    PAD,
+    SMALL_PT,
+    TICK_PAD,
+    TICK_PT,
+    WIDTH_PT,
     ImageFormat,
-    _block_height,
-    _block_width,
-    _figure_with_axes,
-    _font,
-    _put_text,
-    _render,
-    _text_width,
-    _within,
-    _wrap,
+    block_height,
+    block_width,
+    chart_font,
+    figure_with_axes,
+    put_text,
+    render_chart,
+    text_width,
+    within,
+    wrap_text,
 )
 from analysis.results import Estimate
 
@@ -126,7 +126,7 @@ def heatmap_chart(
             if isinstance(count, bool) or not isinstance(count, int) or count < 0:
                 raise ValueError(f"counts must be whole numbers >= 0, got {count!r} in row {r}")
             est = Estimate(value, None, None, count)
-            row.append((_within(value, 0.0, 100.0, f"score in row {r}", est), count))
+            row.append((within(value, 0.0, 100.0, f"score in row {r}", est), count))
         cells.append(row)
     key = small_n_text.replace("{min_n}", str(min_n))
     draw = (
@@ -134,7 +134,9 @@ def heatmap_chart(
         if rows and columns
         else None
     )
-    return _render(draw, title=title, desc=desc, empty_text=empty_text, image_format=image_format)
+    return render_chart(
+        draw, title=title, desc=desc, empty_text=empty_text, image_format=image_format
+    )
 
 
 def _contrasting_ink(rgb: tuple[float, float, float]) -> str:
@@ -148,16 +150,16 @@ def _contrasting_ink(rgb: tuple[float, float, float]) -> str:
 
     luminance = 0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2])
     ink = 0.0160  # relative luminance of #222222
-    return _WHITE if 1.05 / (luminance + 0.05) > (luminance + 0.05) / (ink + 0.05) else _INK
+    return _WHITE if 1.05 / (luminance + 0.05) > (luminance + 0.05) / (ink + 0.05) else INK
 
 
 def _balanced_wrap(text: str, width_pt: float, prop: FontProperties) -> str:
     """Wrap onto at most two lines of similar length ("门店\n环境", not "门店环\n境")."""
-    wrapped = _wrap(text, width_pt, prop)
+    wrapped = wrap_text(text, width_pt, prop)
     if "\n" not in wrapped:
         return wrapped
-    half = _wrap(text, _text_width(text, prop) / 2 + 1, prop, max_lines=3)
-    return half if half.count("\n") == 1 and _block_width(half, prop) <= width_pt else wrapped
+    half = wrap_text(text, text_width(text, prop) / 2 + 1, prop, max_lines=3)
+    return half if half.count("\n") == 1 and block_width(half, prop) <= width_pt else wrapped
 
 
 def _heatmap_figure(
@@ -169,31 +171,31 @@ def _heatmap_figure(
     n_label: str,
     key_text: str,
 ) -> Figure:
-    tick_prop, head_prop = _font(_TICK_PT), _font(_SMALL_PT)
-    row_labels = [_wrap(row, 0.34 * _WIDTH_PT, tick_prop) for row in rows]
-    left = _PAD + max(_block_width(label, tick_prop) for label in row_labels) + _TICK_PAD
-    right = _PAD
-    slot = (_WIDTH_PT - left - right) / len(columns)
+    tick_prop, head_prop = chart_font(TICK_PT), chart_font(SMALL_PT)
+    row_labels = [wrap_text(row, 0.34 * WIDTH_PT, tick_prop) for row in rows]
+    left = PAD + max(block_width(label, tick_prop) for label in row_labels) + TICK_PAD
+    right = PAD
+    slot = (WIDTH_PT - left - right) / len(columns)
 
     value_pt, n_pt = _cell_text_sizes(cells, n_label, slot)
 
     headers, upright, header_h = _column_headers(columns, slot, head_prop)
 
-    value_h = _block_height("0", _font(value_pt))
-    n_h = _block_height("0", _font(n_pt))
+    value_h = block_height("0", chart_font(value_pt))
+    n_h = block_height("0", chart_font(n_pt))
     row_h = max(
         _HEAT_ROW_PT,
         value_h + n_h + 14,
-        max(_block_height(label, tick_prop) for label in row_labels) + 10,
+        max(block_height(label, tick_prop) for label in row_labels) + 10,
     )
     any_small = any(value is not None and count < min_n for row in cells for value, count in row)
-    key_h = _block_height(key_text, _font(_SMALL_PT)) + _N_ROW_PAD if any_small else 0.0
-    fig, ax = _figure_with_axes(
+    key_h = block_height(key_text, chart_font(SMALL_PT)) + N_ROW_PAD if any_small else 0.0
+    fig, ax = figure_with_axes(
         title,
         plot_h=row_h * len(rows),
         left=left,
         right=right,
-        above=header_h + _TICK_PAD,
+        above=header_h + TICK_PAD,
         below=key_h,
     )
     ax.set_xlim(-0.5, len(columns) - 0.5)
@@ -212,12 +214,12 @@ def _cell_text_sizes(
     # The widest cell texts set one size for every cell: shrink to fit narrow columns,
     # but never below a size a phone can show.
     n_texts = [f"{n_label}={count}" for row in cells for _, count in row]
-    value_pt = _SMALL_PT
-    widest_value = _text_width("100.0", _font(value_pt))
+    value_pt = SMALL_PT
+    widest_value = text_width("100.0", chart_font(value_pt))
     if widest_value > slot - 6:
         value_pt = max(_HEAT_MIN_TEXT_PT, value_pt * (slot - 6) / widest_value)
     n_pt = min(value_pt, _HEAT_N_PT)
-    widest_n = max(_text_width(text, _font(n_pt)) for text in n_texts)
+    widest_n = max(text_width(text, chart_font(n_pt)) for text in n_texts)
     if widest_n > slot - 6:
         n_pt = max(_HEAT_MIN_TEXT_PT - 1, n_pt * (slot - 6) / widest_n)
     return value_pt, n_pt
@@ -228,12 +230,12 @@ def _column_headers(
 ) -> tuple[list[str], bool, float]:
     """The column titles as drawn, whether they stand upright, and the room they take."""
     headers = [_balanced_wrap(column, slot - 4, head_prop) for column in columns]
-    upright = any(_block_width(header, head_prop) > slot - 4 for header in headers)
+    upright = any(block_width(header, head_prop) > slot - 4 for header in headers)
     if upright:
-        headers = [_wrap(column, 150.0, head_prop, max_lines=1) for column in columns]
-        header_h = max(_text_width(header, head_prop) for header in headers)
+        headers = [wrap_text(column, 150.0, head_prop, max_lines=1) for column in columns]
+        header_h = max(text_width(header, head_prop) for header in headers)
     else:
-        header_h = max(_block_height(header, head_prop) for header in headers)
+        header_h = max(block_height(header, head_prop) for header in headers)
     return headers, upright, header_h
 
 
@@ -254,9 +256,9 @@ def _draw_cells(
         for c, (value, count) in enumerate(row):
             face: str | tuple[float, float, float, float]
             if value is None:
-                face, ink = _HEAT_NONE, _LOW
+                face, ink = _HEAT_NONE, LOW
             elif count < min_n:
-                face, ink = _LOW_BAR, _MUTED
+                face, ink = LOW_BAR, MUTED
             else:
                 rgba = cmap(value / 100.0)
                 face, ink = rgba, _contrasting_ink((rgba[0], rgba[1], rgba[2]))
@@ -272,7 +274,7 @@ def _draw_cells(
                 )
             )
             if value is None:
-                _put_text(
+                put_text(
                     fig,
                     c,
                     r,
@@ -283,7 +285,7 @@ def _draw_cells(
                     gid=f"heatmap-value-{r}-{c}",
                 )
                 continue
-            _put_text(
+            put_text(
                 fig,
                 c,
                 r,
@@ -294,7 +296,7 @@ def _draw_cells(
                 color=ink,
                 gid=f"heatmap-value-{r}-{c}",
             )
-            _put_text(
+            put_text(
                 fig,
                 c,
                 r,
@@ -316,25 +318,25 @@ def _draw_labels(
     key_text: str | None,
 ) -> None:
     """The row names, the column titles and, when some cell is greyed, the key."""
-    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-_TICK_PAD, units="points")
+    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-TICK_PAD, units="points")
     for r, label in enumerate(row_labels):
-        _put_text(fig, 0, r, label, left_of_plot, ha="right", size=_TICK_PT, gid=f"heatmap-row-{r}")
-    above_plot = offset_copy(ax.transData, fig=fig, y=_TICK_PAD, units="points")
+        put_text(fig, 0, r, label, left_of_plot, ha="right", size=TICK_PT, gid=f"heatmap-row-{r}")
+    above_plot = offset_copy(ax.transData, fig=fig, y=TICK_PAD, units="points")
     for c, header in enumerate(headers):
-        _put_text(
+        put_text(
             fig,
             c,
             -0.5,
             header,
             above_plot,
             va="bottom",
-            size=_SMALL_PT,
+            size=SMALL_PT,
             rotation=90.0 if upright else 0.0,
             gid=f"heatmap-column-{c}",
         )
     if key_text is not None:
-        key_at = offset_copy(ax.transAxes, fig=fig, y=-_N_ROW_PAD, units="points")
-        _put_text(
+        key_at = offset_copy(ax.transAxes, fig=fig, y=-N_ROW_PAD, units="points")
+        put_text(
             fig,
             0,
             0,
@@ -342,7 +344,7 @@ def _draw_labels(
             key_at,
             ha="left",
             va="top",
-            size=_SMALL_PT,
-            color=_MUTED,
+            size=SMALL_PT,
+            color=MUTED,
             gid="heatmap-key",
         )

@@ -18,28 +18,28 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from analysis.charts.common import (
-    _AXIS,
-    _FONT_PT,
-    _GRID,
-    _LABEL_PAD,
-    _LOW,
-    _MAIN,
-    _MUTED,
-    _N_ROW_PAD,
-    _PAD,
-    _SMALL_PT,
-    _TICK_PAD,
-    _TICK_PT,
-    _WIDTH_PT,
+    AXIS,
+    FONT_PT,
+    GRID,
+    LABEL_PAD,
+    LOW,
+    MAIN,
+    MUTED,
+    N_ROW_PAD,
+    PAD,
+    SMALL_PT,
+    TICK_PAD,
+    TICK_PT,
+    WIDTH_PT,
     ImageFormat,
-    _block_height,
-    _figure_with_axes,
-    _font,
-    _number,
-    _put_text,
-    _render,
-    _text_width,
-    _wrap,
+    block_height,
+    chart_font,
+    figure_with_axes,
+    format_number,
+    put_text,
+    render_chart,
+    text_width,
+    wrap_text,
 )
 from analysis.results import Estimate
 
@@ -50,7 +50,7 @@ _HOLLOW: dict[str, Any] = {
     "marker": "o",
     "ms": 7,
     "mfc": "white",
-    "mec": _LOW,
+    "mec": LOW,
     "mew": 1.6,
     "ls": "none",
 }
@@ -130,7 +130,9 @@ def trend_chart(
         if points
         else None
     )
-    return _render(draw, title=title, desc=None, empty_text=empty_text, image_format=image_format)
+    return render_chart(
+        draw, title=title, desc=None, empty_text=empty_text, image_format=image_format
+    )
 
 
 def _trend_figure(
@@ -147,7 +149,7 @@ def _trend_figure(
     trusted = [v is not None and p.estimate.n >= min_n for p, v in zip(points, values, strict=True)]
     any_small = any(v is not None and not ok for v, ok in zip(values, trusted, strict=True))
     at = _trend_layout(points, y_label, y_range, n_label, any_small)
-    fig, ax = _figure_with_axes(
+    fig, ax = figure_with_axes(
         title, plot_h=_TREND_PLOT_PT, left=at.left, right=at.right, above=at.above, below=at.below
     )
     ax.set_xlim(at.x_start, count - 0.5)
@@ -156,10 +158,8 @@ def _trend_figure(
     # each, cost more than the rest of the chart): grid, baseline and axis texts are
     # drawn by hand at the measured offsets.
     ax.set_axis_off()
-    ax.hlines(
-        at.y_ticks, at.x_start, count - 0.5, color=_GRID, lw=0.8, zorder=0.5, gid="trend-grid"
-    )
-    ax.hlines(y_range[0], at.x_start, count - 0.5, color=_AXIS, lw=0.8, zorder=0.6, clip_on=False)
+    ax.hlines(at.y_ticks, at.x_start, count - 0.5, color=GRID, lw=0.8, zorder=0.5, gid="trend-grid")
+    ax.hlines(y_range[0], at.x_start, count - 0.5, color=AXIS, lw=0.8, zorder=0.6, clip_on=False)
     _draw_series(ax, points, values, trusted)
     _draw_axis_texts(fig, ax, at, n_label)
     if any_small:
@@ -184,16 +184,16 @@ def _draw_series(
             ax.plot(
                 run * 2,
                 [lows[0], highs[0]],
-                color=_MAIN,
+                color=MAIN,
                 alpha=0.2,
                 lw=9,
                 solid_capstyle="butt",
                 gid=f"trend-band-{k}",
             )
         else:
-            ax.fill_between(run, lows, highs, color=_MAIN, alpha=0.18, lw=0, gid=f"trend-band-{k}")
+            ax.fill_between(run, lows, highs, color=MAIN, alpha=0.18, lw=0, gid=f"trend-band-{k}")
             ys = [_bound(values[i], None) for i in run]
-            ax.plot(run, ys, color=_MAIN, lw=2, gid=f"trend-line-{k}")
+            ax.plot(run, ys, color=MAIN, lw=2, gid=f"trend-line-{k}")
 
     # One artist per kind rather than per point: each SVG group holds one <use> per marker.
     ok = [i for i in range(count) if trusted[i]]
@@ -203,7 +203,7 @@ def _draw_series(
         [_bound(values[i], None) for i in ok],
         marker="o",
         ms=7,
-        color=_MAIN,
+        color=MAIN,
         ls="none",
         gid="trend-points-ok",
     )
@@ -212,7 +212,7 @@ def _draw_series(
             small,
             [_bound(points[i].estimate.low, values[i]) for i in small],
             [_bound(points[i].estimate.high, values[i]) for i in small],
-            color=_LOW,
+            color=LOW,
             lw=1,
             gid="trend-intervals-low",
         )
@@ -222,28 +222,26 @@ def _draw_series(
 def _draw_axis_texts(fig: Figure, ax: Axes, at: _TrendLayout, n_label: str) -> None:
     """The y tick labels and title, the row of counts with its label and the period labels."""
     count = len(at.labels)
-    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-_TICK_PAD, units="points")
+    left_of_plot = offset_copy(ax.get_yaxis_transform(), fig=fig, x=-TICK_PAD, units="points")
     for k, (y, text) in enumerate(zip(at.y_ticks, at.y_tick_labels, strict=True)):
-        _put_text(
-            fig, 0, y, text, left_of_plot, ha="right", size=_TICK_PT, gid=f"trend-y-label-{k}"
-        )
+        put_text(fig, 0, y, text, left_of_plot, ha="right", size=TICK_PT, gid=f"trend-y-label-{k}")
     y_label_anchor = offset_copy(ax.transAxes, fig=fig, x=-at.y_label_at, units="points")
-    _put_text(fig, 0, 0.5, at.y_text, y_label_anchor, ha="right", rotation=90, gid="trend-y-title")
-    n_row = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-_N_ROW_PAD, units="points")
+    put_text(fig, 0, 0.5, at.y_text, y_label_anchor, ha="right", rotation=90, gid="trend-y-title")
+    n_row = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-N_ROW_PAD, units="points")
     for i in _every_kth_from_last(count, at.n_step):
-        _put_text(
+        put_text(
             fig,
             i,
             0,
             at.counts[i],
             n_row,
             va="top",
-            size=_SMALL_PT,
-            color=_MUTED,
+            size=SMALL_PT,
+            color=MUTED,
             gid=f"trend-n-{i}",
         )
-    n_row_label = offset_copy(ax.transAxes, fig=fig, x=-_TICK_PAD, y=-_N_ROW_PAD, units="points")
-    _put_text(
+    n_row_label = offset_copy(ax.transAxes, fig=fig, x=-TICK_PAD, y=-N_ROW_PAD, units="points")
+    put_text(
         fig,
         0,
         0,
@@ -251,15 +249,13 @@ def _draw_axis_texts(fig: Figure, ax: Axes, at: _TrendLayout, n_label: str) -> N
         n_row_label,
         ha="right",
         va="top",
-        size=_SMALL_PT,
-        color=_MUTED,
+        size=SMALL_PT,
+        color=MUTED,
         gid="trend-n-label",
     )
     label_row = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-at.label_row_at, units="points")
     for i in _every_kth_from_last(count, at.label_step):
-        _put_text(
-            fig, i, 0, at.labels[i], label_row, va="top", size=_TICK_PT, gid=f"trend-label-{i}"
-        )
+        put_text(fig, i, 0, at.labels[i], label_row, va="top", size=TICK_PT, gid=f"trend-label-{i}")
 
 
 def _draw_key(fig: Figure, ax: Axes, key_h: float, text: str) -> None:
@@ -267,15 +263,15 @@ def _draw_key(fig: Figure, ax: Axes, key_h: float, text: str) -> None:
     key_at = offset_copy(ax.transAxes, fig=fig, x=5, y=2 + key_h / 2, units="points")
     ax.plot([0], [1], transform=key_at, clip_on=False, gid="trend-key-marker", **_HOLLOW)
     key_text_at = offset_copy(ax.transAxes, fig=fig, x=16, y=2 + key_h / 2, units="points")
-    _put_text(
+    put_text(
         fig,
         0,
         1,
         text,
         key_text_at,
         ha="left",
-        size=_SMALL_PT,
-        color=_MUTED,
+        size=SMALL_PT,
+        color=MUTED,
         gid="trend-key",
     )
 
@@ -312,31 +308,35 @@ def _trend_layout(
     any_small: bool,
 ) -> _TrendLayout:
     count = len(points)
-    tick_prop, small_prop, label_prop = _font(_TICK_PT), _font(_SMALL_PT), _font(_FONT_PT)
+    tick_prop, small_prop, label_prop = (
+        chart_font(TICK_PT),
+        chart_font(SMALL_PT),
+        chart_font(FONT_PT),
+    )
     # Margins from the texts that will sit there.
     y_ticks = [
         float(v)
         for v in MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]).tick_values(*y_range)
         if y_range[0] - 1e-9 <= v <= y_range[1] + 1e-9
     ]
-    y_tick_labels = [_number(v) for v in y_ticks]
-    y_text = _wrap(y_label, _TREND_PLOT_PT - 8, label_prop)
+    y_tick_labels = [format_number(v) for v in y_ticks]
+    y_text = wrap_text(y_label, _TREND_PLOT_PT - 8, label_prop)
     tick_column = max(
-        [*(_text_width(t, tick_prop) for t in y_tick_labels), _text_width(n_label, small_prop)]
+        [*(text_width(t, tick_prop) for t in y_tick_labels), text_width(n_label, small_prop)]
     )
-    y_label_at = _TICK_PAD + tick_column + _LABEL_PAD
-    left = _PAD + _block_height(y_text, label_prop) + y_label_at  # rotated: height is width
+    y_label_at = TICK_PAD + tick_column + LABEL_PAD
+    left = PAD + block_height(y_text, label_prop) + y_label_at  # rotated: height is width
     labels = [p.label for p in points]
     counts = [str(p.estimate.n) for p in points]
     # The last label, centred on the last point, may stick out past the plot: widen the
     # right margin by that much. The first count must clear the n row label at the left:
     # start the x axis that much before the first point.
-    slot = (_WIDTH_PT - left - _PAD) / count
-    overhang = max(_text_width(labels[-1], tick_prop), _text_width(counts[-1], small_prop))
-    right = _PAD + max(0.0, overhang / 2 - slot / 2)
-    slot = (_WIDTH_PT - left - right) / count
-    lead = max(0.0, _text_width(counts[0], small_prop) / 2 + 4 - slot / 2)
-    slot = (_WIDTH_PT - left - right - lead) / count
+    slot = (WIDTH_PT - left - PAD) / count
+    overhang = max(text_width(labels[-1], tick_prop), text_width(counts[-1], small_prop))
+    right = PAD + max(0.0, overhang / 2 - slot / 2)
+    slot = (WIDTH_PT - left - right) / count
+    lead = max(0.0, text_width(counts[0], small_prop) / 2 + 4 - slot / 2)
+    slot = (WIDTH_PT - left - right - lead) / count
     x_start = -0.5 - lead / slot
 
     # Period labels need a clear gap to read as separate words; bare counts less so.
@@ -345,11 +345,11 @@ def _trend_layout(
     # Every labelled period also shows its n, so the two rows line up.
     label_step = math.ceil(label_step / n_step) * n_step
 
-    label_row_at = _N_ROW_PAD + _block_height("0", small_prop) + 5
-    below = label_row_at + _block_height("0", tick_prop)
-    key_h = _block_height("0", small_prop)
+    label_row_at = N_ROW_PAD + block_height("0", small_prop) + 5
+    below = label_row_at + block_height("0", tick_prop)
+    key_h = block_height("0", small_prop)
     # Room for the key of hollow points, or at least for the top y tick label's upper half.
-    above = key_h + 4 if any_small else _block_height("0", tick_prop) / 2
+    above = key_h + 4 if any_small else block_height("0", tick_prop) / 2
     return _TrendLayout(
         y_ticks=y_ticks,
         y_tick_labels=y_tick_labels,
@@ -373,7 +373,7 @@ def _thinning_step(
     texts: Sequence[str], prop: FontProperties, slot_pt: float, gap_em: float
 ) -> int:
     """Show every k-th label, the smallest k that keeps ``gap_em`` ems between labels."""
-    widest = max((_text_width(text, prop) for text in texts), default=0.0)
+    widest = max((text_width(text, prop) for text in texts), default=0.0)
     needed = widest + gap_em * prop.get_size_in_points()
     return max(1, math.ceil(needed / max(slot_pt, 1e-9)))
 

@@ -21,21 +21,21 @@ from analysis.ranking.model import (
     Ints,
     Posterior,
     RankingParameters,
-    _check_positive,
-    _is_finite,
+    check_positive,
+    is_finite,
 )
 from analysis.ranking.posteriors import (
-    _beta_post,
-    _dirichlet_nps_post,
-    _gamma_post,
-    _normal_post,
-    _one,
-    _Post,
-    _shrink,
+    Post,
+    as_array,
+    beta_post,
+    dirichlet_nps_post,
+    gamma_post,
+    normal_post,
+    shrink,
 )
 
 
-def _composite(z: Floats, z_sd: Floats, weights: Floats) -> tuple[Floats, Floats]:
+def combine_z(z: Floats, z_sd: Floats, weights: Floats) -> tuple[Floats, Floats]:
     """Q = sum w z and its normal-approximation SD, for (3, N) arrays."""
     q = weights @ z
     sd = np.sqrt((weights * weights) @ (z_sd * z_sd))
@@ -110,28 +110,28 @@ def composite_score(
     """
     w = np.array(RankingParameters(weights=weights).normalised_weights())
     for triple, name in ((chain_means, "chain_means"), (taus, "taus")):
-        if len(triple) != 3 or not all(_is_finite(v) for v in triple):
+        if len(triple) != 3 or not all(is_finite(v) for v in triple):
             raise ValueError(f"{name} must be 3 finite numbers")
     for each in taus:
-        _check_positive(each, "each tau")
+        check_positive(each, "each tau")
     rows = []
     for post, mean, tau, sign in zip(
         (customer, mystery, complaints), chain_means, taus, (1.0, 1.0, -1.0), strict=True
     ):
-        rows.append(_z(_one(post.estimate), _one(post.sd), float(mean), float(tau), sign))
+        rows.append(_z(as_array(post.estimate), as_array(post.sd), float(mean), float(tau), sign))
     z = np.stack([r[0] for r in rows])
     z_sd = np.stack([r[1] for r in rows])
-    q, sd = _composite(z, z_sd, w)
+    q, sd = combine_z(z, z_sd, w)
     value, spread = float(q[0]), float(sd[0])
     return CompositeScore(value, spread, value - Z90 * spread, value + Z90 * spread)
 
 
 @dataclass(frozen=True, slots=True)
-class _Signal:
+class Signal:
     """One signal for all staff (canonical order), already on the z scale."""
 
     name: str
-    post: _Post
+    post: Post
     z: Floats
     z_sd: Floats
     chain_mean: float
@@ -140,10 +140,10 @@ class _Signal:
     available: bool
 
 
-def _unavailable(name: str, size: int) -> _Signal:
+def _unavailable(name: str, size: int) -> Signal:
     nan = np.full(size, np.nan)
     zeros = np.zeros(size)
-    return _Signal(name, _Post(nan, nan, nan, nan, zeros), zeros, zeros, math.nan, 0.0, 0, False)
+    return Signal(name, Post(nan, nan, nan, nan, zeros), zeros, zeros, math.nan, 0.0, 0, False)
 
 
 def _store_means(
@@ -152,23 +152,23 @@ def _store_means(
     """Each person's store mean (the whole store, the person included), shrunk to the chain."""
     store_totals: Floats = np.bincount(store, weights=totals, minlength=n_stores).astype(np.float64)
     store_counts: Floats = np.bincount(store, weights=counts, minlength=n_stores).astype(np.float64)
-    return _shrink(store_totals, store_counts, chain_mean, strength)[store]
+    return shrink(store_totals, store_counts, chain_mean, strength)[store]
 
 
-def _customer_signal(
+def customer_signal_of(
     x: Floats, n: Floats, store: Ints, n_stores: int, m: float, m_store: float
-) -> _Signal:
+) -> Signal:
     chain_n = float(n.sum())
     if chain_n == 0:
         return _unavailable("customer", len(n))
     mu = float(x.sum()) / chain_n
-    post = _beta_post(x, n, _store_means(store, n_stores, x, n, mu, m_store), m)
+    post = beta_post(x, n, _store_means(store, n_stores, x, n, mu, m_store), m)
     tau = math.sqrt(mu * (1.0 - mu) / (m + 1.0))
     z, z_sd = _z(post.estimate, post.sd, mu, tau, 1.0)
-    return _Signal("customer", post, z, z_sd, mu, tau, int(chain_n), True)
+    return Signal("customer", post, z, z_sd, mu, tau, int(chain_n), True)
 
 
-def _nps_signal(counts: Floats, store: Ints, n_stores: int, m: float, m_store: float) -> _Signal:
+def nps_signal(counts: Floats, store: Ints, n_stores: int, m: float, m_store: float) -> Signal:
     """``counts`` is (N, 3): promoters, passives, detractors."""
     n = counts.sum(axis=1)
     chain_n = float(n.sum())
@@ -182,44 +182,42 @@ def _nps_signal(counts: Floats, store: Ints, n_stores: int, m: float, m_store: f
         ],
         axis=-1,
     )
-    post = _dirichlet_nps_post(counts[:, 0], counts[:, 1], counts[:, 2], shares, m)
+    post = dirichlet_nps_post(counts[:, 0], counts[:, 1], counts[:, 2], shares, m)
     p_p, p_d = float(chain[0]), float(chain[2])
     mean = 100.0 * (p_p - p_d)
     tau = 100.0 * math.sqrt(max(0.0, p_p + p_d - (p_p - p_d) ** 2) / (m + 1.0))
     z, z_sd = _z(post.estimate, post.sd, mean, tau, 1.0)
-    return _Signal("nps", post, z, z_sd, mean, tau, int(chain_n), True)
+    return Signal("nps", post, z, z_sd, mean, tau, int(chain_n), True)
 
 
-def _mystery_signal(
+def mystery_signal(
     k: Floats, totals: Floats, store: Ints, n_stores: int, sigma: float, tau: float, m_store: float
-) -> _Signal:
+) -> Signal:
     visits = float(k.sum())
     if visits == 0:
         return _unavailable("mystery", len(k))
     mu = float(totals.sum()) / visits
-    post = _normal_post(
-        totals, k, _store_means(store, n_stores, totals, k, mu, m_store), sigma, tau
-    )
+    post = normal_post(totals, k, _store_means(store, n_stores, totals, k, mu, m_store), sigma, tau)
     z, z_sd = _z(post.estimate, post.sd, mu, tau, 1.0)
-    return _Signal("mystery", post, z, z_sd, mu, tau, int(visits), True)
+    return Signal("mystery", post, z, z_sd, mu, tau, int(visits), True)
 
 
-def _complaints_signal(
+def complaints_signal(
     c: Floats, exposure: Floats, store: Ints, n_stores: int, kappa: float
-) -> _Signal:
+) -> Signal:
     chain_t = float(exposure.sum())
     if chain_t == 0:
         return _unavailable("complaints", len(c))
     rate = float(c.sum()) / chain_t
     # The store rate is shrunk with the same kappa: a store-month has tens of thousands of
     # transactions, so this only matters for a store that barely traded.
-    post = _gamma_post(c, exposure, _store_means(store, n_stores, c, exposure, rate, kappa), kappa)
+    post = gamma_post(c, exposure, _store_means(store, n_stores, c, exposure, rate, kappa), kappa)
     mean, tau = PER_1000 * rate, PER_1000 * math.sqrt(rate / kappa)
     z, z_sd = _z(post.estimate, post.sd, mean, tau, -1.0)
-    return _Signal("complaints", post, z, z_sd, mean, tau, int(chain_t), True)
+    return Signal("complaints", post, z, z_sd, mean, tau, int(chain_t), True)
 
 
-def _share_weights(weights: Floats, available: Bools) -> Floats:
+def share_weights(weights: Floats, available: Bools) -> Floats:
     """The weights of the signals with data, renormalised to sum to 1: a signal with no data
     anywhere in the chain shares its weight among the others."""
     w = np.where(available, weights, 0.0)
@@ -228,7 +226,7 @@ def _share_weights(weights: Floats, available: Bools) -> Floats:
 
 
 @dataclass(frozen=True, slots=True)
-class _Composite:
+class CompositeParts:
     """Everyone's composite, canonical order: which customer signal each person uses
     (``use_nps``) and its n, the (3, N) z scores and their SDs, the weights before
     (``base``) and after sharing out missing signals, Q with its SD and 10th/90th
@@ -247,15 +245,15 @@ class _Composite:
     q90: Floats
 
 
-def _combine(
-    customer: _Signal,
-    nps: _Signal,
-    mystery: _Signal,
-    complaints: _Signal,
+def combine(
+    customer: Signal,
+    nps: Signal,
+    mystery: Signal,
+    complaints: Signal,
     n: Floats,
     nps_n: Floats,
     parameters: RankingParameters,
-) -> _Composite:
+) -> CompositeParts:
     """The composite of every person from the four signals; ``n`` and ``nps_n`` are each
     person's staff-item and NPS answers."""
     # The NPS stands in for the staff item only for people with no staff-item answers (or
@@ -268,8 +266,8 @@ def _combine(
         [customer.available or nps.available, mystery.available, complaints.available]
     )
     base = np.array(parameters.normalised_weights())
-    w = _share_weights(base, available)
-    q, q_sd = _composite(z, z_sd, w)
-    return _Composite(
+    w = share_weights(base, available)
+    q, q_sd = combine_z(z, z_sd, w)
+    return CompositeParts(
         use_nps, n_used, z, z_sd, available, base, w, q, q_sd, q - Z90 * q_sd, q + Z90 * q_sd
     )

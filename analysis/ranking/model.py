@@ -132,24 +132,24 @@ class RankingParameters:
         if not isinstance(self.weights, tuple) or len(self.weights) != 3:
             raise ValueError("weights must be a tuple of 3 numbers (customer, mystery, complaints)")
         for w in self.weights:
-            if not _is_finite(w) or w < 0:
+            if not is_finite(w) or w < 0:
                 raise ValueError(f"weights must be finite and >= 0, got {self.weights!r}")
         if sum(self.weights) <= 0:
             raise ValueError("weights must not all be 0")
         if self.prior_strength is not None:
-            _check_positive(self.prior_strength, "prior_strength")
-        _check_positive(self.store_prior_strength, "store_prior_strength")
-        _check_positive(self.complaint_exposure, "complaint_exposure")
+            check_positive(self.prior_strength, "prior_strength")
+        check_positive(self.store_prior_strength, "store_prior_strength")
+        check_positive(self.complaint_exposure, "complaint_exposure")
         check_int(self.min_n, "min_n")
         check_int(self.display_min_n, "display_min_n")
-        if not _is_finite(self.top_fraction) or not 0.0 < self.top_fraction <= 1.0:
+        if not is_finite(self.top_fraction) or not 0.0 < self.top_fraction <= 1.0:
             raise ValueError(f"top_fraction must be in (0, 1], got {self.top_fraction!r}")
-        if not _is_finite(self.baseline):
+        if not is_finite(self.baseline):
             raise ValueError(f"baseline must be a finite number, got {self.baseline!r}")
         for name in ("mystery_sigma", "mystery_tau"):
             value = getattr(self, name)
             if value is not None:
-                _check_positive(value, name)
+                check_positive(value, name)
         check_int(self.draws, "draws", minimum=1)
         check_int(self.seed, "seed")
 
@@ -224,7 +224,7 @@ class StaffInput:
         if not isinstance(self.mystery_scores, tuple):
             raise ValueError("mystery_scores must be a tuple of scores")
         for y in self.mystery_scores:
-            if not _is_finite(y) or not 0.0 <= y <= 100.0:
+            if not is_finite(y) or not 0.0 <= y <= 100.0:
                 raise ValueError(f"mystery scores must be numbers in 0..100, got {y!r}")
 
 
@@ -290,20 +290,20 @@ class Ranking:
 # --------------------------------------------------------------------------- checks
 
 
-def _is_finite(x: object) -> bool:
+def is_finite(x: object) -> bool:
     return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
-def _check_positive(x: object, name: str) -> None:
-    if not _is_finite(x) or float(x) <= 0:  # type: ignore[arg-type]
+def check_positive(x: object, name: str) -> None:
+    if not is_finite(x) or float(x) <= 0:  # type: ignore[arg-type]
         raise ValueError(f"{name} must be a finite number > 0, got {x!r}")
 
 
-def _check_share(x: object, name: str) -> None:
-    if not _is_finite(x) or not 0.0 <= float(x) <= 1.0:  # type: ignore[arg-type]
+def check_share(x: object, name: str) -> None:
+    if not is_finite(x) or not 0.0 <= float(x) <= 1.0:  # type: ignore[arg-type]
         raise ValueError(f"{name} must be a number in 0..1, got {x!r}")
 
 
-def _check_fraction(top_fraction: float) -> None:
-    if not _is_finite(top_fraction) or not 0.0 < top_fraction <= 1.0:
+def check_fraction(top_fraction: float) -> None:
+    if not is_finite(top_fraction) or not 0.0 < top_fraction <= 1.0:
         raise ValueError(f"top_fraction must be in (0, 1], got {top_fraction!r}")

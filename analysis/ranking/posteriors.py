@@ -22,15 +22,15 @@ from analysis.ranking.model import (
     Z90,
     Floats,
     Posterior,
-    _check_positive,
-    _check_share,
-    _is_finite,
+    check_positive,
+    check_share,
+    is_finite,
 )
 from analysis.results import NpsCounts
 
 
 @dataclass(frozen=True, slots=True)
-class _Post:
+class Post:
     """One signal's posterior for every staff member: arrays in the signal's units."""
 
     estimate: Floats
@@ -40,7 +40,7 @@ class _Post:
     omega: Floats
 
 
-def _beta_post(x: Floats, n: Floats, mu: Floats, m: float) -> _Post:
+def beta_post(x: Floats, n: Floats, mu: Floats, m: float) -> Post:
     a = x + m * mu
     b = (n - x) + m * (1.0 - mu)
     s = a + b
@@ -52,12 +52,12 @@ def _beta_post(x: Floats, n: Floats, mu: Floats, m: float) -> _Post:
     b_ok = np.where(proper, b, 1.0)
     low = np.where(proper, special.betaincinv(a_ok, b_ok, LOW_P), est)
     high = np.where(proper, special.betaincinv(a_ok, b_ok, HIGH_P), est)
-    return _Post(est, sd, low, high, n / (n + m))
+    return Post(est, sd, low, high, n / (n + m))
 
 
-def _dirichlet_nps_post(
+def dirichlet_nps_post(
     promoters: Floats, passives: Floats, detractors: Floats, shares: Floats, m: float
-) -> _Post:
+) -> Post:
     """``shares`` is (N, 3) or (3,): promoter, passive, detractor prior shares."""
     a = np.stack([promoters, passives, detractors], axis=-1) + m * shares
     a0 = a.sum(axis=-1)
@@ -77,19 +77,19 @@ def _dirichlet_nps_post(
     low = np.clip(np.minimum(mean + sd * (-Z90 + shift), mean), -1.0, 1.0)
     high = np.clip(np.maximum(mean + sd * (Z90 + shift), mean), -1.0, 1.0)
     n = promoters + passives + detractors
-    return _Post(100.0 * mean, 100.0 * sd, 100.0 * low, 100.0 * high, n / (n + m))
+    return Post(100.0 * mean, 100.0 * sd, 100.0 * low, 100.0 * high, n / (n + m))
 
 
-def _normal_post(total: Floats, k: Floats, mu: Floats, sigma: float, tau: float) -> _Post:
+def normal_post(total: Floats, k: Floats, mu: Floats, sigma: float, tau: float) -> Post:
     data_precision = k / (sigma * sigma)
     precision = 1.0 / (tau * tau) + data_precision
     # (mu/tau^2 + sum y/sigma^2)/precision = B mu + (1 - B) ybar with 1 - B = omega.
     est = (mu / (tau * tau) + total / (sigma * sigma)) / precision
     sd = 1.0 / np.sqrt(precision)
-    return _Post(est, sd, est - Z90 * sd, est + Z90 * sd, data_precision / precision)
+    return Post(est, sd, est - Z90 * sd, est + Z90 * sd, data_precision / precision)
 
 
-def _gamma_post(c: Floats, exposure: Floats, rate: Floats, kappa: float) -> _Post:
+def gamma_post(c: Floats, exposure: Floats, rate: Floats, kappa: float) -> Post:
     """Rates per transaction in, per 1000 transactions out."""
     shape = c + kappa * rate
     scale = PER_1000 / (exposure + kappa)
@@ -102,14 +102,14 @@ def _gamma_post(c: Floats, exposure: Floats, rate: Floats, kappa: float) -> _Pos
     high_q = np.nan_to_num(special.gammaincinv(shape_ok, HIGH_P), nan=0.0)
     low = np.where(proper, low_q * scale, 0.0)
     high = np.where(proper, high_q * scale, 0.0)
-    return _Post(est, np.sqrt(shape) * scale, low, high, exposure / (exposure + kappa))
+    return Post(est, np.sqrt(shape) * scale, low, high, exposure / (exposure + kappa))
 
 
-def _shrink(totals: Floats, counts: Floats, chain_mean: float, strength: float) -> Floats:
+def shrink(totals: Floats, counts: Floats, chain_mean: float, strength: float) -> Floats:
     return (totals + strength * chain_mean) / (counts + strength)
 
 
-def _first(post: _Post, n: int, raw: float | None) -> Posterior:
+def _first(post: Post, n: int, raw: float | None) -> Posterior:
     return Posterior(
         estimate=float(post.estimate[0]),
         sd=float(post.sd[0]),
@@ -121,7 +121,7 @@ def _first(post: _Post, n: int, raw: float | None) -> Posterior:
     )
 
 
-def _one(x: float) -> Floats:
+def as_array(x: float) -> Floats:
     return np.array([float(x)])
 
 
@@ -169,9 +169,9 @@ def beta_binomial_estimate(x: int, n: int, mu: float, m: float) -> Posterior:
     (0.8969, 0.8746, 0.938)
     """
     check_count(x, n, what="x")
-    _check_share(mu, "mu")
-    _check_positive(m, "m")
-    post = _beta_post(_one(x), _one(n), _one(mu), float(m))
+    check_share(mu, "mu")
+    check_positive(m, "m")
+    post = beta_post(as_array(x), as_array(n), as_array(mu), float(m))
     return _first(post, n, x / n if n else None)
 
 
@@ -222,14 +222,14 @@ def dirichlet_nps_estimate(
     if not isinstance(shares, tuple) or len(shares) != 3:
         raise ValueError("shares must be a tuple (promoter, passive, detractor)")
     for share in shares:
-        _check_share(share, "each share")
+        check_share(share, "each share")
     if abs(sum(shares) - 1.0) > 1e-9:
         raise ValueError(f"shares must sum to 1, got {sum(shares)!r}")
-    _check_positive(m, "m")
-    post = _dirichlet_nps_post(
-        _one(counts.promoters),
-        _one(counts.passives),
-        _one(counts.detractors),
+    check_positive(m, "m")
+    post = dirichlet_nps_post(
+        as_array(counts.promoters),
+        as_array(counts.passives),
+        as_array(counts.detractors),
         np.array(shares, dtype=np.float64),
         float(m),
     )
@@ -284,15 +284,15 @@ def normal_normal_estimate(
     """
     values = tuple(scores)
     for y in values:
-        if not _is_finite(y):
+        if not is_finite(y):
             raise ValueError(f"scores must be finite numbers, got {y!r}")
-    if not _is_finite(mu):
+    if not is_finite(mu):
         raise ValueError(f"mu must be a finite number, got {mu!r}")
-    _check_positive(sigma, "sigma")
-    _check_positive(tau, "tau")
+    check_positive(sigma, "sigma")
+    check_positive(tau, "tau")
     k = len(values)
     total = float(sum(values))
-    post = _normal_post(_one(total), _one(k), _one(mu), float(sigma), float(tau))
+    post = normal_post(as_array(total), as_array(k), as_array(mu), float(sigma), float(tau))
     return _first(post, k, total / k if k else None)
 
 
@@ -339,11 +339,14 @@ def gamma_poisson_estimate(
     """
     check_int(complaints, "complaints")
     check_int(transactions, "transactions")
-    if not _is_finite(rate_per_1000) or rate_per_1000 < 0:
+    if not is_finite(rate_per_1000) or rate_per_1000 < 0:
         raise ValueError(f"rate_per_1000 must be a finite number >= 0, got {rate_per_1000!r}")
-    _check_positive(kappa, "kappa")
-    post = _gamma_post(
-        _one(complaints), _one(transactions), _one(rate_per_1000 / PER_1000), float(kappa)
+    check_positive(kappa, "kappa")
+    post = gamma_post(
+        as_array(complaints),
+        as_array(transactions),
+        as_array(rate_per_1000 / PER_1000),
+        float(kappa),
     )
     raw = PER_1000 * complaints / transactions if transactions else None
     return _first(post, transactions, raw)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from analysis.csat import check_count, check_int
-from analysis.ranking.model import Floats, RankingParameters, _check_positive, _is_finite
-from analysis.ranking.posteriors import _shrink
+from analysis.ranking.model import Floats, RankingParameters, check_positive, is_finite
+from analysis.ranking.posteriors import shrink
 
 DEFAULT_PRIOR_STRENGTH = 20.0
 PRIOR_STRENGTH_BOUNDS = (5.0, 100.0)
@@ -136,12 +136,12 @@ def shrink_store_means(
     if len(totals) != len(counts):
         raise ValueError("totals and counts must have the same length")
     for value in (*totals, *counts, chain_mean):
-        if not _is_finite(value):
+        if not is_finite(value):
             raise ValueError(f"values must be finite numbers, got {value!r}")
     if any(c < 0 for c in counts):
         raise ValueError("counts must be >= 0")
-    _check_positive(strength, "strength")
-    out = _shrink(
+    check_positive(strength, "strength")
+    out = shrink(
         np.asarray(totals, dtype=np.float64),
         np.asarray(counts, dtype=np.float64),
         float(chain_mean),
@@ -171,7 +171,7 @@ def _fit_tau(k: Floats, totals: Floats, sigma: float) -> float | None:
     return _clamp_spread(math.sqrt(max(tau2, 0.0)))
 
 
-def _visit_stats(scores: tuple[float, ...]) -> tuple[int, float, float]:
+def visit_stats(scores: tuple[float, ...]) -> tuple[int, float, float]:
     k = len(scores)
     if k == 0:
         return 0, 0.0, 0.0
@@ -214,16 +214,16 @@ def fit_mystery_spread(
         values = tuple(float(y) for y in scores)
         if not all(math.isfinite(y) for y in values):
             raise ValueError("scores must be finite numbers")
-        stats.append(_visit_stats(values))
+        stats.append(visit_stats(values))
     if sigma is not None:
-        _check_positive(sigma, "sigma")
+        check_positive(sigma, "sigma")
     arr = np.array(stats, dtype=np.float64).reshape(-1, 3)
     fitted = _fit_sigma(arr[:, 0], arr[:, 2])
     used = sigma if sigma is not None else fitted if fitted is not None else DEFAULT_MYSTERY_SIGMA
     return fitted, _fit_tau(arr[:, 0], arr[:, 1], float(used))
 
 
-def _prior_strength(parameters: RankingParameters, x: Floats, n: Floats) -> tuple[float, str]:
+def prior_strength_of(parameters: RankingParameters, x: Floats, n: Floats) -> tuple[float, str]:
     """The m to use and where it came from: ``"given"``, ``"fitted"`` or ``"default"``."""
     if parameters.prior_strength is not None:
         return float(parameters.prior_strength), "given"
@@ -231,7 +231,7 @@ def _prior_strength(parameters: RankingParameters, x: Floats, n: Floats) -> tupl
     return (fitted, "fitted") if fitted is not None else (DEFAULT_PRIOR_STRENGTH, "default")
 
 
-def _mystery_spread(
+def mystery_spread(
     parameters: RankingParameters, k: Floats, totals: Floats, within_ss: Floats
 ) -> tuple[float, float]:
     sigma = parameters.mystery_sigma

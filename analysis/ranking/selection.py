@@ -15,16 +15,16 @@ import numpy.typing as npt
 from scipy import special
 
 from analysis.csat import check_count, check_int
-from analysis.ranking.composite import _Composite, _composite, _share_weights
+from analysis.ranking.composite import CompositeParts, combine_z, share_weights
 from analysis.ranking.model import (
     Z90,
     Bools,
     Floats,
     Ints,
     RankingParameters,
-    _check_fraction,
-    _check_positive,
-    _check_share,
+    check_fraction,
+    check_positive,
+    check_share,
 )
 
 TIE_DECIMALS = 6
@@ -90,7 +90,7 @@ def top_probabilities(samples: npt.ArrayLike, top_fraction: float = 0.10) -> tup
         raise ValueError("samples must be a 2-d array (draws, entities) with at least one draw")
     if not np.isfinite(arr).all():
         raise ValueError("samples must be finite")
-    _check_fraction(top_fraction)
+    check_fraction(top_fraction)
     return tuple(_top_shares(arr, top_count(arr.shape[1], top_fraction)).tolist())
 
 
@@ -130,8 +130,8 @@ def beta_posterior_samples(
         raise ValueError("successes and trials must have the same length")
     for xi, ni in zip(successes, trials, strict=True):
         check_count(xi, ni, what="successes")
-    _check_share(mu, "mu")
-    _check_positive(m, "m")
+    check_share(mu, "mu")
+    check_positive(m, "m")
     check_int(draws, "draws", minimum=1)
     check_int(seed, "seed")
     x = np.asarray(successes, dtype=np.float64)
@@ -208,7 +208,7 @@ def _p_top(
 
 
 @dataclass(frozen=True, slots=True)
-class _Selection:
+class SelectionResult:
     """Who is ranked, eligible and proposed, canonical order: ``data_ok`` when the person's
     own data carries the estimate (ranked, perhaps excluded), ``rank`` their place within
     the group (0 when not ranked), ``coaching`` when Q90 is below the baseline."""
@@ -221,15 +221,15 @@ class _Selection:
     p_top: Floats
 
 
-def _select(
-    c: _Composite,
+def select(
+    c: CompositeParts,
     excluded: Bools,
     group: Ints,
     n_groups: int,
     sid: Ints,
     parameters: RankingParameters,
     m: float,
-) -> _Selection:
+) -> SelectionResult:
     """Rank, propose and flag everyone from their composite (reference 3.3f)."""
     p = parameters
     # Greyed (below display_min_n) is never ranked either (DESIGN section 5).
@@ -241,11 +241,16 @@ def _select(
     proposed = _proposals(eligible, group, n_groups, c.q10, c.q, c.n_used, sid, p.top_fraction)
     coaching = c.q90 < p.baseline
     p_top = _p_top(c.q, c.q_sd, group, p.top_fraction, p.draws, p.seed)
-    return _Selection(data_ok, eligible, rank, proposed, coaching, p_top)
+    return SelectionResult(data_ok, eligible, rank, proposed, coaching, p_top)
 
 
-def _weight_sensitivity(
-    c: _Composite, chosen: _Selection, group: Ints, n_groups: int, sid: Ints, top_fraction: float
+def count_weight_changes(
+    c: CompositeParts,
+    chosen: SelectionResult,
+    group: Ints,
+    n_groups: int,
+    sid: Ints,
+    top_fraction: float,
 ) -> int:
     """How many staff change proposal when any one weight moves by +/-0.1 (reference 3.3e)."""
     changed = np.zeros(len(sid), dtype=bool)
@@ -255,10 +260,10 @@ def _weight_sensitivity(
                 continue
             varied = c.base.copy()
             varied[slot] = max(0.0, varied[slot] + step)
-            wv = _share_weights(varied, c.available)
+            wv = share_weights(varied, c.available)
             if not wv.any():
                 continue
-            qv, sdv = _composite(c.z, c.z_sd, wv)
+            qv, sdv = combine_z(c.z, c.z_sd, wv)
             changed |= (
                 _proposals(
                     chosen.eligible,

@@ -15,13 +15,13 @@ from itertools import repeat
 import numpy as np
 
 from analysis.ranking.composite import (
-    _combine,
-    _complaints_signal,
-    _Composite,
-    _customer_signal,
-    _mystery_signal,
-    _nps_signal,
-    _Signal,
+    CompositeParts,
+    Signal,
+    combine,
+    complaints_signal,
+    customer_signal_of,
+    mystery_signal,
+    nps_signal,
 )
 from analysis.ranking.model import (
     PER_1000,
@@ -35,8 +35,8 @@ from analysis.ranking.model import (
     StaffInput,
     StaffScore,
 )
-from analysis.ranking.priors import _mystery_spread, _prior_strength, _visit_stats
-from analysis.ranking.selection import _select, _Selection, _weight_sensitivity
+from analysis.ranking.priors import mystery_spread, prior_strength_of, visit_stats
+from analysis.ranking.selection import SelectionResult, count_weight_changes, select
 
 TOO_FEW_ANSWERS = "too_few_answers"
 #: The reference's defaults (frozen, so one shared instance is safe).
@@ -132,7 +132,7 @@ def _read_rows(staff: Sequence[StaffInput]) -> _Rows:
     within_ss = np.zeros(size)
     visits = table[:, 7]
     for i in np.flatnonzero(visits >= 2).tolist():
-        within_ss[i] = _visit_stats(ordered[i].mystery_scores)[2]
+        within_ss[i] = visit_stats(ordered[i].mystery_scores)[2]
     return _Rows(
         rows=ordered,
         canon=canon,
@@ -203,18 +203,18 @@ def rank_staff(
     r = _read_rows(staff)
     x, n, nps_counts = r.satisfied, r.rated, r.nps_counts
     c, exposure, k = r.complaints, r.transactions, r.visits
-    m, m_source = _prior_strength(p, x, n)
-    sigma, tau_ms = _mystery_spread(p, k, r.visit_totals, r.within_ss)
+    m, m_source = prior_strength_of(p, x, n)
+    sigma, tau_ms = mystery_spread(p, k, r.visit_totals, r.within_ss)
     m_store = p.store_prior_strength
     signals = (
-        _customer_signal(x, n, r.store, r.n_stores, m, m_store),
-        _nps_signal(nps_counts, r.store, r.n_stores, m, m_store),
-        _mystery_signal(k, r.visit_totals, r.store, r.n_stores, sigma, tau_ms, m_store),
-        _complaints_signal(c, exposure, r.store, r.n_stores, p.complaint_exposure),
+        customer_signal_of(x, n, r.store, r.n_stores, m, m_store),
+        nps_signal(nps_counts, r.store, r.n_stores, m, m_store),
+        mystery_signal(k, r.visit_totals, r.store, r.n_stores, sigma, tau_ms, m_store),
+        complaints_signal(c, exposure, r.store, r.n_stores, p.complaint_exposure),
     )
-    combined = _combine(*signals, n, nps_counts.sum(axis=1), p)
-    chosen = _select(combined, r.excluded, r.group, r.n_groups, r.sid, p, m)
-    sensitivity = _weight_sensitivity(combined, chosen, r.group, r.n_groups, r.sid, p.top_fraction)
+    combined = combine(*signals, n, nps_counts.sum(axis=1), p)
+    chosen = select(combined, r.excluded, r.group, r.n_groups, r.sid, p, m)
+    sensitivity = count_weight_changes(combined, chosen, r.group, r.n_groups, r.sid, p.top_fraction)
     scores = _staff_scores(r, signals, combined, chosen, p.display_min_n)
     w = combined.weights.tolist()
     # The NPS only stands in for the customer signal, so it shows the customer weight.
@@ -240,7 +240,7 @@ def _ratios(num: Floats, den: Floats, scale: float) -> list[float | None]:
     return [v if d > 0 else None for v, d in zip(values, den.tolist(), strict=True)]
 
 
-def _components(s: _Signal, n: list[int], raw: list[float | None]) -> list[Component]:
+def _components(s: Signal, n: list[int], raw: list[float | None]) -> list[Component]:
     """One Component per person, built column-wise (4 x 4,000 objects per ranking)."""
     p = s.post
     return list(
@@ -259,7 +259,7 @@ def _components(s: _Signal, n: list[int], raw: list[float | None]) -> list[Compo
     )
 
 
-def _signal_components(r: _Rows, signals: tuple[_Signal, ...]) -> list[list[Component]]:
+def _signal_components(r: _Rows, signals: tuple[Signal, ...]) -> list[list[Component]]:
     """Each signal's components with its raw figure, canonical order."""
     customer, nps, mystery, complaints = signals
     nps_counts = r.nps_counts
@@ -297,7 +297,7 @@ class _Verdicts:
     coaching: list[bool]
 
     @classmethod
-    def of(cls, c: _Composite, chosen: _Selection, display_min_n: int) -> _Verdicts:
+    def of(cls, c: CompositeParts, chosen: SelectionResult, display_min_n: int) -> _Verdicts:
         """The verdicts of the composite ``c`` and the selection ``chosen``."""
         return cls(
             composite=c.q.tolist(),
@@ -315,7 +315,7 @@ class _Verdicts:
         )
 
 
-def _pulling_down(c: _Composite, i: int, first: str) -> tuple[str, ...]:
+def _pulling_down(c: CompositeParts, i: int, first: str) -> tuple[str, ...]:
     """The composite's signals with a negative contribution w_k z_k, worst first: what
     actually pulls person ``i`` down."""
     parts = (c.weights * c.z[:, i]).tolist()
@@ -325,9 +325,9 @@ def _pulling_down(c: _Composite, i: int, first: str) -> tuple[str, ...]:
 
 def _staff_scores(
     r: _Rows,
-    signals: tuple[_Signal, ...],
-    c: _Composite,
-    chosen: _Selection,
+    signals: tuple[Signal, ...],
+    c: CompositeParts,
+    chosen: SelectionResult,
     display_min_n: int,
 ) -> list[StaffScore]:
     """One StaffScore per input row, in the order of the input."""

@@ -87,7 +87,7 @@ _TIME_MESSAGE = "Enter whole seconds (such as 45) or minutes:seconds (such as 4:
 _NA_MESSAGE = "Not applicable is not allowed for this item."
 
 
-def _value_error(
+def value_error(
     definition: ChecklistDefinition, item: ChecklistItem, value: str | int
 ) -> str | None:
     """Why ``value`` is not an acceptable answer to ``item``, or ``None`` when it is."""
@@ -151,7 +151,7 @@ def completeness_errors(
                 if item.kind is not ItemKind.TEXT:
                     errors[item_field(item.key)] = "Answer this item."
                 continue
-            problem = _value_error(definition, item, answer.value)
+            problem = value_error(definition, item, answer.value)
             if problem is not None:
                 errors[item_field(item.key)] = problem
                 continue
@@ -252,7 +252,7 @@ def earned_fraction(
         raise ValueError(f"item {item.key} is not scored")
     if value is None:
         raise ValueError(f"item {item.key} is not answered")
-    problem = _value_error(definition, item, value)
+    problem = value_error(definition, item, value)
     if problem is not None:
         raise ValueError(f"item {item.key}: {problem}")
     if value == NA:

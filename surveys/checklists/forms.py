@@ -13,10 +13,10 @@ from surveys.checklists.answers import (
     MAX_NARRATIVE_CHARS,
     ChecklistAnswers,
     ItemAnswer,
-    _value_error,
     comment_field,
     item_field,
     narrative_field,
+    value_error,
 )
 from surveys.checklists.schema import (
     NA,
@@ -64,7 +64,7 @@ def field_names(
 
 
 def _parse_value(item: ChecklistItem, text: str) -> str | int:
-    """The typed value of a submitted string (validation is :func:`_value_error`'s)."""
+    """The typed value of a submitted string (validation is :func:`value_error`'s)."""
     if item.kind is ItemKind.TEXT:
         return text
     lowered = text.strip().lower()
@@ -131,7 +131,7 @@ def parse_answers(
             value: str | int | None = None
             if text:
                 value = _parse_value(item, text)
-                problem = _value_error(definition, item, value)
+                problem = value_error(definition, item, value)
                 if problem is not None:
                     errors[item_field(item.key)] = problem
                     value = None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from surveys.checklists.schema import (
-    _SCORED,
+    SCORED,
     Attribution,
     ChecklistDefinition,
     ChecklistItem,
@@ -192,7 +192,7 @@ def _item(raw: Any, section_where: str) -> ChecklistItem:
     na_allowed = raw.get("na_allowed", False)
     if not isinstance(na_allowed, bool):
         raise DefinitionError(f"{where}: na_allowed must be true or false")
-    if kind in _SCORED:
+    if kind in SCORED:
         points = _int(raw, "points", where, minimum=1)
         if kind is ItemKind.TIME:
             standard: int | None = _int(raw, "standard_seconds", where, minimum=1)

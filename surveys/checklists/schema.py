@@ -45,7 +45,7 @@ class Attribution(StrEnum):
     CASHIER = "cashier"
 
 
-_SCORED = frozenset({ItemKind.CHECK, ItemKind.TIME})
+SCORED = frozenset({ItemKind.CHECK, ItemKind.TIME})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ class ChecklistItem:
     @property
     def scored(self) -> bool:
         """Whether the item counts towards the score (CHECK and TIME items)."""
-        return self.kind in _SCORED
+        return self.kind in SCORED
 
 
 @dataclass(frozen=True, slots=True)
