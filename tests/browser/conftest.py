@@ -147,6 +147,30 @@ def _wait_until_serving(server: subprocess.Popen[bytes], base_url: str, log: Pat
     raise RuntimeError(f"the portal did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
 
 
+#: What every script run with `run_in_portal` starts with: the portal's own database.
+_SCRIPT_HEADER = """
+from portal.config import Settings
+from portal.db import make_engine
+
+settings = Settings.from_env()
+engine = make_engine(settings.database_url)
+"""
+
+
+def run_in_portal(portal: LivePortal, script: str) -> None:
+    """Run a Python ``script`` in the live portal's environment (its own SQLite file,
+    which the test process cannot reach); ``engine`` is bound to that database."""
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT_HEADER + script],
+        cwd=ROOT,
+        env=portal.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def set_up_store(
     env: dict[str, str],
     store: tuple[str, str],

@@ -3,14 +3,13 @@ approves two nominations, rejects one with a reason, publishes, and opens a cert
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
 
-from tests.browser.conftest import ROOT, LivePortal, flask_command
+from portal.calendar import local_today, previous_month
+from portal.db import utcnow
+from tests.browser.conftest import LivePortal, flask_command, run_in_portal
 from tests.browser.navigators import AwardNavigator, ManagerNavigator
 
 pytestmark = pytest.mark.browser
@@ -25,12 +24,8 @@ REASON = "Two late arrivals this month: the attendance rule applies."
 SEED = """
 from datetime import date
 from sqlalchemy.orm import Session
-from portal.config import Settings
-from portal.db import make_engine
 from portal.models import DailyRollup, Staff, Store
 
-settings = Settings.from_env()
-engine = make_engine(settings.database_url)
 day = date.fromisoformat("{day}")
 with Session(engine) as session, session.begin():
     for r, region in enumerate(["星级一区", "星级二区", "星级三区"], start=1):
@@ -51,22 +46,13 @@ with Session(engine) as session, session.begin():
 
 
 def last_complete_month() -> date:
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return previous_month(local_today(None, utcnow()))
 
 
 @pytest.fixture(scope="module")
 def award_portal(live_portal: LivePortal) -> tuple[LivePortal, date]:
     month = last_complete_month()
-    done = subprocess.run(
-        [sys.executable, "-c", SEED.format(day=month.replace(day=15).isoformat())],
-        cwd=ROOT,
-        env=live_portal.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_in_portal(live_portal, SEED.format(day=month.replace(day=15).isoformat()))
     flask_command(
         live_portal.env, "create-user", HR_EMAIL, "--role", "hr", "--password", HR_PASSWORD
     )

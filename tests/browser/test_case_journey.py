@@ -4,15 +4,19 @@ resolve it with an apology, close it after the return visit."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.browser.conftest import PHONE_HEIGHT, PHONE_WIDTH, ROOT, LivePortal, set_up_store
+from tests.browser.conftest import (
+    PHONE_HEIGHT,
+    PHONE_WIDTH,
+    LivePortal,
+    run_in_portal,
+    set_up_store,
+)
 from tests.browser.navigators import CaseNavigator, ManagerNavigator
 
 pytestmark = pytest.mark.browser
@@ -27,12 +31,9 @@ MANAGER_PASSWORD = "browser-cases-pw"
 MAKE_OVERDUE = """
 from datetime import timedelta
 from sqlalchemy import update
-from portal.config import Settings
-from portal.db import make_engine, utcnow
+from portal.db import utcnow
 from portal.models import Case
 
-settings = Settings.from_env()
-engine = make_engine(settings.database_url)
 with engine.begin() as connection:
     connection.execute(
         update(Case).where(Case.id == {case_id}).values(
@@ -79,15 +80,7 @@ def complain(live_portal: LivePortal, transaction_id: str) -> None:
 
 
 def make_overdue(live_portal: LivePortal, case_id: int) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", MAKE_OVERDUE.format(case_id=case_id)],
-        cwd=ROOT,
-        env=live_portal.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    run_in_portal(live_portal, MAKE_OVERDUE.format(case_id=case_id))
 
 
 def test_a_manager_works_an_overdue_case_to_the_end(case_portal, browser, tmp_path: Path):
