@@ -12,6 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,36 +61,37 @@ def _fresh_postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-@pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+@contextmanager
+def _migrated_database(sqlite_file: Path, **postgres_options: Any) -> Iterator[Engine]:
+    """A database migrated to head: a fresh one on the PostgreSQL server named by
+    ``PORTAL_TEST_DATABASE_URL`` (dropped afterwards), else the SQLite file given."""
     pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if pg_url:
         url, drop = _fresh_postgres_database(pg_url)
+        engine = make_engine(url, **postgres_options)
     else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        drop = None
-    engine = make_engine(url)
+        engine, drop = make_engine(f"sqlite:///{sqlite_file}"), None
     upgrade_database(engine)
-    yield engine
-    engine.dispose()
-    if drop is not None:
-        drop()
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if drop is not None:
+            drop()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    with _migrated_database(tmp_path_factory.mktemp("db") / "test.sqlite3") as engine:
+        yield engine
 
 
 @pytest.fixture
 def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
     """A database of its own with real commits, for concurrency and journey tests."""
-    pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
-    if pg_url:
-        url, drop = _fresh_postgres_database(pg_url)
-    else:
-        url, drop = f"sqlite:///{tmp_path / 'fresh.sqlite3'}", None
-    engine = make_engine(url, pool_size=20, max_overflow=20) if pg_url else make_engine(url)
-    upgrade_database(engine)
-    yield engine
-    engine.dispose()
-    if drop is not None:
-        drop()
+    # Concurrency tests hold many connections at once.
+    with _migrated_database(tmp_path / "fresh.sqlite3", pool_size=20, max_overflow=20) as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -245,6 +247,7 @@ def make_response(
         now: datetime | None = None,
         receipt_age: timedelta = timedelta(hours=1),
         locale: str = "zh_CN",
+        settings: Settings = settings,
         **receipt_fields: Any,
     ) -> Response:
         when = now or utcnow()

@@ -7,6 +7,7 @@ Times are fixed instants, never the clock, so that a deadline is an exact number
 
 from __future__ import annotations
 
+import functools
 import smtplib
 import threading
 from collections.abc import Callable
@@ -57,10 +58,8 @@ from portal.models import (
     Store,
     User,
 )
-from portal.shopper.operations import record_response
 from portal.workflow import InvalidTransition
-from surveys.answers import Answers, ContactAnswer
-from surveys.loader import receipt_survey
+from surveys.answers import ContactAnswer
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
 from tests.conftest import PASSWORD, SECRET, SETTINGS
 
@@ -72,39 +71,10 @@ NEW_YORK = "America/New_York"
 # --- helpers ------------------------------------------------------------------------------
 
 
-def respond(
-    session: Session,
-    make_receipt: Callable[..., Any],
-    store: Store,
-    staff: Staff | None = None,
-    *,
-    nps: int,
-    csat: int,
-    category: str | None = None,
-    comment: str | None = None,
-    contact: ContactAnswer | None = None,
-    now: datetime = NOW,
-    settings: Settings = SETTINGS,
-) -> Response:
-    """A shopper's answer through the real operation (the case opens inside it)."""
-    issued = make_receipt(store, staff, now=now - timedelta(hours=1))
-    return record_response(
-        session,
-        settings=settings,
-        receipt=issued.receipt,
-        definition=receipt_survey(),
-        answers=Answers(
-            nps=nps,
-            csat=csat,
-            ratings={},
-            problem_reported=category is not None,
-            problem_category=category,
-            comment=comment,
-            contact=contact,
-        ),
-        locale="zh_CN",
-        now=now,
-    )
+@pytest.fixture
+def respond(make_response: Callable[..., Response]) -> Callable[..., Response]:
+    """`make_response` at this module's `NOW` unless a test names another time."""
+    return functools.partial(make_response, now=NOW)
 
 
 def case_of(session: Session, response: Response) -> Case | None:
@@ -157,7 +127,7 @@ def manager(make_user: Callable[..., User], store: Store) -> User:
 @pytest.fixture
 def open_case(
     db_session: Session,
-    make_receipt: Callable[..., Any],
+    respond: Callable[..., Response],
     store: Store,
     staff: Staff,
     manager: User,
@@ -170,7 +140,7 @@ def open_case(
         fields.setdefault("category", "checkout_wait")
         fields.setdefault("comment", "排队二十分钟")
         fields.setdefault("contact", ContactAnswer(phone="13800138000", email="wang@example.com"))
-        case = case_of(db_session, respond(db_session, make_receipt, store, staff, **fields))
+        case = case_of(db_session, respond(store, staff, **fields))
         assert case is not None
         return case
 
@@ -253,7 +223,7 @@ OPENING = [
 @pytest.mark.parametrize(("nps", "csat", "category", "reasons"), OPENING)
 def test_a_case_opens_with_the_response_exactly_at_the_boundary_scores(
     db_session: Session,
-    make_receipt: Callable[..., Any],
+    respond: Callable[..., Response],
     store: Store,
     staff: Staff,
     nps: int,
@@ -263,8 +233,6 @@ def test_a_case_opens_with_the_response_exactly_at_the_boundary_scores(
 ) -> None:
     assert case_trigger(nps, csat, category is not None).reasons == reasons
     response = respond(
-        db_session,
-        make_receipt,
         store,
         staff,
         nps=nps,
@@ -290,10 +258,10 @@ def test_a_case_opens_with_the_response_exactly_at_the_boundary_scores(
 
 
 def test_the_case_is_written_in_the_responses_transaction(
-    db_session: Session, make_receipt: Callable[..., Any], store: Store, staff: Staff
+    db_session: Session, respond: Callable[..., Response], store: Store, staff: Staff
 ) -> None:
     savepoint = db_session.begin_nested()
-    response = respond(db_session, make_receipt, store, staff, nps=2, csat=1, category="price")
+    response = respond(store, staff, nps=2, csat=1, category="price")
     receipt_id = response.receipt_id
     assert case_of(db_session, response) is not None
     savepoint.rollback()
@@ -304,22 +272,20 @@ def test_the_case_is_written_in_the_responses_transaction(
 
 
 def test_one_response_opens_one_case(
-    db_session: Session, make_receipt: Callable[..., Any], store: Store, staff: Staff
+    db_session: Session, respond: Callable[..., Response], store: Store, staff: Staff
 ) -> None:
     for _ in range(3):
-        respond(db_session, make_receipt, store, staff, nps=1, csat=1, category="price")
+        respond(store, staff, nps=1, csat=1, category="price")
     response_ids = db_session.scalars(select(Case.response_id)).all()
     assert len(response_ids) == len(set(response_ids)) == 3
 
 
 def test_contact_details_are_copied_only_when_the_shopper_consented(
-    db_session: Session, make_receipt: Callable[..., Any], store: Store, staff: Staff
+    db_session: Session, respond: Callable[..., Response], store: Store, staff: Staff
 ) -> None:
     consented = case_of(
         db_session,
         respond(
-            db_session,
-            make_receipt,
             store,
             staff,
             nps=2,
@@ -330,7 +296,7 @@ def test_contact_details_are_copied_only_when_the_shopper_consented(
     )
     silent = case_of(
         db_session,
-        respond(db_session, make_receipt, store, staff, nps=2, csat=2, category="price"),
+        respond(store, staff, nps=2, csat=2, category="price"),
     )
     assert consented is not None and silent is not None
     assert (consented.contact_phone, consented.contact_email) == ("13912345678", "li@example.com")
@@ -369,7 +335,7 @@ def test_a_counter_complaint_takes_contact_details_only_with_consent(
 
 def test_the_assignee_is_the_stores_longest_standing_active_manager(
     db_session: Session,
-    make_receipt: Callable[..., Any],
+    respond: Callable[..., Response],
     make_user: Callable[..., User],
     make_store: Callable[..., Store],
     store: Store,
@@ -381,19 +347,19 @@ def test_the_assignee_is_the_stores_longest_standing_active_manager(
     departed.active = False
     first = make_user(Role.MANAGER, stores=[store])
     make_user(Role.MANAGER, stores=[store])
-    case = case_of(db_session, respond(db_session, make_receipt, store, nps=4, csat=3))
+    case = case_of(db_session, respond(store, nps=4, csat=3))
     assert case is not None and case.assignee_id == first.id
 
 
 def test_a_store_without_a_manager_leaves_the_case_unassigned_and_mails_nobody(
     db_session: Session,
-    make_receipt: Callable[..., Any],
+    respond: Callable[..., Response],
     make_store: Callable[..., Store],
     make_user: Callable[..., User],
 ) -> None:
     lonely = make_store("CQ-001")
     make_user(Role.ADMIN)
-    case = case_of(db_session, respond(db_session, make_receipt, lonely, nps=0, csat=1))
+    case = case_of(db_session, respond(lonely, nps=0, csat=1))
     assert case is not None and case.assignee_id is None
     assert outbox(db_session) == []
 
@@ -724,7 +690,7 @@ def test_a_closed_case_is_not_reassigned(
 
 
 def test_the_first_response_is_due_the_categorys_hours_after_the_response(
-    db_session: Session, make_receipt: Callable[..., Any], store: Store
+    db_session: Session, respond: Callable[..., Response], store: Store
 ) -> None:
     settings = Settings(
         secret_key=SECRET,
@@ -734,8 +700,6 @@ def test_the_first_response_is_due_the_categorys_hours_after_the_response(
 
     def due_after(category: str | None) -> timedelta:
         response = respond(
-            db_session,
-            make_receipt,
             store,
             nps=2,
             csat=2,
@@ -767,7 +731,7 @@ def test_the_first_response_is_due_the_categorys_hours_after_the_response(
 )
 def test_deadlines_are_absolute_hours_across_time_zones_and_daylight_saving(
     db_session: Session,
-    make_receipt: Callable[..., Any],
+    respond: Callable[..., Response],
     make_store: Callable[..., Store],
     make_user: Callable[..., User],
     zone: str,
@@ -781,8 +745,6 @@ def test_deadlines_are_absolute_hours_across_time_zones_and_daylight_saving(
     settings = Settings(secret_key=SECRET, case_deadline_hours=(("delivery", 48),))
     category = "delivery" if hours == 48 else "price"
     response = respond(
-        db_session,
-        make_receipt,
         shop,
         nps=3,
         csat=3,
