@@ -156,6 +156,28 @@ def _saved(session: Session, row: Any) -> Any:
     return row
 
 
+def add_store_with_cashier(session: Session) -> Store:
+    """Store SH-001 with cashier S001, for tests that commit in a database of their own
+    (`fresh_engine`) rather than the rolled-back test session."""
+    store = _saved(session, Store(code="SH-001", name="店", region="华东"))
+    _saved(session, Staff(store_id=store.id, code="S001", name="张伟"))
+    return store
+
+
+def issue_one_receipt(session: Session, settings: Settings, store: Store) -> IssuedReceipt:
+    """A receipt of ``store`` from cashier S001 (see `add_store_with_cashier`), now."""
+    return issue_receipt(
+        session,
+        settings,
+        store=store,
+        staff_code="S001",
+        transaction_id="T-1",
+        issued_at=None,
+        total_cents=None,
+        now=utcnow(),
+    )
+
+
 @pytest.fixture
 def make_store(db_session: Session) -> Callable[..., Store]:
     counter = iter(range(1, 10_000))

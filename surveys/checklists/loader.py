@@ -80,9 +80,9 @@ def parse_checklist(raw: Any, *, source: str = "<checklist>") -> ChecklistDefini
     Parameters
     ----------
     raw : Any
-        The decoded document.
+        One checklist as decoded from YAML or JSON.
     source : str
-        A name used in error messages.
+        The file (or other origin) the errors name.
 
     Returns
     -------

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI
 from portal.db import utcnow
-from portal.models import Receipt, Staff, Store
+from portal.models import Receipt
 from portal.pos_api.operations import create_api_key, revoke_api_key
 from surveys.tokens import verify_receipt_token
-from tests.conftest import SECRET
+from tests.conftest import SECRET, add_store_with_cashier
 
 
 @pytest.fixture
@@ -266,13 +266,8 @@ def test_get_is_not_allowed_and_answers_json(client, till):
 
 def test_simultaneous_requests_for_one_transaction_store_one_receipt(fresh_engine, make_app):
     """Tills retry on timeouts: parallel requests must converge on one receipt."""
-    from tests.conftest import SECRET  # noqa: F401  (same settings as every app)
-
     with Session(fresh_engine) as session, session.begin():
-        store = Store(code="SH-001", name="店", region="华东")
-        session.add(store)
-        session.flush()
-        session.add(Staff(store_id=store.id, code="S001", name="张伟"))
+        store = add_store_with_cashier(session)
         key = create_api_key(session, store, actor=CLI, now=utcnow())
     app = make_app(fresh_engine)
     barrier = threading.Barrier(8)

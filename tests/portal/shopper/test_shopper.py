@@ -13,11 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
-from portal.models import Receipt, Response, ResponseContact, Staff, Store, SurveyVersion
-from portal.receipts import issue_receipt
+from portal.models import Receipt, Response, ResponseContact, Store, SurveyVersion
 from surveys.codes import format_short_code, read_validation_code
 from surveys.loader import receipt_survey
-from tests.conftest import SECRET, csrf_token_from, post_form
+from tests.conftest import (
+    SECRET,
+    add_store_with_cashier,
+    csrf_token_from,
+    issue_one_receipt,
+    post_form,
+)
 
 GOOD = {"nps": "9", "csat": "5"}
 
@@ -290,21 +295,8 @@ def test_comments_are_inert_where_they_are_shown(
 def test_simultaneous_submits_store_one_response(fresh_engine, make_app, settings):
     """Ten phones press Send at once: one thank-you, nine "already answered", no 5xx."""
     with Session(fresh_engine) as session, session.begin():
-        store = Store(code="SH-001", name="店", region="华东")
-        session.add(store)
-        session.flush()
-        session.add(Staff(store_id=store.id, code="S001", name="张伟"))
-        session.flush()
-        issued = issue_receipt(
-            session,
-            settings,
-            store=store,
-            staff_code="S001",
-            transaction_id="T-1",
-            issued_at=None,
-            total_cents=None,
-            now=utcnow(),
-        )
+        store = add_store_with_cashier(session)
+        issued = issue_one_receipt(session, settings, store)
     app = make_app(fresh_engine)
     url = f"/r/{issued.token}"
     clients = [app.test_client() for _ in range(10)]

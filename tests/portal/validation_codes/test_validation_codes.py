@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI
 from portal.db import utcnow
-from portal.models import Role, Staff, Store
-from portal.receipts import issue_receipt
+from portal.models import Role
 from portal.shopper.operations import record_response
 from portal.validation_codes.operations import AlreadyRedeemed, redeem_validation_code
 from surveys.answers import Answers
 from surveys.codes import format_validation_code, make_validation_code
 from surveys.loader import receipt_survey
-from tests.conftest import SECRET, post_form
+from tests.conftest import SECRET, add_store_with_cashier, issue_one_receipt, post_form
 
 
 @pytest.fixture
@@ -81,23 +80,10 @@ def test_the_cli_checks_and_redeems_codes(runner, shop):
 
 def test_two_tills_redeeming_at_once_redeem_once(fresh_engine, settings):
     with Session(fresh_engine) as session, session.begin():
-        store = Store(code="SH-001", name="店", region="华东")
-        session.add(store)
-        session.flush()
-        session.add(Staff(store_id=store.id, code="S001", name="张伟"))
-        session.flush()
+        store = add_store_with_cashier(session)
         # Committed in a database of its own (make_response writes to the rolled-back
         # test session, which the redeeming threads could not see).
-        issued = issue_receipt(
-            session,
-            settings,
-            store=store,
-            staff_code="S001",
-            transaction_id="T-1",
-            issued_at=None,
-            total_cents=None,
-            now=utcnow(),
-        )
+        issued = issue_one_receipt(session, settings, store)
         response = record_response(
             session,
             settings=settings,
