@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,17 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal.audit import CLI
 from portal.auth.operations import create_user
+from portal.calendar import local_today, month_start
 from portal.config import Settings
 from portal.db import make_engine, utcnow
 from portal.extensions import limiter
-from portal.models import Response, Role, Staff, Store, User
+from portal.models import MysteryVisit, Response, Role, Staff, Store, SurveyVersion, User
 from portal.receipts import IssuedReceipt, issue_receipt
 from portal.schema import upgrade_database
 from portal.shopper.operations import record_response
+from portal.versions import publish_survey_version
 from surveys.answers import Answers, ContactAnswer
+from surveys.checklists import get_checklist
 from surveys.loader import receipt_survey
 
 PASSWORD = "correct horse battery"
@@ -293,6 +296,58 @@ def make_response(
         )
         db_session.flush()
         return response
+
+    return make
+
+
+@pytest.fixture
+def checklist_version(db_session: Session) -> SurveyVersion:
+    """The standard retail checklist, published."""
+    return publish_survey_version(db_session, get_checklist("retail-standard"), utcnow())
+
+
+@pytest.fixture
+def make_visit(
+    db_session: Session, checklist_version: SurveyVersion
+) -> Callable[..., MysteryVisit]:
+    """A scored mystery visit written directly (no workflow): for reports and rankings
+    that read visits in bulk. ``day`` defaults to the first of this month (China time),
+    every section scores ``score`` unless ``sections`` says otherwise."""
+    sections_of = [s.key for s in get_checklist("retail-standard").sections]
+
+    def make(
+        store: Store,
+        shopper: User,
+        score: float,
+        *,
+        state: str = "released",
+        day: date | None = None,
+        sections: dict[str, float] | None = None,
+        **fields: Any,
+    ) -> MysteryVisit:
+        day = day or month_start(local_today(None, utcnow()))
+        started = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)  # 10:00 in Shanghai
+        fields.setdefault("score_before_autofail", score)
+        fields.setdefault("auto_fail", False)
+        fields.setdefault("answers", {})
+        visit = MysteryVisit(
+            store_id=store.id,
+            shopper_id=shopper.id,
+            checklist_version_id=checklist_version.id,
+            checklist_key="retail-standard",
+            window_start=day,
+            window_end=day,
+            daypart="morning",
+            state=state,
+            visit_day=day,
+            visit_started_at=started,
+            visit_ended_at=started + timedelta(minutes=25),
+            score=score,
+            section_scores=dict.fromkeys(sections_of, score) if sections is None else sections,
+            flags=[],
+            **fields,
+        )
+        return _saved(db_session, visit)
 
     return make
 

@@ -30,14 +30,11 @@ from portal.models import (
     AuditEntry,
     Case,
     DailyRollup,
-    MysteryVisit,
     RankingPolicy,
     Role,
     StaffObservation,
 )
-from portal.versions import publish_survey_version
 from surveys.answers import ContactAnswer
-from surveys.checklists import get_checklist
 
 MONTH = date(2026, 9, 1)
 PARAMETERS = RankingParameters()
@@ -88,28 +85,12 @@ def substantiated_case(db_session, staff, resolved_at, *, state="closed"):
     return case
 
 
-def mystery_observation(db_session, staff, score, *, state, shopper, version):
+def mystery_observation(make_visit, staff, score, *, state, shopper):
+    """A visit to ``staff``'s store on the 10th of MONTH that observed them at checkout."""
     day = MONTH + timedelta(days=9)
-    visit = MysteryVisit(
-        store_id=staff.store_id,
-        shopper_id=shopper.id,
-        checklist_version_id=version.id,
-        checklist_key="retail-standard",
-        window_start=day,
-        window_end=day,
-        daypart="morning",
-        state=state,
-        visit_day=day,
-        score=score,
-        section_scores={},
-        answers={},
-        flags=[],
-    )
-    db_session.add(visit)
-    db_session.flush()
-    db_session.add(
+    visit = make_visit(staff.store, shopper, score, state=state, day=day, sections={})
+    visit.observations.append(
         StaffObservation(
-            visit_id=visit.id,
             staff_id=staff.id,
             store_id=staff.store_id,
             visit_day=day,
@@ -117,7 +98,6 @@ def mystery_observation(db_session, staff, score, *, state, shopper, version):
             score=score,
         )
     )
-    db_session.flush()
     return visit
 
 
@@ -215,20 +195,13 @@ def test_flagged_answers_keep_the_rank_but_bar_the_proposal(db_session, make_sto
     assert [code for code, s in scores.items() if s.proposed] == ["Q004"]
 
 
-def test_only_released_mystery_observations_count(db_session, team, make_user):
+def test_only_released_mystery_observations_count(db_session, team, make_user, make_visit):
     _, _, people = team
     shopper = make_user(Role.MYSTERY)
-    version = publish_survey_version(
-        db_session, get_checklist("retail-standard"), datetime.now(UTC)
-    )
     for state, score in (("released", 95.0), ("disputed", 85.0), ("final", 75.0)):
-        mystery_observation(
-            db_session, people["C0"], score, state=state, shopper=shopper, version=version
-        )
+        mystery_observation(make_visit, people["C0"], score, state=state, shopper=shopper)
     for state in ("submitted", "in_review", "rejected", "returned"):
-        mystery_observation(
-            db_session, people["C0"], 5.0, state=state, shopper=shopper, version=version
-        )
+        mystery_observation(make_visit, people["C0"], 5.0, state=state, shopper=shopper)
     result = rank_month(db_session, MONTH, scope="region", parameters=PARAMETERS)
     c0 = result.for_staff(people["C0"].id)
     assert c0 is not None

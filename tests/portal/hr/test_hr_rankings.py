@@ -13,9 +13,7 @@ from sqlalchemy import func, select
 from portal.calendar import last_complete_month
 from portal.db import utcnow
 from portal.models import AuditEntry, RankingPolicy, Role
-from portal.versions import publish_survey_version
 from surveys.answers import ContactAnswer
-from surveys.checklists import get_checklist
 from tests.conftest import csrf_token_from, post_form
 from tests.portal.hr.test_hr_ranking_queries import (
     MONTH,
@@ -91,17 +89,12 @@ def test_a_flagged_staff_member_is_not_proposed(client, db_session, team, hr):
 
 
 def test_the_staff_page_counts_released_mystery_visits_only(
-    client, db_session, team, hr, make_user
+    client, db_session, team, hr, make_user, make_visit
 ):
     _, _, people = team
     shopper = make_user(Role.MYSTERY)
-    version = publish_survey_version(db_session, get_checklist("retail-standard"), utcnow())
-    mystery_observation(
-        db_session, people["B"], 90.0, state="released", shopper=shopper, version=version
-    )
-    mystery_observation(
-        db_session, people["B"], 10.0, state="submitted", shopper=shopper, version=version
-    )
+    mystery_observation(make_visit, people["B"], 90.0, state="released", shopper=shopper)
+    mystery_observation(make_visit, people["B"], 10.0, state="submitted", shopper=shopper)
     html = page(client, f"/hr/staff/{people['B'].id}?month={M}")
     mystery = html[html.index('id="component-mystery"') :]
     mystery = mystery[: mystery.index("</tr>")]

@@ -4,16 +4,14 @@ and managers never see who the shopper was."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from analysis.mystery import mystery_customer_correlation
 from portal.db import utcnow
-from portal.models import MysteryVisit, Role, StoreMonthlyRollup, VisitDispute
-from portal.versions import publish_survey_version
-from surveys.checklists import get_checklist
+from portal.models import Role, StoreMonthlyRollup, VisitDispute
 
 EN = {"Accept-Language": "en"}
 SECTIONS = ("environment", "greeting", "needs", "product", "checkout", "farewell")
@@ -26,44 +24,6 @@ def month_start(months_ago: int) -> date:
     for _ in range(months_ago):
         day = (day - timedelta(days=1)).replace(day=1)
     return day
-
-
-@pytest.fixture
-def checklist_version(db_session):
-    return publish_survey_version(db_session, get_checklist("retail-standard"), utcnow())
-
-
-@pytest.fixture
-def make_visit(db_session, checklist_version):
-    def make(store, shopper, score, *, state="released", day=None, sections=None, **fields):
-        day = day or month_start(0)
-        started = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)  # 10:00 in Shanghai
-        visit = MysteryVisit(
-            store_id=store.id,
-            shopper_id=shopper.id,
-            checklist_version_id=checklist_version.id,
-            checklist_key="retail-standard",
-            window_start=day,
-            window_end=day,
-            daypart="morning",
-            state=state,
-            visit_day=day,
-            visit_started_at=started,
-            visit_ended_at=started + timedelta(minutes=25),
-            score=score,
-            score_before_autofail=fields.pop("score_before_autofail", score),
-            auto_fail=fields.pop("auto_fail", False),
-            grade=fields.pop("grade", None),
-            section_scores=(sections if sections is not None else dict.fromkeys(SECTIONS, score)),
-            answers=fields.pop("answers", {}),
-            flags=[],
-            **fields,
-        )
-        db_session.add(visit)
-        db_session.flush()
-        return visit
-
-    return make
 
 
 @pytest.fixture
