@@ -8,8 +8,6 @@ create a secret print it alone on their last line.
 from __future__ import annotations
 
 import csv
-import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -299,73 +297,10 @@ def check_code_command(code: str, redeem: bool) -> None:
         click.echo("Not redeemed yet.")
 
 
-@click.command("demo")
-@click.option("--reset", is_flag=True, help="Delete the SQLite database and build it again.")
-@click.option("--responses", default=45_000, show_default=True, type=click.IntRange(100, 2_000_000))
-@click.option("--days", default=120, show_default=True, type=click.IntRange(7, 730))
-@with_appcontext
-def demo_command(reset: bool, responses: int, days: int) -> None:
-    """Build a realistic demo chain, then print the URL and the demo logins."""
-    from portal.demo import build_demo, demo_exists, demo_logins
-    from portal.mystery.views import photo_folder
-    from portal.schema import upgrade_database
-
-    bind = current_app.extensions["portal.db"][0]
-    if reset:
-        _reset_sqlite(bind)
-        # The receipt photos belong to the deleted database's visits.
-        shutil.rmtree(photo_folder(), ignore_errors=True)
-    upgrade_database(bind)
-    with _transaction() as session:
-        exists = demo_exists(session)
-        if not exists:
-            started = time.perf_counter()
-            with click.progressbar(length=100, label="Building the demo chain") as bar:
-                summary = build_demo(
-                    session,
-                    _settings(),
-                    now=utcnow(),
-                    days=days,
-                    responses=responses,
-                    progress=bar.update,
-                    photo_folder=photo_folder(),
-                )
-    if exists:
-        click.echo("The demo chain already exists (use --reset to build it again).")
-    else:
-        click.echo(
-            f"Built {summary.stores} stores, {summary.staff} staff, "
-            f"{summary.receipts} receipts, {summary.responses} responses and "
-            f"{summary.cases} cases over {summary.days} days "
-            f"in {time.perf_counter() - started:.0f} s."
-        )
-        click.echo(summary.mystery.line())
-        click.echo(
-            f"service-star awards: {summary.awards.final_month:%Y-%m} final, "
-            f"{summary.awards.review_month:%Y-%m} in HR review "
-            f"({summary.awards.nominations} nominations, {summary.awards.decided} decided)"
-        )
-    click.echo(
-        f"\nPortal: {_settings().base_url}/   (receipt code entry: {_settings().base_url}/r)"
-    )
-    click.echo("Demo logins:")
-    for login in demo_logins():
-        click.echo(f"  {login.role:<9} {login.email:<26} {login.password}   {login.note}")
-
-
-def _reset_sqlite(bind: Any) -> None:
-    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
-        raise click.ClickException("--reset only deletes a SQLite database; drop others yourself.")
-    bind.dispose()
-    path = bind.url.database
-    if path:
-        for suffix in ("", "-wal", "-shm"):
-            Path(path + suffix).unlink(missing_ok=True)
-
-
 from portal.api_tokens.commands import create_api_token_command  # noqa: E402
 from portal.awards.commands import award_cycle_command, verify_awards_command  # noqa: E402
 from portal.cases.commands import overdue_command, send_mail_command  # noqa: E402
+from portal.demo.commands import demo_command  # noqa: E402
 from portal.hr.commands import rank_command  # noqa: E402
 from portal.mystery.commands import finalise_visits_command  # noqa: E402
 

@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, Actor
 from portal.auth.operations import create_user
-from portal.awards.demo import build_awards_demo
 from portal.awards.operations import (
     GENESIS_HASH,
     AwardRefused,
@@ -50,6 +49,7 @@ from portal.awards.operations import (
     verify_award_log,
 )
 from portal.db import writer
+from portal.demo.awards import build_awards_demo
 from portal.hr.ranking import current_policy, parameters_of, rank_month
 from portal.models import (
     AuditEntry,
