@@ -1,11 +1,10 @@
-"""The demo's customers: months of receipts and the survey answers some of them gave.
-
-Answers are drawn from a small latent-satisfaction model, so that every page has something
-true to show: stores that differ, a store whose recent trend is worse, a few clearly weaker
-and a few excellent staff, peak-hour checkout waits, unanswered receipts for the
-response-rate funnel, and detractors who left contact details. Receipts and responses are
-far too many for one ORM object each: they are drawn here as rows and written with bulk
-Core inserts (the rollups are rebuilt once afterwards).
+"""The demo's customers: months of receipts and the survey answers some of them gave, drawn
+from a small latent-satisfaction model so that every page has something true to show
+(stores that differ, a store whose recent trend is worse, a few clearly weaker and a few
+excellent staff, peak-hour checkout waits, unanswered receipts for the response-rate
+funnel, detractors who left contact details). Receipts and responses are far too many for
+one ORM object each: they are drawn here as rows and written with bulk Core inserts, and
+the rollups are rebuilt once afterwards.
 """
 
 from __future__ import annotations

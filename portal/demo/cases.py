@@ -1,14 +1,13 @@
-"""The demo's follow-up cases: every unhappy answer opens its case, and every case lives
-its life through the case operations on the demo's own clock.
-
-Each case's life is planned from its opening (first contact, resolution, follow-up
-question, return visit) and cut at `now`, so its state follows from its age: the last
-day's cases are open, the last days' in progress, last week's resolved and waiting for the
-return visit, older ones closed, a few reopened because the customer came back. Some cases
-of the last three days were never picked up: the hourly overdue job finds them past their
-deadline. The steps of all cases and that job are then played in time order, so the
-timelines, audit entries and mails are the ones the portal itself writes. This is the one
-module of the demo that calls the case operations.
+"""The demo's follow-up cases: every unhappy answer opens its case, and every case lives its
+life through the case operations on the demo's own clock. Each life is planned from the
+opening (first contact, resolution, follow-up question, return visit) and cut at `now`, so
+a case's state follows from its age: the last day's cases are open, the last days' in
+progress, last week's resolved and waiting for the return visit, older ones closed, a few
+reopened because the customer came back; some cases of the last three days were never
+picked up, and the hourly overdue job finds them past their deadline. The steps of all
+cases and that job are played in time order, so timelines, audit entries and mails are the
+ones the portal itself writes. This is the one module of the demo that calls the case
+operations.
 """
 
 from __future__ import annotations

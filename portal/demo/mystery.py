@@ -1,34 +1,12 @@
-"""The demo chain's mystery-shopping programme: months of visits in every state.
-
-Four shoppers visit every store about twice a month, in rotation (no shopper returns to a
-store within ``mystery_lockout_days``), mostly with the retail-standard checklist and now
-and then with the return-and-complaint one. Each visit goes through the real operations
-(`schedule_visit` ... `decide_dispute`, and the nightly `finalise_due`) at backdated
-times, in time order across all visits (`portal.demo.mystery_plan` plans them,
-`portal.demo.mystery_answers` writes the answers), so its timeline, its audit entries, the automatic
-checks at submission and the staff observations written at release are the ones the
-portal itself makes.
-
-What the visits show:
-
-* stores differ: the answers follow the same latent store quality as the demo's customer
-  answers, plus the own effect of the staff member who served the shopper (or of the
-  cashier on the receipt), so mystery and customer scores tell one story;
-* most reports name a real, unanswered demo receipt of the store issued during the visit,
-  so the POS check matches and checkout is credited to that cashier; a few transaction
-  numbers were mistyped, and visits before the demo's receipts began are "not found";
-* one shopper is lenient and scores about 12 points above the others at the same stores
-  (the reliability report's outlier); one visit fails on an expired product, two lose
-  their checkout section on a price mismatch;
-* older reports are final; the last week's are released, the last days' in review,
-  submitted, returned or still a half-filled draft; some were returned and filed again,
-  a few answers were corrected in review, two reports were rejected, a few assignments
-  declined or cancelled, the next ones assigned; the store managers disputed three
-  reports (one upheld, one adjusted, one still open), and the given manager has a
-  released report they can still dispute.
-
-Receipt photos are small generated pictures of a receipt lying on a table, each one
-different, cleaned and stored as an upload would be.
+"""The demo chain's mystery-shopping programme, played: four shoppers' visits of the last
+months, each one going through the real mystery operations (`schedule_visit` ...
+`decide_dispute`, and the nightly `finalise_due`) at backdated times, in time order across
+all visits, so that its timeline, its audit entries, the automatic checks at submission
+and the staff observations written at release are the ones the portal itself makes.
+`portal.demo.mystery_plan` decides beforehand who visits which store when and what becomes
+of each report (every state occurs: final, released and still open to dispute, disputed,
+in review, returned, rejected, declined, cancelled, upcoming), and
+`portal.demo.mystery_answers` writes what the shopper answered.
 """
 
 from __future__ import annotations

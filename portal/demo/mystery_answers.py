@@ -1,13 +1,11 @@
-"""What a demo mystery shopper writes about a visit: the checklist answers, their comments
-and the section narratives.
-
-Each scored item is "yes" with a chance set by the item's difficulty, the store's latent
-quality (the one the customer answers follow), the staff member credited with the section
-and the visit's luck; a lenient shopper lets most shortcomings pass. Every "no" and N/A
-comes with a comment and every section with a narrative in the words of those comments,
-so the reports pass the checklists' own completeness rules. Also the few edits a report
-goes through: the thinner first filing of a returned report, the reviewer's note, and the
-item a dispute or a correction is about.
+"""What a demo mystery shopper writes about a visit: each scored item is "yes" with a chance
+set by the item's difficulty, the store's latent quality (the one the customer answers
+follow, so mystery and customer scores tell one story), the staff member credited with the
+section and the visit's luck, and a lenient shopper lets most shortcomings pass; every "no"
+and N/A comes with a comment and every section with a narrative in the words of those
+comments, so the reports pass the checklists' own completeness rules. Also the few edits a
+report goes through: the thinner first filing of a returned report, the reviewer's note,
+and the item a dispute or a correction is about.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""The demo's mystery-shopping plan: who visits which store when, what happened at the
-visit, and what fate each report meets, all decided before any of it is played.
-
-Four shoppers visit every store about twice a month, in rotation (no shopper returns to a
-store within ``mystery_lockout_days``). A visit is placed on an unanswered demo receipt of
-the store issued during it, so the POS check matches; the fates spread the reports over
-every state (the newest still in the pipeline, the managed stores carrying the disputes,
-some older ones rejected, returned, corrected or failed on a critical item).
+"""The demo's mystery-shopping plan, decided before any of it is played: four shoppers visit
+every store about twice a month in rotation (no shopper returns to a store within
+``mystery_lockout_days``); each visit is placed on an unanswered demo receipt of the store
+issued during it, so the POS check matches (a few transaction numbers are mistyped, and
+visits before the demo's receipts began are "not found"); and each report gets its fate:
+the newest still in the pipeline, the managed stores carrying the disputes (one upheld, one
+adjusted, one open, and a released report the given manager can still dispute), some older
+ones rejected, returned, corrected or failed on a critical item.
 """
 
 from __future__ import annotations
