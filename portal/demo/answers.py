@@ -453,11 +453,11 @@ def add_answers(
 ) -> AnswerCounts:
     """Publish the receipt survey, then draw and insert ``days`` days of receipts up to
     ``now``, the responses (about ``responses`` of them) and the contacts left with them.
-    Moves the progress from 5 to 93 %."""
+    Moves the progress bar to 23 %."""
     definition = receipt_survey()
     version = publish_survey_version(session, definition, now - timedelta(days=days + 1))
     session.flush()
-    report.reach(5)
+    report.reach(4)
     answers = _Answers(
         rng=rng,
         settings=settings,
@@ -469,9 +469,9 @@ def add_answers(
     )
     for index, profile in enumerate(STORES):
         answers.add_store(chain.stores[profile.code].id, profile, chain.cashiers(profile.code))
-        report.reach(5 + 45 * (index + 1) / len(STORES))
+        report.reach(4 + 9 * (index + 1) / len(STORES))
     receipt_rows = sorted(answers.receipts, key=lambda row: row["issued_at"])
-    insert_rows(session, Receipt, receipt_rows, report, start=50, width=34)
+    insert_rows(session, Receipt, receipt_rows, report, start=13, width=7)
     # Responses need the receipts' ids; the token id is the natural key to match them.
     receipt_ids = dict(
         session.execute(
@@ -487,7 +487,7 @@ def add_answers(
         row["receipt_id"] = receipt_ids[token_id]
         response_rows.append(row)
     response_rows.sort(key=lambda row: row["submitted_at"])
-    insert_rows(session, Response, response_rows, report, start=84, width=9)
+    insert_rows(session, Response, response_rows, report, start=20, width=2)
     # Only detractors leave contact details: their responses' ids are all that is needed.
     response_ids = dict(
         session.execute(
@@ -502,5 +502,5 @@ def add_answers(
         {**contact, "response_id": response_ids[receipt_ids[token_id]]}
         for token_id, contact in answers.contacts
     ]
-    insert_rows(session, ResponseContact, contact_rows, report, start=93, width=1)
+    insert_rows(session, ResponseContact, contact_rows, report, start=22, width=1)
     return AnswerCounts(receipts=len(receipt_rows), responses=len(response_rows))

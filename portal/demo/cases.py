@@ -159,7 +159,7 @@ def add_cases(
     ``admin`` takes on some cases of the stores (of ``store_ids``) without a manager.
     ``progress`` receives the share of the work done, 0..1. Adds and flushes.
     """
-    # The SQL form of case_trigger narrows the load; the opening operation decides.
+    # case_trigger's rule in SQL, so that only the unhappy answers are loaded as objects.
     unhappy = session.scalars(
         select(Response)
         .where(
