@@ -162,13 +162,13 @@ def build_mystery_demo(
         manager=manager,
         quality=quality,
     )
-    return programme.build(
+    programme.cast(
         admin=admin,
         reviewer=reviewer,
         writer=AnswerWriter(rng, quality=quality, staff_effect=staff_effect),
         photo_folder=photo_folder,
-        progress=progress,
     )
+    return programme.build(progress)
 
 
 class _Programme(Planner):
@@ -176,16 +176,10 @@ class _Programme(Planner):
 
     # -- the whole build -------------------------------------------------------------------
 
-    def build(
-        self,
-        *,
-        admin: User,
-        reviewer: User,
-        writer: AnswerWriter,
-        photo_folder: Path,
-        progress: Callable[[float], None] | None,
-    ) -> MysteryDemoSummary:
-        session = self.session
+    def cast(
+        self, *, admin: User, reviewer: User, writer: AnswerWriter, photo_folder: Path
+    ) -> None:
+        """Who schedules, who reviews, who writes the answers, and where photos go."""
         self.admin, self.reviewer, self.writer = admin, reviewer, writer
         self.photo_folder = photo_folder
         self.timeline = Timeline()
@@ -196,6 +190,8 @@ class _Programme(Planner):
         # millisecond (Pillow < 10.1 has only the bitmap one, as load_default).
         self.font = getattr(ImageFont, "load_default_imagefont", ImageFont.load_default)()
 
+    def build(self, progress: Callable[[float], None] | None) -> MysteryDemoSummary:
+        """Plan every visit, queue its steps, play them in time order, and count."""
         slots = self._plan()
         for slot in slots:
             if slot.fate == DONE:
@@ -203,17 +199,14 @@ class _Programme(Planner):
         self._decide_fates(slots)
         for slot in slots:
             if slot.started is not None:
-                slot.answers = writer.answers(slot)
+                slot.answers = self.writer.answers(slot)
             self._timeline(slot)
         self._cron()
 
         self.timeline.play(progress)
 
-        counts = dict(
-            session.execute(select(MysteryVisit.state, func.count()).group_by(MysteryVisit.state))
-            .tuples()
-            .all()
-        )
+        by_state = select(MysteryVisit.state, func.count()).group_by(MysteryVisit.state)
+        counts = dict(self.session.execute(by_state).tuples().all())
         return MysteryDemoSummary(
             visits=sum(counts.values()),
             by_state=tuple((str(s), counts[s]) for s in VisitState if counts.get(s)),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from PIL import Image
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy import case as when
@@ -39,6 +40,7 @@ from portal.demo import (
 )
 from portal.demo.answers import _CATEGORY_WEIGHTS
 from portal.demo.cases import _RESOLUTIONS
+from portal.demo.commands import demo_command
 from portal.demo.mystery_plan import SHOPPERS
 from portal.demo.mystery_texts import (
     NA_COMMENTS,
@@ -732,3 +734,7 @@ def test_each_visit_timeline_runs_forward_into_its_state(session: Session) -> No
         )
     )
     assert times == sorted(times)
+
+
+def test_the_demo_command_comes_from_the_demo_package(app: Flask) -> None:
+    assert app.cli.commands["demo"] is demo_command
