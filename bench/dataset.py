@@ -92,7 +92,7 @@ _HOUR_WEIGHTS = (0.5, 0.7, 0.9, 1.3, 1.2, 0.8, 0.7, 0.8, 1.0, 1.4, 1.5, 1.2, 0.7
 _PEAK_HOURS = (12, 13, 18, 19)
 _WEEKDAY_WEIGHTS = (0.9, 0.9, 0.95, 1.0, 1.1, 1.4, 1.35)  # Monday .. Sunday
 _TREND_DAYS = 35
-# Latent satisfaction cut into answers (as in portal/demo.py): quality 0.3 gives an NPS
+# Latent satisfaction cut into answers (as in portal/demo/answers.py): quality 0.3 gives an NPS
 # near +25, quality 0.7 near +55.
 _NPS_CUTS = (-2.6, -2.2, -1.9, -1.6, -1.3, -1.0, -0.55, -0.05, 0.35, 0.95)
 _CSAT_CUTS = (-2.0, -1.2, -0.5, 0.45)

@@ -35,7 +35,6 @@ from portal.audit import CLI, Actor
 from portal.auth.operations import create_user
 from portal.awards.appeals import answer_appeal, appeal
 from portal.awards.decisions import add_nomination, decide_nomination
-from portal.awards.demo import build_awards_demo
 from portal.awards.ledger import GENESIS_HASH, verify_award_log
 from portal.awards.operations import (
     CycleExists,
@@ -46,6 +45,7 @@ from portal.awards.operations import (
     publish_cycle,
 )
 from portal.db import writer
+from portal.demo.awards import build_awards_demo
 from portal.hr.ranking import current_policy, parameters_of, rank_month
 from portal.models import (
     AuditEntry,

@@ -1,13 +1,10 @@
 """The demo chain's service-star awards: two months driven through the real operations at
 backdated times, so that their snapshots, event chain and audit entries are the portal's
-own.
-
-* the month before the last complete one went the whole way: opened and ranked, one
-  nomination added by hand (by the second HR login) and approved by the first, one
-  proposal rejected for attendance (which the ranking cannot see), published, appealed by
-  the store's manager, the appeal answered by the second HR login, and final;
-* the last complete month is open and in HR review: two proposals approved, one rejected
-  with a reason, the rest waiting for a decision.
+own. The month before the last complete one went the whole way (opened and ranked, one
+nomination added by hand by the second HR login and approved by the first, one proposal
+rejected for attendance, published, appealed by the store's manager, the appeal answered
+by the second HR login, and final); the last complete month is open and in HR review (two
+proposals approved, one rejected with a reason, the rest waiting for a decision).
 """
 
 from __future__ import annotations

@@ -1,0 +1,180 @@
+"""The whole demo chain in one call: `build_demo` puts the parts of this package together in
+the order they depend on each other (the organisation, the customers' receipts and answers,
+the follow-up cases those answers open, the mystery-shopping programme, the daily rollups,
+then the award cycles ranked from all of it) and says what it made. Like every operation it
+only adds and flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from portal.audit import CLI, record_audit
+from portal.config import Settings
+from portal.demo.answers import DEMO_SOURCE, AnswerCounts, add_answers
+from portal.demo.awards import AwardsDemo, build_awards_demo
+from portal.demo.bulk import Progress
+from portal.demo.cases import add_cases
+from portal.demo.chain import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_PASSWORD,
+    STORES,
+    Chain,
+    DemoLogin,
+    create_chain,
+    demo_exists,
+    demo_logins,
+    find_user,
+)
+from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
+from portal.errors import Conflict
+from portal.rollups import rebuild_rollups
+
+
+class DemoExists(Conflict):
+    code = "demo_exists"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    stores: int
+    staff: int
+    receipts: int
+    responses: int
+    #: Follow-up cases opened by the unhappy responses.
+    cases: int
+    days: int
+    logins: tuple[DemoLogin, ...]
+    #: The mystery-shopping programme: visits by state, shoppers, receipt photos.
+    mystery: MysteryDemoSummary
+    #: The service-star award cycles: one month final, the last one in HR review.
+    awards: AwardsDemo
+
+
+def build_demo(
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime,
+    seed: int = 2026,
+    days: int = 120,
+    responses: int = 45_000,
+    progress: Callable[[int], None] | None = None,
+    photo_folder: Path | None = None,
+) -> DemoSummary:
+    """Add the demo chain: stores, staff, logins, and ``days`` days of receipts up to
+    ``now`` of which about 40 % were answered, giving about ``responses`` responses, the
+    cases the unhappy ones opened, and the mystery-shopping programme of the same months.
+
+    The same seed gives the same chain, answers, cases and visits (only token ids and short
+    codes are drawn from the system's secure randomness). ``progress`` receives increments
+    that sum to 100. Receipt photos of the mystery visits are written to ``photo_folder``,
+    by default the ``PORTAL_PHOTO_DIR`` setting's folder. Adds and flushes; the
+    caller commits (the photo files are written at once).
+
+    Raises
+    ------
+    DemoExists
+        The demo admin login already exists.
+    ValueError
+        ``now`` is naive, or ``days``/``responses`` are not positive.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if days < 1 or responses < 1:
+        raise ValueError("days and responses must be positive")
+    if demo_exists(session):
+        raise DemoExists(f"The demo already exists ({DEMO_ADMIN_EMAIL}).")
+    now = now.astimezone(UTC).replace(microsecond=0)
+    rng = random.Random(seed)
+    # Shares of the bar follow measured shares of the time: playing the cases through
+    # their operations takes about three quarters of it.
+    report = Progress(progress)
+    chain = create_chain(session, rng, now=now, days=days)
+    counts = add_answers(
+        session, settings, chain, rng=rng, now=now, days=days, responses=responses, report=report
+    )
+    cases = add_cases(
+        session,
+        settings,
+        seed=seed,
+        now=now,
+        store_ids=[store.id for store in chain.stores.values()],
+        admin=find_user(session, DEMO_ADMIN_EMAIL),
+        progress=lambda share: report.reach(23 + 72 * share),
+    )
+    mystery = build_mystery_demo(
+        session,
+        settings,
+        now=now,
+        days=days,
+        seed=seed,
+        password=DEMO_PASSWORD,
+        admin=find_user(session, DEMO_ADMIN_EMAIL),
+        reviewer=find_user(session, "reviewer@demo.example"),
+        manager=find_user(session, "manager@demo.example"),
+        quality={p.code: p.quality for p in STORES},
+        staff_effect=chain.staff_effect(),
+        photo_folder=photo_folder or settings.photo_folder,
+        progress=lambda share: report.reach(95 + 4.5 * share),
+    )
+    # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
+    rebuild_rollups(session, [store.id for store in chain.stores.values()])
+    # The award cycles rank staff from the rollups and mystery observations just written.
+    awards = build_awards_demo(
+        session,
+        now=now,
+        hr=find_user(session, "hr@demo.example"),
+        hr2=find_user(session, "hr2@demo.example"),
+        manager=find_user(session, "manager@demo.example"),
+    )
+    summary = _summary(chain, counts, cases, days, mystery, awards)
+    _audit(session, summary, seed=seed, now=now)
+    session.flush()
+    report.reach(100)
+    return summary
+
+
+def _summary(
+    chain: Chain,
+    counts: AnswerCounts,
+    cases: int,
+    days: int,
+    mystery: MysteryDemoSummary,
+    awards: AwardsDemo,
+) -> DemoSummary:
+    return DemoSummary(
+        stores=len(chain.stores),
+        staff=len(chain.plans),
+        receipts=counts.receipts,
+        responses=counts.responses,
+        cases=cases,
+        days=days,
+        logins=demo_logins(),
+        mystery=mystery,
+        awards=awards,
+    )
+
+
+def _audit(session: Session, summary: DemoSummary, *, seed: int, now: datetime) -> None:
+    record_audit(
+        session,
+        CLI,
+        "demo.build",
+        "demo",
+        DEMO_SOURCE,
+        now,
+        seed=seed,
+        days=summary.days,
+        receipts=summary.receipts,
+        responses=summary.responses,
+        cases=summary.cases,
+        mystery_visits=summary.mystery.visits,
+        award_nominations=summary.awards.nominations,
+    )
