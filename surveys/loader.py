@@ -121,11 +121,12 @@ def receipt_survey() -> SurveyDefinition:
     Returns
     -------
     SurveyDefinition
+        ``library/receipt.yaml``, asking exactly the questions in `RECEIPT_SURVEY_KEYS`.
 
     Raises
     ------
     DefinitionError
-        When the file is invalid or does not ask exactly the receipt survey's questions.
+        When the file is invalid or asks other questions than those.
     """
     definition = load_definition(LIBRARY / "receipt.yaml")
     keys = {q.key for q in definition.questions}

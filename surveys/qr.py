@@ -66,9 +66,11 @@ def qr_modules(data: str) -> list[list[bool]]:
     return [[bool(module) for module in row] for row in code.get_matrix()]
 
 
-def _check_module_px(module_px: int) -> None:
+def _checked_modules(data: str, module_px: int) -> list[list[bool]]:
+    """`qr_modules` of ``data``, once ``module_px`` is known to be a positive integer."""
     if isinstance(module_px, bool) or not isinstance(module_px, int) or module_px < 1:
         raise ValueError("module_px must be a positive integer")
+    return qr_modules(data)
 
 
 def render_qr_svg(data: str, *, module_px: int = 8) -> bytes:
@@ -95,8 +97,7 @@ def render_qr_svg(data: str, *, module_px: int = 8) -> bytes:
     qrcode.exceptions.DataOverflowError
         If ``data`` does not fit in a version 40 code.
     """
-    _check_module_px(module_px)
-    modules = qr_modules(data)
+    modules = _checked_modules(data, module_px)
     size = len(modules)
     commands = []
     for y, row in enumerate(modules):
@@ -146,8 +147,7 @@ def render_qr_png(data: str, *, module_px: int = 8) -> bytes:
     qrcode.exceptions.DataOverflowError
         If ``data`` does not fit in a version 40 code.
     """
-    _check_module_px(module_px)
-    modules = qr_modules(data)
+    modules = _checked_modules(data, module_px)
     size = len(modules)
     # One byte per module ("1;8" raw mode) avoids packing bits by hand in Python.
     raw = b"".join(bytes(row).translate(_DARK_TO_BLACK) for row in modules)
