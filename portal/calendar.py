@@ -9,7 +9,8 @@ and the CLI and held as the date of their first day everywhere else.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from portal.models import Store
 
 __all__ = [
     "DEFAULT_ZONE",
+    "Period",
     "chain_today",
     "last_complete_month",
     "local_day",
@@ -41,6 +43,23 @@ __all__ = [
 DEFAULT_ZONE = "Asia/Shanghai"
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Store-local days ``start`` .. ``end``, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end)
 
 
 @lru_cache(maxsize=64)

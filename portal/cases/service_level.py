@@ -16,7 +16,6 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
@@ -24,14 +23,9 @@ from sqlalchemy.orm import Session
 
 from analysis.csat import wilson_interval
 from analysis.results import Estimate
-from portal.calendar import local_midnight
+from portal.calendar import Period, local_midnight
 from portal.errors import NotFound
 from portal.models import Case, DailyRollup, FollowUp, Store
-
-if TYPE_CHECKING:
-    # Only a type here: importing the dashboard package at run time would import its
-    # views, which import this module (the store page shows this panel).
-    from portal.dashboard.queries import Period
 
 #: Follow-up answers (1-5) that count as a recovered customer.
 RECOVERED_MIN_SCORE = 4

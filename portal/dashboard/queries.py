@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from analysis.results import NpsCounts
 from portal.access import scope_to_user
-from portal.calendar import month_start, next_month
+from portal.calendar import Period, month_start, next_month
 from portal.models import (
     DailyRollup,
     Receipt,
@@ -27,23 +27,6 @@ from portal.models import (
 )
 from portal.models.rollups import RATING_KEYS
 from portal.rollups import COUNT_COLUMNS
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """Store-local days ``start`` .. ``end``, both included."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def previous(self) -> Period:
-        """The period of the same length just before this one."""
-        end = self.start - timedelta(days=1)
-        return Period(end - timedelta(days=self.days - 1), end)
 
 
 @dataclass(frozen=True, slots=True)

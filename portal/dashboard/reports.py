@@ -19,8 +19,9 @@ from analysis.means import mean_interval
 from analysis.nps import nps_interval
 from analysis.results import Comparison, Estimate
 from analysis.trends import TrendPoint, month_start, trend_points, week_start
+from portal.calendar import Period
 from portal.dashboard import queries
-from portal.dashboard.queries import Period, StaffTotals, Totals
+from portal.dashboard.queries import StaffTotals, Totals
 from portal.errors import DomainError
 from portal.models import Store, User
 from portal.models.rollups import RATING_KEYS

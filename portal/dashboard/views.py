@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from analysis.charts import SeriesPoint
 from portal.access import requires
-from portal.calendar import local_today
+from portal.calendar import Period, local_today
 from portal.cases.service_level import service_level
 from portal.dashboard import bp, charts, queries, reports
 from portal.dashboard.queries import CommentFilter
@@ -32,7 +32,7 @@ def _store(code: str) -> Any:
     return store
 
 
-def _period(zone: str | None) -> queries.Period:
+def _period(zone: str | None) -> Period:
     args = request.args
     today = local_today(zone, utcnow())
     return reports.parse_period(args.get("days"), args.get("from"), args.get("to"), today)

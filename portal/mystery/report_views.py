@@ -16,9 +16,9 @@ from flask_login import current_user
 
 from analysis.charts import SeriesPoint, heatmap_chart
 from portal.access import requires
-from portal.calendar import local_today
+from portal.calendar import Period, local_today
 from portal.dashboard import charts
-from portal.dashboard.queries import Period, regions, visible_store
+from portal.dashboard.queries import regions, visible_store
 from portal.dashboard.reports import MIN_N
 from portal.db import get_session, utcnow
 from portal.i18n import current_locale

@@ -32,8 +32,8 @@ from analysis.mystery import (
 from analysis.nps import nps_interval
 from analysis.results import Estimate
 from portal.access import scope_to_user
-from portal.calendar import month_key, months_between, months_ending
-from portal.dashboard.queries import Period, totals_by_month
+from portal.calendar import Period, month_key, months_between, months_ending
+from portal.dashboard.queries import totals_by_month
 from portal.errors import DomainError
 from portal.models import RELEASED_STATES, MysteryVisit, Store, SurveyVersion, User
 from portal.mystery.visits import checklist_for_version

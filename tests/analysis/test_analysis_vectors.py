@@ -1,9 +1,8 @@
-"""analysis/ against the shared test vectors (shared/reference/stats-vectors.json).
+"""analysis/ against the worked test vectors of the statistics reference
+(``stats-vectors.json`` beside this file, a copy of the design's reference vectors).
 
 Each vector carries its inputs, expected outputs, absolute tolerance and source (published
-tables, R packages, scipy). The repository is checked out with ``shared/`` beside it; when
-that folder is absent these tests skip, and the embedded tables in the other
-``test_analysis_*`` files still pin the key numbers.
+tables, R packages, scipy).
 """
 
 from __future__ import annotations
@@ -24,16 +23,8 @@ from analysis.means import mean_interval
 from analysis.nps import adjusted_shares, nps_interval, nps_margin_of_error, nps_point, nps_variance
 from analysis.results import NpsCounts
 
-VECTORS_PATH = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "stats-vectors.json"
-)
-VECTORS: list[dict[str, Any]] = (
-    json.loads(VECTORS_PATH.read_text(encoding="utf-8"))["vectors"] if VECTORS_PATH.exists() else []
-)
-
-pytestmark = pytest.mark.skipif(
-    not VECTORS_PATH.exists(), reason=f"shared test vectors not found at {VECTORS_PATH}"
-)
+VECTORS_PATH = Path(__file__).resolve().parent / "stats-vectors.json"
+VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))["vectors"]
 
 #: Vectors deliberately not run as "expected = ours": other modules own them, or they
 #: describe recipes the portal does not use (those are checked to *differ* from Wilson).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from portal.db import Base
 from portal.schema import downgrade_database, upgrade_database
@@ -25,9 +27,6 @@ def test_downgrade_to_empty_and_upgrade_again(fresh_engine):
 
 def test_0002_fills_local_days_from_each_store_time_zone(fresh_engine):
     """Upgrade with data: rows written before 0002 get their store-local day."""
-    from datetime import date
-
-    from sqlalchemy import text
 
     downgrade_database(fresh_engine, "0001")
     with fresh_engine.begin() as conn:

@@ -189,9 +189,6 @@ def test_any_valid_id_and_expiry_round_trip(token_id, expires_at):
 
 
 def test_a_token_signed_for_one_purpose_is_forged_for_another():
-    from datetime import UTC, datetime, timedelta
-
-    from surveys.tokens import ForgedToken, new_token_id, sign_receipt_token, verify_receipt_token
 
     now = datetime(2026, 11, 22, tzinfo=UTC)
     token = sign_receipt_token("k" * 20, new_token_id(), now + timedelta(days=3))

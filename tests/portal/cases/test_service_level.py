@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from analysis.results import Estimate
 from portal.audit import Actor
-from portal.calendar import local_day, local_hour
+from portal.calendar import Period, local_day, local_hour
 from portal.cases.operations import (
     answer_follow_up,
     log_contact,
@@ -24,7 +24,6 @@ from portal.cases.operations import (
     send_follow_up,
 )
 from portal.cases.service_level import ServiceLevel, period_bounds, service_level
-from portal.dashboard.queries import Period
 from portal.errors import NotFound
 from portal.models import Case, FollowUp, Receipt, Role, Store, User
 from portal.rollups import (

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
+from portal.api_tokens.operations import create_api_token
+from portal.audit import CLI
+from portal.calendar import Period
+from portal.dashboard.queries import (
+    Totals,
+    split_by_months,
+    totals,
+    totals_by_day,
+    totals_by_month,
+)
 from portal.db import utcnow
 from portal.models import Role
 
@@ -135,8 +145,6 @@ def test_store_page_queries_do_not_grow_with_responses(
 
 
 def test_metrics_api_summary(client, db_session, shop, make_user):
-    from portal.api_tokens.operations import create_api_token
-    from portal.audit import CLI
 
     store, other = shop
     manager = make_user(Role.MANAGER, stores=[store])
@@ -166,8 +174,6 @@ def test_metrics_api_summary(client, db_session, shop, make_user):
 
 
 def test_metrics_api_no_answers_gives_null_not_zero(client, db_session, make_store, make_user):
-    from portal.api_tokens.operations import create_api_token
-    from portal.audit import CLI
 
     make_store("EMPTY-1")
     token = create_api_token(db_session, make_user(Role.ADMIN), actor=CLI, now=utcnow()).secret
@@ -193,10 +199,6 @@ def test_metrics_api_no_answers_gives_null_not_zero(client, db_session, make_sto
     ],
 )
 def test_a_period_splits_into_whole_months_and_edge_days(start, end, edges, months):
-    from datetime import date
-
-    from portal.dashboard.queries import Period, split_by_months
-
     d = date.fromisoformat
     got_edges, got_months = split_by_months(Period(d(start), d(end)))
     assert got_edges == [Period(d(a), d(b)) for a, b in edges]
@@ -206,8 +208,6 @@ def test_a_period_splits_into_whole_months_and_edge_days(start, end, edges, mont
 def test_totals_read_through_months_equal_the_daily_sums(
     db_session, make_store, make_staff, make_response
 ):
-    from portal.dashboard.queries import Period, Totals, totals, totals_by_day, totals_by_month
-
     store = make_store()
     staff = make_staff(store)
     for age in (1, 20, 45, 70, 100, 130):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -133,7 +133,6 @@ def test_rollups_equal_raw_aggregates_after_random_writes_and_after_rebuild(
 def test_a_response_counts_on_the_store_local_day(
     db_session, make_store, make_staff, make_response
 ):
-    from datetime import UTC, date, datetime
 
     store = make_store(timezone="Asia/Shanghai")
     late_evening_utc = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)  # 01:30 on 2 March in Shanghai

@@ -25,10 +25,10 @@ from sqlalchemy import Engine, Select, func, select
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
+from portal.calendar import Period
 from portal.cases.operations import FOLLOW_UP_DAYS, case_trigger, is_overdue
 from portal.cases.service_level import service_level
 from portal.config import Settings
-from portal.dashboard.queries import Period
 from portal.db import make_engine
 from portal.demo import (
     DEMO_PASSWORD,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from portal.models import (
     Role,
     StaffObservation,
     User,
+    VisitDispute,
     VisitState,
 )
 from portal.mystery.photos import InvalidPhoto, clean_photo
@@ -503,8 +504,6 @@ def test_every_action_from_every_state(world, state, action):
     if state in (VisitState.RELEASED, VisitState.DISPUTED, VisitState.FINAL):
         visit.dispute_until = NOW + timedelta(days=1)
     if state in (VisitState.DISPUTED, VisitState.FINAL) and action == "decide":
-        from portal.models import VisitDispute
-
         visit.dispute = VisitDispute(raised_by_id=world.manager.id, raised_at=NOW, reason="x" * 12)
     world.session.flush()
     sources, target = MOVES[action]
@@ -761,7 +760,6 @@ def test_gps_and_other_metadata_are_stripped_from_a_jpeg():
 
 
 def test_png_text_chunks_are_stripped():
-    from PIL import PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "shopper home address")

@@ -10,12 +10,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+import portal.shopper.views as views
 from portal.db import utcnow
 from portal.models import Receipt, Response, ResponseContact, Store, SurveyVersion
-from surveys.codes import format_short_code, read_validation_code
+from surveys.codes import format_short_code, new_short_code, read_validation_code
 from surveys.loader import receipt_survey
+from surveys.tokens import sign_receipt_token
 from tests.conftest import (
     SECRET,
     add_store_with_cashier,
@@ -224,9 +227,6 @@ def test_an_expired_form_token_keeps_the_answers_and_saves_nothing(client, url, 
 def test_a_busy_database_shows_the_form_again_with_the_answers(
     client, url, db_session, monkeypatch
 ):
-    from sqlalchemy.exc import OperationalError
-
-    import portal.shopper.views as views
 
     def busy(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("database is locked"))
@@ -261,7 +261,6 @@ def test_forged_tokens_get_the_same_clear_page(client, token):
 
 
 def test_a_token_for_another_secret_is_forged(client, db_session, receipt, settings):
-    from surveys.tokens import sign_receipt_token
 
     other = sign_receipt_token(
         "another-secret", receipt.receipt.token_id, receipt.receipt.expires_at
@@ -347,7 +346,6 @@ def test_a_mistyped_code_is_caught_by_the_check_character(client, receipt, count
 
 
 def test_an_unknown_but_well_formed_code_is_a_404(client, receipt):
-    from surveys.codes import new_short_code
 
     page = post_form(client, "/r", {"code": new_short_code()}, headers={"Accept-Language": "en"})
     assert page.status_code == 404

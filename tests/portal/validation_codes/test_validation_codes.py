@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from portal.audit import CLI
-from portal.db import utcnow
+from portal.db import make_sessionmaker, utcnow, writer
 from portal.models import Role
 from portal.shopper.operations import record_response
 from portal.validation_codes.operations import AlreadyRedeemed, redeem_validation_code
@@ -102,7 +102,6 @@ def test_two_tills_redeeming_at_once_redeem_once(fresh_engine, settings):
             now=utcnow(),
         )
         code = make_validation_code(SECRET, response.id)
-    from portal.db import make_sessionmaker, writer
 
     factory = make_sessionmaker(writer(fresh_engine))
     barrier = threading.Barrier(6)
