@@ -26,7 +26,7 @@ from portal.hr.ranking import (
     rank_month,
     rank_months,
 )
-from portal.models import AwardScope, Response, Staff, Store, User
+from portal.models import AwardScope, RankingPolicy, Response, Staff, Store, User
 
 TREND_MONTHS = 12
 #: Component names in the order the pages show them.
@@ -355,6 +355,11 @@ class CoachingRow:
     ranked: RankedStaff
     #: The components pulling the composite down, worst first.
     pulling_down: tuple[Component, ...]
+
+
+def list_policies(session: Session) -> list[RankingPolicy]:
+    """Every ranking policy HR has saved, the one in force first."""
+    return list(session.scalars(select(RankingPolicy).order_by(RankingPolicy.id.desc())))
 
 
 def coaching_list(month: MonthRanking, store_ids: Collection[int]) -> list[CoachingRow]:

@@ -12,7 +12,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from analysis.charts import SeriesPoint
 from analysis.results import Estimate
@@ -176,7 +175,7 @@ def policy() -> Any:
             session.commit()
             flash(_("The ranking policy is saved. It applies from now on."), "success")
             return redirect(url_for("hr.policy"))
-    history = session.scalars(select(RankingPolicy).order_by(RankingPolicy.id.desc())).all()
+    history = queries.list_policies(session)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "hr/policy.html",
