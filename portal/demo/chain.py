@@ -21,7 +21,9 @@ from portal.admin.operations import create_store, import_staff
 from portal.audit import CLI
 from portal.auth.operations import create_user
 from portal.calendar import DEFAULT_ZONE
+from portal.config import Settings
 from portal.models import Role, Staff, Store, User
+from portal.receipts import IssuedReceipt, issue_receipt
 
 #: Every demo login uses this password (long enough for MIN_PASSWORD_LENGTH).
 DEMO_PASSWORD = "demo-password"
@@ -202,6 +204,25 @@ _LOGIN_NAMES = {
     "hr@demo.example": "人事 周敏",
     "hr2@demo.example": "人事 吴刚",
 }
+
+
+def issue_receipt_to_try(session: Session, settings: Settings, *, now: datetime) -> IssuedReceipt:
+    """A fresh receipt of the demo manager's first store, as its till would print it now,
+    so that a newcomer can answer the survey at once (every run issues a new one)."""
+    store = session.scalars(select(Store).where(Store.code == _MANAGER_STORES[0])).one()
+    cashier = session.scalars(
+        select(Staff).where(Staff.store_id == store.id, Staff.active.is_(True)).order_by(Staff.id)
+    ).first()
+    return issue_receipt(
+        session,
+        settings,
+        store=store,
+        staff_code=None if cashier is None else cashier.code,
+        transaction_id=f"TRY-{now:%Y%m%d%H%M%S%f}",
+        issued_at=None,
+        total_cents=None,
+        now=now,
+    )
 
 
 def demo_exists(session: Session) -> bool:

@@ -20,8 +20,10 @@ from portal.commands import transaction
 from portal.config import current_settings
 from portal.db import utcnow
 from portal.demo.build import DemoSummary, build_demo
-from portal.demo.chain import demo_exists, demo_logins
+from portal.demo.chain import demo_exists, demo_logins, issue_receipt_to_try
+from portal.receipts import survey_links
 from portal.schema import upgrade_database
+from surveys.codes import format_short_code
 
 
 @click.command("demo")
@@ -52,11 +54,18 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
                     progress=bar.update,
                     photo_folder=settings.photo_folder,
                 )
+    with transaction() as session:
+        to_try = issue_receipt_to_try(session, settings, now=utcnow())
+        code = format_short_code(to_try.receipt.short_code)
     if summary is None:
         click.echo("The demo chain already exists (use --reset to build it again).")
     else:
         _echo_summary(summary, time.perf_counter() - started)
     click.echo(f"\nPortal: {settings.base_url}/   (receipt code entry: {settings.base_url}/r)")
+    click.echo(
+        f"Try the survey as a shopper: {survey_links(settings, to_try.token).survey_url}\n"
+        f"  (or type the receipt code {code} at {settings.base_url}/r)"
+    )
     click.echo("Demo logins:")
     for login in demo_logins():
         click.echo(f"  {login.role:<9} {login.email:<26} {login.password}   {login.note}")

@@ -29,7 +29,7 @@ from portal.calendar import Period
 from portal.cases.operations import FOLLOW_UP_DAYS, case_trigger, is_overdue
 from portal.cases.service_level import service_level
 from portal.config import Settings
-from portal.db import make_engine
+from portal.db import make_engine, utcnow
 from portal.demo import (
     DEMO_PASSWORD,
     DemoExists,
@@ -40,6 +40,7 @@ from portal.demo import (
 )
 from portal.demo.answers import _CATEGORY_WEIGHTS
 from portal.demo.cases import _RESOLUTIONS
+from portal.demo.chain import issue_receipt_to_try
 from portal.demo.commands import demo_command
 from portal.demo.mystery_plan import SHOPPERS
 from portal.demo.mystery_texts import (
@@ -734,3 +735,16 @@ def test_each_visit_timeline_runs_forward_into_its_state(session: Session) -> No
 
 def test_the_demo_command_comes_from_the_demo_package(app: Flask) -> None:
     assert app.cli.commands["demo"] is demo_command
+
+
+def test_a_newcomer_gets_a_fresh_receipt_to_answer(built: Built, make_app, settings) -> None:
+    with Session(built.engine) as session, session.begin():
+        first = issue_receipt_to_try(session, settings, now=utcnow())
+        second = issue_receipt_to_try(session, settings, now=utcnow())
+        assert first.receipt.id != second.receipt.id  # every run prints a new one
+        assert first.receipt.store.code == "SH-001" and first.receipt.answered_at is None
+        client = make_app(session.connection()).test_client()
+        page = client.get(f"/r/{first.token}?lang=en")
+        assert page.status_code == 200
+        assert 'name="nps"' in page.get_data(as_text=True)
+        session.rollback()
