@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import load_dotenv
-from flask import Flask, g, request, url_for
+from flask import Flask, g, request, session, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from portal import cli, db, errors, formatting, metrics_api, pos_api
+from portal import cli, db, errors, formatting, metrics_api, pos_api, security
 from portal.api_tokens import views as tokens_views
+from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
 from portal.awards import views as awards_views
 from portal.cases import views as cases_views
@@ -86,7 +87,7 @@ def create_app(
     _register_blueprints(app)
     errors.init_app(app)
     _register_template_helpers(app)
-    _register_security_headers(app)
+    security.init_app(app, settings)
     cli.init_app(app)
     return app
 
@@ -96,12 +97,6 @@ def _configure(app: Flask, settings: Settings) -> None:
         PORTAL_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,
-        SESSION_COOKIE_HTTPONLY=True,
-        # Lax, not Strict: a shopper arriving from a QR scan is a cross-site navigation.
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
         # A shopper may leave the survey open for a while; the form keeps the answers anyway.
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -129,7 +124,13 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
         if not user_id.isdigit():
             return None
         user = db.get_session().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        # A cookie issued before the last sign-out, password change or "sign out
+        # everywhere" carries an older version: every copy of it is void.
+        if session.get(SESSION_VERSION_KEY) != user.session_version:
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -162,18 +163,3 @@ def _register_template_helpers(app: Flask) -> None:
         number=formatting.number,
         format_validation_code=format_validation_code,
     )
-
-
-def _register_security_headers(app: Flask) -> None:
-    @app.after_request
-    def _headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        # Survey URLs carry the receipt token: never leak it in a Referer header.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-            "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        )
-        return response

@@ -9,15 +9,46 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from math import log2
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 
 LOCALES = ("zh_CN", "en")
 #: The instance folder when ``PORTAL_INSTANCE_PATH`` is not set: ``instance/`` beside the code.
 DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+
+
+#: How the error message tells an operator to make a good secret key.
+SECRET_KEY_RECIPE = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+#: Shortest secret key production accepts: 32 characters of a random alphabet.
+MIN_SECRET_LENGTH = 32
+#: Words of the secrets that appear in docs, examples and tests ("changeme", "secret", the
+#: test default "test-secret-key-not-for-production"): an attacker tries these first, so a
+#: key containing one is refused. Lower-case, and five letters or more, so that a random
+#: key hits one by chance about once in a million ("dev" would refuse one in 800).
+KNOWN_SECRETS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "password",
+    "development",
+    "not-for-production",
+    "example",
+    "default",
+    "portal",
+    "flask",
+    "12345",
+    "qwerty",
+)
+#: Estimated entropy (bits, from character frequencies) below which a key is refused:
+#: ``token_hex(16)`` scores about 115, ``token_urlsafe(32)`` about 200, a repeated word less.
+MIN_SECRET_BITS = 80
 
 
 class SettingsError(ValueError):
@@ -58,6 +89,10 @@ class Settings:
     photo_max_bytes: int = 5 * 1024 * 1024
     #: Mystery grade bands: gold, silver, standard (a score below the last is below standard).
     grade_bands: tuple[float, float, float] = (90.0, 80.0, 70.0)
+    #: Host names served in production (``Host`` header); empty means the base URL's host.
+    allowed_hosts: tuple[str, ...] = ()
+    #: Reverse proxies in front of the portal whose ``X-Forwarded-*`` headers are trusted.
+    trusted_proxies: int = 0
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -68,6 +103,20 @@ class Settings:
         if self.photo_dir:
             return Path(self.photo_dir)
         return Path(self.instance_path or DEFAULT_INSTANCE_PATH) / "mystery-photos"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_transport(self) -> bool:
+        """Served over HTTPS only: HSTS, ``Secure`` and ``__Host-`` cookies apply."""
+        return self.production or self.base_url.startswith("https://")
+
+    @property
+    def served_hosts(self) -> tuple[str, ...]:
+        """The host names requests may name; the base URL's host unless configured."""
+        return self.allowed_hosts or (urlsplit(self.base_url).hostname or "",)
 
     def deadline_hours(self, category: str | None) -> int:
         """Hours allowed until the first response for a case of ``category``."""
@@ -83,8 +132,13 @@ class Settings:
         secret = env_vars.get("PORTAL_SECRET_KEY", "")
         if not secret:
             if env == "production":
-                raise SettingsError("PORTAL_SECRET_KEY is required when PORTAL_ENV=production")
+                raise SettingsError(
+                    "PORTAL_SECRET_KEY is required when PORTAL_ENV=production; "
+                    f"make one with: {SECRET_KEY_RECIPE}"
+                )
             secret = _development_secret(env_vars.get("PORTAL_INSTANCE_PATH"))
+        elif env == "production":
+            check_production_secret(secret, env_vars.get("PORTAL_INSTANCE_PATH"))
         try:
             token_days = int(env_vars.get("PORTAL_TOKEN_DAYS", "30"))
         except ValueError:
@@ -105,6 +159,8 @@ class Settings:
         if not 1 <= default_hours <= 24 * 14:
             raise SettingsError("PORTAL_CASE_DEFAULT_HOURS must be between 1 and 336")
         return cls(
+            allowed_hosts=_hosts(env_vars.get("PORTAL_ALLOWED_HOSTS", "")),
+            trusted_proxies=_whole(env_vars, "PORTAL_TRUSTED_PROXIES", 0, 0, 5),
             mystery_lockout_days=_whole(env_vars, "PORTAL_MYSTERY_LOCKOUT_DAYS", 60, 0, 366),
             dispute_days=_whole(env_vars, "PORTAL_DISPUTE_DAYS", 7, 1, 60),
             grade_bands=_grade_bands(env_vars.get("PORTAL_GRADE_BANDS", "90,80,70")),
@@ -135,6 +191,77 @@ def _whole(env_vars: Mapping[str, str], name: str, default: int, low: int, high:
     if not text.strip().isdigit() or not low <= int(text) <= high:
         raise SettingsError(f"{name} must be a whole number between {low} and {high}")
     return int(text)
+
+
+def check_production_secret(secret: str, instance_path: str | None = None) -> None:
+    """Refuse a secret key that an attacker could guess, so no one can forge a session.
+
+    Flask signs the session cookie with this key: whoever knows it can sign in as anyone.
+    Refused: short keys, keys containing a well-known word (``changeme``, ``secret``, the
+    test and development defaults), keys of few distinct characters or a repeated pattern,
+    and the development key kept in the instance folder.
+
+    Raises
+    ------
+    SettingsError
+        The key is weak; the message says why and how to make a good one.
+    """
+    reason = _weakness(secret)
+    if reason is None and secret == _existing_development_secret(instance_path):
+        reason = "it is the development key from the instance folder"
+    if reason is not None:
+        raise SettingsError(
+            f"PORTAL_SECRET_KEY is too weak for production: {reason}. "
+            f"Make a new one with: {SECRET_KEY_RECIPE}"
+        )
+
+
+def _weakness(secret: str) -> str | None:
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"it has fewer than {MIN_SECRET_LENGTH} characters"
+    lowered = secret.lower()
+    known = next((word for word in KNOWN_SECRETS if word in lowered), None)
+    if known is not None:
+        return f"it contains the well-known word {known!r}"
+    # A key made of one short piece repeated ("abcabcabc...") is as weak as the piece.
+    for period in range(1, len(secret) // 2 + 1):
+        if secret == (secret[:period] * (len(secret) // period + 1))[: len(secret)]:
+            return "it repeats a short pattern"
+    counts = Counter(secret)
+    if len(counts) < 10:
+        return "it uses fewer than 10 distinct characters"
+    bits = -sum(n * log2(n / len(secret)) for n in counts.values())
+    if bits < MIN_SECRET_BITS:
+        return "it is not random enough"
+    if _longest_run(secret) >= 8:
+        return "it contains a long run of consecutive characters"
+    return None
+
+
+def _longest_run(text: str) -> int:
+    """Longest stretch of ascending or descending neighbours ("abcdefgh", "98765432")."""
+    best = run = 1
+    step = 0
+    for a, b in zip(text, text[1:], strict=False):
+        diff = ord(b) - ord(a)
+        if diff in (1, -1) and diff == step:
+            run += 1
+        else:
+            run, step = (2, diff) if diff in (1, -1) else (1, 0)
+        best = max(best, run)
+    return best
+
+
+def _hosts(text: str) -> tuple[str, ...]:
+    """``feedback.example.com, .example.com`` -> host names (a leading dot: subdomains too)."""
+    hosts = tuple(h.strip().lower() for h in text.split(",") if h.strip())
+    for host in hosts:
+        if "/" in host or ":" in host.lstrip("[") or " " in host:
+            raise SettingsError(
+                "PORTAL_ALLOWED_HOSTS must be host names separated by commas, "
+                "e.g. 'feedback.example.com,.example.com'"
+            )
+    return hosts
 
 
 def _grade_bands(text: str) -> tuple[float, float, float]:
@@ -176,3 +303,8 @@ def _development_secret(instance_path: str | None) -> str:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _existing_development_secret(instance_path: str | None) -> str | None:
+    path = Path(instance_path or DEFAULT_INSTANCE_PATH) / "dev-secret-key"
+    return path.read_text().strip() if path.is_file() else None

@@ -1,4 +1,4 @@
-"""Accounts: creating users and checking passwords."""
+"""Accounts: creating users, checking and changing passwords, ending sessions."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from portal.errors import Conflict, DomainError
 from portal.models import Role, Store, User
 
 MIN_PASSWORD_LENGTH = 10
+#: The sign-in form's limit: a longer password could never be typed in.
+MAX_PASSWORD_LENGTH = 200
 
 # Checked against when the e-mail is unknown, so that a wrong e-mail and a wrong password
 # take the same time and an attacker cannot list accounts.
@@ -32,6 +34,18 @@ class DuplicateEmail(Conflict):
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    """Raise `InvalidAccount` on ``field`` if ``password`` breaks the length rules."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidAccount(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field=field
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidAccount(
+            f"The password must have at most {MAX_PASSWORD_LENGTH} characters.", field=field
+        )
 
 
 def create_user(
@@ -59,10 +73,7 @@ def create_user(
         raise InvalidAccount(f"{email!r} is not an e-mail address.", field="email")
     if role not in {r.value for r in Role}:
         raise InvalidAccount(f"Unknown role {role!r}.", field="role")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAccount(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password"
-        )
+    check_password_rules(password)
     if role == Role.MANAGER and not stores:
         raise InvalidAccount("A store manager needs at least one store.", field="store")
     user = User(
@@ -102,3 +113,38 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
         return None
     user.last_login_at = now
     return user
+
+
+def change_password(
+    session: Session,
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Replace ``user``'s password and end all their sessions (every device signs in again).
+
+    Raises
+    ------
+    InvalidAccount
+        The current password is wrong (field ``current_password``), or the new one breaks
+        the length rules (field ``new_password``).
+    """
+    if not check_password_hash(user.password_hash, current_password):
+        raise InvalidAccount("The current password is wrong.", field="current_password")
+    check_password_rules(new_password, field="new_password")
+    user.password_hash = generate_password_hash(new_password)
+    user.session_version += 1
+    session.flush()
+    record_audit(session, actor, "user.password_change", "user", user.id, now)
+
+
+def end_sessions(session: Session, user: User, *, actor: Actor, now: datetime) -> int:
+    """Void every session cookie ``user`` was given, on every device; return the new
+    session version (the caller stamps it into a session it keeps open)."""
+    user.session_version += 1
+    session.flush()
+    record_audit(session, actor, "user.sessions_end", "user", user.id, now)
+    return user.session_version

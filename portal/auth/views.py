@@ -1,26 +1,54 @@
-"""Sign-in and sign-out views."""
+"""Sign-in and sign-out views, and the account settings page (password, sign out everywhere)."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from portal.access import public
-from portal.auth import bp
-from portal.auth.forms import LoginForm
-from portal.auth.operations import authenticate
+from portal.access import public, requires
+from portal.audit import Actor
+from portal.auth import SESSION_VERSION_KEY, bp
+from portal.auth.forms import ChangePasswordForm, EndSessionsForm, LoginForm
+from portal.auth.operations import InvalidAccount, authenticate, change_password, end_sessions
 from portal.db import get_session, utcnow
 from portal.extensions import limiter
+from portal.models import Role, User
+
+#: What survives signing in: the chosen page language, nothing else (no CSRF token, no
+#: flashed message, no value an attacker could have planted in the cookie beforehand).
+_KEPT_ACROSS_SIGN_IN = ("lang",)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """``target`` if it is a path on this site, else the home page.
+
+    Browsers drop tabs and newlines inside URLs, read ``\\`` as ``/`` and ``//host`` as
+    another site, and a proxy or the browser may decode ``%2F``/``%5C`` once more: so the
+    target must be a plain path, and stay one after percent-decoding, whatever it carries.
+    """
+    if target and _is_local_path(target):
         return target
     return url_for("home.dashboard")
+
+
+def _is_local_path(target: str) -> bool:
+    text = target
+    for _ in range(3):  # each decoding must still be a plain path ("%252F" is two levels)
+        if any(c != " " and unicodedata.category(c)[0] in "CZ" for c in text) or "\\" in text:
+            return False  # control, format and separator characters (tab, U+2028); backslashes
+        if not text.startswith("/") or text.startswith("//"):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+        text = unquote(text)
+    return True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -36,12 +64,78 @@ def login() -> Any:
         form.password.errors.append(_l("Wrong e-mail or password."))
         return render_template("auth/login.html", form=form), 401
     session.commit()
-    login_user(user)
+    _start_session(user)
     return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 @public
 def logout() -> Any:
+    if current_user.is_authenticated:
+        # Bumping the version voids this cookie even where a copy of it survives.
+        session = get_session()
+        end_sessions(session, current_user, actor=Actor.of_user(current_user), now=utcnow())
+        session.commit()
     logout_user()
+    cookie_session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/settings")
+@requires(*Role)
+def account_settings() -> Any:
+    return _settings_page(ChangePasswordForm())
+
+
+@bp.post("/settings/password")
+@requires(*Role)
+def password() -> Any:
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _settings_page(form), 400
+    session = get_session()
+    try:
+        change_password(
+            session,
+            current_user,
+            current_password=form.current_password.data or "",
+            new_password=form.new_password.data or "",
+            actor=Actor.of_user(current_user),
+            now=utcnow(),
+        )
+    except InvalidAccount:
+        session.rollback()
+        form.current_password.errors.append(_l("The current password is wrong."))
+        return _settings_page(form), 400
+    session.commit()
+    # Every other device is signed out; this one goes on with the new version.
+    _start_session(current_user)
+    flash(_l("Your password was changed; your other sessions were signed out."), "success")
+    return redirect(url_for("auth.account_settings"))
+
+
+@bp.post("/settings/sessions/end")
+@requires(*Role)
+def end_all_sessions() -> Any:
+    if not EndSessionsForm().validate_on_submit():
+        return _settings_page(ChangePasswordForm()), 400
+    session = get_session()
+    end_sessions(session, current_user, actor=Actor.of_user(current_user), now=utcnow())
+    session.commit()
+    logout_user()
+    cookie_session.clear()
+    flash(_l("You were signed out on every device."), "success")
+    return redirect(url_for("auth.login"))
+
+
+def _start_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session stamped with their current session version."""
+    kept = {key: cookie_session[key] for key in _KEPT_ACROSS_SIGN_IN if key in cookie_session}
+    cookie_session.clear()
+    cookie_session.update(kept)
+    login_user(user)
+    cookie_session[SESSION_VERSION_KEY] = user.session_version
+
+
+def _settings_page(form: ChangePasswordForm) -> str:
+    return render_template("auth/settings.html", form=form, end_form=EndSessionsForm())

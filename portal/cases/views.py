@@ -306,7 +306,7 @@ def act(case_id: int, action: str) -> Any:
     if action == "follow-up":
         # Shown once, from the POST: the link never sits in a URL, a cookie or a cache.
         page, status = _case_page(session, case, _forms(session, case), link=result)
-        return page, status, {"Cache-Control": "no-store"}
+        return page, status
     flash(str(ACTIONS[action].done), "success")
     return redirect(url_for("cases.detail", case_id=case.id))
 

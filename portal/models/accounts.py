@@ -41,6 +41,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: Stamped into the session cookie at sign-in and compared on every request: bumping it
+    #: (sign-out, password change, "sign out everywhere", deactivation) voids every copy of
+    #: every cookie issued before, on every device.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     #: For managers: the stores they may see. Other roles see by role, not by store.
     stores: Mapped[list[Store]] = relationship(secondary=user_stores, order_by=Store.code)
