@@ -9,6 +9,7 @@ headers are believed.
 from __future__ import annotations
 
 from flask import Flask, request
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -48,9 +49,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     """Configure cookies, trusted hosts and proxies, and register the header rules."""
     _configure_cookies(app, settings)
     if settings.production:
-        # Werkzeug answers 400 when the Host header names another site: links built from
-        # it (password mails, redirects) cannot be pointed elsewhere.
+        # Werkzeug refuses a Host header naming another site before routing, so nothing
+        # built from it (external links, redirects) can point elsewhere.
         app.config["TRUSTED_HOSTS"] = list(settings.served_hosts)
+        app.register_error_handler(SecurityError, _untrusted_host)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -72,6 +74,12 @@ def init_app(app: Flask, settings: Settings) -> None:
         return response
 
 
+def _untrusted_host(error: SecurityError) -> Response:
+    # Plain text: the HTML error page builds links, and there is no URL adapter for a
+    # request whose host was refused.
+    return Response("Bad Request: unknown host.\n", status=400, mimetype="text/plain")
+
+
 def is_private_page(blueprint: str | None, endpoint: str | None) -> bool:
     """Pages no browser or proxy may keep a copy of (contact details, photos, exports)."""
     return blueprint in NO_STORE_BLUEPRINTS or endpoint in NO_STORE_ENDPOINTS
@@ -91,4 +99,8 @@ def _configure_cookies(app: Flask, settings: Settings) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=secure,
+        # Flask-WTF's HTTPS-only Referer check would refuse every form: pages send
+        # "Referrer-Policy: no-referrer" (survey URLs carry the receipt token). The CSRF
+        # token lives in the __Host- session cookie, which no other site can set or read.
+        WTF_CSRF_SSL_STRICT=False,
     )

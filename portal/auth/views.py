@@ -94,13 +94,14 @@ def password() -> Any:
     if not form.validate_on_submit():
         return _settings_page(form), 400
     session = get_session()
+    user: User = current_user._get_current_object()  # login_user below needs the real one
     try:
         change_password(
             session,
-            current_user,
+            user,
             current_password=form.current_password.data or "",
             new_password=form.new_password.data or "",
-            actor=Actor.of_user(current_user),
+            actor=Actor.of_user(user),
             now=utcnow(),
         )
     except InvalidAccount:
@@ -109,7 +110,7 @@ def password() -> Any:
         return _settings_page(form), 400
     session.commit()
     # Every other device is signed out; this one goes on with the new version.
-    _start_session(current_user)
+    _start_session(user)
     flash(_l("Your password was changed; your other sessions were signed out."), "success")
     return redirect(url_for("auth.account_settings"))
 
