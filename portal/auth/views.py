@@ -104,9 +104,12 @@ def password() -> Any:
             actor=Actor.of_user(user),
             now=utcnow(),
         )
-    except InvalidAccount:
+    except InvalidAccount as error:
         session.rollback()
-        form.current_password.errors.append(_l("The current password is wrong."))
+        if error.field == "current_password":
+            form.current_password.errors.append(_l("The current password is wrong."))
+        else:  # the form checks the same length rules; shown only if they ever diverge
+            form.new_password.errors.append(str(error))
         return _settings_page(form), 400
     session.commit()
     # Every other device is signed out; this one goes on with the new version.
