@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -13,10 +14,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from portal.audit import CLI
+from portal.calendar import zone
 from portal.db import utcnow
-from portal.models import AuditEntry, Case, CaseEvent, Receipt, Response, Role
+from portal.models import AuditEntry, Case, CaseEvent, MysteryVisit, Receipt, Response, Role
 from portal.pos_api.operations import create_api_key
 from tests.conftest import add_store_with_cashier, csrf_token_from, issue_one_receipt, post_form
+from tests.portal.mystery.test_mystery_pages import EN, _act, setup  # noqa: F401 (fixture)
 
 LOCKED = OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
 DROPPED = DBAPIError(
@@ -176,3 +179,31 @@ def test_a_locked_database_file_gives_503_then_the_resubmit_is_stored_once(
     with Session(fresh_engine) as session:
         assert count(session, Response) == 1
         assert session.scalars(select(Response.comment)).one() == "收银员很耐心"
+
+
+@FAULTS
+def test_a_mystery_report_page_meets_a_database_fault_and_keeps_the_typed_values(
+    client, login_as, setup, monkeypatch, fault  # noqa: F811 (the imported fixture)
+):
+    visit, store = setup["visit"], setup["store"]
+    login_as(setup["shopper"])
+    assert _act(client, visit.id, "accept").status_code == 302
+    started = utcnow().astimezone(zone(store.timezone)).replace(tzinfo=None) - timedelta(hours=2)
+    facts = {
+        "started_at": started.strftime("%Y-%m-%dT%H:%M"),
+        "ended_at": (started + timedelta(minutes=25)).strftime("%Y-%m-%dT%H:%M"),
+        "served_by": "",
+        "served_by_description": "戴眼镜的高个子店员",
+        "transaction_id": "TX-4711",
+    }
+    url = f"/mystery/visits/{visit.id}/report/visit"
+    form = client.get(url).get_data(as_text=True)
+    fail_commit(monkeypatch, fault)
+    page = client.post(url, data={**facts, "csrf_token": csrf_token_from(form)}, headers=EN)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503
+    assert page.headers["Retry-After"].isdigit()
+    assert "戴眼镜的高个子店员" in html and 'value="TX-4711"' in html
+    assert "nothing was saved" in html
+    setup["session"].expire_all()
+    assert setup["session"].get(MysteryVisit, visit.id).transaction_id is None

@@ -31,7 +31,7 @@ def responses(db_session) -> int:
 
 def code_on(html: str, response_id: int) -> bool:
     """The page shows the validation code of ``response_id``."""
-    found = re.search(r'class="validation-code">([^<]+)<', html)
+    found = re.search(r'id="validation-code">([^<]+)<', html)
     return found is not None and read_validation_code(SECRET, found.group(1)) == response_id
 
 
