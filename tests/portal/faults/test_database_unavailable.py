@@ -183,7 +183,11 @@ def test_a_locked_database_file_gives_503_then_the_resubmit_is_stored_once(
 
 @FAULTS
 def test_a_mystery_report_page_meets_a_database_fault_and_keeps_the_typed_values(
-    client, login_as, setup, monkeypatch, fault  # noqa: F811 (the imported fixture)
+    client,
+    login_as,
+    setup,  # noqa: F811 (the imported fixture)
+    monkeypatch,
+    fault,
 ):
     visit, store = setup["visit"], setup["store"]
     login_as(setup["shopper"])
