@@ -5,12 +5,15 @@ the grace period."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 import portal.shopper.views as views
+from portal import create_app
+from portal.config import Settings, SettingsError
 from portal.models import Response
 from surveys.codes import read_validation_code
 from surveys.tokens import sign_opened_stamp
@@ -105,3 +108,24 @@ def _opened(html: str) -> dict[str, str]:
     match = re.search(r'name="opened" value="([^"]+)"', html)
     assert match, "the survey page carries no opened-at stamp"
     return {"opened": match.group(1)}
+
+
+def test_the_grace_is_a_setting_and_zero_turns_it_off(
+    make_store, make_staff, make_receipt, settings, connection, monkeypatch
+):
+    env = {"PORTAL_SECRET_KEY": SECRET}
+    assert Settings.from_env({**env, "PORTAL_EXPIRY_GRACE_MINUTES": "0"}).expiry_grace_minutes == 0
+    assert Settings.from_env(env).expiry_grace_minutes == 15
+    for wrong in ("-1", "121", "15.5", "fifteen"):
+        with pytest.raises(SettingsError):
+            Settings.from_env({**env, "PORTAL_EXPIRY_GRACE_MINUTES": wrong})
+    store = make_store("SH-009")
+    issued = make_receipt(store, make_staff(store, "S009"))
+    app = create_app(replace(settings, expiry_grace_minutes=0), bind=connection)
+    client = app.test_client()
+    url, expires = f"/r/{issued.token}", issued.receipt.expires_at
+    _clock(monkeypatch, expires - timedelta(minutes=5))
+    form = client.get(url).get_data(as_text=True)
+    _clock(monkeypatch, expires + timedelta(minutes=1))
+    data = {**GOOD, "csrf_token": csrf_token_from(form), **_opened(form)}
+    assert client.post(url, data=data).status_code == 410
