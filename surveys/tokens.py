@@ -94,6 +94,15 @@ def _signer(secret_key: str, purpose: str) -> Signer:
     return Signer(secret_key, salt=purpose, sep=_SEP)
 
 
+def _unix_base36(moment: datetime, name: str) -> str:
+    # Exact integer arithmetic: timestamp() is a float and rounds e.g. 00:00:00.999993
+    # up to the next second for dates far enough from 1970.
+    seconds = (moment - _EPOCH) // timedelta(seconds=1)
+    if seconds < 0:
+        raise ValueError(f"{name} must not be before 1970")
+    return _to_base36(seconds)
+
+
 def _to_base36(number: int) -> str:
     digits = []
     while True:
@@ -137,12 +146,7 @@ def sign_receipt_token(
         raise ValueError("expires_at must be timezone-aware")
     if _TOKEN_ID.fullmatch(token_id) is None:
         raise ValueError("token_id must be 1-64 characters from A-Z a-z 0-9 _ -")
-    # Exact integer arithmetic: timestamp() is a float and rounds e.g. 00:00:00.999993
-    # up to the next second for dates far enough from 1970.
-    seconds = (expires_at - _EPOCH) // timedelta(seconds=1)
-    if seconds < 0:
-        raise ValueError("expires_at must not be before 1970")
-    value = f"{token_id}{_SEP}{_to_base36(seconds)}"
+    value = f"{token_id}{_SEP}{_unix_base36(expires_at, 'expires_at')}"
     return _signer(secret_key, purpose).sign(value).decode("ascii")
 
 
@@ -237,10 +241,8 @@ def sign_opened_stamp(secret_key: str, token_id: str, now: datetime) -> str:
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    seconds = (now - _EPOCH) // timedelta(seconds=1)
-    if seconds < 0:
-        raise ValueError("now must not be before 1970")
-    signed = _signer(secret_key, _OPENED_PURPOSE).sign(f"{token_id}{_SEP}{_to_base36(seconds)}")
+    value = f"{token_id}{_SEP}{_unix_base36(now, 'now')}"
+    signed = _signer(secret_key, _OPENED_PURPOSE).sign(value)
     return signed.decode("ascii").split(_SEP, 1)[1]
 
 
