@@ -63,6 +63,9 @@ class Settings:
     #: Public origin used in survey links and QR codes, without a trailing slash.
     base_url: str = "http://127.0.0.1:5000"
     token_days: int = 30
+    #: Minutes after a receipt's expiry in which a survey page opened before it may still
+    #: be sent (the shopper was typing when the receipt expired); 0 turns the grace off.
+    expiry_grace_minutes: int = 15
     default_locale: str = "zh_CN"
     env: str = "development"
     #: Flask-Limiter storage; memory is per process, production should use a shared store.
@@ -172,6 +175,7 @@ class Settings:
             secret_key=secret,
             base_url=base_url,
             token_days=token_days,
+            expiry_grace_minutes=_whole(env_vars, "PORTAL_EXPIRY_GRACE_MINUTES", 15, 0, 120),
             default_locale=locale,
             env=env,
             ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),

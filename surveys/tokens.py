@@ -25,7 +25,9 @@ __all__ = [
     "ReceiptTokenClaims",
     "TokenError",
     "new_token_id",
+    "sign_opened_stamp",
     "sign_receipt_token",
+    "verify_opened_stamp",
     "verify_receipt_token",
 ]
 
@@ -92,6 +94,15 @@ def _signer(secret_key: str, purpose: str) -> Signer:
     return Signer(secret_key, salt=purpose, sep=_SEP)
 
 
+def _unix_base36(moment: datetime, name: str) -> str:
+    # Exact integer arithmetic: timestamp() is a float and rounds e.g. 00:00:00.999993
+    # up to the next second for dates far enough from 1970.
+    seconds = (moment - _EPOCH) // timedelta(seconds=1)
+    if seconds < 0:
+        raise ValueError(f"{name} must not be before 1970")
+    return _to_base36(seconds)
+
+
 def _to_base36(number: int) -> str:
     digits = []
     while True:
@@ -135,12 +146,7 @@ def sign_receipt_token(
         raise ValueError("expires_at must be timezone-aware")
     if _TOKEN_ID.fullmatch(token_id) is None:
         raise ValueError("token_id must be 1-64 characters from A-Z a-z 0-9 _ -")
-    # Exact integer arithmetic: timestamp() is a float and rounds e.g. 00:00:00.999993
-    # up to the next second for dates far enough from 1970.
-    seconds = (expires_at - _EPOCH) // timedelta(seconds=1)
-    if seconds < 0:
-        raise ValueError("expires_at must not be before 1970")
-    value = f"{token_id}{_SEP}{_to_base36(seconds)}"
+    value = f"{token_id}{_SEP}{_unix_base36(expires_at, 'expires_at')}"
     return _signer(secret_key, purpose).sign(value).decode("ascii")
 
 
@@ -205,3 +211,73 @@ def verify_receipt_token(
     if expires_at <= now:
         raise ExpiredToken(f"token expired at {expires_at.isoformat()}")
     return ReceiptTokenClaims(token_id=token_id, expires_at=expires_at)
+
+
+_OPENED_PURPOSE = "survey-opened"
+
+
+def sign_opened_stamp(secret_key: str, token_id: str, now: datetime) -> str:
+    """Sign "the survey of ``token_id`` was opened at ``now``", for the survey form to carry.
+
+    Parameters
+    ----------
+    secret_key : str
+        The application's secret key.
+    token_id : str
+        The receipt token's identifier (:attr:`ReceiptTokenClaims.token_id`).
+    now : datetime
+        Timezone-aware time the page was served; microseconds are dropped.
+
+    Returns
+    -------
+    str
+        ``<opened in base-36 Unix seconds>.<signature>``; the signature covers the token
+        identifier too, so a stamp of one receipt never vouches for another.
+
+    Raises
+    ------
+    ValueError
+        If ``now`` is naive or before 1970.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    value = f"{token_id}{_SEP}{_unix_base36(now, 'now')}"
+    signed = _signer(secret_key, _OPENED_PURPOSE).sign(value)
+    return signed.decode("ascii").split(_SEP, 1)[1]
+
+
+def verify_opened_stamp(secret_key: str, stamp: str, token_id: str) -> datetime:
+    """Check a stamp from :func:`sign_opened_stamp` and return when the page was opened.
+
+    Parameters
+    ----------
+    secret_key : str
+        The application's secret key.
+    stamp : str
+        The stamp the form sent back.
+    token_id : str
+        The receipt the stamp must have been made for.
+
+    Returns
+    -------
+    datetime
+        Timezone-aware UTC time the survey page was served.
+
+    Raises
+    ------
+    ForgedToken
+        If the stamp is malformed, too long, or not signed by us for this receipt.
+    """
+    if len(stamp) > MAX_TOKEN_LENGTH or _TOKEN_CHARS.fullmatch(stamp) is None:
+        raise ForgedToken("stamp is too long or has characters a stamp never has")
+    opened, sep, _signature = stamp.partition(_SEP)
+    if not sep or _EXPIRY.fullmatch(opened) is None:
+        raise ForgedToken("stamp does not have the form opened.signature")
+    value = f"{token_id}{_SEP}{opened}"
+    expected = _signer(secret_key, _OPENED_PURPOSE).sign(value).decode("ascii")
+    if not hmac.compare_digest(expected, f"{token_id}{_SEP}{stamp}"):
+        raise ForgedToken("stamp signature does not match")
+    try:
+        return _EPOCH + timedelta(seconds=int(opened, 36))
+    except OverflowError as exc:
+        raise ForgedToken("stamp time is out of range") from exc

@@ -67,7 +67,7 @@ from portal.cases.queries import (
 )
 from portal.config import current_settings
 from portal.db import get_session, utcnow
-from portal.errors import DomainError
+from portal.errors import DomainError, keep_typed_values
 from portal.extensions import csrf
 from portal.i18n import current_locale
 from portal.models import Case, CaseState, FollowUp, Response, Role
@@ -297,6 +297,9 @@ def act(case_id: int, action: str) -> Any:
     form = forms[action]
     if not form.validate_on_submit():
         return _case_page(session, case, forms, status=400)
+    keep_typed_values(
+        lambda message: _case_page(session, _load_case(session, case_id), forms, problem=message)
+    )
     try:
         result = ACTIONS[action].apply(session, case, form, Actor.of_user(current_user), utcnow())
         session.commit()
@@ -327,7 +330,7 @@ _NEW_CASE_FIELDS = {"staff": "staff_code"}
 
 def _new_page(form: NewCaseForm, *, problem: Any = None, status: int = 200) -> Any:
     # The refusals of a new case always name a field of the form (the summary at worst).
-    return render_template("cases/new.html", form=form), status
+    return render_template("cases/new.html", form=form, problem=problem), status
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -339,6 +342,7 @@ def new() -> Any:
     form.category.choices = [SelectChoice("", "—"), *_category_choices()]
     if not form.validate_on_submit():
         return _new_page(form, status=400 if form.errors else 200)
+    keep_typed_values(lambda message: _new_page(form, problem=message))
     try:
         case = open_case_manually(
             session,

@@ -19,6 +19,7 @@ from portal.audit import Actor
 from portal.calendar import zone
 from portal.config import current_settings
 from portal.db import get_session, utcnow
+from portal.errors import keep_typed_values
 from portal.i18n import current_locale
 from portal.models import MysteryVisit, Role
 from portal.mystery import bp
@@ -103,6 +104,7 @@ def _facts_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any
         served_by_description=form.served_by_description.data or "",
         transaction_id=form.transaction_id.data or "",
     )
+    keep_typed_values(lambda message: _render_step(visit, steps, "visit", form, problem=message))
     try:
         save_facts(session, visit, facts, actor=Actor.of_user(current_user), now=utcnow())
         session.commit()
@@ -139,6 +141,9 @@ def _section_step(
     if not form.validate_on_submit():
         status = 400 if form.errors else 200
         return _render_step(visit, steps, key, form, section=section), status
+    keep_typed_values(
+        lambda message: _render_step(visit, steps, key, form, section=section, problem=message)
+    )
     answers, errors = parse_answers(definition, request.form, sections=[key])
     # What parsed is kept even when another field is wrong: a draft loses nothing valid.
     save_answers(session, visit, answers, actor=Actor.of_user(current_user), now=utcnow(), part=key)
@@ -169,6 +174,7 @@ def _photo_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any
     form = PhotoForm()
     if not form.validate_on_submit():
         return _render_step(visit, steps, "proof", form), 400 if form.errors else 200
+    keep_typed_values(lambda message: _render_step(visit, steps, "proof", form, problem=message))
     upload = form.photo.data
     data = upload.read(current_settings().photo_max_bytes + 1) if upload else b""
     try:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.audit import Actor, record_audit
 from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
@@ -19,6 +20,11 @@ from portal.rollups import (
 from portal.versions import publish_survey_version
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
+
+#: The actor of a shopper's own submit (anonymous: only the browser fingerprint is kept).
+SHOPPER = Actor(label="shopper")
+#: The audit action naming the browser that answered, for showing its code to it again.
+SUBMITTED = "response.submitted"
 
 
 class AlreadyAnswered(DomainError):
@@ -35,12 +41,16 @@ def record_response(
     answers: Answers,
     locale: str,
     now: datetime,
+    submitter: str | None = None,
 ) -> Response:
     """Store the answers to ``receipt``, mark it answered, count it in the daily rollup and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
 
     The unique receipt id on responses decides between simultaneous submits: the insert
     runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
+    ``submitter``, a keyed fingerprint of the answering browser's session, is recorded in
+    the audit log (``response.submitted``) so that the same browser, retrying a submit
+    whose answer it never received, can be shown its validation code again.
 
     Raises
     ------
@@ -80,6 +90,8 @@ def record_response(
                 consented_at=now,
             )
         )
+    if submitter is not None:
+        record_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
     receipt.answered_at = now
     count_response(session, response, receipt)
     session.flush()

@@ -6,19 +6,23 @@ writes anything. Tokens are verified by signature before any database work.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response as HttpResponse
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from portal.access import public
-from portal.config import current_settings
+from portal.config import Settings, current_settings
 from portal.db import get_session, utcnow
-from portal.errors import DomainError
+from portal.errors import DomainError, keep_typed_values
 from portal.extensions import csrf, limiter
 from portal.i18n import current_locale
+from portal.models import Receipt
 from portal.receipts import (
     find_receipt_by_short_code,
     get_receipt,
@@ -28,10 +32,19 @@ from portal.receipts import (
 from portal.shopper import bp
 from portal.shopper.forms import CodeEntryForm, survey_form_class
 from portal.shopper.operations import AlreadyAnswered, record_response
+from portal.shopper.queries import was_submitted_by
 from surveys.codes import InvalidCode, format_short_code, make_validation_code, normalize_short_code
 from surveys.loader import receipt_survey
 from surveys.qr import render_qr_png, render_qr_svg
-from surveys.tokens import ExpiredToken, ForgedToken, ReceiptTokenClaims, verify_receipt_token
+from surveys.tokens import (
+    ExpiredToken,
+    ForgedToken,
+    ReceiptTokenClaims,
+    TokenError,
+    sign_opened_stamp,
+    verify_opened_stamp,
+    verify_receipt_token,
+)
 
 
 class InvalidLink(DomainError):
@@ -49,17 +62,50 @@ class ExpiredLink(DomainError):
     message = _l("This survey has closed: receipts can be answered for a limited time only.")
 
 
-def _claims(token: str) -> ReceiptTokenClaims:
+BUSY = _l("We could not save your answers just now. Please press Send again.")
+
+
+def _claims(token: str, *, opened: str | None = None) -> ReceiptTokenClaims:
     # Signature first: a forged or altered token never reaches the database.
+    settings, now = current_settings(), utcnow()
     try:
-        return verify_receipt_token(current_settings().secret_key, token, utcnow())
+        return verify_receipt_token(settings.secret_key, token, now)
     except ExpiredToken:
-        raise ExpiredLink() from None
+        claims = _within_grace(settings, token, opened, now) if opened else None
+        if claims is None:
+            raise ExpiredLink() from None
+        return claims
     except ForgedToken:
         raise InvalidLink() from None
 
 
-def _render_survey(form: Any, status: int = 200, problem: Any = None) -> Any:
+def _within_grace(
+    settings: Settings, token: str, opened: str, now: datetime
+) -> ReceiptTokenClaims | None:
+    """The claims of a token that expired less than the grace period ago, when the survey
+    page being sent (its signed "opened at") was served before the expiry: a shopper who
+    was typing when the receipt ran out is not turned away."""
+    grace = timedelta(minutes=settings.expiry_grace_minutes)
+    try:
+        claims = verify_receipt_token(settings.secret_key, token, now - grace)
+        opened_at = verify_opened_stamp(settings.secret_key, opened, claims.token_id)
+    except TokenError:
+        return None
+    return claims if grace and opened_at < claims.expires_at else None
+
+
+def _submitter() -> str | None:
+    """A keyed fingerprint of this browser's session, from the CSRF secret it was given
+    with the survey page, before it sent anything: a retry whose first answer was lost
+    still carries it, a stranger holding the same receipt does not."""
+    secret = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if not isinstance(secret, str) or not secret:
+        return None
+    key = current_settings().secret_key.encode()
+    return hmac.new(key, f"receipt-submitter:{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def _render_survey(form: Any, status: int = 200, problem: Any = None, opened: str = "") -> Any:
     definition = receipt_survey()
     return (
         render_template(
@@ -68,57 +114,75 @@ def _render_survey(form: Any, status: int = 200, problem: Any = None) -> Any:
             definition=definition,
             locale=current_locale(),
             problem=problem,
+            opened=opened,
         ),
         status,
     )
 
 
+def _thanks(response_id: int) -> Any:
+    definition, locale = receipt_survey(), current_locale()
+    code = make_validation_code(current_settings().secret_key, response_id)
+    return render_template("shopper/thanks.html", definition=definition, locale=locale, code=code)
+
+
+def _answered_before(db: Session, receipt: Receipt) -> Any:
+    """The code again for the browser that answered (its first answer may never have
+    reached it); "already answered" for anyone else."""
+    submitter, response = _submitter(), receipt.response
+    if submitter and response is not None and was_submitted_by(db, response, submitter):
+        return _thanks(response.id)
+    return render_template("shopper/already_answered.html"), 409
+
+
 @bp.get("/r/<token>")
 @public
 def survey(token: str) -> Any:
-    receipt = get_receipt(get_session(), _claims(token))
+    claims = _claims(token)
+    receipt = get_receipt(get_session(), claims)
     if receipt.answered_at is not None:
         return render_template("shopper/already_answered.html")
     form = survey_form_class(receipt_survey(), current_locale())()
-    return _render_survey(form)
+    opened = sign_opened_stamp(current_settings().secret_key, claims.token_id, utcnow())
+    return _render_survey(form, opened=opened)
 
 
 @bp.post("/r/<token>")
 @public
 @csrf.exempt  # the form checks its own token so that an expired one keeps the answers
 def submit(token: str) -> Any:
-    claims = _claims(token)
-    session = get_session()
-    receipt = get_receipt(session, claims)
-    if receipt.answered_at is not None:
-        return render_template("shopper/already_answered.html"), 409
+    opened = request.form.get("opened", "")
+    claims = _claims(token, opened=opened)
+    # A page posted without its stamp (or re-shown now) gets one: the token is valid now.
+    opened = opened or sign_opened_stamp(current_settings().secret_key, claims.token_id, utcnow())
     definition, locale = receipt_survey(), current_locale()
     form = survey_form_class(definition, locale)()
+    # Database busy or briefly unreachable (from the first read on: a POST begins with the
+    # write lock): nothing was saved; keep every answer (503).
+    keep_typed_values(lambda _message: _render_survey(form, problem=BUSY, opened=opened))
+    db = get_session()
+    receipt = get_receipt(db, claims)
+    if receipt.answered_at is not None:
+        return _answered_before(db, receipt)
     answers = form.validated_answers()
     if answers is None:
-        return _render_survey(form, 400)
+        return _render_survey(form, 400, opened=opened)
     try:
         response = record_response(
-            session,
+            db,
             settings=current_settings(),
             receipt=receipt,
             definition=definition,
             answers=answers,
             locale=locale,
             now=utcnow(),
+            submitter=_submitter(),
         )
-        session.commit()
+        db.commit()
     except AlreadyAnswered:
-        session.rollback()
-        return render_template("shopper/already_answered.html"), 409
-    except OperationalError:
-        # Database busy or briefly unreachable: nothing was saved; keep every answer.
-        session.rollback()
-        current_app.logger.exception("could not save a survey response")
-        problem = _l("We could not save your answers just now. Please press Send again.")
-        return _render_survey(form, 503, problem)
-    code = make_validation_code(current_settings().secret_key, response.id)
-    return render_template("shopper/thanks.html", definition=definition, locale=locale, code=code)
+        db.rollback()
+        return _answered_before(db, get_receipt(db, claims))
+    return _thanks(response.id)
 
 
 #: QR renderers by file extension.

@@ -132,9 +132,10 @@ def test_a_category_alone_records_a_problem(client, url, db_session):
     assert db_session.scalars(select(Response.problem_reported)).one() is True
 
 
-def test_second_submit_of_a_token_shows_already_answered(client, url, db_session):
+def test_second_submit_of_a_token_shows_already_answered(app, client, url, db_session):
     assert post_form(client, url, GOOD).status_code == 200
-    again = post_form(client, url, GOOD, page="/r")
+    # Another browser (the same one would be shown its code again: tests/portal/faults).
+    again = post_form(app.test_client(), url, GOOD, page="/r")
     assert again.status_code == 409
     assert "already been answered" in again.get_data(as_text=True) or "已经" in again.get_data(
         as_text=True
