@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
+from portal.auth.operations import MAX_PASSWORD_LENGTH
+
 
 class LoginForm(FlaskForm):
     email = EmailField(
@@ -14,6 +16,10 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"),
-        validators=[InputRequired(_l("Please enter your password.")), Length(max=200)],
+        # No stricter than create_user: every password an account may have can sign in.
+        validators=[
+            InputRequired(_l("Please enter your password.")),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
         render_kw={"autocomplete": "current-password"},
     )
