@@ -54,7 +54,8 @@ class Settings:
     mystery_lockout_days: int = 60
     #: Days after release in which a store manager may dispute a mystery report.
     dispute_days: int = 7
-    #: Largest receipt photo a mystery shopper may upload.
+    #: Largest receipt photo a mystery shopper may upload; the upload route's request body
+    #: limit derives from it (``portal.mystery.photos.upload_body_limit``).
     photo_max_bytes: int = 5 * 1024 * 1024
     #: Mystery grade bands: gold, silver, standard (a score below the last is below standard).
     grade_bands: tuple[float, float, float] = (90.0, 80.0, 70.0)
@@ -121,6 +122,7 @@ class Settings:
             ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
             photo_dir=env_vars.get("PORTAL_PHOTO_DIR") or None,
+            photo_max_bytes=_whole(env_vars, "PORTAL_PHOTO_MAX_MB", 5, 1, 50) * 1024 * 1024,
         )
 
 
