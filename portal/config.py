@@ -98,6 +98,9 @@ class Settings:
         base_url = env_vars.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_BASE_URL must start with http:// or https://")
+        mail_from = env_vars.get("PORTAL_MAIL_FROM", "feedback@localhost")
+        if len(mail_from.splitlines()) > 1 or mail_from != mail_from.strip():
+            raise SettingsError("PORTAL_MAIL_FROM must be one address on one line")
         deadlines = _deadlines(env_vars.get("PORTAL_CASE_DEADLINES", ""))
         try:
             default_hours = int(env_vars.get("PORTAL_CASE_DEFAULT_HOURS", "24"))
@@ -112,7 +115,7 @@ class Settings:
             case_deadline_hours=deadlines,
             case_default_hours=default_hours,
             smtp_url=env_vars.get("PORTAL_SMTP_URL") or None,
-            mail_from=env_vars.get("PORTAL_MAIL_FROM", "feedback@localhost"),
+            mail_from=mail_from,
             database_url=env_vars.get("PORTAL_DATABASE_URL") or None,
             secret_key=secret,
             base_url=base_url,
