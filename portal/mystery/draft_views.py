@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import SelectChoice
 
 from portal.access import requires
@@ -20,7 +20,7 @@ from portal.audit import Actor
 from portal.calendar import zone
 from portal.config import current_settings
 from portal.db import get_session, utcnow
-from portal.errors import error_response
+from portal.errors import DomainError, error_response
 from portal.i18n import current_locale
 from portal.models import MysteryVisit, Role
 from portal.mystery import bp
@@ -48,7 +48,12 @@ def _upload_too_large(error: RequestEntityTooLarge) -> Any:
     if request.endpoint != PHOTO_UPLOAD_ENDPOINT or args.get("step") != "proof":
         return error_response(413, "request_entity_too_large", _("The request is too large."))
     g.photo_too_large = True
-    return report(**args)
+    try:
+        return report(**args)
+    except (HTTPException, DomainError) as refusal:
+        # Raised inside an error handler they would become a 500: handle them as usual
+        # (a report no longer editable redirects, an unknown visit is a 404).
+        return current_app.handle_user_exception(refusal)
 
 
 def _own_editable(session: Session, visit_id: int) -> MysteryVisit:

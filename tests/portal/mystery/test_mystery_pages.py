@@ -362,3 +362,23 @@ def test_an_over_limit_photo_gets_a_field_message_on_the_report_page(client, log
     assert refused.status_code == 413
     assert 'id="photo-errors"' in body and "The photo is too large (at most 5 MB)." in body
     assert "Photo of the receipt" in body  # the report page, not a bare error page
+
+
+def test_an_over_limit_photo_for_someone_elses_visit_is_still_a_404(
+    client, login_as, setup, make_user
+):
+    login_as(make_user(Role.MYSTERY))
+    limit = setup["settings"].photo_max_bytes
+    refused = _upload_raw(client, setup["visit"].id, b"\0" * (limit + 100 * 1024))
+    assert refused.status_code == 404
+
+
+def _upload_raw(client, visit_id: int, data: bytes):
+    photo = FileStorage(io.BytesIO(data), "receipt.jpg", content_type="image/jpeg")
+    boundary, body = encode_multipart({"csrf_token": "x", "photo": photo})
+    return client.post(
+        f"/mystery/visits/{visit_id}/report/proof",
+        data=body,
+        headers=EN,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
