@@ -33,6 +33,7 @@ from portal.mystery import draft_views as mystery_draft_views
 from portal.mystery import report_views as mystery_report_views
 from portal.mystery import views as mystery_views
 from portal.mystery import visit_views as mystery_visit_views
+from portal.mystery.photos import upload_body_limit
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.validation_codes import views as codes_views
@@ -108,6 +109,7 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 
 def _register_extensions(app: Flask, settings: Settings) -> None:
+    _register_body_limits(app, settings)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(
@@ -131,6 +133,18 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
         if session.get(SESSION_VERSION_KEY) != user.session_version:
             return None
         return user
+
+
+def _register_body_limits(app: Flask, settings: Settings) -> None:
+    # Registered before CSRF, whose check reads the form: the photo upload may carry a photo
+    # of the size settings allow, derived from that one setting; every other request keeps
+    # MAX_CONTENT_LENGTH.
+    photo_body = upload_body_limit(settings.photo_max_bytes)
+
+    @app.before_request
+    def _body_limit() -> None:
+        if request.endpoint == mystery_draft_views.PHOTO_UPLOAD_ENDPOINT:
+            request.max_content_length = photo_body
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -88,7 +88,8 @@ class Settings:
     mystery_lockout_days: int = 60
     #: Days after release in which a store manager may dispute a mystery report.
     dispute_days: int = 7
-    #: Largest receipt photo a mystery shopper may upload.
+    #: Largest receipt photo a mystery shopper may upload; the upload route's request body
+    #: limit derives from it (``portal.mystery.photos.upload_body_limit``).
     photo_max_bytes: int = 5 * 1024 * 1024
     #: Mystery grade bands: gold, silver, standard (a score below the last is below standard).
     grade_bands: tuple[float, float, float] = (90.0, 80.0, 70.0)
@@ -154,6 +155,9 @@ class Settings:
         base_url = env_vars.get("PORTAL_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_BASE_URL must start with http:// or https://")
+        mail_from = env_vars.get("PORTAL_MAIL_FROM", "feedback@localhost")
+        if len(mail_from.splitlines()) > 1 or mail_from != mail_from.strip():
+            raise SettingsError("PORTAL_MAIL_FROM must be one address on one line")
         deadlines = _deadlines(env_vars.get("PORTAL_CASE_DEADLINES", ""))
         try:
             default_hours = int(env_vars.get("PORTAL_CASE_DEFAULT_HOURS", "24"))
@@ -170,7 +174,7 @@ class Settings:
             case_deadline_hours=deadlines,
             case_default_hours=default_hours,
             smtp_url=env_vars.get("PORTAL_SMTP_URL") or None,
-            mail_from=env_vars.get("PORTAL_MAIL_FROM", "feedback@localhost"),
+            mail_from=mail_from,
             database_url=env_vars.get("PORTAL_DATABASE_URL") or None,
             secret_key=secret,
             base_url=base_url,
@@ -181,6 +185,7 @@ class Settings:
             ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
             photo_dir=env_vars.get("PORTAL_PHOTO_DIR") or None,
+            photo_max_bytes=_whole(env_vars, "PORTAL_PHOTO_MAX_MB", 5, 1, 50) * 1024 * 1024,
         )
 
 

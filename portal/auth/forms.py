@@ -16,7 +16,11 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"),
-        validators=[InputRequired(_l("Please enter your password.")), Length(max=200)],
+        # No stricter than create_user: every password an account may have can sign in.
+        validators=[
+            InputRequired(_l("Please enter your password.")),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
         render_kw={"autocomplete": "current-password"},
     )
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +18,12 @@ from portal.errors import Conflict, DomainError
 from portal.models import Role, Store, User
 
 MIN_PASSWORD_LENGTH = 10
-#: The sign-in form's limit: a longer password could never be typed in.
+#: Longest password accepted anywhere (the sign-in form allows the same): long passphrases
+#: are welcome, but hashing megabytes on every sign-in would be a cheap denial of service.
 MAX_PASSWORD_LENGTH = 200
+#: 20,000 common passwords, lowercased (Royce Williams' list as shipped by Django in
+#: django/contrib/auth/common-passwords.txt.gz; BSD-3-Clause, see common-passwords.LICENSE).
+COMMON_PASSWORDS_PATH = Path(__file__).with_name("common-passwords.txt.gz")
 
 # Checked against when the e-mail is unknown, so that a wrong e-mail and a wrong password
 # take the same time and an attacker cannot list accounts.
@@ -36,8 +43,22 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The bundled list of common passwords, read once per process."""
+    with gzip.open(COMMON_PASSWORDS_PATH, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip())
+
+
 def check_password_rules(password: str, field: str = "password") -> None:
-    """Raise `InvalidAccount` on ``field`` if ``password`` breaks the length rules."""
+    """The one password rule: between the two lengths, and not a common password
+    (compared case-insensitively, as the list is lowercased).
+
+    Raises
+    ------
+    InvalidAccount
+        Too short, too long, or on the common-passwords list (on ``field``).
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidAccount(
             f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field=field
@@ -45,6 +66,11 @@ def check_password_rules(password: str, field: str = "password") -> None:
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidAccount(
             f"The password must have at most {MAX_PASSWORD_LENGTH} characters.", field=field
+        )
+    if password.strip().lower() in common_passwords():
+        raise InvalidAccount(
+            "This password is too common; choose one that is not on lists of leaked passwords.",
+            field=field,
         )
 
 
@@ -64,7 +90,7 @@ def create_user(
     Raises
     ------
     InvalidAccount
-        Unknown role, short password, malformed e-mail, or a manager without stores.
+        Unknown role, short, long or common password, malformed e-mail, or a manager without stores.
     DuplicateEmail
         The e-mail is already taken (decided by the unique constraint).
     """

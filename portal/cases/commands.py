@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.cases.notify import deliver_outbox, notify_overdue
+from portal.cases.notify import deliver_message, list_unsent_mail, notify_overdue, smtp_send
 from portal.commands import transaction
 from portal.config import Settings, current_settings
 from portal.db import utcnow
@@ -55,8 +55,16 @@ def _deliver(settings: Settings) -> None:
     if settings.smtp_url is None:
         click.echo("Mail: 0 sent (no PORTAL_SMTP_URL: messages stay in the outbox page).")
         return
-    with transaction() as session:
-        sent, failed = deliver_outbox(session, settings, now=utcnow())
+    with transaction(read_only=True) as session:
+        pending = list_unsent_mail(session)
+    sent = failed = 0
+    # One transaction per message: each result is committed before the next message is
+    # built, so a failure, or the job being killed, never re-sends the ones already sent.
+    for message_id in pending:
+        with transaction() as session:
+            outcome = deliver_message(session, settings, message_id, now=utcnow(), send=smtp_send)
+        sent += outcome is True
+        failed += outcome is False
     click.echo(f"Mail: {sent} sent, {failed} failed.")
     if failed:
         raise click.ClickException(f"{failed} message(s) could not be sent; see the outbox page.")

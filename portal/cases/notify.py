@@ -1,7 +1,9 @@
 """E-mail about cases: to the assignee when a case is new, reassigned or overdue, and to a
 customer with their follow-up link. Messages go to the outbox table in the same
-transaction; `deliver_outbox` sends them over SMTP when it is configured (``send-mail`` and
-``overdue`` for cron). Without SMTP nothing leaves the machine: the outbox page shows them.
+transaction; `deliver_message` sends one over SMTP when it is configured (``send-mail`` and
+``overdue`` for cron commit after each message, so one bad message never blocks or re-sends
+the others). Without SMTP nothing leaves the machine: the outbox page shows them. Header
+values (to, subject, from) never carry a line break, so no text can add a header.
 """
 
 from __future__ import annotations
@@ -23,12 +25,20 @@ from portal.models import Case, CaseEvent, CaseState, OutboxMessage, User
 SYSTEM = Actor(label="system")
 
 
+def header_value(value: str) -> str:
+    """``value`` on one line: every line break (CR, LF and the Unicode ones) and the blanks
+    around it become one space, so that a subject or address cannot end its header and start
+    another (``"Hi\r\nBcc: x@evil"``)."""
+    return " ".join(part.strip() for part in value.splitlines() if part.strip())
+
+
 def queue_mail(
     session: Session, *, to: str, subject: str, body: str, now: datetime, case: Case | None
 ) -> OutboxMessage:
+    """Add a message to the outbox, its header values put on one line."""
     message = OutboxMessage(
-        to=to,
-        subject=subject,
+        to=header_value(to),
+        subject=header_value(subject),
         body=body,
         created_at=now,
         case_id=None if case is None else case.id,
@@ -104,6 +114,60 @@ def smtp_send(settings: Settings, message: EmailMessage) -> None:
         server.send_message(message)
 
 
+def build_message(settings: Settings, item: OutboxMessage) -> EmailMessage:
+    """The e-mail for an outbox row; header values are put on one line again here, for rows
+    written before queue_mail did it."""
+    message = EmailMessage()
+    message["From"] = header_value(settings.mail_from)
+    message["To"] = header_value(item.to)
+    message["Subject"] = header_value(item.subject)
+    message.set_content(item.body)
+    return message
+
+
+def list_unsent_mail(session: Session, *, limit: int = 200) -> list[int]:
+    """Ids of the oldest unsent messages."""
+    return list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.sent_at.is_(None))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def deliver_message(
+    session: Session, settings: Settings, message_id: int, *, now: datetime, send: Sender
+) -> bool | None:
+    """Build and send one outbox message and record the result on its row: ``sent_at`` and
+    no error, or the error (the message stays unsent and is retried by the next run).
+
+    Returns True when sent, False when it failed, None when it was sent meanwhile (by
+    another run) or is gone. The caller commits after each message, so a message that was
+    sent is never sent again because a later one failed.
+    """
+    item = session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None))
+        # PostgreSQL: two runs at once never take the same message (SQLite has one writer).
+        .with_for_update(skip_locked=True)
+    )
+    if item is None:
+        return None
+    try:
+        send(settings, build_message(settings, item))
+    # Whatever goes wrong with one message (a malformed address, a refused recipient, a
+    # broken connection) is that message's result, never the end of the run.
+    except Exception as error:
+        item.error = f"{type(error).__name__}: {error}"[:2000]
+        session.flush()
+        return False
+    item.sent_at, item.error = now, None
+    session.flush()
+    return True
+
+
 def deliver_outbox(
     session: Session,
     settings: Settings,
@@ -112,31 +176,12 @@ def deliver_outbox(
     send: Sender = smtp_send,
     limit: int = 200,
 ) -> tuple[int, int]:
-    """Send unsent messages; returns (sent, failed). A failure is recorded and retried."""
+    """Send unsent messages in one session; returns (sent, failed). A failure is recorded
+    and retried. The ``send-mail`` command commits message by message instead."""
     if settings.smtp_url is None:
         return 0, 0
-    pending = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.sent_at.is_(None))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
-    sent = failed = 0
-    for item in pending:
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = (
-            settings.mail_from,
-            item.to,
-            item.subject,
-        )
-        message.set_content(item.body)
-        try:
-            send(settings, message)
-        except (OSError, smtplib.SMTPException) as error:
-            item.error = f"{type(error).__name__}: {error}"[:2000]
-            failed += 1
-        else:
-            item.sent_at, item.error = now, None
-            sent += 1
-    session.flush()
-    return sent, failed
+    outcomes = [
+        deliver_message(session, settings, message_id, now=now, send=send)
+        for message_id in list_unsent_mail(session, limit=limit)
+    ]
+    return outcomes.count(True), outcomes.count(False)

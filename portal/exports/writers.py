@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import IO, Any
@@ -18,6 +19,10 @@ from xlsxwriter import Workbook
 #: four formula prefixes, and tab and carriage return, which some importers strip before
 #: looking at the next character.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: The formula signs a spreadsheet finds after it has trimmed leading blanks (ideographic
+#: space, line breaks, zero-width characters...); full-width forms too, which some
+#: importers fold to ASCII.
+FORMULA_SIGNS = frozenset("=+-@＝＋－＠")
 
 #: constant_memory: each row goes to a temporary file as soon as the next one starts, so
 #: memory does not grow with rows (strings are written inline, no shared-string table).
@@ -42,15 +47,31 @@ Cell = str | int | float | bool | datetime | None
 
 
 def neutralise_cell(value: str) -> str:
-    """``value`` made safe to show as a spreadsheet text cell.
+    """``value`` made safe to show as a spreadsheet text cell or header.
 
-    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading apostrophe, as the OWASP guidance on CSV injection says, so that Excel,
-    LibreOffice or Google Sheets show it as text instead of evaluating it (a comment
-    ``=HYPERLINK("http://x")`` would otherwise become a live link). Other text is returned
-    unchanged. Only text cells are neutralised: numbers stay numbers.
+    Text that starts with a tab or a carriage return, or whose first visible character
+    (after any leading Unicode whitespace, line breaks and invisible format characters,
+    which importers may trim) is ``=``, ``+``, ``-`` or ``@``, gets a leading apostrophe,
+    as the OWASP guidance on CSV injection says, so that Excel, LibreOffice or Google
+    Sheets show it as text instead of evaluating it (a comment ``=HYPERLINK("http://x")``
+    would otherwise become a live link). Other text is returned unchanged. Only text is
+    neutralised: numbers are written as numbers by the callers, so ``-3`` stays a number.
+    This is the one rule for every CSV and XLSX file the portal writes.
     """
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    if value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    for char in value:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        return "'" + value if char in FORMULA_SIGNS else value
+    return value
+
+
+def _row_values(columns: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    # attrgetter of one name returns the bare value, not a 1-tuple: a one-column export
+    # would otherwise be written one character per cell.
+    getters = [attrgetter(name) for name in columns]
+    return lambda row: tuple(get(row) for get in getters)
 
 
 def iso_time(value: datetime) -> str:
@@ -73,7 +94,7 @@ def _csv_cell(value: Cell) -> str | int | float:
 def csv_chunks(columns: Sequence[str], rows: Iterable[Any]) -> Iterator[bytes]:
     """The CSV file (UTF-8 with BOM, RFC 4180 line ends) of ``rows`` as encoded chunks of a
     few thousand rows each, produced only as fast as the reader takes them."""
-    values = attrgetter(*columns)
+    values = _row_values(columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(_BOM)
@@ -112,7 +133,7 @@ def write_xlsx(
     holds at most ``max_rows`` rows with its header; further rows continue on
     ``<sheet_name> 2``, ``<sheet_name> 3``...
     """
-    values = attrgetter(*columns)
+    values = _row_values(columns)
     workbook = Workbook(target, XLSX_OPTIONS)
     header = workbook.add_format({"bold": True})
     sheets = 0

@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import SelectChoice
 
 from portal.access import requires
@@ -19,12 +20,12 @@ from portal.audit import Actor
 from portal.calendar import zone
 from portal.config import current_settings
 from portal.db import get_session, utcnow
-from portal.errors import keep_typed_values
+from portal.errors import DomainError, error_response, keep_typed_values
 from portal.i18n import current_locale
 from portal.models import MysteryVisit, Role
 from portal.mystery import bp
 from portal.mystery.forms import PhotoForm, VisitFactsForm, section_form
-from portal.mystery.photos import InvalidPhoto, clean_photo, photo_path
+from portal.mystery.photos import InvalidPhoto, clean_photo, photo_path, photo_too_large
 from portal.mystery.queries import get_visit, serving_staff
 from portal.mystery.report import VisitFacts, save_answers, save_facts, save_photo
 from portal.mystery.views import Step, labels, report_steps
@@ -32,6 +33,27 @@ from portal.mystery.visits import EDITABLE_STATES, InvalidVisit, checklist_of, v
 from portal.workflow import InvalidTransition
 from portal.workflow_forms import add_field_error, show_error
 from surveys.checklists import ChecklistDefinition, parse_answers
+
+#: The one route that takes a photo: its request body may be as large as a photo of the
+#: advertised size plus the form (``create_app`` sets the limit before CSRF reads the form).
+PHOTO_UPLOAD_ENDPOINT = "mystery.report"
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(error: RequestEntityTooLarge) -> Any:
+    # A photo over the limit is refused before the form is read (CSRF reads it first): the
+    # report page is shown again, through the view and its access checks, with the message
+    # on the photo field instead of a bare error page.
+    args = request.view_args or {}
+    if request.endpoint != PHOTO_UPLOAD_ENDPOINT or args.get("step") != "proof":
+        return error_response(413, "request_entity_too_large", _("The request is too large."))
+    g.photo_too_large = True
+    try:
+        return report(**args)
+    except (HTTPException, DomainError) as refusal:
+        # Raised inside an error handler they would become a 500: handle them as usual
+        # (a report no longer editable redirects, an unknown visit is a 404).
+        return current_app.handle_user_exception(refusal)
 
 
 def _own_editable(session: Session, visit_id: int) -> MysteryVisit:
@@ -171,6 +193,11 @@ def _section_data(visit: MysteryVisit, key: str) -> dict[str, Any]:
 
 
 def _photo_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any:
+    if g.get("photo_too_large"):
+        form = PhotoForm(formdata=None)
+        refusal = photo_too_large(current_settings().photo_max_bytes)
+        add_field_error(form.photo, refusal.message)
+        return _render_step(visit, steps, "proof", form), refusal.status
     form = PhotoForm()
     if not form.validate_on_submit():
         return _render_step(visit, steps, "proof", form), 400 if form.errors else 200

@@ -1,8 +1,9 @@
 """Receipt photos filed as proof of a mystery visit.
 
 An upload is decoded with Pillow, accepted only as JPEG or PNG within a size limit, and
-re-encoded from its pixels, so nothing of the original file survives: no EXIF (GPS
-position, camera serial, time), no comments, no trailing bytes. The cleaned file is stored
+re-encoded from its pixels alone, so nothing of the original file survives: no EXIF (GPS
+position, camera serial, time), no JPEG comment (COM) segments, no ICC profile or XMP, no PNG
+text chunks, no trailing bytes. The cleaned file is stored
 under the instance folder, never the web root, and served by a view that checks who asks.
 """
 
@@ -25,11 +26,25 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "PNG"})
 MAX_EDGE = 1600
 #: Decoding more pixels than this is refused (a decompression bomb, not a receipt).
 MAX_PIXELS = 40_000_000
+#: Room for the rest of the upload request besides the photo: the multipart boundaries and
+#: part headers, the CSRF token and the buttons.
+FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def upload_body_limit(max_photo_bytes: int) -> int:
+    """The largest request body of the photo upload: a photo of the advertised size plus
+    the form around it (every other request keeps the application's smaller limit)."""
+    return max_photo_bytes + FORM_OVERHEAD_BYTES
 
 
 class InvalidPhoto(DomainError):
     status = 400
     code = "invalid_photo"
+
+
+class PhotoTooLarge(InvalidPhoto):
+    status = 413
+    code = "photo_too_large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +66,7 @@ def clean_photo(data: bytes, *, max_bytes: int) -> CleanPhoto:
     if not data:
         raise InvalidPhoto(_l("Choose a photo of the receipt."), field="photo")
     if len(data) > max_bytes:
-        raise InvalidPhoto(
-            _l(
-                "The photo is too large (at most %(mb)s MB).",
-                mb=f"{max_bytes / (1024 * 1024):g}",
-            ),
-            field="photo",
-        )
+        raise photo_too_large(max_bytes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -86,15 +95,29 @@ def clean_photo(data: bytes, *, max_bytes: int) -> CleanPhoto:
     upright.thumbnail((MAX_EDGE, MAX_EDGE))
     out = io.BytesIO()
     if image_format == "PNG":
-        pixels = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
+        pixels = _pixels_only(upright.convert("RGBA" if "A" in upright.getbands() else "RGB"))
         # A fresh image carries no text chunks or other ancillary data from the upload.
         pixels.save(out, format="PNG", optimize=True)
         suffix = ".png"
     else:
-        pixels = upright.convert("RGB")
+        pixels = _pixels_only(upright.convert("RGB"))
         pixels.save(out, format="JPEG", quality=85, optimize=True)
         suffix = ".jpg"
     return CleanPhoto(data=out.getvalue(), suffix=suffix, average_hash=average_hash(pixels))
+
+
+def photo_too_large(max_bytes: int) -> PhotoTooLarge:
+    """The refusal of a photo over ``max_bytes``, for the photo field."""
+    return PhotoTooLarge(
+        _l("The photo is too large (at most %(mb)s MB).", mb=f"{max_bytes / (1024 * 1024):g}"),
+        field="photo",
+    )
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    # Pillow carries ``info`` (JPEG comment, ICC profile, XMP, PNG text, dpi) through
+    # convert() and writes some of it back on save: a new image from the raw pixels has none.
+    return Image.frombytes(image.mode, image.size, image.tobytes())
 
 
 def average_hash(image: Image.Image) -> str:

@@ -17,6 +17,7 @@ from portal.audit import CLI
 from portal.commands import transaction
 from portal.config import current_settings
 from portal.db import utcnow
+from portal.exports.writers import neutralise_cell
 from portal.models import ApiKey
 from portal.pos_api.operations import create_api_key, revoke_api_key
 from portal.receipts import issue_receipt, survey_links
@@ -105,7 +106,8 @@ def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: s
                     }
                 )
     with (out / "receipts.csv").open("w", newline="", encoding="utf-8") as index:
-        table = csv.DictWriter(index, fieldnames=list(rows[0]))
-        table.writeheader()
-        table.writerows(rows)
+        # The index is opened in a spreadsheet: its cells go through the one formula rule.
+        table = csv.writer(index)
+        table.writerow([neutralise_cell(name) for name in rows[0]])
+        table.writerows([neutralise_cell(value) for value in row.values()] for row in rows)
     click.echo(f"Issued {count} receipts for {store_code} into {out}.")

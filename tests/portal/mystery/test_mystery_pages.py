@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from portal.audit import Actor
 from portal.calendar import zone
@@ -20,7 +22,7 @@ from portal.mystery.report import VisitFacts, save_answers, save_facts, save_pho
 from portal.mystery.review import release_report, start_review
 from portal.mystery.scheduling import VisitPlan, accept_visit, schedule_visit
 from portal.mystery.visits import checklist_of, visit_answers
-from tests.conftest import post_form
+from tests.conftest import csrf_token_from, post_form
 from tests.portal.mystery.test_mystery_workflow import complete_answers, receipt_png
 
 EN = {"Accept-Language": "en"}
@@ -312,3 +314,71 @@ def test_the_reviewer_starts_the_review_and_releases_through_the_pages(client, l
     session.expire_all()
     released = session.get(MysteryVisit, visit.id)
     assert released.state == VisitState.RELEASED and released.observations
+
+
+def _noise_jpeg(side: int) -> bytes:
+    # Random pixels barely compress: a JPEG of a predictable, phone-photo-like size.
+    import random
+
+    from PIL import Image
+
+    pixels = random.Random(side).randbytes(side * side * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), pixels).save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+def _upload(client, visit_id: int, data: bytes):
+    # The body is encoded in memory: the test client would spool a large one to a temporary
+    # file that it never closes when the app refuses the body unread.
+    url = f"/mystery/visits/{visit_id}/report/proof"
+    token = csrf_token_from(client.get(url, headers=EN).get_data(as_text=True))
+    photo = FileStorage(io.BytesIO(data), "receipt.jpg", content_type="image/jpeg")
+    boundary, body = encode_multipart({"csrf_token": token, "photo": photo})
+    return client.post(
+        url, data=body, headers=EN, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def test_a_phone_sized_photo_of_1_6_mb_is_accepted(client, login_as, setup):
+    visit = setup["visit"]
+    login_as(setup["shopper"])
+    assert _act(client, visit.id, "accept").status_code == 302
+    photo = _noise_jpeg(1250)
+    assert 1_600_000 <= len(photo) < setup["settings"].photo_max_bytes
+    saved = _upload(client, visit.id, photo)
+    assert saved.status_code == 302
+    setup["session"].expire_all()
+    assert setup["session"].get(MysteryVisit, visit.id).photo_file
+
+
+def test_an_over_limit_photo_gets_a_field_message_on_the_report_page(client, login_as, setup):
+    visit = setup["visit"]
+    login_as(setup["shopper"])
+    assert _act(client, visit.id, "accept").status_code == 302
+    limit = setup["settings"].photo_max_bytes
+    refused = _upload(client, visit.id, b"\xff\xd8" + b"\0" * (limit + 100 * 1024))
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 413
+    assert 'id="photo-errors"' in body and "The photo is too large (at most 5 MB)." in body
+    assert "Photo of the receipt" in body  # the report page, not a bare error page
+
+
+def test_an_over_limit_photo_for_someone_elses_visit_is_still_a_404(
+    client, login_as, setup, make_user
+):
+    login_as(make_user(Role.MYSTERY))
+    limit = setup["settings"].photo_max_bytes
+    refused = _upload_raw(client, setup["visit"].id, b"\0" * (limit + 100 * 1024))
+    assert refused.status_code == 404
+
+
+def _upload_raw(client, visit_id: int, data: bytes):
+    photo = FileStorage(io.BytesIO(data), "receipt.jpg", content_type="image/jpeg")
+    boundary, body = encode_multipart({"csrf_token": "x", "photo": photo})
+    return client.post(
+        f"/mystery/visits/{visit_id}/report/proof",
+        data=body,
+        headers=EN,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )

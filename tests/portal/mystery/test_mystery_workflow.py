@@ -759,6 +759,43 @@ def test_gps_and_other_metadata_are_stripped_from_a_jpeg():
     assert b"PhoneMaker" not in cleaned.data and b"Exif" not in cleaned.data
 
 
+def _jpeg_markers(data: bytes) -> list[int]:
+    """The segment markers of a JPEG up to the image data (start of scan)."""
+    assert data[:2] == b"\xff\xd8"
+    markers, at = [], 2
+    while at < len(data):
+        assert data[at] == 0xFF
+        marker = data[at + 1]
+        markers.append(marker)
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            return markers
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return markers
+
+
+def test_jpeg_comment_segments_and_every_other_metadata_are_stripped():
+    xmp = b"<x:xmpmeta><rdf:Description GPSLatitude='31,14N'/></x:xmpmeta>"
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(
+        out,
+        format="JPEG",
+        comment=b"shopper home address",
+        icc_profile=b"fake-icc-profile-bytes",
+        xmp=xmp,
+    )
+    original = out.getvalue()
+    assert 0xFE in _jpeg_markers(original)  # the test photo really carries a COM segment
+    cleaned = clean_photo(original, max_bytes=100_000).data
+    markers = _jpeg_markers(cleaned)
+    assert 0xFE not in markers  # no COM segment
+    # Only JFIF (APP0) of the application segments: no EXIF, ICC, XMP, Adobe...
+    assert [m for m in markers if 0xE1 <= m <= 0xEF] == []
+    assert b"home address" not in cleaned and b"GPSLatitude" not in cleaned
+    with Image.open(io.BytesIO(cleaned)) as result:
+        assert "comment" not in result.info
+        assert "icc_profile" not in result.info and "xmp" not in result.info
+
+
 def test_png_text_chunks_are_stripped():
 
     info = PngImagePlugin.PngInfo()
