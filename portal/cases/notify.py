@@ -166,22 +166,3 @@ def deliver_message(
     item.sent_at, item.error = now, None
     session.flush()
     return True
-
-
-def deliver_outbox(
-    session: Session,
-    settings: Settings,
-    *,
-    now: datetime,
-    send: Sender = smtp_send,
-    limit: int = 200,
-) -> tuple[int, int]:
-    """Send unsent messages in one session; returns (sent, failed). A failure is recorded
-    and retried. The ``send-mail`` command commits message by message instead."""
-    if settings.smtp_url is None:
-        return 0, 0
-    outcomes = [
-        deliver_message(session, settings, message_id, now=now, send=send)
-        for message_id in list_unsent_mail(session, limit=limit)
-    ]
-    return outcomes.count(True), outcomes.count(False)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, Actor
 from portal.auth.operations import create_user
-from portal.cases.notify import deliver_outbox, notify_overdue
+from portal.cases.notify import deliver_message, list_unsent_mail, notify_overdue
 from portal.cases.operations import (
     ALLOWED,
     FOLLOW_UP_DAYS,
@@ -969,6 +969,17 @@ def test_an_overdue_case_is_notified_once(
 SMTP = Settings(secret_key=SECRET, smtp_url="smtp://mailer.test:587", mail_from="fb@shop.test")
 
 
+def deliver_all(
+    session: Session, settings: Settings, *, now: datetime, send: Callable[..., None]
+) -> tuple[int, int]:
+    """What one `send-mail` run does, in the test's session: (sent, failed)."""
+    outcomes = [
+        deliver_message(session, settings, message_id, now=now, send=send)
+        for message_id in list_unsent_mail(session)
+    ]
+    return outcomes.count(True), outcomes.count(False)
+
+
 def test_delivery_sends_each_pending_message_once(
     db_session: Session, open_case: Callable[..., Case], manager: User
 ) -> None:
@@ -980,11 +991,11 @@ def test_delivery_sends_each_pending_message_once(
     def send(settings: Settings, message: EmailMessage) -> None:
         sent.append(message)
 
-    assert deliver_outbox(db_session, SMTP, now=later, send=send) == (2, 0)
+    assert deliver_all(db_session, SMTP, now=later, send=send) == (2, 0)
     assert [(m["To"], m["From"]) for m in sent] == [(manager.email, "fb@shop.test")] * 2
     assert "Case" in sent[0]["Subject"] or "case" in sent[0]["Subject"]
     assert all((m.sent_at, m.error) == (later, None) for m in outbox(db_session))
-    assert deliver_outbox(db_session, SMTP, now=later, send=send) == (0, 0)
+    assert deliver_all(db_session, SMTP, now=later, send=send) == (0, 0)
     assert len(sent) == 2
 
 
@@ -1000,25 +1011,27 @@ def test_a_failed_delivery_is_recorded_and_retried(
     def broken(settings: Settings, message: EmailMessage) -> None:
         raise error
 
-    assert deliver_outbox(db_session, SMTP, now=NOW, send=broken) == (0, 1)
+    assert deliver_all(db_session, SMTP, now=NOW, send=broken) == (0, 1)
     (mail,) = outbox(db_session)
     assert mail.sent_at is None
     assert mail.error is not None and mail.error.startswith(type(error).__name__)
     later = NOW + timedelta(minutes=10)
-    assert deliver_outbox(db_session, SMTP, now=later, send=lambda s, m: None) == (1, 0)
+    assert deliver_all(db_session, SMTP, now=later, send=lambda s, m: None) == (1, 0)
     assert (mail.sent_at, mail.error) == (later, None)
 
 
 def test_without_smtp_nothing_leaves_the_outbox(
-    db_session: Session, open_case: Callable[..., Case]
+    db_session: Session, open_case: Callable[..., Case], runner: Any, monkeypatch: Any
 ) -> None:
     open_case()
 
     def must_not_send(settings: Settings, message: EmailMessage) -> None:
         raise AssertionError("sent without SMTP settings")
 
+    monkeypatch.setattr("portal.cases.commands.smtp_send", must_not_send)
     assert SETTINGS.smtp_url is None
-    assert deliver_outbox(db_session, SETTINGS, now=NOW, send=must_not_send) == (0, 0)
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0 and "0 sent" in result.output
     assert [m.sent_at for m in outbox(db_session)] == [None]
 
 
