@@ -38,6 +38,7 @@ from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
+from surveys.privacy import mask_personal_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,4 +177,5 @@ def _register_template_helpers(app: Flask) -> None:
         percent=formatting.percent,
         number=formatting.number,
         format_validation_code=format_validation_code,
+        mask_personal=mask_personal_data,
     )

@@ -21,6 +21,7 @@ from portal.audit import Actor
 from portal.config import Settings
 from portal.formatting import localtime, problem_label
 from portal.models import Case, CaseEvent, CaseState, OutboxMessage, User
+from surveys.privacy import mask_personal_data
 
 SYSTEM = Actor(label="system")
 
@@ -71,7 +72,7 @@ def notify_assignee(
         what = f"{problem_label(case.category, 'zh_CN')} / {problem_label(case.category, 'en')}"
     else:
         what = case.reasons
-    body = "\n".join([lead, "", what, case.summary or "", "", link])
+    body = "\n".join([lead, "", what, mask_personal_data(case.summary), "", link])
     return queue_mail(session, to=assignee.email, subject=subject, body=body, now=now, case=case)
 
 

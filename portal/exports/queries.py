@@ -20,6 +20,7 @@ from portal.access import scope_to_user
 from portal.calendar import zone
 from portal.errors import NotFound
 from portal.models import Response, Staff, Store, User
+from surveys.privacy import mask_personal_data
 
 #: Rows fetched per round trip. On PostgreSQL ``yield_per`` also turns on a server-side
 #: cursor (stream_results); on SQLite the cursor is lazy anyway.
@@ -197,7 +198,7 @@ def iter_response_rows(session: Session, stmt: Select[Any]) -> Iterator[Response
             row[14],
             bool(row[15]),
             row[16],
-            row[17],
+            row[17] and mask_personal_data(row[17]),
             row[18],
             None if redeemed is None else redeemed.astimezone(store_zone),
         )
