@@ -14,7 +14,7 @@ from flask import Flask, g, request, session, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from portal import cli, db, errors, formatting, metrics_api, pos_api, security
+from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
@@ -70,6 +70,8 @@ def create_app(
 ) -> Flask:
     """Build the application. Tests pass ``settings`` and a ``bind``; the real app reads
     ``PORTAL_*`` variables (and a ``.env`` file) once, here."""
+    # Before anything can log: tokens, keys and contact details never reach a log.
+    logs.install()
     if settings is None:
         load_dotenv(override=False)
         settings = Settings.from_env()
