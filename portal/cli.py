@@ -12,8 +12,10 @@ from flask.cli import FlaskGroup
 from portal.admin.commands import (
     create_staff_command,
     create_store_command,
+    erase_customer_command,
     import_staff_command,
     init_db,
+    purge_command,
     rebuild_rollups_command,
 )
 from portal.api_tokens.commands import create_api_token_command
@@ -51,6 +53,8 @@ COMMANDS = (
     award_cycle_command,
     verify_awards_command,
     rank_command,
+    purge_command,
+    erase_customer_command,
 )
 
 

@@ -97,6 +97,12 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     #: Reverse proxies in front of the portal whose ``X-Forwarded-*`` headers are trusted.
     trusted_proxies: int = 0
+    #: Days a shopper's contact details are kept (the survey promises 90); ``purge`` deletes
+    #: older ones.
+    contact_retention_days: int = 90
+    #: Days shoppers' comments (and case texts quoting them) are kept; ``purge`` deletes
+    #: older ones, keeping the scores and every figure.
+    comment_retention_days: int = 730
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -168,6 +174,8 @@ class Settings:
         return cls(
             allowed_hosts=_hosts(env_vars.get("PORTAL_ALLOWED_HOSTS", "")),
             trusted_proxies=_whole(env_vars, "PORTAL_TRUSTED_PROXIES", 0, 0, 5),
+            contact_retention_days=_whole(env_vars, "PORTAL_CONTACT_RETENTION_DAYS", 90, 1, 3650),
+            comment_retention_days=_whole(env_vars, "PORTAL_COMMENT_RETENTION_DAYS", 730, 1, 3650),
             mystery_lockout_days=_whole(env_vars, "PORTAL_MYSTERY_LOCKOUT_DAYS", 60, 0, 366),
             dispute_days=_whole(env_vars, "PORTAL_DISPUTE_DAYS", 7, 1, 60),
             grade_bands=_grade_bands(env_vars.get("PORTAL_GRADE_BANDS", "90,80,70")),

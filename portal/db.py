@@ -84,6 +84,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Deleted values (purged contact details, erased comments) are overwritten with
+            # zeros in the file, not only unlinked (SECURITY.md, "Retention is real"); stock
+            # SQLite builds leave this off.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")

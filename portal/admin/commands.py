@@ -1,5 +1,6 @@
 """The database and the chain from the command line: ``init-db``, ``rebuild-rollups``,
-``create-store``, ``create-staff`` and ``import-staff``."""
+``create-store``, ``create-staff``, ``import-staff``, and the privacy jobs ``purge`` (for
+cron) and ``erase-customer``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from portal.admin.operations import create_staff, create_store, get_store, import_staff
+from portal.admin.retention import compact_database, erase_customer, purge_expired
 from portal.audit import CLI
 from portal.commands import transaction
+from portal.config import current_settings
 from portal.db import utcnow
 from portal.models import Response, StoreDailyRollup
 from portal.rollups import rebuild_rollups
@@ -98,3 +101,46 @@ def import_staff_command(file: Path) -> None:
     with transaction() as session:
         result = import_staff(session, text, actor=CLI, now=utcnow())
     click.echo(f"Imported staff: {result.created} created, {result.updated} updated.")
+
+
+@click.command("purge")
+@click.option("--vacuum", is_flag=True, help="Also rebuild the SQLite file (slow on big files).")
+@with_appcontext
+def purge_command(vacuum: bool) -> None:
+    """Delete contact details past PORTAL_CONTACT_RETENTION_DAYS and comments past
+    PORTAL_COMMENT_RETENTION_DAYS; scores and every figure stay. Run daily from cron."""
+    settings = current_settings()
+    with transaction() as session:
+        removed = purge_expired(
+            session,
+            CLI,
+            contact_days=settings.contact_retention_days,
+            comment_days=settings.comment_retention_days,
+            now=utcnow(),
+        )
+    compact_database(current_app.extensions["portal.db"][0], vacuum=vacuum)
+    click.echo(
+        f"Purged contact details of {removed.contacts} response(s) and "
+        f"{removed.case_contacts} case(s), {removed.mails} mail(s) "
+        f"(older than {settings.contact_retention_days} days); comments of "
+        f"{removed.comments} response(s), texts of {removed.case_texts} case(s) and "
+        f"{removed.notes} case note(s) (older than {settings.comment_retention_days} days)."
+    )
+
+
+@click.command("erase-customer")
+@click.option("--code", help="The short code of a receipt the customer answered.")
+@click.option("--phone", help="A phone number the customer left.")
+@click.option("--email", help="An e-mail address the customer left.")
+@with_appcontext
+def erase_customer_command(code: str | None, phone: str | None, email: str | None) -> None:
+    """Erase one customer's contact details and comments everywhere (an erasure request);
+    name them by exactly one of --code, --phone, --email."""
+    with transaction() as session:
+        removed = erase_customer(session, CLI, code=code, phone=phone, email=email, now=utcnow())
+    compact_database(current_app.extensions["portal.db"][0])
+    click.echo(
+        f"Erased: {removed.contacts} contact(s), {removed.case_contacts} case contact(s), "
+        f"{removed.comments} comment(s), {removed.case_texts} case text(s), "
+        f"{removed.notes} case note(s), {removed.mails} mail(s)."
+    )

@@ -193,7 +193,7 @@ def test_issue_receipts_refuses_a_zero_count(runner, tmp_path):
     )
 
 
-#: DESIGN.md section 4, with the arguments it gives. export, backup, restore, purge and
+#: DESIGN.md section 4, with the arguments it gives. export, backup, restore and
 #: classify-comment are named there too but not written yet.
 DESIGN_COMMANDS = {
     "init-db": [],
@@ -207,6 +207,7 @@ DESIGN_COMMANDS = {
     "issue-receipts": ["store_code", "--count", "--out"],
     "check-code": ["code", "--redeem"],
     "rebuild-rollups": [],
+    "purge": [],
 }
 #: Commands beyond DESIGN.md: key upkeep and the cron jobs of cases, mystery and awards.
 EXTRA_COMMANDS = {
@@ -218,6 +219,7 @@ EXTRA_COMMANDS = {
     "award-cycle",
     "verify-awards",
     "rank",
+    "erase-customer",
 }
 
 
