@@ -41,3 +41,20 @@ def test_portal_photo_max_mb_sets_the_photo_limit_and_the_upload_body_limit(tmp_
         app.preprocess_request()
         assert request.max_content_length == 1024 * 1024
     engine.dispose()
+
+
+def test_retention_settings_have_safe_defaults_and_are_checked(tmp_path):
+    import pytest
+
+    from portal.config import SettingsError
+
+    base = {"PORTAL_INSTANCE_PATH": str(tmp_path)}
+    settings = Settings.from_env(base)
+    assert (settings.contact_retention_days, settings.comment_retention_days) == (90, 730)
+    custom = Settings.from_env(
+        base | {"PORTAL_CONTACT_RETENTION_DAYS": "30", "PORTAL_COMMENT_RETENTION_DAYS": "365"}
+    )
+    assert (custom.contact_retention_days, custom.comment_retention_days) == (30, 365)
+    for bad in ("0", "-1", "ninety", "99999"):
+        with pytest.raises(SettingsError, match="PORTAL_CONTACT_RETENTION_DAYS"):
+            Settings.from_env(base | {"PORTAL_CONTACT_RETENTION_DAYS": bad})
