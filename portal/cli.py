@@ -10,11 +10,13 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from portal.admin.commands import (
+    backup_command,
     create_staff_command,
     create_store_command,
     import_staff_command,
     init_db,
     rebuild_rollups_command,
+    restore_command,
 )
 from portal.api_tokens.commands import create_api_token_command
 from portal.auth.commands import create_user_command
@@ -51,6 +53,8 @@ COMMANDS = (
     award_cycle_command,
     verify_awards_command,
     rank_command,
+    backup_command,
+    restore_command,
 )
 
 
