@@ -24,6 +24,7 @@ from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
 from portal.exports import views as exports_views
 from portal.extensions import babel, csrf, limiter, login_manager
+from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
 from portal.i18n import current_locale, select_locale
@@ -149,6 +150,9 @@ def _register_body_limits(app: Flask, settings: Settings) -> None:
         if request.endpoint == mystery_draft_views.PHOTO_UPLOAD_ENDPOINT:
             request.max_content_length = photo_body
 
+    # After the limit (it reads a form body), before CSRF and every view.
+    app.before_request(refuse_invalid_utf8)
+
 
 def _register_blueprints(app: Flask) -> None:
     # Tills and BI tools authenticate with bearer keys, not cookies: CSRF does not apply.
@@ -176,6 +180,7 @@ def _register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
+        bdi=formatting.bdi,
         percent=formatting.percent,
         number=formatting.number,
         format_validation_code=format_validation_code,

@@ -42,7 +42,7 @@ __all__ = [
 # The chain's head-office zone: the default for new stores and for chain-wide pages.
 DEFAULT_ZONE = "Asia/Shanghai"
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from portal.admin.commands import (
+    backup_command,
     create_staff_command,
     create_store_command,
     erase_customer_command,
@@ -17,6 +18,7 @@ from portal.admin.commands import (
     init_db,
     purge_command,
     rebuild_rollups_command,
+    restore_command,
 )
 from portal.api_tokens.commands import create_api_token_command
 from portal.auth.commands import create_user_command
@@ -55,6 +57,8 @@ COMMANDS = (
     rank_command,
     purge_command,
     erase_customer_command,
+    backup_command,
+    restore_command,
 )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from markupsafe import Markup
+
 from portal.calendar import zone as calendar_zone
 from surveys.loader import receipt_survey
 
@@ -31,3 +33,11 @@ def problem_label(key: str, locale: str) -> str:
         if choice.key == key:
             return choice.text.get(locale)
     return key
+
+
+def bdi(value: object) -> Markup:
+    """User text (a name, a label, an address) isolated from the text around it: a
+    right-to-left override inside cannot reorder the page's own words."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(value)

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+
+from portal.errors import DomainError
+from surveys.strict import int_or_none
 
 T = TypeVar("T")
 
@@ -36,9 +40,21 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
+class InvalidPage(DomainError):
+    status = 400
+    code = "invalid_page"
+    message = _l("The page number must be a whole number written with the digits 0-9.")
+
+
 def requested_page() -> int:
-    """The ``?page=`` argument, 1 when absent or nonsense (never a 500)."""
-    page = request.args.get("page", type=int) or 1
+    """The ``?page=`` argument (1 when absent), read strictly: anything but ASCII digits is
+    a 400, never a guess (``1_0`` or ``１０`` is not page 10)."""
+    text = request.args.get("page", "")
+    if text == "":
+        return 1
+    page = int_or_none(text)
+    if page is None:
+        raise InvalidPage()
     return max(1, min(page, 1_000_000))
 
 

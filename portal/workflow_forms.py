@@ -18,14 +18,15 @@ from wtforms import Field, HiddenField
 from wtforms.validators import InputRequired, Regexp
 
 from portal.errors import DomainError
+from portal.forms import PortalForm
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(PortalForm):
     """Base of the forms that change a versioned row: the version the page showed, in a
     hidden field. A form without a well-formed version fails validation (a 400), so an
     operation never applies a change made for an unknown state."""
 
-    version = HiddenField(validators=[InputRequired(), Regexp(r"^[0-9]{1,9}$")])
+    version = HiddenField(validators=[InputRequired(), Regexp(r"\A[0-9]{1,9}\Z")])
 
     @property
     def expected_version(self) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from surveys.definitions import QuestionKind, SurveyDefinition
+from surveys.strict import NotANumber, parse_int, text_problem
 
 #: Satisfaction at or below this counts as "low": the problem category is offered.
 LOW_SATISFACTION = 2
@@ -79,14 +80,15 @@ def validate_answers(
     for question in definition.questions:
         if question.kind is not QuestionKind.SCALE:
             continue
-        value = _clean(raw.get(question.key))
-        if value is None:
+        value = raw.get(question.key)
+        if value is None or value == "":
             if question.required:
                 errors.append(AnswerError(question.key, "required"))
             continue
         try:
-            number = int(value)
-        except ValueError:
+            # Only the digits the buttons send: no " 5", "1_0", "５" or "٥".
+            number = parse_int(value)
+        except NotANumber:
             errors.append(AnswerError(question.key, "not_a_number"))
             continue
         assert question.minimum is not None and question.maximum is not None
@@ -108,6 +110,9 @@ def validate_answers(
 
     comment = raw.get("comment") or None
     comment_limit = definition.question("comment").max_length or 0
+    if comment is not None and text_problem(comment, single_line=False):
+        errors.append(AnswerError("comment", "invalid_text"))
+        comment = None
     if comment is not None:
         # Browsers send CRLF; count what the shopper typed, store it as typed.
         comment = comment.replace("\r\n", "\n")
@@ -135,6 +140,12 @@ def _contact(raw: Mapping[str, str | None], errors: list[AnswerError]) -> Contac
     consent = _ticked(raw.get("contact_consent"))
     phone = _clean(raw.get("contact_phone"))
     email = _clean(raw.get("contact_email"))
+    if phone is not None and text_problem(phone, single_line=True):
+        errors.append(AnswerError("contact_phone", "invalid_text"))
+        phone = None
+    if email is not None and text_problem(email, single_line=True):
+        errors.append(AnswerError("contact_email", "invalid_text"))
+        email = None
     if phone is not None and (
         not _PHONE_ALLOWED.match(phone) or sum(ch.isdigit() for ch in phone) < 6
     ):

@@ -1,6 +1,6 @@
 """The database and the chain from the command line: ``init-db``, ``rebuild-rollups``,
-``create-store``, ``create-staff``, ``import-staff``, and the privacy jobs ``purge`` (for
-cron) and ``erase-customer``."""
+``backup``, ``restore``, ``create-store``, ``create-staff``, ``import-staff``, and the privacy
+jobs ``purge`` (for cron) and ``erase-customer``."""
 
 from __future__ import annotations
 
@@ -9,17 +9,23 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from portal.admin.operations import create_staff, create_store, get_store, import_staff
 from portal.admin.retention import compact_database, erase_customer, purge_expired
 from portal.audit import CLI
+from portal.backup import BackupError, backup, holds_data, restore
 from portal.commands import transaction
 from portal.config import current_settings
 from portal.db import utcnow
 from portal.models import Response, StoreDailyRollup
 from portal.rollups import rebuild_rollups
 from portal.schema import upgrade_database
+
+
+def _engine() -> Engine:
+    bind = current_app.extensions["portal.db"][0]
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 @click.command("init-db")
@@ -45,6 +51,39 @@ def rebuild_rollups_command(store_codes: tuple[str, ...]) -> None:
         ids = [get_store(session, code).id for code in store_codes] or None
         rows = rebuild_rollups(session, ids)
     click.echo(f"Rebuilt {rows} rollup rows.")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Write the database and the mystery photos to FILE (.tar.gz); safe while serving."""
+    photo_folder = current_app.config["PORTAL_SETTINGS"].photo_folder
+    try:
+        summary = backup(_engine(), photo_folder, file, now=utcnow())
+    except BackupError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Backed up the {summary.dialect} database and {summary.photos} photos to {file}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Overwrite the current database and photos.")
+@with_appcontext
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the database and the mystery photos with those of the backup FILE."""
+    engine = _engine()
+    photo_folder = current_app.config["PORTAL_SETTINGS"].photo_folder
+    try:
+        if not yes and holds_data(engine, photo_folder):
+            raise click.ClickException(
+                "The database or the photo folder is not empty; "
+                "restoring replaces them: run again with --yes."
+            )
+        summary = restore(engine, photo_folder, file)
+    except BackupError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Restored the {summary.dialect} database and {summary.photos} photos from {file}.")
 
 
 @click.command("create-store")

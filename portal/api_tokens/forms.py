@@ -2,14 +2,14 @@
 whose only content is the CSRF token that a Revoke button posts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.api_tokens.operations import MAX_LABEL_LENGTH
+from portal.forms import PortalForm
 
 
-class NewApiTokenForm(FlaskForm):
+class NewApiTokenForm(PortalForm):
     label = StringField(
         _l("What is this token for?"),
         validators=[
@@ -20,5 +20,5 @@ class NewApiTokenForm(FlaskForm):
     )
 
 
-class RevokeApiTokenForm(FlaskForm):
+class RevokeApiTokenForm(PortalForm):
     pass

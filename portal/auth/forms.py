@@ -1,14 +1,14 @@
 """Sign-in form, and the account settings: password change, "sign out everywhere"."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from portal.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.forms import PortalForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(
         _l("E-mail"),
         validators=[InputRequired(_l("Please enter your e-mail.")), Length(max=254)],
@@ -25,7 +25,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[InputRequired(_l("Please enter your current password.")), Length(max=200)],
@@ -53,5 +53,5 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class EndSessionsForm(FlaskForm):
+class EndSessionsForm(PortalForm):
     """Only the CSRF token: "sign out everywhere" has nothing to fill in."""

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.forms import PortalForm, strict_int
 from portal.models import AppealOutcome, CycleState, NominationSource, NominationState
 from portal.workflow_forms import VersionedForm
 
@@ -59,10 +59,10 @@ class RejectForm(VersionedForm):
     reason = _text(_l("Why is it rejected?"), required=_l("Give the reason for the rejection."))
 
 
-class NominateForm(FlaskForm):
+class NominateForm(PortalForm):
     # Choices (the snapshot's staff not nominated yet) come from the view.
     staff = SelectField(
-        _l("Staff member"), coerce=int, validators=[InputRequired(_l("Choose the person."))]
+        _l("Staff member"), coerce=strict_int, validators=[InputRequired(_l("Choose the person."))]
     )
     justification = _text(
         _l("Why does this person deserve the award?"),
@@ -75,7 +75,7 @@ class PublishForm(VersionedForm):
     """Only the CSRF token and the cycle's version: the button publishes."""
 
 
-class AppealForm(FlaskForm):
+class AppealForm(PortalForm):
     reason = _text(
         _l("What is wrong with the decision?"),
         required=_l("Say specifically what is wrong with the decision."),
@@ -83,7 +83,7 @@ class AppealForm(FlaskForm):
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     outcome = RadioField(
         _l("Outcome"),
         choices=[SelectChoice(key, label) for key, label in OUTCOME_LABELS.items()],
@@ -92,6 +92,6 @@ class AnswerForm(FlaskForm):
     answer = _text(_l("Answer to the store manager"), required=_l("Explain the answer."), rows=3)
 
 
-class OpenCycleForm(FlaskForm):
+class OpenCycleForm(PortalForm):
     # Choices (complete months without a cycle) come from the view.
     month = SelectField(_l("Month"), validators=[InputRequired(_l("Choose the month."))])

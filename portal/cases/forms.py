@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     RadioField,
@@ -23,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from portal.forms import PortalForm, strict_int
 from portal.models import CaseState, Resolution, ReturnVisit
 from portal.workflow_forms import VersionedForm
 
@@ -59,7 +59,7 @@ def _note(label: Any, *, required: bool) -> TextAreaField:
     )
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(PortalForm):
     """The case list's filters, read from the query string (a GET changes nothing)."""
 
     class Meta:
@@ -127,7 +127,7 @@ class AssignForm(VersionedForm):
     # Choices (the store's managers and the admins) come from the view.
     assignee = SelectField(
         _l("Assign to"),
-        coerce=int,
+        coerce=strict_int,
         validators=[InputRequired(_l("Choose who takes the case."))],
     )
 
@@ -140,7 +140,7 @@ class FollowUpForm(VersionedForm):
     """Only the CSRF token and the version: the button sends the follow-up question."""
 
 
-class NewCaseForm(FlaskForm):
+class NewCaseForm(PortalForm):
     """A complaint taken at the counter or by phone."""
 
     store = SelectField(_l("Store"), validators=[InputRequired(_l("Choose the store."))])
@@ -186,7 +186,7 @@ class NewCaseForm(FlaskForm):
     consent = BooleanField(_l("The customer agrees to be contacted about this complaint."))
 
 
-class FollowUpAnswerForm(FlaskForm):
+class FollowUpAnswerForm(PortalForm):
     """The customer's answer: was the problem solved, 1 (not at all) to 5 (completely)."""
 
     score = RadioField(

@@ -3,6 +3,7 @@ flags by `analysis`. Each report is a frozen dataclass the templates only displa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from portal.dashboard.queries import StaffTotals, Totals
 from portal.errors import DomainError
 from portal.models import Store, User
 from portal.models.rollups import RATING_KEYS
+from surveys.strict import NotANumber, parse_int
 
 #: Below this many answers a figure is greyed and not ranked or flagged (DESIGN §5).
 MIN_N = 30
@@ -40,10 +42,15 @@ class InvalidPeriod(DomainError):
     code = "invalid_period"
 
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
 def parse_period(days: str | None, start: str | None, end: str | None, today: date) -> Period:
     """``?days=`` (one of PERIOD_CHOICES, ending today) or ``?from=&to=`` (inclusive)."""
     if start or end:
         try:
+            if not (_DATE.fullmatch(start or "") and _DATE.fullmatch(end or "")):
+                raise ValueError(start, end)
             period = Period(date.fromisoformat(start or ""), date.fromisoformat(end or ""))
         except ValueError:
             raise InvalidPeriod("Dates must look like 2026-11-22.") from None
@@ -53,8 +60,8 @@ def parse_period(days: str | None, start: str | None, end: str | None, today: da
             raise InvalidPeriod("Choose at most two years.")
         return period
     try:
-        count = int(days or 30)
-    except ValueError:
+        count = 30 if days is None or days == "" else parse_int(days)
+    except NotANumber:
         raise InvalidPeriod("Choose 7, 30, 90 or 365 days.") from None
     if count not in PERIOD_CHOICES:
         raise InvalidPeriod("Choose 7, 30, 90 or 365 days.")

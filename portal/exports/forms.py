@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, Field, RadioField, SelectChoice, SelectField
 from wtforms.validators import ValidationError
+
+from portal.forms import PortalForm
 
 #: The longest range one export may cover, in days (inclusive).
 MAX_DAYS = 400
@@ -21,7 +22,7 @@ _BAD_DATE = _l("Write dates as YYYY-MM-DD, e.g. 2026-11-22.")
 FORMATS = ("csv", "xlsx")
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FloatField, IntegerField, SelectChoice, SelectField
+from wtforms import Field, SelectChoice, SelectField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from portal.forms import PortalForm, StrictFloatField, StrictIntegerField
 from portal.models import AwardScope
 
 SCOPE_LABELS: dict[str, Any] = {
@@ -26,36 +27,37 @@ def finite(form: FlaskForm, field: Field) -> None:
         raise ValidationError(_l("Enter a number."))
 
 
-def _weight(label: Any) -> FloatField:
-    return FloatField(
+def _weight(label: Any) -> StrictFloatField:
+    return StrictFloatField(
         label,
         [InputRequired(), finite, NumberRange(min=0, max=10)],
         description=_l("0 or more; the weights are divided by their sum."),
     )
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(PortalForm):
     customer_weight = _weight(_l("Weight of the customer rating"))
     mystery_weight = _weight(_l("Weight of mystery shopping"))
     complaints_weight = _weight(_l("Weight of upheld complaints"))
-    min_n = IntegerField(
+    min_n = StrictIntegerField(
         _l("Minimum answers in the month to be eligible"),
         [InputRequired(), NumberRange(min=1, max=1000)],
     )
-    top_fraction = FloatField(
+    top_fraction = StrictFloatField(
         _l("Share of the eligible staff proposed (more than 0, at most 1)"),
         [InputRequired(), finite, NumberRange(min=0, max=1)],
     )
-    baseline = FloatField(
+    baseline = StrictFloatField(
         _l("Coaching baseline (between-staff SDs from the chain average)"),
         [InputRequired(), finite, NumberRange(min=-5, max=5)],
+        negative=True,
     )
     scope = SelectField(
         _l("Award scope: the top share is taken within each"),
         choices=[SelectChoice(str(key), label) for key, label in SCOPE_LABELS.items()],
         validators=[InputRequired()],
     )
-    notice_days = IntegerField(
+    notice_days = StrictIntegerField(
         _l("Public notice period (days)"), [InputRequired(), NumberRange(min=1, max=30)]
     )
 

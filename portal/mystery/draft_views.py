@@ -33,6 +33,7 @@ from portal.mystery.visits import EDITABLE_STATES, InvalidVisit, checklist_of, v
 from portal.workflow import InvalidTransition
 from portal.workflow_forms import add_field_error, show_error
 from surveys.checklists import ChecklistDefinition, parse_answers
+from surveys.strict import int_or_none
 
 #: The one route that takes a photo: its request body may be as large as a photo of the
 #: advertised size plus the form (``create_app`` sets the limit before CSRF reads the form).
@@ -122,7 +123,7 @@ def _facts_step(session: Session, visit: MysteryVisit, steps: list[Step]) -> Any
     facts = VisitFacts(
         started_at=form.started_at.data,
         ended_at=form.ended_at.data,
-        served_by_id=int(form.served_by.data) if (form.served_by.data or "").isdigit() else None,
+        served_by_id=int_or_none(form.served_by.data or ""),
         served_by_description=form.served_by_description.data or "",
         transaction_id=form.transaction_id.data or "",
     )

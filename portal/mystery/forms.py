@@ -18,7 +18,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     DateField,
     DateTimeLocalField,
-    DecimalField,
     Field,
     RadioField,
     SelectChoice,
@@ -28,6 +27,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from portal.forms import PortalForm, StrictDecimalField, strict_int
 from portal.models import Daypart, DisputeOutcome, VisitState
 from portal.workflow_forms import VersionedForm
 from surveys.checklists import NA, ChecklistSection, ItemKind
@@ -80,10 +80,12 @@ def _text(label: Any, *, required: bool = False, rows: int = 3) -> TextAreaField
     )
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(PortalForm):
     store = SelectField(_l("Store"), validators=[InputRequired(_l("Choose a store."))])
     shopper = SelectField(
-        _l("Mystery shopper"), coerce=int, validators=[InputRequired(_l("Choose a shopper."))]
+        _l("Mystery shopper"),
+        coerce=strict_int,
+        validators=[InputRequired(_l("Choose a shopper."))],
     )
     checklist = SelectField(_l("Scenario"), validators=[InputRequired(_l("Choose a scenario."))])
     window_start = DateField(
@@ -97,7 +99,7 @@ class ScheduleForm(FlaskForm):
         choices=[SelectChoice(key, label) for key, label in DAYPART_LABELS.items()],
         validators=[InputRequired(_l("Choose a time of day."))],
     )
-    fee = DecimalField(
+    fee = StrictDecimalField(
         _l("Fee (yuan)"),
         places=2,
         default=0,
@@ -106,7 +108,7 @@ class ScheduleForm(FlaskForm):
     instructions = _text(_l("Instructions for the shopper"))
 
 
-class VisitFactsForm(FlaskForm):
+class VisitFactsForm(PortalForm):
     started_at = DateTimeLocalField(
         _l("Entered the store at (store time)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
@@ -124,7 +126,7 @@ class VisitFactsForm(FlaskForm):
     )
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PortalForm):
     photo = FileField(
         _l("Photo of the receipt (JPEG or PNG)"), render_kw={"accept": "image/jpeg,image/png"}
     )
@@ -170,7 +172,7 @@ def section_form(section: ChecklistSection, locale: str) -> type[FlaskForm]:
     fields[f"narrative-{section.key}"] = _text(
         _l("Narrative: what you saw in this part of the visit"), rows=4
     )
-    return type(f"SectionForm_{section.key}", (FlaskForm,), fields)
+    return type(f"SectionForm_{section.key}", (PortalForm,), fields)
 
 
 # -- workflow actions ------------------------------------------------------------------------
@@ -239,7 +241,7 @@ class DecideForm(_AnswerChange):
     note = _text(_l("Reason for the decision"), required=True, rows=2)
 
 
-class VisitFilterForm(FlaskForm):
+class VisitFilterForm(PortalForm):
     class Meta:
         csrf = False
 

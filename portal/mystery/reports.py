@@ -38,6 +38,7 @@ from portal.errors import DomainError
 from portal.models import RELEASED_STATES, MysteryVisit, Store, SurveyVersion, User
 from portal.mystery.visits import checklist_for_version
 from surveys.definitions import LocalizedText
+from surveys.strict import NotANumber, parse_int
 
 #: Below this many released visits a mean is greyed and not compared (our choice: visits
 #: are few and costly, so the bar is lower than the 30 answers of the customer figures).
@@ -62,8 +63,8 @@ def parse_months(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_MONTHS
     try:
-        months = int(value)
-    except ValueError:
+        months = parse_int(value)
+    except NotANumber:
         raise InvalidMonths() from None
     if months not in MONTH_CHOICES:
         raise InvalidMonths()

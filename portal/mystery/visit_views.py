@@ -61,13 +61,15 @@ from portal.mystery.visits import (
 from portal.workflow import InvalidReason, InvalidTransition
 from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.checklists import ChecklistDefinition, ItemAnswer
+from surveys.strict import int_or_none
 
 
 def _answer_from(form: Any) -> dict[str, ItemAnswer]:
     if not form.item.data:
         return {}
     value = (form.value.data or "").strip().lower()
-    parsed: str | int = int(value) if value.isdigit() else value
+    number = int_or_none(value)
+    parsed: str | int = value if number is None else number
     return {form.item.data: ItemAnswer(value=parsed, comment=(form.comment.data or "").strip())}
 
 

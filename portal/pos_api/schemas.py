@@ -15,6 +15,7 @@ from typing import Any
 
 from portal.calendar import zone
 from portal.errors import DomainError
+from surveys.strict import NotANumber, parse_decimal
 
 #: The largest receipt total accepted, in currency units; larger is a typo or an attack.
 MAX_TOTAL = Decimal("10000000")
@@ -58,12 +59,27 @@ def parse_receipt_request(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _UnreadableNumber:
+    """A JSON number written with an exponent: refused by the field that receives it."""
+
+    text: str
+
+
+def _strict_decimal(text: str) -> Decimal | _UnreadableNumber:
+    # JSON's grammar allows exponents (1e3, 1e400); a till's amounts never need them.
+    try:
+        return parse_decimal(text, negative=True)
+    except NotANumber:
+        return _UnreadableNumber(text)
+
+
 def _decode(body: bytes) -> dict[str, Any]:
     def reject_constant(name: str) -> None:
         raise MalformedBody(f"{name} is not a number JSON allows.")
 
     try:
-        data = json.loads(body, parse_float=Decimal, parse_constant=reject_constant)
+        data = json.loads(body, parse_float=_strict_decimal, parse_constant=reject_constant)
     except (ValueError, RecursionError):
         raise MalformedBody("The body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -112,6 +128,11 @@ def _issued_at(value: Any, store_timezone: str, now: datetime, token_days: int) 
 def _total_cents(value: Any) -> int | None:
     if value is None:
         return None
+    if isinstance(value, _UnreadableNumber):
+        raise InvalidField(
+            "total must be written with digits and at most one decimal point, no exponent.",
+            field="total",
+        )
     # bool is an int in Python; a till sending true means a bug, not a total of 1.
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise InvalidField("total must be a number.", field="total")

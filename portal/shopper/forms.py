@@ -7,10 +7,10 @@ from __future__ import annotations
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from portal.forms import PortalForm
 from surveys.answers import AnswerError, Answers, validate_answers
 from surveys.definitions import Question, QuestionKind, SurveyDefinition
 
@@ -25,6 +25,7 @@ ERROR_MESSAGES = {
     "invalid_email": _l("This does not look like an e-mail address."),
     "contact_required": _l("Please leave a phone number or an e-mail address."),
     "consent_required": _l("Tick the box to agree to be contacted, or clear your details."),
+    "invalid_text": _l("This text contains a character that cannot be stored; please retype it."),
 }
 
 #: Which field shows each contact error.
@@ -36,8 +37,10 @@ _CONTACT_FIELDS = {
 }
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(PortalForm):
     definition: SurveyDefinition
+    #: The survey's text rules are surveys.answers' (``invalid_text``), checked once there.
+    check_text = False
 
     def validated_answers(self) -> Answers | None:
         """Check the CSRF token and the answers; on failure every error is on its field."""
@@ -101,7 +104,7 @@ def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyF
     return type(f"SurveyForm_{definition.key}_{locale}", (SurveyForm,), fields)
 
 
-class CodeEntryForm(FlaskForm):
+class CodeEntryForm(PortalForm):
     code = StringField(
         _l("Receipt code"),
         validators=[

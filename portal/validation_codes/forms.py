@@ -1,12 +1,13 @@
 """The validation-code form (check and redeem use the same one field)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
+from portal.forms import PortalForm
 
-class ValidationCodeForm(FlaskForm):
+
+class ValidationCodeForm(PortalForm):
     code = StringField(
         _l("Validation code"),
         validators=[InputRequired(_l("Please type the code.")), Length(max=40)],

@@ -25,9 +25,10 @@ from surveys.checklists.schema import (
     ChecklistSection,
     ItemKind,
 )
+from surveys.strict import int_or_none
 
 # "4:30" or "04:30" as minutes:seconds, as shoppers write times down.
-_MINUTES_SECONDS = re.compile(r"^(\d{1,3}):([0-5]\d)$")
+_MINUTES_SECONDS = re.compile(r"([0-9]{1,3}):([0-5][0-9])", re.ASCII)
 
 
 def _chosen_sections(
@@ -72,10 +73,11 @@ def _parse_value(item: ChecklistItem, text: str) -> str | int:
         return NA
     if item.kind is ItemKind.CHECK:
         return lowered
-    if item.kind is ItemKind.TIME and (match := _MINUTES_SECONDS.match(lowered)):
+    if item.kind is ItemKind.TIME and (match := _MINUTES_SECONDS.fullmatch(lowered)):
         return int(match.group(1)) * 60 + int(match.group(2))
     # Whole numbers only: "4.5" or "½" stay strings and are reported.
-    return int(lowered) if lowered.isascii() and lowered.isdigit() else lowered
+    number = int_or_none(lowered)
+    return lowered if number is None else number
 
 
 def _form_text(form: Mapping[str, str], name: str) -> str:

@@ -44,8 +44,35 @@ def test_likelihood_must_be_a_whole_number_from_0_to_10(value):
 
 
 def test_ratings_are_optional_and_kept_when_given():
-    result = check(nps="8", csat="4", rating_cleanliness="5", rating_knowledge=" 2 ")
+    result = check(nps="8", csat="4", rating_cleanliness="5", rating_knowledge="2")
     assert result.ratings == {"rating_cleanliness": 5, "rating_knowledge": 2}
+
+
+#: What Python's int() would read as a number but no answer button ever sends.
+LENIENT_NUMBERS = ["1_0", "１０", "१०", "٣", " 5", "5 ", "5\n", "+5", "0x5", "5.0", "1e1", "٥"]
+
+
+@pytest.mark.parametrize("value", LENIENT_NUMBERS)
+def test_scales_read_only_ascii_digits(value):
+    assert check(nps=value, csat="3") == [AnswerError("nps", "not_a_number")]
+    assert check(nps="8", csat="3", rating_speed=value) == [
+        AnswerError("rating_speed", "not_a_number")
+    ]
+
+
+@pytest.mark.parametrize("comment", ["a\x00b", "a\ud800b", "\udfff"])
+def test_a_comment_with_nul_or_an_unpaired_surrogate_is_refused(comment):
+    assert check(nps="8", csat="4", comment=comment) == [AnswerError("comment", "invalid_text")]
+
+
+def test_a_comment_may_hold_line_breaks_and_right_to_left_text():
+    assert check(nps="8", csat="4", comment="שלום\n\u202egood").comment == "שלום\n\u202egood"
+
+
+@pytest.mark.parametrize("email", ["a@b.com\r\nBcc: x@y.com", "a\x00@b.com", "a\x07@b.com"])
+def test_contact_details_are_single_line(email):
+    result = check(nps="8", csat="4", contact_consent="y", contact_email=email)
+    assert isinstance(result, list) and AnswerError("contact_email", "invalid_text") in result
 
 
 def test_comment_limit_counts_characters_not_bytes_and_crlf_as_one():

@@ -157,7 +157,7 @@ def test_hr_home_shows_each_cashiers_answers_and_raw_means(
         make_response(store, cashier, nps=nps, csat=csat)
     login_as(make_user(Role.HR))
     html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    row = html[html.index("S042 周杰") :]
+    row = html[html.index("S042 <bdi>周杰</bdi>") :]
     row = row[: row.index("</tr>")]
     # Two answers: likelihood (10 + 6) / 2 = 8.0, satisfaction (5 + 3) / 2 = 4.00.
     assert '<td class="num">2</td>' in row

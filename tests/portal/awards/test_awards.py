@@ -944,7 +944,7 @@ def test_a_manager_appeals_on_the_page_and_a_second_hr_answers(
     login(month.hr2)
     assert post_on_cycle(client, answer, data).status_code == 302
     html = page(client, "/awards/2026-10")
-    assert "The decision stands" in html and "Appeal by manager@example.com" in html
+    assert "The decision stands" in html and "Appeal by <bdi>manager@example.com</bdi>" in html
 
 
 def test_the_certificate_is_bilingual_and_only_for_approved_published_nominations(

@@ -193,8 +193,8 @@ def test_issue_receipts_refuses_a_zero_count(runner, tmp_path):
     )
 
 
-#: DESIGN.md section 4, with the arguments it gives. export, backup, restore and
-#: classify-comment are named there too but not written yet.
+#: DESIGN.md section 4, with the arguments it gives. export and classify-comment are
+#: named there too but not written yet.
 DESIGN_COMMANDS = {
     "init-db": [],
     "demo": [],
@@ -208,6 +208,8 @@ DESIGN_COMMANDS = {
     "check-code": ["code", "--redeem"],
     "rebuild-rollups": [],
     "purge": [],
+    "backup": ["file"],
+    "restore": ["file"],
 }
 #: Commands beyond DESIGN.md: key upkeep and the cron jobs of cases, mystery and awards.
 EXTRA_COMMANDS = {

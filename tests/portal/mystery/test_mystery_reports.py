@@ -295,8 +295,8 @@ def test_print_page_shows_sections_grade_and_the_fail_badge(
     page = client.get(f"/mystery/visits/{failed_visit.id}/print", headers=EN)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "SH-400 静安店" in html and "Retail store standard visit" in html
-    assert "version 1" in html and "S042 李娜" in html
+    assert "SH-400 <bdi>静安店</bdi>" in html and "Retail store standard visit" in html
+    assert "version 1" in html and "S042 <bdi>李娜</bdi>" in html
     assert '<span class="badge badge-fail"' in html and "72.5" in html
     for title in ("Store environment", "Greeting", "Checkout", "Farewell"):
         assert title in html

@@ -1,0 +1,165 @@
+"""The base of every form and the strict number fields (`surveys.strict` does the reading).
+
+`PortalForm` checks every text field in one place: NUL and unpaired surrogates are refused
+everywhere, line breaks and control characters in single-line fields (every `StringField`
+that is not a text area or a password). A form whose text rules live elsewhere (the
+shopper survey: `surveys.answers`) sets ``check_text = False``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    Field,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import StopValidation
+
+from portal.errors import DomainError
+from surveys.strict import NotANumber, parse_decimal, parse_int, text_problem
+
+TEXT_MESSAGES: dict[str, Any] = {
+    "nul": _l("This text contains a character that cannot be stored (NUL)."),
+    "surrogate": _l("This text contains a character that cannot be stored."),
+    "line_break": _l("Keep this on one line."),
+    "control": _l("This text contains a control character."),
+}
+WHOLE_NUMBER = _l("Enter a whole number using the digits 0-9.")
+NUMBER = _l("Enter a number using the digits 0-9 and at most one decimal point.")
+
+
+class InvalidEncoding(DomainError):
+    status = 400
+    code = "invalid_encoding"
+    message = _l("The request is not valid UTF-8 text; nothing was saved.")
+
+
+def _is_utf8_query(data: bytes) -> bool:
+    for pair in data.split(b"&"):
+        for part in pair.split(b"=", 1):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def refuse_invalid_utf8() -> None:
+    """``before_request``: a query string or form body whose bytes are not UTF-8 is a 400,
+    rather than decoded with U+FFFD stand-ins and stored as mojibake. (JSON bodies are
+    refused by their parser; file uploads carry bytes.)"""
+    body_is_form = request.mimetype == "application/x-www-form-urlencoded"
+    if not _is_utf8_query(request.query_string) or (
+        # Cached: the form is then parsed from the same bytes.
+        body_is_form and not _is_utf8_query(request.get_data(cache=True))
+    ):
+        raise InvalidEncoding()
+
+
+def check_text(single_line: bool) -> Any:
+    """A validator refusing what `surveys.strict.text_problem` refuses."""
+
+    def validator(form: Any, field: Field) -> None:
+        values = [v for v in (field.raw_data or []) if isinstance(v, str)]
+        for value in values:
+            problem = text_problem(value, single_line=single_line)
+            if problem is not None:
+                raise StopValidation(TEXT_MESSAGES[problem])
+
+    return validator
+
+
+def single_line(field: Field) -> bool:
+    return isinstance(field, StringField) and not isinstance(field, TextAreaField | PasswordField)
+
+
+class PortalForm(FlaskForm):
+    """Every form of the portal derives from this (a test checks it)."""
+
+    check_text = True
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form: Any, unbound_field: Any, options: Any) -> Field:
+            field: Field = super().bind_field(form, unbound_field, options)
+            if getattr(form, "check_text", True) and isinstance(field, StringField):
+                field.validators = [check_text(single_line(field)), *field.validators]
+            return field
+
+
+def strict_int(value: Any) -> int:
+    """``coerce`` of the select and radio fields whose values are ids or numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(value)
+    return parse_int(value)
+
+
+class StrictIntegerField(IntegerField):
+    """An `IntegerField` reading only ASCII digits (and a minus with ``negative=True``)."""
+
+    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.negative = negative
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = parse_int(valuelist[0], negative=self.negative)
+        except NotANumber:
+            self.data = None  # type: ignore[assignment]
+            raise ValueError(WHOLE_NUMBER) from None
+
+
+class StrictDecimalField(DecimalField):
+    """A `DecimalField` reading ASCII digits and one point: no exponent, NaN or infinity."""
+
+    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.negative = negative
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = parse_decimal(valuelist[0], negative=self.negative)
+        except NotANumber:
+            self.data = None  # type: ignore[assignment]
+            raise ValueError(NUMBER) from None
+
+
+class StrictFloatField(FloatField):
+    """A `FloatField` read as `StrictDecimalField` reads, then made a float."""
+
+    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.negative = negative
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = float(parse_decimal(valuelist[0], negative=self.negative))
+        except NotANumber:
+            self.data = None  # type: ignore[assignment]
+            raise ValueError(NUMBER) from None
+
+
+__all__ = [
+    "PortalForm",
+    "StrictDecimalField",
+    "StrictFloatField",
+    "StrictIntegerField",
+    "strict_int",
+]
