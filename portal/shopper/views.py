@@ -67,10 +67,9 @@ BUSY = _l("We could not save your answers just now. Please press Send again.")
 
 
 def _claims(token: str, *, opened: str | None = None) -> ReceiptTokenClaims:
-    # Signature first: a forged or altered token never reaches the database. An address
-    # that sent too many forged ones is refused before even that.
-    settings, now, address = current_settings(), utcnow(), throttle.client_address()
-    throttle.refuse_if_exhausted(throttle.SURVEY_TOKEN, address)
+    # Signature first: a forged or altered token never reaches the database; it is only
+    # counted (one upsert of the throttle's own), and answered 429 past the limit.
+    settings, now = current_settings(), utcnow()
     try:
         return verify_receipt_token(settings.secret_key, token, now)
     except ExpiredToken:
@@ -79,7 +78,7 @@ def _claims(token: str, *, opened: str | None = None) -> ReceiptTokenClaims:
             raise ExpiredLink() from None
         return claims
     except ForgedToken:
-        throttle.count_failure(throttle.SURVEY_TOKEN, address)
+        throttle.enforce(throttle.SURVEY_TOKEN, throttle.client_address())
         raise InvalidLink() from None
 
 
@@ -155,8 +154,6 @@ def survey(token: str) -> Any:
 @public
 @csrf.exempt  # the form checks its own token so that an expired one keeps the answers
 def submit(token: str) -> Any:
-    # Every submit counts, before any database work of this request (one client's burst).
-    throttle.enforce(throttle.SUBMIT, throttle.client_address())
     opened = request.form.get("opened", "")
     claims = _claims(token, opened=opened)
     # A page posted without its stamp (or re-shown now) gets one: the token is valid now.
@@ -166,6 +163,9 @@ def submit(token: str) -> Any:
     # Database busy or briefly unreachable (from the first read on: a POST begins with the
     # write lock): nothing was saved; keep every answer (503).
     keep_typed_values(lambda _message: _render_survey(form, problem=BUSY, opened=opened))
+    # Every submit of one client counts (in a transaction of its own, before this
+    # request's); a database too busy to count it gives the 503 above, answers kept.
+    throttle.enforce(throttle.SUBMIT, throttle.client_address())
     db = get_session()
     receipt = get_receipt(db, claims)
     if receipt.answered_at is not None:

@@ -111,8 +111,10 @@ def test_forged_survey_links_are_counted_across_workers(world, workers):
     forged = issued.token[:-1] + ("A" if issued.token[-1] != "A" else "B")
     for _ in range(throttle.SURVEY_TOKEN.limit):
         assert next(clients).get(f"/r/{forged}").status_code == 404
-    _assert_throttled(next(clients).get(f"/r/{issued.token}"))
+    _assert_throttled(next(clients).get(f"/r/{forged}"))
     _assert_throttled(next(clients).get(f"/r/{forged}/qr.png"))
+    # A real link (unguessable: signed) still opens.
+    assert next(clients).get(f"/r/{issued.token}").status_code == 200
 
 
 def test_unknown_short_codes_are_counted_across_workers(world, workers):
@@ -142,10 +144,10 @@ def test_a_new_window_starts_afresh(world, workers, monkeypatch):
     forged = issued.token[:-1] + ("A" if issued.token[-1] != "A" else "B")
     for _ in range(throttle.SURVEY_TOKEN.limit):
         workers[0].get(f"/r/{forged}")
-    _assert_throttled(workers[1].get(f"/r/{issued.token}"))
+    _assert_throttled(workers[1].get(f"/r/{forged}"))
     later = utcnow() + timedelta(seconds=throttle.SURVEY_TOKEN.window)
     monkeypatch.setattr(throttle, "utcnow", lambda: later)
-    assert workers[1].get(f"/r/{issued.token}").status_code == 200
+    assert workers[1].get(f"/r/{forged}").status_code == 404
 
 
 def test_counts_are_shared_and_old_windows_deleted(fresh_engine):
