@@ -14,7 +14,7 @@ from flask import Flask, g, request, session, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security
+from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security, throttle
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
@@ -23,7 +23,7 @@ from portal.cases import views as cases_views
 from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
 from portal.exports import views as exports_views
-from portal.extensions import babel, csrf, limiter, login_manager
+from portal.extensions import babel, csrf, login_manager
 from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
@@ -88,6 +88,7 @@ def create_app(
         url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
         bind = db.make_engine(url, pool_pre_ping=True)
     db.init_app(app, bind)
+    throttle.init_app(app, settings.ratelimit_storage_url, settings.ratelimit_enabled, bind)
     _register_extensions(app, settings)
     _register_blueprints(app)
     errors.init_app(app)
@@ -105,9 +106,6 @@ def _configure(app: Flask, settings: Settings) -> None:
         # A shopper may leave the survey open for a while; the form keeps the answers anyway.
         WTF_CSRF_TIME_LIMIT=4 * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,
-        RATELIMIT_ENABLED=settings.ratelimit_enabled,
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
-        RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE=settings.default_locale,
     )
 
@@ -115,7 +113,6 @@ def _configure(app: Flask, settings: Settings) -> None:
 def _register_extensions(app: Flask, settings: Settings) -> None:
     _register_body_limits(app, settings)
     csrf.init_app(app)
-    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -68,8 +68,9 @@ class Settings:
     expiry_grace_minutes: int = 15
     default_locale: str = "zh_CN"
     env: str = "development"
-    #: Flask-Limiter storage; memory is per process, production should use a shared store.
-    ratelimit_storage_url: str = "memory://"
+    #: Where throttling counts live: empty means the database (shared by every worker and
+    #: server); a ``limits`` storage URL such as ``redis://host:6379`` uses that instead.
+    ratelimit_storage_url: str = ""
     ratelimit_enabled: bool = True
     #: Largest request body the API accepts before answering 413.
     api_max_body_bytes: int = 16 * 1024
@@ -190,7 +191,7 @@ class Settings:
             expiry_grace_minutes=_whole(env_vars, "PORTAL_EXPIRY_GRACE_MINUTES", 15, 0, 120),
             default_locale=locale,
             env=env,
-            ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", "memory://"),
+            ratelimit_storage_url=env_vars.get("PORTAL_RATELIMIT_STORAGE_URL", ""),
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
             photo_dir=env_vars.get("PORTAL_PHOTO_DIR") or None,
             photo_max_bytes=_whole(env_vars, "PORTAL_PHOTO_MAX_MB", 5, 1, 50) * 1024 * 1024,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, delete, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,16 @@ from portal.auth.operations import create_user
 from portal.calendar import local_today, month_start
 from portal.config import Settings
 from portal.db import make_engine, utcnow
-from portal.extensions import limiter
-from portal.models import MysteryVisit, Response, Role, Staff, Store, SurveyVersion, User
+from portal.models import (
+    MysteryVisit,
+    RateLimitHit,
+    Response,
+    Role,
+    Staff,
+    Store,
+    SurveyVersion,
+    User,
+)
 from portal.receipts import IssuedReceipt, issue_receipt
 from portal.schema import upgrade_database
 from portal.shopper.operations import record_response
@@ -122,9 +130,11 @@ def settings(tmp_path: Path) -> Settings:
 
 def _app(settings: Settings, bind: Engine | Connection) -> Flask:
     app = create_app(settings, bind=bind)
-    with app.app_context():
-        # The limiter's memory storage is shared by all apps of the process.
-        limiter.reset()
+    if isinstance(bind, Engine):
+        # Throttling counts are committed on an engine: each test starts with none. (On a
+        # connection they go with the test's rolled-back transaction.)
+        with bind.begin() as conn:
+            conn.execute(delete(RateLimitHit))
     return app
 
 
@@ -380,16 +390,22 @@ def login_as(client: FlaskClient) -> Callable[[User], Any]:
 
 
 @pytest.fixture
-def count_queries(engine: Engine) -> Iterator[Callable[[], int]]:
-    """Count statements sent to the database while the test runs."""
+def sent_statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements sent to the database while the test runs."""
     statements: list[str] = []
 
     def record(*args: Any) -> None:
         statements.append(args[2])
 
     event.listen(engine, "before_cursor_execute", record)
-    yield lambda: len(statements)
+    yield statements
     event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def count_queries(sent_statements: list[str]) -> Callable[[], int]:
+    """Count statements sent to the database while the test runs."""
+    return lambda: len(sent_statements)
 
 
 def aware(year: int, month: int, day: int, hour: int = 12) -> datetime:

@@ -43,6 +43,21 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+#: The audit action of a failed sign-in, listed for admins on the failed sign-ins page.
+FAILED_LOGIN = "login.failed"
+
+
+def record_failed_login(
+    session: Session, email: str, *, address: str, actor: Actor, now: datetime
+) -> None:
+    """Audit one failed sign-in: the normalised e-mail and the client's address (never
+    the password typed)."""
+    email = normalize_email(email)
+    record_audit(
+        session, actor, FAILED_LOGIN, "login", email[:64], now, email=email, address=address
+    )
+
+
 @cache
 def common_passwords() -> frozenset[str]:
     """The bundled list of common passwords, read once per process."""

@@ -11,14 +11,23 @@ from flask import session as cookie_session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
+from portal import throttle
 from portal.access import public, requires
 from portal.audit import Actor
 from portal.auth import SESSION_VERSION_KEY, bp
 from portal.auth.forms import ChangePasswordForm, EndSessionsForm, LoginForm
-from portal.auth.operations import InvalidAccount, authenticate, change_password, end_sessions
+from portal.auth.operations import (
+    InvalidAccount,
+    authenticate,
+    change_password,
+    end_sessions,
+    normalize_email,
+    record_failed_login,
+)
+from portal.auth.queries import failed_logins
 from portal.db import get_session, utcnow
-from portal.extensions import limiter
 from portal.models import Role, User
+from portal.pagination import paginate, requested_page
 
 #: What survives signing in: the chosen page language, nothing else (no CSRF token, no
 #: flashed message, no value an attacker could have planted in the cookie beforehand).
@@ -53,14 +62,22 @@ def _is_local_path(target: str) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute", methods=["POST"])
 def login() -> Any:
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    # Failures are counted per account and per address, shared by every worker and server.
+    email, address = normalize_email(form.email.data or ""), throttle.client_address()
+    throttle.refuse_if_exhausted(throttle.LOGIN_ACCOUNT, email)
+    throttle.refuse_if_exhausted(throttle.LOGIN_IP, address)
     session = get_session()
-    user = authenticate(session, form.email.data or "", form.password.data or "", utcnow())
+    user = authenticate(session, email, form.password.data or "", utcnow())
     if user is None:
+        actor = Actor(label=f"login:{address}"[:100])
+        record_failed_login(session, email, address=address, actor=actor, now=utcnow())
+        session.commit()  # the entry is kept, and the write lock let go before counting
+        throttle.count_failure(throttle.LOGIN_ACCOUNT, email)
+        throttle.count_failure(throttle.LOGIN_IP, address)
         form.password.errors.append(_l("Wrong e-mail or password."))
         return render_template("auth/login.html", form=form), 401
     session.commit()
@@ -79,6 +96,13 @@ def logout() -> Any:
     logout_user()
     cookie_session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/failed-logins")
+@requires(Role.ADMIN)
+def failed_login_list() -> Any:
+    page = paginate(get_session(), failed_logins(), requested_page(), 50)
+    return render_template("auth/failed_logins.html", page=page)
 
 
 @bp.get("/settings")

@@ -8,8 +8,9 @@ from flask import jsonify, request
 
 from analysis.csat import csat_interval
 from analysis.nps import nps_interval
+from portal import throttle
 from portal.access import public
-from portal.api_tokens.operations import user_for_api_token
+from portal.api_tokens.operations import BadApiToken, user_for_api_token
 from portal.calendar import local_today
 from portal.dashboard import queries, reports
 from portal.db import get_session, utcnow
@@ -29,8 +30,14 @@ def _round(value: float | None) -> float | None:
 @bp.get("/summary")
 @public  # authenticated by the personal token below, not by a session
 def summary() -> Any:
-    session = get_session()
-    user = user_for_api_token(session, request.headers.get("Authorization"), utcnow())
+    session, address = get_session(), throttle.client_address()
+    throttle.refuse_if_exhausted(throttle.BEARER, address)
+    try:
+        user = user_for_api_token(session, request.headers.get("Authorization"), utcnow())
+    except BadApiToken:
+        session.rollback()
+        throttle.count_failure(throttle.BEARER, address)
+        raise
     code = request.args.get("store", "")
     store = queries.visible_store(session, user, code)
     if store is None:

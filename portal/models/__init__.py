@@ -38,8 +38,10 @@ from portal.models.mystery import (
 from portal.models.org import Staff, Store
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
 from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
+from portal.models.throttle import RateLimitHit
 
 __all__ = [
+    "RateLimitHit",
     "Appeal",
     "AppealOutcome",
     "AwardCycle",

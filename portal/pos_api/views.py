@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import jsonify, request
 
+from portal import throttle
 from portal.access import public
 from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.pos_api import bp
-from portal.pos_api.operations import store_for_api_key
+from portal.pos_api.operations import BadApiKey, store_for_api_key
 from portal.pos_api.schemas import parse_receipt_request
 from portal.receipts import issue_receipt, survey_links
 
@@ -41,8 +42,14 @@ def _read_body(limit: int) -> bytes:
 @public
 def create_receipt() -> Any:
     settings = current_settings()
-    session = get_session()
-    store = store_for_api_key(session, request.headers.get("Authorization"))
+    session, address = get_session(), throttle.client_address()
+    throttle.refuse_if_exhausted(throttle.BEARER, address)
+    try:
+        store = store_for_api_key(session, request.headers.get("Authorization"))
+    except BadApiKey:
+        session.rollback()  # the write lock is let go before counting
+        throttle.count_failure(throttle.BEARER, address)
+        raise
     if request.mimetype != "application/json":
         raise NotJson()
     now = utcnow()

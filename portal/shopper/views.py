@@ -16,11 +16,12 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from portal import throttle
 from portal.access import public
 from portal.config import Settings, current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, keep_typed_values
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf
 from portal.i18n import current_locale
 from portal.models import Receipt
 from portal.receipts import (
@@ -66,7 +67,8 @@ BUSY = _l("We could not save your answers just now. Please press Send again.")
 
 
 def _claims(token: str, *, opened: str | None = None) -> ReceiptTokenClaims:
-    # Signature first: a forged or altered token never reaches the database.
+    # Signature first: a forged or altered token never reaches the database; it is only
+    # counted (one upsert of the throttle's own), and answered 429 past the limit.
     settings, now = current_settings(), utcnow()
     try:
         return verify_receipt_token(settings.secret_key, token, now)
@@ -76,6 +78,7 @@ def _claims(token: str, *, opened: str | None = None) -> ReceiptTokenClaims:
             raise ExpiredLink() from None
         return claims
     except ForgedToken:
+        throttle.enforce(throttle.SURVEY_TOKEN, throttle.client_address())
         raise InvalidLink() from None
 
 
@@ -160,6 +163,9 @@ def submit(token: str) -> Any:
     # Database busy or briefly unreachable (from the first read on: a POST begins with the
     # write lock): nothing was saved; keep every answer (503).
     keep_typed_values(lambda _message: _render_survey(form, problem=BUSY, opened=opened))
+    # Every submit of one client counts (in a transaction of its own, before this
+    # request's); a database too busy to count it gives the 503 above, answers kept.
+    throttle.enforce(throttle.SUBMIT, throttle.client_address())
     db = get_session()
     receipt = get_receipt(db, claims)
     if receipt.answered_at is not None:
@@ -218,7 +224,6 @@ def receipt_preview(token: str) -> Any:
 
 @bp.route("/r", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute;60 per hour", methods=["POST"])
 def code_entry() -> Any:
     form = CodeEntryForm()
     if not form.validate_on_submit():
@@ -230,8 +235,14 @@ def code_entry() -> Any:
             _l("This code is not right. Please check each character and try again.")
         )
         return render_template("shopper/code_entry.html", form=form), 400
-    receipt = find_receipt_by_short_code(get_session(), short_code)
+    # A mistyped check character costs nothing; a lookup counts when it finds nothing.
+    address = throttle.client_address()
+    throttle.refuse_if_exhausted(throttle.SHORT_CODE, address)
+    db = get_session()
+    receipt = find_receipt_by_short_code(db, short_code)
     if receipt is None:
+        db.rollback()  # nothing to keep; the write lock is let go before counting
+        throttle.count_failure(throttle.SHORT_CODE, address)
         form.code.errors.append(_l("We found no receipt with this code."))
         return render_template("shopper/code_entry.html", form=form), 404
     return redirect(url_for("shopper.survey", token=receipt_token(current_settings(), receipt)))

@@ -9,7 +9,6 @@ import pytest
 from flask import Flask, request
 
 from portal import create_app
-from portal.extensions import limiter
 from portal.models import Role
 from tests.conftest import PASSWORD, post_form
 
@@ -23,10 +22,7 @@ def production(settings):
 
 
 def _app(settings, connection) -> Flask:
-    app = create_app(settings, bind=connection)
-    with app.app_context():
-        limiter.reset()
-    return app
+    return create_app(settings, bind=connection)
 
 
 @pytest.fixture
