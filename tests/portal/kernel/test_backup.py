@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from portal.backup import FORMAT, MANIFEST
 from portal.calendar import Period, local_today
 from portal.dashboard import queries
-from portal.db import Base, utcnow
+from portal.db import Base, utcnow, writer
 from portal.models import Store
 from portal.receipts import issue_receipt
 from portal.shopper.operations import record_response
@@ -40,7 +40,9 @@ def backup_engine(fresh_engine: Engine) -> Engine:
 
 
 def _answer(engine: Engine, settings, nps: int, index: int) -> None:
-    with Session(engine) as session, session.begin():
+    # As the portal writes: the transaction takes the write lock at BEGIN, so it waits for
+    # other writers instead of failing to upgrade a stale read snapshot.
+    with Session(writer(engine)) as session, session.begin():
         store = session.scalars(select(Store)).one()
         now = utcnow()
         issued = issue_receipt(
