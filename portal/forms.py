@@ -105,55 +105,48 @@ def strict_int(value: Any) -> int:
     return parse_int(value)
 
 
-class StrictIntegerField(IntegerField):
+class _StrictNumber:
+    """What the strict number fields share: one submitted value read by `read`, or refused
+    with `message`; ``negative=True`` allows a leading minus."""
+
+    message: Any = NUMBER
+    data: Any
+
+    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.negative = negative
+
+    def read(self, text: str) -> Any:
+        return parse_decimal(text, negative=self.negative)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        try:
+            self.data = self.read(valuelist[0])
+        except NotANumber:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+class StrictIntegerField(_StrictNumber, IntegerField):
     """An `IntegerField` reading only ASCII digits (and a minus with ``negative=True``)."""
 
-    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.negative = negative
+    message = WHOLE_NUMBER
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        try:
-            self.data = parse_int(valuelist[0], negative=self.negative)
-        except NotANumber:
-            self.data = None  # type: ignore[assignment]
-            raise ValueError(WHOLE_NUMBER) from None
+    def read(self, text: str) -> Any:
+        return parse_int(text, negative=self.negative)
 
 
-class StrictDecimalField(DecimalField):
+class StrictDecimalField(_StrictNumber, DecimalField):
     """A `DecimalField` reading ASCII digits and one point: no exponent, NaN or infinity."""
 
-    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.negative = negative
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        try:
-            self.data = parse_decimal(valuelist[0], negative=self.negative)
-        except NotANumber:
-            self.data = None  # type: ignore[assignment]
-            raise ValueError(NUMBER) from None
-
-
-class StrictFloatField(FloatField):
+class StrictFloatField(_StrictNumber, FloatField):
     """A `FloatField` read as `StrictDecimalField` reads, then made a float."""
 
-    def __init__(self, *args: Any, negative: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.negative = negative
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if not valuelist:
-            return
-        try:
-            self.data = float(parse_decimal(valuelist[0], negative=self.negative))
-        except NotANumber:
-            self.data = None  # type: ignore[assignment]
-            raise ValueError(NUMBER) from None
+    def read(self, text: str) -> Any:
+        return float(parse_decimal(text, negative=self.negative))
 
 
 __all__ = [

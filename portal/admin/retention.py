@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Connection, Engine, delete, or_, select, update
@@ -107,25 +108,7 @@ def purge_expired(
         )
     )
     old_cases = select(Case.id).where(Case.opened_at < comment_cutoff)
-    case_texts = _count(
-        session.execute(
-            update(Case)
-            .where(
-                Case.id.in_(old_cases),
-                or_(Case.summary != "", Case.resolution_note.is_not(None)),
-            )
-            .values(summary="", resolution_note=None)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    notes = _count(
-        session.execute(
-            update(CaseEvent)
-            .where(CaseEvent.case_id.in_(old_cases), CaseEvent.note != "")
-            .values(note="")
-            .execution_options(synchronize_session=False)
-        )
-    )
+    case_texts, notes = _clear_case_texts(session, old_cases)
     removed = Removed(contacts, case_contacts, comments, case_texts, notes, mails)
     record_audit(
         session,
@@ -268,25 +251,7 @@ def _erase(
                 .execution_options(synchronize_session=False)
             )
         )
-        case_texts = _count(
-            session.execute(
-                update(Case)
-                .where(
-                    Case.id.in_(case_ids),
-                    or_(Case.summary != "", Case.resolution_note.is_not(None)),
-                )
-                .values(summary="", resolution_note=None)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        notes = _count(
-            session.execute(
-                update(CaseEvent)
-                .where(CaseEvent.case_id.in_(case_ids), CaseEvent.note != "")
-                .values(note="")
-                .execution_options(synchronize_session=False)
-            )
-        )
+        case_texts, notes = _clear_case_texts(session, case_ids)
     conditions = []
     if case_ids:
         conditions.append(OutboxMessage.case_id.in_(case_ids))
@@ -335,6 +300,24 @@ def _has_contact() -> ColumnElement[bool]:
 
 def _like_literal(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _clear_case_texts(session: Session, case_ids: Any) -> tuple[int, int]:
+    """Empty the texts of the cases ``case_ids`` (a list or a SELECT of ids): summaries and
+    resolution notes, and the notes on their timelines; how many cases and notes changed."""
+    texts = session.execute(
+        update(Case)
+        .where(Case.id.in_(case_ids), or_(Case.summary != "", Case.resolution_note.is_not(None)))
+        .values(summary="", resolution_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    notes = session.execute(
+        update(CaseEvent)
+        .where(CaseEvent.case_id.in_(case_ids), CaseEvent.note != "")
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
+    return _count(texts), _count(notes)
 
 
 def _count(result: object) -> int:
