@@ -1,16 +1,16 @@
 """regions as their own list; store address, format and closing; a user's language and
 region scope; when and from where a POS key was last used
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 09:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -20,7 +20,7 @@ def upgrade() -> None:
         "regions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_regions")),
         sa.UniqueConstraint("name", name=op.f("uq_regions_name")),
     )
@@ -36,12 +36,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("format", sa.String(length=20), server_default="", nullable=False)
         )
-        batch_op.add_column(sa.Column("closed_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("locale", sa.String(length=10), nullable=True))
         batch_op.add_column(sa.Column("region", sa.String(length=100), nullable=True))
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_used_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_used_ip", sa.String(length=45), nullable=True))
 
 
