@@ -35,13 +35,15 @@ from portal.models.mystery import (
     VisitEvent,
     VisitState,
 )
-from portal.models.org import Staff, Store
+from portal.models.org import Region, Staff, Store, StoreFormat
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
 from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
 from portal.models.throttle import RateLimitHit
 
 __all__ = [
     "RateLimitHit",
+    "Region",
+    "StoreFormat",
     "Appeal",
     "AppealOutcome",
     "AwardCycle",

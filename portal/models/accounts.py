@@ -41,6 +41,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: The user's page and mail language (``zh_CN`` or ``en``); ``None`` follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(10))
+    #: A region whose stores a manager sees (read-only in the admin console), beside the
+    #: stores listed one by one.
+    region: Mapped[str | None] = mapped_column(String(100))
     #: Stamped into the session cookie at sign-in and compared on every request: bumping it
     #: (sign-out, password change, "sign out everywhere", deactivation) voids every copy of
     #: every cookie issued before, on every device.
@@ -79,6 +84,10 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    #: When and from which address the till last used the key, so an admin can see a till
+    #: that stopped sending or a key used from somewhere unexpected.
+    last_used_at: Mapped[datetime | None]
+    last_used_ip: Mapped[str | None] = mapped_column(String(45))
 
     store: Mapped[Store] = relationship()
 
