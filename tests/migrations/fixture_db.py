@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 Rows = list[tuple[Any, ...]]
 
 
+@cache
+def _revisions() -> tuple[str, ...]:
+    script = ScriptDirectory(str(MIGRATIONS))
+    return tuple(rev.revision for rev in reversed(list(script.walk_revisions())))
+
+
 def revisions() -> list[str]:
     """Every revision of the Alembic script directory, oldest first."""
-    script = ScriptDirectory(str(MIGRATIONS))
-    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    return list(_revisions())
 
 
 def fixture_path(revision: str) -> Path:
