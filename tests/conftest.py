@@ -73,8 +73,8 @@ def _fresh_postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
 
 
 @contextmanager
-def _migrated_database(sqlite_file: Path, **postgres_options: Any) -> Iterator[Engine]:
-    """A database migrated to head: a fresh one on the PostgreSQL server named by
+def empty_database(sqlite_file: Path, **postgres_options: Any) -> Iterator[Engine]:
+    """An empty database: a fresh one on the PostgreSQL server named by
     ``PORTAL_TEST_DATABASE_URL`` (dropped afterwards), else the SQLite file given."""
     pg_url = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if pg_url:
@@ -82,13 +82,20 @@ def _migrated_database(sqlite_file: Path, **postgres_options: Any) -> Iterator[E
         engine = make_engine(url, **postgres_options)
     else:
         engine, drop = make_engine(f"sqlite:///{sqlite_file}"), None
-    upgrade_database(engine)
     try:
         yield engine
     finally:
         engine.dispose()
         if drop is not None:
             drop()
+
+
+@contextmanager
+def _migrated_database(sqlite_file: Path, **postgres_options: Any) -> Iterator[Engine]:
+    """An empty database (`empty_database`) migrated to head."""
+    with empty_database(sqlite_file, **postgres_options) as engine:
+        upgrade_database(engine)
+        yield engine
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +109,14 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
     """A database of its own with real commits, for concurrency and journey tests."""
     # Concurrency tests hold many connections at once.
     with _migrated_database(tmp_path / "fresh.sqlite3", pool_size=20, max_overflow=20) as engine:
+        yield engine
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A database of its own with no tables yet, for upgrade tests that start from an
+    earlier schema."""
+    with empty_database(tmp_path / "empty.sqlite3") as engine:
         yield engine
 
 
