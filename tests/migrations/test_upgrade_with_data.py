@@ -29,6 +29,7 @@ from portal.models import (
     Case,
     MysteryVisit,
     Receipt,
+    Region,
     Response,
     ResponseContact,
     Staff,
@@ -148,6 +149,10 @@ def test_columns_added_later_hold_their_documented_values(upgraded: Upgraded) ->
         assert versions.pop("manager.sh@chain.example") == (3 if signed_out else 1)
         assert versions.pop("former.manager@chain.example") == (2 if signed_out else 1)
         assert set(versions.values()) == {1}
+        if not since(upgraded.revision, "0009"):
+            # 0009 lists every region a store named, so the admin console can offer them.
+            regions = set(session.scalars(select(Region.name)))
+            assert regions == {"华东", "North America", "Europe"}
         if since(upgraded.revision, "0003"):
             # 0006 marks no earlier case substantiated: that was not recorded before.
             substantiated = session.scalars(
