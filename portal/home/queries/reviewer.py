@@ -116,8 +116,8 @@ def list_queue(session: Session, user: User) -> list[QueueItem]:
             MysteryVisit.submitted_at,
             MysteryVisit.flags,
             MysteryVisit.reviewer_id,
-            reviewer.name,
-            reviewer.email,
+            reviewer.name.label("reviewer_name"),
+            reviewer.email.label("reviewer_email"),
         )
         .join(Store, Store.id == MysteryVisit.store_id)
         .outerjoin(reviewer, reviewer.id == MysteryVisit.reviewer_id)
@@ -137,7 +137,7 @@ def list_queue(session: Session, user: User) -> list[QueueItem]:
                 timezone=row.timezone,
                 submitted_at=row.submitted_at,
                 flags=tuple(row.flags or ()),
-                reviewer=(row.name or row.email) if taken else None,
+                reviewer=(row.reviewer_name or row.reviewer_email) if taken else None,
                 mine=taken and row.reviewer_id == user.id,
             )
         )
