@@ -182,4 +182,5 @@ def _register_template_helpers(app: Flask) -> None:
         number=formatting.number,
         format_validation_code=format_validation_code,
         mask_personal=mask_personal_data,
+        excerpt=formatting.excerpt,
     )

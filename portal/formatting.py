@@ -8,6 +8,10 @@ from markupsafe import Markup
 
 from portal.calendar import zone as calendar_zone
 from surveys.loader import receipt_survey
+from surveys.privacy import mask_personal_data
+
+#: How many characters of a comment a card or a to-do line shows.
+EXCERPT_LENGTH = 80
 
 
 def localtime(value: datetime | None, zone: str | None = None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -41,3 +45,17 @@ def bdi(value: object) -> Markup:
     if value is None or value == "":
         return Markup("")
     return Markup("<bdi>{}</bdi>").format(value)
+
+
+def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str:
+    """The first words of a customer's text on one line, for a card: personal data is
+    masked before the cut (a cut could leave half a phone number that the mask no longer
+    recognises), and the cut falls between words when the text has spaces."""
+    flat = " ".join(mask_personal_data(text or "").split())
+    if len(flat) <= length:
+        return flat
+    cut = flat[:length]
+    space = cut.rfind(" ")
+    if space > length // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal.cases.notify import deliver_message, list_unsent_mail, notify_overdue, smtp_send
+from portal.cases.queries import overdue_condition
 from portal.commands import transaction
 from portal.config import Settings, current_settings
 from portal.db import utcnow
 from portal.formatting import localtime
-from portal.models import Case, CaseState
+from portal.models import Case
 
 
 @click.command("overdue")
@@ -29,7 +30,7 @@ def overdue_command() -> None:
     with transaction() as session:
         overdue = session.scalars(
             select(Case)
-            .where(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
+            .where(overdue_condition(now))
             .options(joinedload(Case.store), joinedload(Case.assignee))
             .order_by(Case.first_response_due_at, Case.id)
         ).all()

@@ -67,9 +67,14 @@ class CaseFilterForm(PortalForm):
 
     # The view supplies the store and category choices; an unknown value filters to nothing
     # rather than failing, like a hand-edited URL deserves.
+    # Empty (the default) is the work still waiting: open or in progress.
     state = SelectField(
         _l("State"),
-        choices=[SelectChoice("", _l("any"))]
+        choices=[
+            SelectChoice("", _l("still to do (open or in progress)")),
+            SelectChoice("all", _l("all cases")),
+            SelectChoice("finished", _l("finished (resolved or closed)")),
+        ]
         + [SelectChoice(key, label) for key, label in STATE_LABELS.items()],
         validate_choice=False,
         default="",

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor
+from portal.cases.queries import overdue_condition
 from portal.config import Settings
 from portal.formatting import localtime, problem_label
-from portal.models import Case, CaseEvent, CaseState, OutboxMessage, User
+from portal.models import Case, CaseEvent, OutboxMessage, User
 from surveys.privacy import mask_personal_data
 
 SYSTEM = Actor(label="system")
@@ -80,11 +81,7 @@ def notify_overdue(session: Session, settings: Settings, *, now: datetime) -> li
     """Notify the assignees of open cases past their deadline, once per case."""
     overdue = session.scalars(
         select(Case)
-        .where(
-            Case.state == CaseState.OPEN,
-            Case.first_response_due_at < now,
-            Case.overdue_notified_at.is_(None),
-        )
+        .where(overdue_condition(now), Case.overdue_notified_at.is_(None))
         .order_by(Case.first_response_due_at)
     ).all()
     for case in overdue:

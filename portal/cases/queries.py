@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -23,20 +23,29 @@ from portal.pagination import Page, paginate
 
 #: Cases still waiting for work; in the list they come before resolved and closed ones.
 UNFINISHED = (CaseState.OPEN, CaseState.IN_PROGRESS)
+#: Cases whose loop is closed (the list's "finished" filter).
+FINISHED = (CaseState.RESOLVED, CaseState.CLOSED)
 #: Cases and outbox messages per page.
 PER_PAGE = 25
 
 
 @dataclass(frozen=True, slots=True)
 class CaseFilters:
-    """The case list's filters; empty strings filter nothing. ``assignee`` is ``"me"``,
-    ``"unassigned"`` or empty."""
+    """The case list's filters. ``state`` is empty for the unfinished cases (the list's
+    default: the work still waiting), ``"all"``, ``"finished"`` or one state; the other
+    empty strings filter nothing. ``assignee`` is ``"me"``, ``"unassigned"`` or empty."""
 
     state: str = ""
     store: str = ""
     category: str = ""
     assignee: str = ""
     overdue: bool = False
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """SQL for `portal.cases.operations.is_overdue`: still waiting for the first response
+    after the deadline. The list, the home page and the counts all ask this one question."""
+    return and_(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
 
 
 def get_case(session: Session, case_id: int, *, visible_to: User | None = None) -> Case:
@@ -62,11 +71,18 @@ def list_cases(
     """One page of the cases ``user`` may see that pass ``filters``: overdue first, then
     the rest of the unfinished work, then resolved and closed cases; within each, the
     earliest deadline first. An unknown filter value matches nothing."""
-    overdue = and_(Case.state == CaseState.OPEN, Case.first_response_due_at < now)
+    overdue = overdue_condition(now)
     rank = sql_case((overdue, 0), (Case.state.in_(UNFINISHED), 1), else_=2)
     stmt = scope_to_user(select(Case), user, Case.store_id)
-    stmt = stmt.options(joinedload(Case.store), joinedload(Case.assignee))
-    if filters.state:
+    # The response too: each card shows the customer's scores.
+    stmt = stmt.options(
+        joinedload(Case.store), joinedload(Case.assignee), joinedload(Case.response)
+    )
+    if not filters.state:
+        stmt = stmt.where(Case.state.in_(UNFINISHED))
+    elif filters.state == "finished":
+        stmt = stmt.where(Case.state.in_(FINISHED))
+    elif filters.state != "all":
         stmt = stmt.where(Case.state == filters.state)
     if filters.store:
         stmt = stmt.where(Case.store_id.in_(select(Store.id).where(Store.code == filters.store)))

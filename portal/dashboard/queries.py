@@ -16,6 +16,7 @@ from analysis.results import NpsCounts
 from portal.access import scope_to_user
 from portal.calendar import Period, month_start, next_month
 from portal.models import (
+    Case,
     DailyRollup,
     Receipt,
     Response,
@@ -339,7 +340,8 @@ class CommentFilter:
 
 
 def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[Any]:
-    """The period's comments, newest first, filtered (paginate the result)."""
+    """The period's comments, newest first, filtered (paginate the result); each with the
+    id of the case it opened, if any (a response opens at most one)."""
     stmt = (
         select(
             Response.submitted_at,
@@ -349,8 +351,10 @@ def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[An
             Response.csat,
             Response.problem_category,
             Response.comment,
+            Case.id,
         )
         .outerjoin(Staff, Staff.id == Response.staff_id)
+        .outerjoin(Case, Case.response_id == Response.id)
         .where(
             Response.store_id == store_id,
             Response.local_day >= period.start,

@@ -1,4 +1,5 @@
-"""Landing page and the signed-in home page of each role."""
+"""Landing page and the signed-in home page of each role: the work waiting for that
+person, each item linking to where it is done (the admin's keeps the chain's activity)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,44 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.access import public, requires
+from portal.awards.forms import NOMINATION_STATE_LABELS
+from portal.cases.forms import STATE_LABELS as CASE_STATE_LABELS
+from portal.dashboard.reports import MIN_N
 from portal.db import get_session, utcnow
 from portal.home import bp
-from portal.home.queries import (
-    as_response_rows,
-    as_staff_activity,
-    latest_responses,
-    list_store_activity,
-    list_stores,
-    staff_activity,
-)
+from portal.home.queries.activity import as_response_rows, latest_responses, list_store_activity
+from portal.home.queries.hr import hr_home
+from portal.home.queries.manager import manager_home
+from portal.home.queries.reviewer import reviewer_home
+from portal.home.queries.shopper import shopper_home
 from portal.models import Role
+from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS, GRADE_LABELS
+from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
 from portal.pagination import paginate, requested_page
 
-#: The home pages look at the last 30 days.
+#: The admin's home looks at the last 30 days.
 WINDOW = timedelta(days=30)
+
+#: Each role's to-do page: its template and the query that fills it.
+TODO_PAGES = {
+    Role.MANAGER: ("home/manager.html", manager_home),
+    Role.MYSTERY: ("home/mystery.html", shopper_home),
+    Role.REVIEWER: ("home/reviewer.html", reviewer_home),
+    Role.HR: ("home/hr.html", hr_home),
+}
+
+
+def _labels() -> dict[str, Any]:
+    """The words the to-do pages show for stored keys (states, flags, dayparts)."""
+    return {
+        "case_state_labels": CASE_STATE_LABELS,
+        "visit_state_labels": VISIT_STATE_LABELS,
+        "nomination_state_labels": NOMINATION_STATE_LABELS,
+        "daypart_labels": DAYPART_LABELS,
+        "flag_labels": FLAG_LABELS,
+        "grade_labels": GRADE_LABELS,
+        "min_n": MIN_N,
+    }
 
 
 @bp.get("/")
@@ -37,18 +61,15 @@ def index() -> Any:
 @bp.get("/home")
 @requires(*Role)
 def dashboard() -> Any:
-    session, user, since = get_session(), current_user, utcnow() - WINDOW
-    if user.role == Role.MYSTERY:
-        return render_template("home/mystery.html", stores=list_stores(session))
-    stores = list_store_activity(session, user, since)
-    if user.role == Role.HR:
-        page = paginate(session, staff_activity(user, since), requested_page(), per_page=50)
-        rows = as_staff_activity(page.items)
-        return render_template("home/hr.html", stores=stores, page=page, staff=rows)
-    comments_only = user.role == Role.REVIEWER
-    page = paginate(
-        session, latest_responses(user, since, with_comment_only=comments_only), requested_page()
-    )
+    session, user, now = get_session(), current_user, utcnow()
+    if user.role in TODO_PAGES:
+        template, read = TODO_PAGES[user.role]
+        return render_template(template, home=read(session, user, now), now=now, **_labels())
+    since = now - WINDOW
+    page = paginate(session, latest_responses(user, since), requested_page())
     return render_template(
-        "home/dashboard.html", stores=stores, page=page, responses=as_response_rows(page.items)
+        "home/dashboard.html",
+        stores=list_store_activity(session, user, since),
+        page=page,
+        responses=as_response_rows(page.items),
     )

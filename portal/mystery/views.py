@@ -113,6 +113,9 @@ def schedule() -> Any:
     session = get_session()
     locale = current_locale()
     form = ScheduleForm()
+    if request.method == "GET":
+        # The reviewer's home links here with the store that needs a visit.
+        form.store.data = request.args.get("store", "")
     form.store.choices = store_choices(session, current_user)
     form.shopper.choices = [
         SelectChoice(u.id, f"{u.name} ({u.email})" if u.name else u.email)

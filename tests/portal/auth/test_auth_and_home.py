@@ -1,4 +1,5 @@
-"""Sign-in, roles on every route, scoping of the home pages."""
+"""Sign-in, roles on every route, a home page for every role (each home's content is
+tested in tests/portal/home)."""
 
 from __future__ import annotations
 
@@ -98,20 +99,18 @@ def test_the_session_cookie_is_httponly_and_samesite(client, make_user):
     assert "SameSite=Lax" in cookie
 
 
-def test_a_manager_sees_only_their_stores_responses(
-    client, make_store, make_staff, make_response, make_user, login_as
-):
-    mine, theirs = make_store("MY-001", name="我的门店"), make_store("XX-001", name="别人的门店")
-    for store, comment in ((mine, "my store comment"), (theirs, "secret other comment")):
-        make_response(store, make_staff(store), nps=8, csat=4, comment=comment)
-    login_as(make_user(Role.MANAGER, stores=[mine]))
-    html = client.get("/home").get_data(as_text=True)
-    assert "my store comment" in html and "我的门店" in html
-    assert "secret other comment" not in html and "别人的门店" not in html
+#: What each role's home opens with (its first section), in English.
+FIRST_SECTION = {
+    Role.ADMIN: "Admin console",
+    Role.MANAGER: "Overdue cases",
+    Role.MYSTERY: "Assignments to accept",
+    Role.REVIEWER: "Reports waiting for review",
+    Role.HR: "Service-star decisions waiting",
+}
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_every_role_has_a_home_page_with_real_data(
+def test_every_role_has_a_home_page_of_its_own(
     client, make_store, make_staff, make_user, login_as, role
 ):
     store = make_store("SH-777", name="徐汇店")
@@ -120,9 +119,11 @@ def test_every_role_has_a_home_page_with_real_data(
     page = client.get("/home", headers={"Accept-Language": "en"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "SH-777" in html
-    if role == Role.HR:
-        assert "赵敏" in html
+    assert FIRST_SECTION[role] in html
+    # A store is named where there is something to see or do about it: the admin's
+    # activity table, the manager's figures, the reviewer's "no visit this month". A
+    # shopper has no assignment there and HR no decision about it: not named.
+    assert ("SH-777" in html) == (role in (Role.ADMIN, Role.MANAGER, Role.REVIEWER))
 
 
 def test_mystery_shoppers_cannot_check_validation_codes(client, make_user, login_as):
@@ -135,30 +136,3 @@ def test_security_headers_are_set(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
-
-
-def test_answers_to_batch_cards_without_a_cashier_appear_in_the_feed(
-    client, make_store, make_response, make_user, login_as
-):
-    store = make_store("CARD-1")
-    make_response(store, None, nps=9, csat=5, comment="batch card answer")
-    login_as(make_user(Role.MANAGER, stores=[store]))
-    html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "batch card answer" in html
-    assert ">1</td>" in html  # the store's response count, from the rollup
-
-
-def test_hr_home_shows_each_cashiers_answers_and_raw_means(
-    client, make_store, make_staff, make_response, make_user, login_as
-):
-    store = make_store("HR-001")
-    cashier = make_staff(store, "S042", name="周杰")
-    for nps, csat in ((10, 5), (6, 3)):
-        make_response(store, cashier, nps=nps, csat=csat)
-    login_as(make_user(Role.HR))
-    html = client.get("/home", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    row = html[html.index("S042 <bdi>周杰</bdi>") :]
-    row = row[: row.index("</tr>")]
-    # Two answers: likelihood (10 + 6) / 2 = 8.0, satisfaction (5 + 3) / 2 = 4.00.
-    assert '<td class="num">2</td>' in row
-    assert '<td class="num">8.0</td>' in row and '<td class="num">4.00</td>' in row

@@ -196,7 +196,7 @@ def test_overdue_cases_come_first_with_a_badge(client, db_session, chain, survey
     make_overdue(db_session, done, hours=5)  # closed: not overdue whatever its deadline
     make_overdue(db_session, late)
     sign_in(chain["manager"])
-    html = client.get("/cases").get_data(as_text=True)
+    html = client.get("/cases?state=all").get_data(as_text=True)
     rows = re.findall(r'<li id="case-(\d+)" class="response case( detractor overdue)?"', html)
     assert rows == [(str(late.id), " detractor overdue"), (str(waiting.id), ""), (str(done.id), "")]
     late_row = html[html.index(f'id="case-{late.id}"') : html.index(f'id="case-{waiting.id}"')]
@@ -232,6 +232,44 @@ def test_list_filters(client, db_session, chain, survey_case, sign_in, make_stor
     assert listed("assignee=me") == {price.id}
     assert listed("assignee=me&overdue=yes") == set()
     assert listed("state=nonsense") == set()
+
+
+def test_the_list_shows_the_cases_still_to_do_unless_asked_for_others(
+    client, db_session, chain, survey_case, sign_in
+):
+    cases = {state: survey_case(chain["home"]) for state in CaseState}
+    for state, case in cases.items():
+        case.state = state
+    db_session.flush()
+    sign_in(chain["manager"])
+
+    def listed(query):
+        html = client.get(f"/cases{query}").get_data(as_text=True)
+        return {int(n) for n in re.findall(r'<li id="case-(\d+)"', html)}
+
+    ids = {state: case.id for state, case in cases.items()}
+    assert listed("") == {ids[CaseState.OPEN], ids[CaseState.IN_PROGRESS]}
+    assert listed("?state=all") == set(ids.values())
+    assert listed("?state=finished") == {ids[CaseState.RESOLVED], ids[CaseState.CLOSED]}
+    assert listed("?state=closed") == {ids[CaseState.CLOSED]}
+    form = client.get("/cases").get_data(as_text=True)
+    assert "still to do (open or in progress)" in form and '<option value="all"' in form
+
+
+def test_a_case_card_shows_the_score_category_and_the_comments_first_words_masked(
+    client, chain, survey_case, sign_in
+):
+    long = "收银员态度很差，我打了 13912345678 也没人接。" + "后来又等了很久才有人来处理。" * 5
+    case = survey_case(chain["home"], nps=3, csat=2, category="price", comment=long)
+    sign_in(chain["manager"])
+    html = client.get("/cases").get_data(as_text=True)
+    card = html[html.index(f'id="case-{case.id}"') :]
+    card = card[: card.index("</li>")]
+    assert "Recommend <strong>3</strong>/10" in card and "Satisfaction <strong>2</strong>/5" in card
+    assert 'class="tag">Price' in card
+    excerpt = re.search(r'class="comment excerpt" dir="auto"><bdi>([^<]*)</bdi>', card).group(1)
+    assert excerpt.startswith("收银员态度很差") and excerpt.endswith("…")
+    assert len(excerpt) <= 81 and "13912345678" not in card and "*******5678" in excerpt
 
 
 def test_the_list_is_paginated_with_its_filters(client, chain, survey_case, sign_in):

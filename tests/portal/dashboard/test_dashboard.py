@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI
@@ -17,7 +18,8 @@ from portal.dashboard.queries import (
     totals_by_month,
 )
 from portal.db import utcnow
-from portal.models import Role
+from portal.models import Case, Role
+from tests.conftest import post_form
 
 
 def days_ago(days=1):
@@ -84,6 +86,28 @@ def test_comment_filters(client, shop, make_user, login_as):
     wildcard = client.get("/stores/SH-001?q=%25", headers={"Accept-Language": "en"})
     assert wildcard.status_code == 200
     assert "No comments match." in wildcard.get_data(as_text=True)
+
+
+def test_a_comment_that_opened_a_case_links_to_it_for_those_who_follow_cases_up(
+    client, db_session, shop, make_user, login_as
+):
+    store, _ = shop
+    cases = db_session.scalars(select(Case).where(Case.store_id == store.id)).all()
+    assert len(cases) == 2  # the two detractors ("score 3")
+    login_as(make_user(Role.MANAGER, stores=[store]))
+    html = client.get("/stores/SH-001?days=30", headers={"Accept-Language": "en"}).text
+    comments = html[html.index('id="comments"') :]
+    for case in cases:
+        assert f'<a class="case-link" href="/cases/{case.id}">Case #{case.id}</a>' in comments
+    assert comments.count('class="case-link"') == 2
+    # The link sits on the comment that opened the case, not on a happy one.
+    for item in comments.split("<li")[1:]:
+        assert ("case-link" in item) == ("score 3" in item)
+    # HR reads the comments but not the customers behind them: no case links.
+    post_form(client, "/logout", {}, page="/home")
+    login_as(make_user(Role.HR))
+    html = client.get("/stores/SH-001?days=30").text
+    assert "score 3" in html and "case-link" not in html and "/cases/" not in html
 
 
 @pytest.mark.parametrize(
