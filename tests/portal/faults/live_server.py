@@ -143,7 +143,7 @@ class LivePortal:
             # One import in the master, forked into the workers: a start or a reload costs
             # one import of the app, not one per worker, on a small test machine.
             "--preload",
-            *("--logger-class", "portal.logs.GunicornLogger", "--no-control-socket"),
+            *("--logger-class", "portal.logs.GunicornLogger", *_no_control_socket()),
             self.app,
         ]
         with log.open("wb") as out:
@@ -226,6 +226,15 @@ class LivePortal:
 
     def log(self) -> str:
         return "\n".join(log.read_text(errors="replace") for log in self.logs if log.exists())
+
+
+def _no_control_socket() -> list[str]:
+    """gunicorn 25+ opens a control socket at one fixed path per user by default; two
+    servers (this test's and anyone else's) would fight over it."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    names = {setting.name for setting in KNOWN_SETTINGS}
+    return ["--no-control-socket"] if "control_socket_disable" in names else []
 
 
 def _alive(pid: int) -> bool:

@@ -38,7 +38,7 @@ def test_a_server_killed_mid_submit_loses_nothing_and_doubles_nothing(
     fresh_engine, settings, tmp_path
 ):
     secret = secrets.token_urlsafe(32)
-    issued = issue_receipts(fresh_engine, replace(settings, secret_key=secret), 62)
+    issued = issue_receipts(fresh_engine, replace(settings, secret_key=secret), 122)
     committed_unsent, cut_off, *others = make_shoppers(issued, seed=19)
     instance = tmp_path / "served"
     portal = LivePortal(instance, database_url(fresh_engine), secret, app=STALL_APP)

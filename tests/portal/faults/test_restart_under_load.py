@@ -29,7 +29,7 @@ def test_a_reload_and_a_restart_under_load_lose_nothing_and_double_nothing(
     fresh_engine, settings, tmp_path
 ):
     secret = secrets.token_urlsafe(32)
-    issued = issue_receipts(fresh_engine, replace(settings, secret_key=secret), 150)
+    issued = issue_receipts(fresh_engine, replace(settings, secret_key=secret), 200)
     portal = LivePortal(tmp_path / "served", database_url(fresh_engine), secret, workers=2)
     with portal, Crowd(portal.port, make_shoppers(issued, seed=4), clients=6, limit=120) as crowd:
 
