@@ -343,7 +343,7 @@ class Shopper:
         try:
             if self.hidden is None:
                 self._open(port)
-                return Step.NEXT
+                return Step.AGAIN if self.hidden is None else Step.NEXT
             return self._send(port, stall)
         except NoAnswer as error:
             if not error.sent:
