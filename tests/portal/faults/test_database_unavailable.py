@@ -6,10 +6,13 @@ from __future__ import annotations
 import html as html_lib
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,7 +31,17 @@ DROPPED = DBAPIError(
     Exception("server closed the connection unexpectedly"),
     connection_invalidated=True,
 )
-FAULTS = pytest.mark.parametrize("fault", [LOCKED, DROPPED], ids=["locked", "disconnected"])
+#: PostgreSQL's full disk (SQLSTATE 53100), wrapped as SQLAlchemy wraps the driver's errors;
+#: SQLite's is made for real in test_disk_full.py.
+DISK_FULL = DBAPIError.instance(
+    "COMMIT",
+    {},
+    psycopg.errors.DiskFull('could not extend file "base/16384/16400": No space left on device'),
+    psycopg.Error,
+)
+FAULTS = pytest.mark.parametrize(
+    "fault", [LOCKED, DROPPED, DISK_FULL], ids=["locked", "disconnected", "disk-full"]
+)
 
 
 def count(session: Session, model: type) -> int:
@@ -139,18 +152,31 @@ def test_a_case_note_meets_a_database_fault_and_is_kept(
     assert (count(db_session, CaseEvent), count(db_session, AuditEntry)) == (events, audit)
 
 
-def test_a_locked_database_file_gives_503_then_the_resubmit_is_stored_once(
-    fresh_engine, make_app, settings
-):
-    if fresh_engine.dialect.name != "sqlite":
+@contextmanager
+def write_lock_held_by_another_process(engine: Engine) -> Iterator[None]:
+    """Another process holds SQLite's write lock on the file; the portal waits 100 ms for
+    it (its busy_timeout), not 15 s."""
+    if engine.dialect.name != "sqlite":
         pytest.skip("a file lock held by another connection is SQLite's busy state")
 
-    @event.listens_for(fresh_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _short_wait(dbapi_connection, _record) -> None:
         # After make_engine's own listener: wait 100 ms for the lock, not 15 s.
         dbapi_connection.execute("PRAGMA busy_timeout=100")
 
-    fresh_engine.dispose()
+    engine.dispose()
+    holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_locked_database_file_gives_503_then_the_resubmit_is_stored_once(
+    fresh_engine, make_app, settings
+):
     with Session(fresh_engine) as session, session.begin():
         issued = issue_one_receipt(session, settings, add_store_with_cashier(session))
     client = make_app(fresh_engine).test_client()
@@ -162,23 +188,37 @@ def test_a_locked_database_file_gives_503_then_the_resubmit_is_stored_once(
         "comment": "收银员很耐心",
         "csrf_token": csrf_token_from(form),
     }
-    holder = sqlite3.connect(fresh_engine.url.database, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    with write_lock_held_by_another_process(fresh_engine):
         busy = client.post(url, data=answers, headers={"Accept-Language": "en"})
         html = busy.get_data(as_text=True)
         assert busy.status_code == 503
         assert busy.headers["Retry-After"].isdigit()
         assert "收银员很耐心" in html
         assert re.search(r'name="nps"[^>]*value="10"[^>]*checked', html)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     retry = client.post(url, data={**answers, "csrf_token": csrf_token_from(html)})
     assert retry.status_code == 200
     with Session(fresh_engine) as session:
         assert count(session, Response) == 1
         assert session.scalars(select(Response.comment)).one() == "收银员很耐心"
+
+
+def test_a_locked_database_file_gives_the_till_503_json_then_its_retry_is_stored_once(
+    fresh_engine, make_app
+):
+    with Session(fresh_engine) as session, session.begin():
+        store = add_store_with_cashier(session)
+        key = create_api_key(session, store, actor=CLI, now=utcnow()).secret
+    client = make_app(fresh_engine).test_client()
+    receipt = {"transaction_id": "T-1", "staff_code": "S001"}
+    headers = {"Authorization": f"Bearer {key}"}
+    with write_lock_held_by_another_process(fresh_engine):
+        busy = client.post("/api/v1/receipts", json=receipt, headers=headers)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"].isdigit()
+        assert busy.get_json()["error"]["code"] == "unavailable"
+    assert client.post("/api/v1/receipts", json=receipt, headers=headers).status_code == 201
+    with Session(fresh_engine) as session:
+        assert count(session, Receipt) == 1
 
 
 @FAULTS
