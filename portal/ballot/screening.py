@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal.ballot.origin import SubmitOrigin, answer_pattern
-from portal.ballot.rules import BallotRules
+from portal.ballot.rules import BallotRules, BurstRule, FastRule, PatternRule
 from portal.models import FlagRule, FlagState, Receipt, Response, ResponseFlag, ResponseOrigin
 
 #: Expired origins deleted by one submit: more than one submit adds, so the table stays
@@ -41,6 +41,7 @@ def screen_response(
     flushes, never commits. Raises nothing of its own: a suspicious answer is stored
     and thanked like any other, and only held out of rankings and awards.
     """
+    pattern_key = answer_pattern(response)
     session.add(
         ResponseOrigin(
             response_id=response.id,
@@ -49,39 +50,60 @@ def screen_response(
             submitted_at=now,
             device_key=origin.device_key,
             network_key=origin.network_key,
-            pattern_key=answer_pattern(response),
+            pattern_key=pattern_key,
         )
     )
     session.flush()
     _prune(session, now - rules.look_back)
-    fired: list[FlagRule] = []
-    burst = rules.burst
-    since = now - burst.window
+    fired = {
+        *_burst(session, rules.burst, origin, response, now),
+        *_too_fast(session, rules.fast, receipt, response, now),
+        *_same_pattern(session, rules.pattern, pattern_key, response, now),
+    }
+    return sorted(fired)
+
+
+def _burst(
+    session: Session, rule: BurstRule, origin: SubmitOrigin, response: Response, now: datetime
+) -> list[FlagRule]:
+    fired = []
+    since = now - rule.window
     for part, column, key, limit in (
-        ("device", ResponseOrigin.device_key, origin.device_key, burst.device_limit),
-        ("network", ResponseOrigin.network_key, origin.network_key, burst.network_limit),
+        ("device", ResponseOrigin.device_key, origin.device_key, rule.device_limit),
+        ("network", ResponseOrigin.network_key, origin.network_key, rule.network_limit),
     ):
         if limit <= 0:
             continue
         group = _group(session, column, key, response, since)
-        if burst.crossed(len(group), limit):
-            details = {"by": part, "answers": len(group), "minutes": _minutes(burst.window)}
+        if rule.crossed(len(group), limit):
+            details = {"by": part, "answers": len(group), "minutes": _minutes(rule.window)}
             _flag(session, group, FlagRule.BURST, details, now)
             fired.append(FlagRule.BURST)
-    elapsed = rules.fast.elapsed(receipt.created_at, now)
-    if elapsed is not None:
-        details = {"seconds": max(0, int(elapsed)), "limit": rules.fast.seconds}
-        _flag(session, [response.id], FlagRule.FAST, details, now)
-        fired.append(FlagRule.FAST)
-    pattern = rules.pattern
-    if pattern.copies > 0:
-        key = answer_pattern(response)
-        group = _group(session, ResponseOrigin.pattern_key, key, response, now - pattern.window)
-        if pattern.crossed(len(group)):
-            details = {"answers": len(group), "minutes": _minutes(pattern.window)}
-            _flag(session, group, FlagRule.PATTERN, details, now)
-            fired.append(FlagRule.PATTERN)
-    return sorted(set(fired))
+    return fired
+
+
+def _too_fast(
+    session: Session, rule: FastRule, receipt: Receipt, response: Response, now: datetime
+) -> list[FlagRule]:
+    elapsed = rule.elapsed(receipt.created_at, now)
+    if elapsed is None:
+        return []
+    details = {"seconds": max(0, int(elapsed)), "limit": rule.seconds}
+    _flag(session, [response.id], FlagRule.FAST, details, now)
+    return [FlagRule.FAST]
+
+
+def _same_pattern(
+    session: Session, rule: PatternRule, pattern_key: str, response: Response, now: datetime
+) -> list[FlagRule]:
+    if rule.copies <= 0:
+        return []
+    group = _group(session, ResponseOrigin.pattern_key, pattern_key, response, now - rule.window)
+    if not rule.crossed(len(group)):
+        return []
+    details = {"answers": len(group), "minutes": _minutes(rule.window)}
+    _flag(session, group, FlagRule.PATTERN, details, now)
+    return [FlagRule.PATTERN]
 
 
 def _minutes(window: timedelta) -> int:
