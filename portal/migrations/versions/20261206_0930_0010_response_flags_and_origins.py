@@ -2,16 +2,16 @@
 stuffing, and where screened answers came from (keyed hashes, kept as
 long as the rules look back)
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-06 07:00:00.000000
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-06 09:30:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
