@@ -19,6 +19,7 @@ from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
 from portal.awards import views as awards_views
+from portal.ballot import views as ballot_views
 from portal.cases import views as cases_views
 from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
@@ -59,6 +60,7 @@ VIEW_MODULES = (
     mystery_report_views,
     hr_views,
     awards_views,
+    ballot_views,
     exports_views,
     tokens_views,
     pos_api_views,

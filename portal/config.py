@@ -104,6 +104,18 @@ class Settings:
     #: Days shoppers' comments (and case texts quoting them) are kept; ``purge`` deletes
     #: older ones, keeping the scores and every figure.
     comment_retention_days: int = 730
+    #: Ballot stuffing (`portal.ballot.rules`; 0 turns a rule or part off). Burst: more
+    #: than this many answers for one store or staff member from one device (address and
+    #: browser), or from one network (IPv4 /24, IPv6 /48), within the burst window.
+    ballot_burst_device: int = 3
+    ballot_burst_network: int = 15
+    ballot_burst_minutes: int = 10
+    #: Too fast: sent less than this many seconds after the receipt's code was made.
+    ballot_fast_seconds: int = 20
+    #: Identical pattern: the same scores, choices and comment as this many other answers
+    #: for one store or staff member within the pattern window.
+    ballot_pattern_copies: int = 5
+    ballot_pattern_minutes: int = 10
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -195,6 +207,12 @@ class Settings:
             instance_path=env_vars.get("PORTAL_INSTANCE_PATH") or None,
             photo_dir=env_vars.get("PORTAL_PHOTO_DIR") or None,
             photo_max_bytes=_whole(env_vars, "PORTAL_PHOTO_MAX_MB", 5, 1, 50) * 1024 * 1024,
+            ballot_burst_device=_whole(env_vars, "PORTAL_BALLOT_BURST_DEVICE", 3, 0, 1000),
+            ballot_burst_network=_whole(env_vars, "PORTAL_BALLOT_BURST_NETWORK", 15, 0, 10000),
+            ballot_burst_minutes=_whole(env_vars, "PORTAL_BALLOT_BURST_MINUTES", 10, 1, 1440),
+            ballot_fast_seconds=_whole(env_vars, "PORTAL_BALLOT_FAST_SECONDS", 20, 0, 3600),
+            ballot_pattern_copies=_whole(env_vars, "PORTAL_BALLOT_PATTERN_COPIES", 5, 0, 1000),
+            ballot_pattern_minutes=_whole(env_vars, "PORTAL_BALLOT_PATTERN_MINUTES", 10, 1, 1440),
         )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from analysis.ranking import Z90, Component, RankingParameters, StaffScore
 from portal.access import visible_store_ids
+from portal.ballot.holds import counts_in_rankings
 from portal.calendar import months_ending, next_month, previous_month
 from portal.hr.ranking import (
     MonthRanking,
@@ -326,7 +327,8 @@ def staff_comments(
 ) -> Select[tuple[datetime, int, int, str | None, str | None]]:
     """The month's answers on ``staff_id``'s receipts that carry a comment, newest first:
     when, the two scores, the problem category and the text. Never the shopper's contact
-    (that lives in ``response_contacts``, which this does not read)."""
+    (that lives in ``response_contacts``, which this does not read), nor an answer held
+    out of the ranking as suspected ballot stuffing."""
     start, end = month, next_month(month)
     return (
         select(
@@ -342,6 +344,7 @@ def staff_comments(
             Response.local_day < end,
             Response.comment.is_not(None),
             Response.comment != "",
+            counts_in_rankings(Response.id),
         )
         .order_by(Response.submitted_at.desc(), Response.id.desc())
     )

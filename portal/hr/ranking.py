@@ -3,7 +3,9 @@
 Signals (reference §3.2), each aggregated in SQL over the month:
 
 * customer answers attributed through the receipt's staff code, from the staff-day rollup
-  (satisfaction 4–5 of all satisfaction answers; NPS counts; receipts issued = transactions);
+  (satisfaction 4–5 of all satisfaction answers; NPS counts; receipts issued = transactions),
+  less the answers held out as suspected ballot stuffing (`portal.ballot.holds`: flagged
+  and not cleared by a reviewer), read from those few answers themselves;
 * released mystery observations of that person (visits released, disputed or final, by
   visit day);
 * substantiated complaint cases against them, by the day (China time) they were resolved.
@@ -28,8 +30,9 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +41,7 @@ from analysis.funnel import StaffFunnel, funnel_outliers
 from analysis.ranking import Ranking, RankingParameters, StaffInput, StaffScore, rank_staff
 from analysis.results import NpsCounts
 from portal.audit import Actor, record_audit
+from portal.ballot.holds import held_out
 from portal.calendar import local_midnight, local_today, month_start, next_month
 from portal.models import (
     RELEASED_STATES,
@@ -47,6 +51,8 @@ from portal.models import (
     DailyRollup,
     MysteryVisit,
     RankingPolicy,
+    Receipt,
+    Response,
     Staff,
     StaffObservation,
     Store,
@@ -184,6 +190,11 @@ class CustomerMonth:
     issued: int
     answered: int
 
+    def without(self, held: CustomerMonth) -> CustomerMonth:
+        """These counts less ``held`` (answers held out as suspected ballot stuffing)."""
+        pairs = zip(astuple(self), astuple(held), strict=True)
+        return CustomerMonth(*(max(0, a - b) for a, b in pairs))
+
 
 NO_ANSWERS = CustomerMonth(0, 0, 0, 0, 0, 0, 0)
 
@@ -212,13 +223,7 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
     rollup = DailyRollup
     # One scan for all the months: the month of each rollup day by a CASE over the ranges
     # (portable, and the day index still bounds the scan).
-    index: ColumnElement[int]
-    if len(months) == 1:
-        index = literal(0)
-    else:
-        index = case(
-            *((and_(rollup.day >= m, rollup.day < next_month(m)), i) for i, m in enumerate(months))
-        )
+    index = literal(0) if len(months) == 1 else _month_case(rollup.day, months)
     month_col = index.label("month")
     customer: dict[tuple[int, int], CustomerMonth] = {}
     for row in session.execute(
@@ -245,6 +250,9 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
         .group_by(rollup.staff_key, *([month_col] if len(months) > 1 else []))
     ):
         customer[(int(row[0]), int(row[1]))] = CustomerMonth(*(int(v or 0) for v in row[2:]))
+    for key, held in _held_answers(session, months).items():
+        if key in customer:
+            customer[key] = customer[key].without(held)
 
     mystery: dict[tuple[int, int], list[float]] = defaultdict(list)
     for staff_id, day, score in session.execute(
@@ -284,6 +292,50 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
             elif gates and resolved_month < month and state != CaseState.CLOSED:
                 barred[i].add(staff_id)
     return _Signals(customer, dict(mystery), dict(complaints), dict(barred))
+
+
+def _month_case(day: Any, months: Sequence[date]) -> ColumnElement[int]:
+    """The index in ``months`` of the month of ``day`` (NULL outside them), in SQL."""
+    return case(*((and_(day >= m, day < next_month(m)), i) for i, m in enumerate(months)))
+
+
+def _held_answers(session: Session, months: Sequence[date]) -> dict[tuple[int, int], CustomerMonth]:
+    """The answers held out of rankings (`portal.ballot.holds`) among the rollup counts,
+    by (staff id, month index): counted in the month they were given, and as "answered"
+    in the month of their receipt, as the rollup counts them. Reads only flagged answers."""
+    start, end = months[0], next_month(months[-1])
+    given_in = _month_case(Response.local_day, months).label("given_in")
+    answered_in = _month_case(Receipt.local_day, months).label("answered_in")
+    rows = session.execute(
+        select(
+            Response.staff_id,
+            given_in,
+            answered_in,
+            func.sum(case((Response.csat >= 4, 1), else_=0)),
+            func.count(),
+            func.sum(case((Response.nps >= 9, 1), else_=0)),
+            func.sum(case((Response.nps.between(7, 8), 1), else_=0)),
+            func.sum(case((Response.nps <= 6, 1), else_=0)),
+        )
+        .join(Receipt, Receipt.id == Response.receipt_id)
+        .where(
+            held_out(Response.id),
+            Response.staff_id.is_not(None),
+            or_(
+                and_(Response.local_day >= start, Response.local_day < end),
+                and_(Receipt.local_day >= start, Receipt.local_day < end),
+            ),
+        )
+        .group_by(Response.staff_id, given_in, answered_in)
+    )
+    held: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * 7)
+    for staff_id, given, answered, *counts in rows:
+        if given is not None:
+            for j, value in enumerate(counts):
+                held[(int(staff_id), int(given))][j] += int(value or 0)
+        if answered is not None:
+            held[(int(staff_id), int(answered))][6] += int(counts[1] or 0)
+    return {key: CustomerMonth(*values) for key, values in held.items()}
 
 
 def _as_utc(value: datetime) -> datetime:

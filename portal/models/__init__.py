@@ -15,6 +15,7 @@ from portal.models.awards import (
     RankingPolicy,
     SnapshotRow,
 )
+from portal.models.ballot import FlagRule, FlagState, ResponseFlag, ResponseOrigin
 from portal.models.cases import (
     Case,
     CaseEvent,
@@ -41,6 +42,10 @@ from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRol
 from portal.models.throttle import RateLimitHit
 
 __all__ = [
+    "FlagRule",
+    "FlagState",
+    "ResponseFlag",
+    "ResponseOrigin",
     "RateLimitHit",
     "Region",
     "StoreFormat",

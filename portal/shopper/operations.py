@@ -9,6 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
+from portal.ballot.origin import SubmitOrigin
+from portal.ballot.rules import rules_of
+from portal.ballot.screening import screen_response
 from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
@@ -42,6 +45,7 @@ def record_response(
     locale: str,
     now: datetime,
     submitter: str | None = None,
+    origin: SubmitOrigin | None = None,
 ) -> Response:
     """Store the answers to ``receipt``, mark it answered, count it in the daily rollup and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
@@ -51,6 +55,9 @@ def record_response(
     ``submitter``, a keyed fingerprint of the answering browser's session, is recorded in
     the audit log (``response.submitted``) so that the same browser, retrying a submit
     whose answer it never received, can be shown its validation code again.
+    ``origin`` (a shopper's submit through the web) has the answer screened for ballot
+    stuffing (`portal.ballot.screening`): a flagged answer is stored and thanked as usual,
+    and only held out of rankings and awards until reviewed.
 
     Raises
     ------
@@ -95,5 +102,7 @@ def record_response(
     receipt.answered_at = now
     count_response(session, response, receipt)
     session.flush()
+    if origin is not None:
+        screen_response(session, response, receipt, origin, rules_of(settings), now)
     open_case_for_response(session, settings, response, now=now)
     return response

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal import throttle
 from portal.access import public
+from portal.ballot.origin import SubmitOrigin, origin_of
 from portal.config import Settings, current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, keep_typed_values
@@ -108,6 +109,12 @@ def _submitter() -> str | None:
     return hmac.new(key, f"receipt-submitter:{secret}".encode(), hashlib.sha256).hexdigest()
 
 
+def _origin() -> SubmitOrigin:
+    """Keyed hashes of this device and its network, for the ballot-stuffing rules."""
+    user_agent = request.headers.get("User-Agent", "")
+    return origin_of(current_settings().secret_key, throttle.client_address(), user_agent)
+
+
 def _render_survey(form: Any, status: int = 200, problem: Any = None, opened: str = "") -> Any:
     definition = receipt_survey()
     return (
@@ -183,6 +190,7 @@ def submit(token: str) -> Any:
             locale=locale,
             now=utcnow(),
             submitter=_submitter(),
+            origin=_origin(),
         )
         db.commit()
     except AlreadyAnswered:
