@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from portal.access import scope_to_user
+from portal.ballot.queries import RuleCount, count_held
 from portal.calendar import chain_today, month_start, next_month
 from portal.models import MysteryVisit, Store, User, VisitDispute, VisitState
 from portal.mystery.queries import visible_visits
@@ -71,10 +72,17 @@ class ReviewerHome:
     month: date
     to_schedule: tuple[StoreToVisit, ...]
     to_schedule_total: int
+    #: Answers held as suspected ballot stuffing, per rule.
+    held: tuple[RuleCount, ...]
+
+    @property
+    def held_total(self) -> int:
+        return sum(c.held for c in self.held)
 
     @property
     def nothing_waiting(self) -> bool:
-        return self.queue_total + self.disputes_total + self.to_schedule_total == 0
+        waiting = self.queue_total + self.disputes_total + self.to_schedule_total
+        return waiting + self.held_total == 0
 
 
 def reviewer_home(session: Session, user: User, now: datetime) -> ReviewerHome:
@@ -99,6 +107,7 @@ def reviewer_home(session: Session, user: User, now: datetime) -> ReviewerHome:
         month=month,
         to_schedule=tuple(to_schedule),
         to_schedule_total=to_schedule_total,
+        held=tuple(count_held(session, user)),
     )
 
 

@@ -377,3 +377,23 @@ def test_a_held_shopper_is_thanked_with_their_code_as_usual(
     responses = db_session.scalars(select(Response).order_by(Response.id)).all()
     assert [read_validation_code(SECRET, code) for code in codes] == [r.id for r in responses]
     assert all(set(flags_of(db_session, r)) == {"burst", "fast"} for r in responses)
+
+
+def test_the_reviewers_home_counts_held_answers_by_rule_and_links_to_each(
+    client, login_as, make_user, held
+):
+    login_as(make_user(Role.REVIEWER))
+    page = client.get("/home", headers=EN).get_data(as_text=True)
+    section = page[page.index('id="held-answers"') :]
+    section = section[: section.index("</section>")]
+    assert "Answers held as suspected ballot stuffing" in section
+    assert "/held-answers?rule=fast" in section and "(1)" in section
+    assert "/held-answers?rule=burst" in section and "(4)" in section
+    assert "rule=pattern" not in section
+    assert 'id="nothing-waiting"' not in page
+
+
+def test_a_reviewers_home_without_held_answers_says_so(client, login_as, make_user):
+    login_as(make_user(Role.REVIEWER))
+    page = client.get("/home", headers=EN).get_data(as_text=True)
+    assert 'id="no-held-answers"' in page
