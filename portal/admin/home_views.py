@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, render_template, url_for
 from flask_login import current_user
+from werkzeug.routing import BuildError
 
 from portal.access import requires
 from portal.admin import bp
@@ -16,11 +17,15 @@ from portal.models import Role
 
 
 def optional_url(endpoint: str, **values: Any) -> str | None:
-    """The URL of ``endpoint``, or None when this build has no such page (the console's
-    pages are added area by area; a missing one leaves its link out, not a 500)."""
+    """The URL of ``endpoint``, or None when this build has no such page or it takes other
+    arguments (the console's pages are added area by area; a missing one leaves its link
+    out, not a 500)."""
     if endpoint not in current_app.view_functions:
         return None
-    return url_for(endpoint, **values)
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
 
 
 @bp.get("/")

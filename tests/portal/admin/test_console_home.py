@@ -171,3 +171,15 @@ def test_the_console_home_is_in_chinese(client, admin, make_store):
     make_store("SH-500")
     html = home(client, **{"Accept-Language": "zh-CN"})
     assert "设置清单" in html and "no active staff" not in html
+
+
+def test_the_menu_leads_admins_and_region_managers_to_the_console(
+    client, make_user, make_store, login_as, db_session
+):
+    store = make_store()
+    plain = make_user(Role.MANAGER, stores=[store])
+    login_as(plain)
+    assert 'href="/admin/"' not in client.get("/home", headers=EN).get_data(as_text=True)
+    plain.region = "华东"
+    db_session.flush()
+    assert 'href="/admin/"' in client.get("/home", headers=EN).get_data(as_text=True)
