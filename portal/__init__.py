@@ -15,6 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security, throttle
+from portal.admin import audit_views as admin_audit_views
+from portal.admin import home_views as admin_home_views
+from portal.admin import key_views as admin_key_views
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
@@ -63,6 +66,9 @@ VIEW_MODULES = (
     ballot_views,
     exports_views,
     tokens_views,
+    admin_home_views,
+    admin_key_views,
+    admin_audit_views,
     pos_api_views,
     metrics_api_views,
 )

@@ -41,6 +41,11 @@ NO_STORE_ENDPOINTS = frozenset(
         "mystery.print_report",
         "codes.check",
         "codes.redeem",
+        # A new POS key is shown once, from the POST; the audit log and its export name
+        # users and what they did.
+        "admin.create_key",
+        "admin.audit",
+        "admin.audit_csv",
     }
 )
 

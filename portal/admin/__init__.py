@@ -1,2 +1,7 @@
-"""Administration of the chain: stores, staff and their imports, and the database's schema
-and rollups (used by the CLI)."""
+"""Administration of the chain: the admin console in the browser (stores, staff, users, POS
+keys, the audit log and the setup checklist), and the CLI's stores, staff, schema and
+rollups."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -91,14 +91,17 @@ def _csv_cell(value: Cell) -> str | int | float:
     return value
 
 
-def csv_chunks(columns: Sequence[str], rows: Iterable[Any]) -> Iterator[bytes]:
+def csv_chunks(
+    columns: Sequence[str], rows: Iterable[Any], headers: Sequence[str] | None = None
+) -> Iterator[bytes]:
     """The CSV file (UTF-8 with BOM, RFC 4180 line ends) of ``rows`` as encoded chunks of a
-    few thousand rows each, produced only as fast as the reader takes them."""
+    few thousand rows each, produced only as fast as the reader takes them. The header row
+    is ``headers`` (e.g. translated column names), else the column names."""
     values = _row_values(columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(_BOM)
-    writer.writerow([neutralise_cell(name) for name in columns])
+    writer.writerow([neutralise_cell(str(name)) for name in headers or columns])
     pending = 0
     for row in rows:
         writer.writerow([_csv_cell(value) for value in values(row)])

@@ -1,12 +1,14 @@
-"""POS API keys: created per store, stored as a SHA-256, recognised by prefix, revocable."""
+"""POS API keys: created per store, stored as a SHA-256, recognised by prefix, revocable,
+and stamped with when and from where a till last used them."""
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
@@ -15,6 +17,9 @@ from portal.errors import DomainError, NotFound
 from portal.models import ApiKey, Store
 
 KEY_PREFIX = "pos_"
+#: A till may send a receipt every few seconds: its key's "last used" is written at most
+#: this often, so that the stamp never turns every receipt into a second write.
+KEY_USE_INTERVAL = timedelta(minutes=1)
 
 
 class BadApiKey(DomainError):
@@ -65,8 +70,8 @@ def revoke_api_key(session: Session, key_id: int, *, actor: Actor, now: datetime
     return api_key
 
 
-def store_for_api_key(session: Session, authorization: str | None) -> Store:
-    """The store whose live key is in an ``Authorization: Bearer`` header.
+def authenticate_api_key(session: Session, authorization: str | None) -> ApiKey:
+    """The live key in an ``Authorization: Bearer`` header.
 
     Raises
     ------
@@ -83,4 +88,55 @@ def store_for_api_key(session: Session, authorization: str | None) -> Store:
     # The lookup was by hash already; compare again in constant time for good measure.
     if not hmac.compare_digest(api_key.key_hash, digest(secret)):
         raise BadApiKey()
-    return api_key.store
+    return api_key
+
+
+def store_for_api_key(session: Session, authorization: str | None) -> Store:
+    """The store whose live key is in an ``Authorization: Bearer`` header.
+
+    Raises
+    ------
+    BadApiKey
+    """
+    return authenticate_api_key(session, authorization).store
+
+
+def record_key_use(session: Session, api_key: ApiKey, *, address: str, now: datetime) -> bool:
+    """Stamp ``api_key`` as used at ``now`` from ``address``, unless it was stamped less
+    than `KEY_USE_INTERVAL` ago; True when the stamp was written (flushed, not committed).
+
+    Never raises for a busy row: the stamp is a convenience for the admin, and a till's
+    receipt must not fail because of it. On PostgreSQL a key row another request is
+    stamping at this moment is skipped (``SKIP LOCKED``) instead of waited for; a lock or
+    timeout error on either database is swallowed inside a savepoint.
+    """
+    due = now - KEY_USE_INTERVAL
+    if api_key.last_used_at is not None and api_key.last_used_at > due:
+        return False
+    # Checked again in the database: of two requests that both read an old stamp, the
+    # second finds the first's and writes nothing.
+    still_due = (
+        select(ApiKey.id)
+        .where(
+            ApiKey.id == api_key.id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= due),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    stamp = (
+        update(ApiKey)
+        .where(ApiKey.id.in_(still_due.scalar_subquery()))
+        .values(last_used_at=now, last_used_ip=address[:45])
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        with session.begin_nested():
+            rowcount: int = session.execute(stamp).rowcount  # type: ignore[attr-defined]
+        written = rowcount == 1
+    except OperationalError:
+        return False
+    if written:
+        # The bulk UPDATE bypassed the ORM: show the loaded key its new values without
+        # marking it changed (that would write it again at the next flush).
+        session.expire(api_key, ["last_used_at", "last_used_ip"])
+    return written

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import jsonify, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from portal import throttle
 from portal.access import public
 from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
+from portal.models import ApiKey
 from portal.pos_api import bp
-from portal.pos_api.operations import BadApiKey, store_for_api_key
+from portal.pos_api.operations import BadApiKey, authenticate_api_key, record_key_use
 from portal.pos_api.schemas import parse_receipt_request
 from portal.receipts import issue_receipt, survey_links
 
@@ -38,6 +42,17 @@ def _read_body(limit: int) -> bytes:
     return body
 
 
+def _stamp_key_use(session: Session, api_key: ApiKey, address: str, now: datetime) -> None:
+    # The key's use is a fact of its own, committed at once (at most once a minute per
+    # key): a receipt refused below for its body still shows the till is sending, and on
+    # PostgreSQL the key's row lock is let go before the receipt is written.
+    if record_key_use(session, api_key, address=address, now=now):
+        try:
+            session.commit()
+        except OperationalError:
+            session.rollback()  # the stamp is lost, the receipt is not
+
+
 @bp.post("/receipts")
 @public
 def create_receipt() -> Any:
@@ -45,14 +60,16 @@ def create_receipt() -> Any:
     session, address = get_session(), throttle.client_address()
     throttle.refuse_if_exhausted(throttle.BEARER, address)
     try:
-        store = store_for_api_key(session, request.headers.get("Authorization"))
+        api_key = authenticate_api_key(session, request.headers.get("Authorization"))
     except BadApiKey:
         session.rollback()  # the write lock is let go before counting
         throttle.count_failure(throttle.BEARER, address)
         raise
+    now = utcnow()
+    _stamp_key_use(session, api_key, address, now)
+    store = api_key.store
     if request.mimetype != "application/json":
         raise NotJson()
-    now = utcnow()
     payload = parse_receipt_request(
         _read_body(settings.api_max_body_bytes),
         store_timezone=store.timezone,
