@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
-from portal.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.auth.operations import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from portal.forms import PortalForm
 from portal.models import Role
 
@@ -80,7 +80,10 @@ LANGUAGE_CHOICES: list[SelectChoice] = [
 def display_name_field() -> StringField:
     return StringField(
         _l("Display name"),
-        validators=[Optional(), Length(max=200)],
+        validators=[
+            Optional(),
+            Length(max=MAX_NAME_LENGTH, message=_l("A name has at most %(max)d characters.")),
+        ],
         description=_l("Shown to others instead of the e-mail address, e.g. in timelines."),
         render_kw={"autocomplete": "name", "maxlength": 200},
     )

@@ -136,7 +136,7 @@ def check_profile(name: str, locale: str | None) -> str:
     name = name.strip()
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidAccount(
-            _l("A name has at most %(n)d characters.", n=MAX_NAME_LENGTH), field="name"
+            _l("A name has at most %(max)d characters.", max=MAX_NAME_LENGTH), field="name"
         )
     if locale is not None and locale not in LOCALES:
         raise InvalidAccount(_l("Unknown language."), field="locale")

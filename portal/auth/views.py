@@ -152,7 +152,9 @@ def _keep_language_choice() -> None:
         return
     if not current_user.is_authenticated or current_user.locale == asked:
         return
-    # A short write of its own: the request's session may be a reader (a GET).
+    # A short write of its own, as the request's session may be a reader (a GET); the read
+    # that loaded the user is ended first, so the write never sits inside it.
+    get_session().commit()
     with write_session() as session, session.begin():
         remember_language(session, current_user.id, asked)
     # Seen by this request too, without making the request's session write it again.
