@@ -15,6 +15,7 @@ from portal import throttle
 from portal.audit import CLI
 from portal.auth.operations import change_password
 from portal.auth.recovery import send_password_link
+from portal.config import Settings, SettingsError
 from portal.db import utcnow
 from portal.models import OutboxMessage, Role
 from tests.conftest import PASSWORD, SETTINGS, post_form
@@ -226,3 +227,12 @@ def test_change_password_is_one_click_from_every_roles_header(
     assert 'href="/settings"' in header
     settings = client.get("/settings", headers=EN).get_data(as_text=True)
     assert "Change your password" in settings and 'action="/settings/password"' in settings
+
+
+def test_link_lifetimes_are_settings():
+    env = {"PORTAL_SECRET_KEY": "k", "PORTAL_INVITATION_DAYS": "3", "PORTAL_RESET_MINUTES": "15"}
+    settings = Settings.from_env(env)
+    assert (settings.invitation_days, settings.reset_minutes) == (3, 15)
+    for name, value in (("PORTAL_INVITATION_DAYS", "0"), ("PORTAL_RESET_MINUTES", "1")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({"PORTAL_SECRET_KEY": "k", name: value})
