@@ -14,12 +14,25 @@ from flask import Flask, g, request, session, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security, throttle
+from portal import (
+    cli,
+    db,
+    display_names,
+    errors,
+    formatting,
+    logs,
+    metrics_api,
+    pos_api,
+    security,
+    throttle,
+)
 from portal.admin import audit_views as admin_audit_views
 from portal.admin import home_views as admin_home_views
 from portal.admin import key_views as admin_key_views
+from portal.admin import user_views as admin_user_views
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
+from portal.auth import recovery_views as auth_recovery_views
 from portal.auth import views as auth_views
 from portal.awards import views as awards_views
 from portal.ballot import views as ballot_views
@@ -53,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VIEW_MODULES = (
     home_views,
     auth_views,
+    auth_recovery_views,
     shopper_views,
     codes_views,
     dashboard_views,
@@ -69,6 +83,7 @@ VIEW_MODULES = (
     admin_home_views,
     admin_key_views,
     admin_audit_views,
+    admin_user_views,
     pos_api_views,
     metrics_api_views,
 )
@@ -181,6 +196,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=current_locale,
         lang_url=lang_url,
+        actor_name=display_names.actor_name,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
     )
     app.jinja_env.filters.update(

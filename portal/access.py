@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from wtforms.fields.choices import SelectChoice
 
@@ -55,7 +55,11 @@ def visible_store_ids(user: User) -> Select[tuple[int]]:
     if user.role in CHAIN_WIDE:
         return select(Store.id)
     if user.role == Role.MANAGER:
-        return select(user_stores.c.store_id).where(user_stores.c.user_id == user.id)
+        own = select(user_stores.c.store_id).where(user_stores.c.user_id == user.id)
+        if not user.region:
+            return own
+        # A region manager also sees every store of the region, present and future.
+        return select(Store.id).where(or_(Store.id.in_(own), Store.region == user.region))
     # Mystery shoppers see no store's customer data.
     return select(Store.id).where(false())
 

@@ -116,6 +116,10 @@ class Settings:
     #: for one store or staff member within the pattern window.
     ballot_pattern_copies: int = 5
     ballot_pattern_minutes: int = 10
+    #: Days an invitation link (which sets a new user's first password) stays valid.
+    invitation_days: int = 7
+    #: Minutes a password-reset link stays valid: short, as it reaches an existing account.
+    reset_minutes: int = 60
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -189,6 +193,8 @@ class Settings:
             trusted_proxies=_whole(env_vars, "PORTAL_TRUSTED_PROXIES", 0, 0, 5),
             contact_retention_days=_whole(env_vars, "PORTAL_CONTACT_RETENTION_DAYS", 90, 1, 3650),
             comment_retention_days=_whole(env_vars, "PORTAL_COMMENT_RETENTION_DAYS", 730, 1, 3650),
+            invitation_days=_whole(env_vars, "PORTAL_INVITATION_DAYS", 7, 1, 30),
+            reset_minutes=_whole(env_vars, "PORTAL_RESET_MINUTES", 60, 5, 24 * 60),
             mystery_lockout_days=_whole(env_vars, "PORTAL_MYSTERY_LOCKOUT_DAYS", 60, 0, 366),
             dispute_days=_whole(env_vars, "PORTAL_DISPUTE_DAYS", 7, 1, 60),
             grade_bands=_grade_bands(env_vars.get("PORTAL_GRADE_BANDS", "90,80,70")),

@@ -129,6 +129,14 @@ def get_session() -> Session:
     return session
 
 
+def write_session() -> Session:
+    """A session of its own with write intent, beside the request's, for a short write
+    that a reading request (a GET) needs to make and commit at once."""
+    _bind, _readers, writers = current_app.extensions["portal.db"]
+    session: Session = writers()
+    return session
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

@@ -39,6 +39,9 @@ class Rule:
 #: Failed sign-ins of one account, and sign-in attempts from one address.
 LOGIN_ACCOUNT = Rule("login-account", 10, 15 * 60)
 LOGIN_IP = Rule("login-ip", 30, 15 * 60)
+#: "Forgot password" requests for one address (each one mails a link), and from one client.
+RESET_ACCOUNT = Rule("reset-account", 3, 3600)
+RESET_IP = Rule("reset-ip", 20, 3600)
 #: Bad bearer credentials (POS keys, personal API tokens) from one address.
 BEARER = Rule("bearer", 20, 10 * 60)
 #: Forged or unknown survey links, and unknown typed short codes, from one address.

@@ -1,11 +1,15 @@
-"""Sign-in form, and the account settings: password change, "sign out everywhere"."""
+"""Sign-in form, the account settings (password change, "sign out everywhere", display
+name and language), and the forms of a mailed password link."""
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms import EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Optional
 
-from portal.auth.operations import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.auth.operations import MAX_NAME_LENGTH, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from portal.forms import PortalForm
+from portal.models import Role
 
 
 class LoginForm(PortalForm):
@@ -55,3 +59,75 @@ class ChangePasswordForm(PortalForm):
 
 class EndSessionsForm(PortalForm):
     """Only the CSRF token: "sign out everywhere" has nothing to fill in."""
+
+
+#: Roles in words, for pages and choices (the stored value is the `Role`).
+ROLE_LABELS: dict[str, Any] = {
+    Role.ADMIN: _l("administrator"),
+    Role.MANAGER: _l("store manager"),
+    Role.MYSTERY: _l("mystery shopper"),
+    Role.REVIEWER: _l("reviewer"),
+    Role.HR: _l("HR officer"),
+}
+#: The language choice of an account: empty follows the browser.
+LANGUAGE_CHOICES: list[SelectChoice] = [
+    SelectChoice("", _l("as the browser asks")),
+    SelectChoice("zh_CN", "中文（简体）"),
+    SelectChoice("en", "English"),
+]
+
+
+def display_name_field() -> StringField:
+    return StringField(
+        _l("Display name"),
+        validators=[
+            Optional(),
+            Length(max=MAX_NAME_LENGTH, message=_l("A name has at most %(max)d characters.")),
+        ],
+        description=_l("Shown to others instead of the e-mail address, e.g. in timelines."),
+        render_kw={"autocomplete": "name", "maxlength": 200},
+    )
+
+
+def language_field() -> SelectField:
+    return SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+
+
+class ProfileForm(PortalForm):
+    """The user's own display name and language, on the settings page."""
+
+    name = display_name_field()
+    locale = language_field()
+
+
+class ForgotPasswordForm(PortalForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(_l("Please enter your e-mail.")), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+
+
+class SetPasswordForm(PortalForm):
+    """A new password chosen through an invitation or reset link."""
+
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            InputRequired(_l("Please enter a new password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l("A password has %(min)d to %(max)d characters."),
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        _l("New password again"),
+        validators=[
+            InputRequired(_l("Please enter the new password again.")),
+            EqualTo("new_password", _l("The two new passwords differ.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

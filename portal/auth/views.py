@@ -1,4 +1,5 @@
-"""Sign-in and sign-out views, and the account settings page (password, sign out everywhere)."""
+"""Sign-in and sign-out views, and the account settings page (password, sign out
+everywhere, display name and language)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import throttle
 from portal.access import public, requires
 from portal.audit import Actor
 from portal.auth import SESSION_VERSION_KEY, bp
-from portal.auth.forms import ChangePasswordForm, EndSessionsForm, LoginForm
+from portal.auth.forms import ChangePasswordForm, EndSessionsForm, LoginForm, ProfileForm
 from portal.auth.operations import (
     InvalidAccount,
     authenticate,
@@ -23,9 +25,12 @@ from portal.auth.operations import (
     end_sessions,
     normalize_email,
     record_failed_login,
+    remember_language,
+    update_profile,
 )
 from portal.auth.queries import failed_logins
-from portal.db import get_session, utcnow
+from portal.config import LOCALES
+from portal.db import get_session, utcnow, write_session
 from portal.models import Role, User
 from portal.pagination import paginate, requested_page
 
@@ -81,7 +86,7 @@ def login() -> Any:
         form.password.errors.append(_l("Wrong e-mail or password."))
         return render_template("auth/login.html", form=form), 401
     session.commit()
-    _start_session(user)
+    start_session(user)
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -111,6 +116,51 @@ def account_settings() -> Any:
     return _settings_page(ChangePasswordForm())
 
 
+@bp.post("/settings/profile")
+@requires(*Role)
+def profile() -> Any:
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _settings_page(ChangePasswordForm(), form), 400
+    session = get_session()
+    user: User = current_user._get_current_object()
+    try:
+        update_profile(
+            session,
+            user,
+            name=form.name.data or "",
+            locale=form.locale.data or None,
+            actor=Actor.of_user(user),
+            now=utcnow(),
+        )
+    except InvalidAccount as error:
+        session.rollback()
+        getattr(form, error.field or "name").errors.append(error.message)
+        return _settings_page(ChangePasswordForm(), form), 400
+    session.commit()
+    if user.locale:
+        cookie_session["lang"] = user.locale
+    flash(_l("Your name and language were saved."), "success")
+    return redirect(url_for("auth.account_settings"))
+
+
+@bp.before_app_request
+def _keep_language_choice() -> None:
+    """A signed-in user who switches the language on a page keeps it as their preference."""
+    asked = request.args.get("lang", "").replace("-", "_")
+    if asked not in LOCALES or request.path.startswith("/api/"):
+        return
+    if not current_user.is_authenticated or current_user.locale == asked:
+        return
+    # A short write of its own, as the request's session may be a reader (a GET); the read
+    # that loaded the user is ended first, so the write never sits inside it.
+    get_session().commit()
+    with write_session() as session, session.begin():
+        remember_language(session, current_user.id, asked)
+    # Seen by this request too, without making the request's session write it again.
+    set_committed_value(current_user._get_current_object(), "locale", asked)
+
+
 @bp.post("/settings/password")
 @requires(*Role)
 def password() -> Any:
@@ -132,12 +182,12 @@ def password() -> Any:
         session.rollback()
         if error.field == "current_password":
             form.current_password.errors.append(_l("The current password is wrong."))
-        else:  # the form checks the same length rules; shown only if they ever diverge
-            form.new_password.errors.append(str(error))
+        else:  # the form checks the length rules; a common password is refused here
+            form.new_password.errors.append(error.message)
         return _settings_page(form), 400
     session.commit()
     # Every other device is signed out; this one goes on with the new version.
-    _start_session(user)
+    start_session(user)
     flash(_l("Your password was changed; your other sessions were signed out."), "success")
     return redirect(url_for("auth.account_settings"))
 
@@ -156,7 +206,7 @@ def end_all_sessions() -> Any:
     return redirect(url_for("auth.login"))
 
 
-def _start_session(user: User) -> None:
+def start_session(user: User) -> None:
     """Sign ``user`` in on a fresh session stamped with their current session version."""
     kept = {key: cookie_session[key] for key in _KEPT_ACROSS_SIGN_IN if key in cookie_session}
     cookie_session.clear()
@@ -165,5 +215,11 @@ def _start_session(user: User) -> None:
     cookie_session[SESSION_VERSION_KEY] = user.session_version
 
 
-def _settings_page(form: ChangePasswordForm) -> str:
-    return render_template("auth/settings.html", form=form, end_form=EndSessionsForm())
+def _settings_page(form: ChangePasswordForm, profile_form: ProfileForm | None = None) -> str:
+    if profile_form is None:
+        profile_form = ProfileForm(
+            formdata=None, data={"name": current_user.name, "locale": current_user.locale or ""}
+        )
+    return render_template(
+        "auth/settings.html", form=form, end_form=EndSessionsForm(), profile_form=profile_form
+    )

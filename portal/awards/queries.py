@@ -7,7 +7,6 @@ records. Managers see published and final cycles only, and only their own stores
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.access import CHAIN_WIDE, scope_to_user
 from portal.calendar import month_key, zone
+from portal.display_names import user_labels
 from portal.errors import NotFound
 from portal.hr.ranking import SUBSTANTIATED_COMPLAINT
 from portal.models import (
@@ -181,14 +181,6 @@ class NominationLine:
         return next((a.appeal for a in self.appeals if a.appeal.answered_at is None), None)
 
 
-def _user_labels(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    found = session.execute(select(User.id, User.name, User.email).where(User.id.in_(wanted)))
-    return {user_id: name or email for user_id, name, email in found}
-
-
 def list_nominations(session: Session, cycle: AwardCycle, user: User) -> list[NominationLine]:
     """The cycle's nominations ``user`` may see, by award group and rank."""
     stmt = (
@@ -206,7 +198,7 @@ def list_nominations(session: Session, cycle: AwardCycle, user: User) -> list[No
     pairs: list[tuple[Nomination, SnapshotRow]] = [
         (nomination, row) for nomination, row in session.execute(stmt).tuples()
     ]
-    labels = _user_labels(
+    labels = user_labels(
         session,
         [
             user_id
@@ -255,7 +247,7 @@ def get_nomination(
     if found is None:
         raise NotFound(_l("No such nomination."))
     nomination, row = found
-    labels = _user_labels(session, [nomination.created_by_id, nomination.decided_by_id])
+    labels = user_labels(session, [nomination.created_by_id, nomination.decided_by_id])
     return NominationLine(
         nomination,
         row,

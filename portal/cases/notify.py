@@ -21,6 +21,7 @@ from portal.audit import Actor
 from portal.cases.queries import overdue_condition
 from portal.config import Settings
 from portal.formatting import localtime, problem_label
+from portal.i18n import MailText, in_languages, mail_translations
 from portal.models import Case, CaseEvent, OutboxMessage, User
 from surveys.privacy import mask_personal_data
 
@@ -35,7 +36,7 @@ def header_value(value: str) -> str:
 
 
 def queue_mail(
-    session: Session, *, to: str, subject: str, body: str, now: datetime, case: Case | None
+    session: Session, *, to: str, subject: str, body: str, now: datetime, case: Case | None = None
 ) -> OutboxMessage:
     """Add a message to the outbox, its header values put on one line."""
     message = OutboxMessage(
@@ -63,18 +64,25 @@ def notify_assignee(
     store = case.store
     due = localtime(case.first_response_due_at, store.timezone)
     link = f"{settings.base_url}/cases/{case.id}"
-    if kind == "overdue":
-        subject = f"[逾期 Overdue] 个案 Case #{case.id} · {store.code} {store.name}"
-        lead = f"首次回应已逾期（截止 {due}）。 The first response is overdue (due {due})."
-    else:
-        subject = f"[新个案 New case] #{case.id} · {store.code} {store.name}"
-        lead = f"请在 {due} 前联系顾客。 Please contact the customer by {due}."
-    if case.category:
-        what = f"{problem_label(case.category, 'zh_CN')} / {problem_label(case.category, 'en')}"
-    else:
-        what = case.reasons
-    body = "\n".join([lead, "", what, mask_personal_data(case.summary), "", link])
-    return queue_mail(session, to=assignee.email, subject=subject, body=body, now=now, case=case)
+
+    def write(locale: str) -> MailText:
+        # Written in the assignee's language (both when they chose none).
+        _ = mail_translations(locale).gettext
+        names = {"id": case.id, "store": f"{store.code} {store.name}", "due": due}
+        if kind == "overdue":
+            subject = _("[Overdue] Case #%(id)s · %(store)s") % names
+            lead = _("The first response is overdue (due %(due)s).") % names
+        else:
+            subject = _("[New case] #%(id)s · %(store)s") % names
+            lead = _("Please contact the customer by %(due)s.") % names
+        what = problem_label(case.category, locale) if case.category else case.reasons
+        return MailText(subject, "\n".join([lead, "", what, mask_personal_data(case.summary)]))
+
+    text = in_languages(assignee, write)
+    body = f"{text.body}\n\n{link}"
+    return queue_mail(
+        session, to=assignee.email, subject=text.subject, body=body, now=now, case=case
+    )
 
 
 def notify_overdue(session: Session, settings: Settings, *, now: datetime) -> list[Case]:
