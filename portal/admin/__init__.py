@@ -1,2 +1,6 @@
-"""Administration of the chain: stores, staff and their imports, and the database's schema
-and rollups (used by the CLI)."""
+"""Administration of the chain: the admin console's pages (stores, regions, staff and their
+imports) and, for the CLI, the database's schema, rollups, backups and retention."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
