@@ -117,7 +117,7 @@ class ImportPlan:
         return [r for r in self.rows if r.outcome is Outcome.ERROR]
 
     def count(self, outcome: Outcome) -> int:
-        return sum(1 for r in self.rows if r.outcome is outcome)
+        return sum(1 for r in self.rows if r.outcome == outcome)
 
     @property
     def fingerprint(self) -> str:
