@@ -83,9 +83,7 @@ def store_choices(session: Session, user: User, *, blank: str | None = None) -> 
     """``(code, "code name")`` choices of the stores ``user`` may see, for a select field;
     led by an empty choice labelled ``blank`` (e.g. "all my stores") when one is given."""
     choices = [] if blank is None else [SelectChoice("", blank)]
-    choices += [
-        SelectChoice(s.code, store_label(s)) for s in list_visible_stores(session, user)
-    ]
+    choices += [SelectChoice(s.code, store_label(s)) for s in list_visible_stores(session, user)]
     return choices
 
 

@@ -78,10 +78,11 @@ def rename_region(
     if name == old:
         return 0
     _unique(session, region, name)
-    stores = session.execute(
+    stores = session.scalar(select(func.count()).where(Store.region == old)) or 0
+    session.execute(
         update(Store).where(Store.region == old).values(region=name),
         execution_options={"synchronize_session": "fetch"},
-    ).rowcount
+    )
     session.execute(
         update(User).where(User.region == old).values(region=name),
         execution_options={"synchronize_session": "fetch"},
