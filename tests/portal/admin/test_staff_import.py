@@ -3,6 +3,7 @@ an all-or-nothing apply that refuses when the staff changed meanwhile; the CLI s
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -13,7 +14,12 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from portal.admin.staff_import import MAX_IMPORT_BYTES, MAX_IMPORT_ROWS
+from portal.admin.staff_import import (
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    plan_import,
+    read_staff_file,
+)
 from portal.models import AuditEntry, Staff, Store
 from tests.conftest import csrf_token_from
 
@@ -135,18 +141,21 @@ def test_one_bad_row_blocks_the_whole_file_and_the_preview_says_why(
         (8, "active must be yes or no"),
     ]:
         assert reason in html.split(f'id="line-{line}"', 1)[1].split("</tr>", 1)[0], line
-    # Applying it anyway (a forged form naming the upload) writes nothing.
-    upload = re.search(r'name="upload"', html)
-    assert upload is None  # the page offers no apply form at all
+    # Applying it anyway (a forged form naming the upload and the true outcome of its
+    # plan) writes nothing, not even the good line 2.
+    assert 'name="upload"' not in html  # the page offers no apply form at all
     before = staff_rows(db_session)
-    token = csrf_token_from(html)
-    digest = __import__("hashlib").sha256(data).hexdigest()
     forged = client.post(
         "/admin/staff/import/apply",
-        data={"csrf_token": token, "upload": digest, "plan": "0" * 64},
+        data={
+            "csrf_token": csrf_token_from(html),
+            "upload": hashlib.sha256(data).hexdigest(),
+            "plan": plan_import(db_session, read_staff_file(data)).fingerprint,
+        },
         headers=EN,
     )
-    assert forged.status_code in (409, 422)
+    assert forged.status_code == 422
+    assert "unknown store &#39;ZZ-404&#39;" in forged.get_data(as_text=True)
     assert staff_rows(db_session) == before
 
 
