@@ -29,7 +29,10 @@ from portal import (
 from portal.admin import audit_views as admin_audit_views
 from portal.admin import home_views as admin_home_views
 from portal.admin import key_views as admin_key_views
+from portal.admin import staff_views as admin_staff_views
 from portal.admin import user_views as admin_user_views
+from portal.admin import views as admin_views
+from portal.admin.staff_import import MAX_IMPORT_BYTES
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import recovery_views as auth_recovery_views
@@ -84,6 +87,8 @@ VIEW_MODULES = (
     admin_key_views,
     admin_audit_views,
     admin_user_views,
+    admin_views,
+    admin_staff_views,
     pos_api_views,
     metrics_api_views,
 )
@@ -164,11 +169,16 @@ def _register_body_limits(app: Flask, settings: Settings) -> None:
     # of the size settings allow, derived from that one setting; every other request keeps
     # MAX_CONTENT_LENGTH.
     photo_body = upload_body_limit(settings.photo_max_bytes)
+    # The staff import may carry a file of MAX_IMPORT_BYTES, refused above that with a
+    # message; the margin is for the multipart framing and the form's other fields.
+    import_body = MAX_IMPORT_BYTES + 64 * 1024
 
     @app.before_request
     def _body_limit() -> None:
         if request.endpoint == mystery_draft_views.PHOTO_UPLOAD_ENDPOINT:
             request.max_content_length = photo_body
+        elif request.endpoint == admin_staff_views.IMPORT_ENDPOINT:
+            request.max_content_length = import_body
 
     # After the limit (it reads a form body), before CSRF and every view.
     app.before_request(refuse_invalid_utf8)

@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -51,7 +52,9 @@ def public(view: F) -> F:
 
 
 def visible_store_ids(user: User) -> Select[tuple[int]]:
-    """The ids of the stores ``user`` may see, as a SELECT usable as a subquery."""
+    """The ids of the stores ``user`` may see, as a SELECT usable as a subquery: every store
+    for chain-wide roles; for a manager the stores listed for them plus, when their
+    ``region`` is set, the stores of that region; none for mystery shoppers."""
     if user.role in CHAIN_WIDE:
         return select(Store.id)
     if user.role == Role.MANAGER:
@@ -80,10 +83,14 @@ def store_choices(session: Session, user: User, *, blank: str | None = None) -> 
     """``(code, "code name")`` choices of the stores ``user`` may see, for a select field;
     led by an empty choice labelled ``blank`` (e.g. "all my stores") when one is given."""
     choices = [] if blank is None else [SelectChoice("", blank)]
-    choices += [
-        SelectChoice(s.code, f"{s.code} {s.name}") for s in list_visible_stores(session, user)
-    ]
+    choices += [SelectChoice(s.code, store_label(s)) for s in list_visible_stores(session, user)]
     return choices
+
+
+def store_label(store: Store) -> str:
+    """``"code name"``, marked when the store is closed: how a store is named in a list."""
+    label = f"{store.code} {store.name}"
+    return label if store.closed_at is None else _("%(store)s (closed)", store=label)
 
 
 def managers_of(session: Session, store_id: int) -> list[User]:

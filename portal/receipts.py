@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +32,22 @@ _COLLISION_RETRIES = 3
 class UnknownStaff(DomainError):
     status = 422
     code = "unknown_staff"
+
+
+class StoreClosed(Conflict):
+    code = "store_closed"
+
+
+def require_open(store: Store) -> None:
+    """The one rule for every way of issuing (POS API, ``issue-receipts``, demo): a closed
+    store issues no receipts. Its history (answers, cases, figures) stays readable.
+
+    Raises
+    ------
+    StoreClosed
+    """
+    if store.closed_at is not None:
+        raise StoreClosed(_("Store %(code)s is closed and issues no receipts.", code=store.code))
 
 
 class ConflictingReceipt(Conflict):
@@ -88,11 +105,14 @@ def issue_receipt(
 
     Raises
     ------
+    StoreClosed
+        The store is closed (a reprint of an earlier receipt too: the till is told at once).
     UnknownStaff
         ``staff_code`` is not an active staff member of ``store``.
     ConflictingReceipt
         The transaction id was already issued with a different staff member, time or total.
     """
+    require_open(store)
     staff = None
     if staff_code is not None:
         staff = session.scalar(

@@ -1,6 +1,6 @@
-"""Administration of the chain: the admin console in the browser (stores, staff, users, POS
-keys, the audit log and the setup checklist), and the CLI's stores, staff, schema and
-rollups."""
+"""Administration of the chain: the admin console's pages (stores, regions, staff and their
+imports, users, POS keys, the audit log and the setup checklist) and, for the CLI, the
+database's schema, rollups, backups and retention."""
 
 from flask import Blueprint
 

@@ -132,14 +132,14 @@ def create_staff_command(store_code: str, staff_code: str, name: str, position: 
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def import_staff_command(file: Path) -> None:
-    """Create or update staff from a CSV file (store_code, staff_code, name, position[, active])."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file} is not UTF-8 text.") from None
+    """Create or update staff from a CSV (UTF-8) or XLSX file with the columns store_code,
+    staff_code, name, position[, active]; all rows or none."""
     with transaction() as session:
-        result = import_staff(session, text, actor=CLI, now=utcnow())
-    click.echo(f"Imported staff: {result.created} created, {result.updated} updated.")
+        result = import_staff(session, file.read_bytes(), actor=CLI, now=utcnow())
+    click.echo(
+        f"Imported staff: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
 
 
 @click.command("purge")

@@ -1,28 +1,35 @@
-"""Stores and staff: created one by one or imported from CSV, validated, audited.
+"""Stores and staff: created, edited, closed and moved one by one, or staff imported from a
+CSV or XLSX file; validated, audited.
 
-An import is all or nothing: every row is checked first and the errors are reported with
-their line numbers; only a clean file changes anything.
+An import is all or nothing: every row is checked first (`portal.admin.staff_import`) and
+the errors are reported with their line numbers; only a clean file changes anything.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
 from portal.errors import Conflict, DomainError, NotFound
-from portal.models import Staff, Store
+from portal.models import Region, Staff, Store, StoreFormat
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
-STAFF_CSV_COLUMNS = ("store_code", "staff_code", "name", "position")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$"
+_CODE = re.compile(CODE_PATTERN)
+NAME_LENGTH = 200
+POSITION_LENGTH = 100
+ADDRESS_LENGTH = 300
+REGION_LENGTH = 100
+CODE_RULE = _l("1-32 letters, digits, '.', '_' or '-', starting with a letter or digit")
 
 
 class InvalidInput(DomainError):
@@ -34,24 +41,58 @@ class DuplicateCode(Conflict):
     code = "duplicate_code"
 
 
+class AlreadyInState(Conflict):
+    code = "already_in_state"
+
+
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     created: int
     updated: int
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreDetails:
+    """What a store's edit form sets (everything but its code)."""
+
+    name: str
+    region: str = ""
+    timezone: str = "Asia/Shanghai"
+    address: str = ""
+    format: str = ""
+
+
+def is_code(value: str) -> bool:
+    return bool(_CODE.match(value))
 
 
 def _check_code(value: str, what: str) -> str:
-    if not _CODE.match(value):
+    if not is_code(value):
+        label = _("The store code") if what == "store_code" else _("The staff code")
         raise InvalidInput(
-            f"{what} {value!r} must be 1-32 letters, digits, '.', '_' or '-'.", field=what
+            _(
+                "%(what)s %(value)s must be %(rule)s.",
+                what=label,
+                value=repr(value),
+                rule=CODE_RULE,
+            ),
+            field=what,
         )
     return value
 
 
-def _check_name(value: str, what: str) -> str:
+def _check_name(value: str, what: str = "name") -> str:
     value = value.strip()
-    if not value or len(value) > 200:
-        raise InvalidInput(f"{what} must be 1-200 characters.", field=what)
+    if not value or len(value) > NAME_LENGTH:
+        raise InvalidInput(_("The name must be 1-200 characters."), field=what)
+    return value
+
+
+def _check_length(value: str, limit: int, field: str) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(_("At most %(n)d characters.", n=limit), field=field)
     return value
 
 
@@ -60,10 +101,30 @@ def check_timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise InvalidInput(
-            f"Unknown time zone {value!r}; use an IANA name such as Asia/Shanghai.",
+            _(
+                "Unknown time zone %(zone)s; use an IANA name such as Asia/Shanghai.",
+                zone=repr(value),
+            ),
             field="timezone",
         ) from None
     return value
+
+
+def _check_format(value: str) -> str:
+    if value and value not in {f.value for f in StoreFormat}:
+        raise InvalidInput(_("Unknown store format."), field="format")
+    return value
+
+
+def listed_region(session: Session, name: str, *, actor: Actor, now: datetime) -> str:
+    """``name`` as a region of the chain's list, added to the list when it is new (the CLI
+    and the demo name regions freely; the pages offer the list)."""
+    name = _check_length(name, REGION_LENGTH, "region")
+    if name and session.scalar(select(Region.id).where(Region.name == name)) is None:
+        session.add(Region(name=name, created_at=now))
+        session.flush()
+        record_audit(session, actor, "region.create", "region", name, now)
+    return name
 
 
 def get_store(session: Session, code: str) -> Store:
@@ -75,7 +136,7 @@ def get_store(session: Session, code: str) -> Store:
     """
     store = session.scalar(select(Store).where(Store.code == code))
     if store is None:
-        raise NotFound(f"No store with code {code!r}.")
+        raise NotFound(_("No store with code %(code)s.", code=repr(code)))
     return store
 
 
@@ -86,32 +147,111 @@ def create_store(
     name: str,
     region: str = "",
     timezone: str = "Asia/Shanghai",
+    address: str = "",
+    format: str = "",
     actor: Actor,
     now: datetime,
 ) -> Store:
-    """Add a store.
+    """Add a store (its region joins the regions list if new).
 
     Raises
     ------
     InvalidInput
-        Malformed code or name, unknown time zone.
+        Malformed code or name, unknown time zone or format, too long a text.
     DuplicateCode
         A store with this code exists.
     """
     store = Store(
         code=_check_code(code, "store_code"),
-        name=_check_name(name, "name"),
-        region=region.strip()[:100],
+        name=_check_name(name),
         timezone=check_timezone(timezone),
+        address=_check_length(address, ADDRESS_LENGTH, "address"),
+        format=_check_format(format),
         created_at=now,
     )
+    store.region = listed_region(session, region, actor=actor, now=now)
     try:
         with session.begin_nested():
             session.add(store)
     except IntegrityError:
-        raise DuplicateCode(f"A store with code {code!r} already exists.", field="code") from None
+        raise DuplicateCode(
+            _("A store with code %(code)s already exists.", code=repr(code)), field="code"
+        ) from None
     record_audit(session, actor, "store.create", "store", store.code, now, name=store.name)
     return store
+
+
+def update_store(
+    session: Session, store: Store, details: StoreDetails, *, actor: Actor, now: datetime
+) -> dict[str, Any]:
+    """Change a store's name, region, time zone, address and format; returns (and audits)
+    what changed, as ``{field: [before, after]}``.
+
+    Raises
+    ------
+    InvalidInput
+    """
+    new = {
+        "name": _check_name(details.name),
+        "region": listed_region(session, details.region, actor=actor, now=now),
+        "timezone": check_timezone(details.timezone),
+        "address": _check_length(details.address, ADDRESS_LENGTH, "address"),
+        "format": _check_format(details.format),
+    }
+    changed = {
+        key: [getattr(store, key), value]
+        for key, value in new.items()
+        if getattr(store, key) != value
+    }
+    for key, (_before, after) in changed.items():
+        setattr(store, key, after)
+    if changed:
+        session.flush()
+        record_audit(session, actor, "store.update", "store", store.code, now, changed=changed)
+    return changed
+
+
+def close_store(session: Session, store: Store, *, actor: Actor, now: datetime) -> None:
+    """Close a store: from now on it issues no receipts (`portal.receipts.require_open`);
+    its answers, cases and figures stay.
+
+    Raises
+    ------
+    AlreadyInState
+    """
+    if store.closed_at is not None:
+        raise AlreadyInState(_("Store %(code)s is already closed.", code=store.code))
+    store.closed_at = now
+    session.flush()
+    record_audit(session, actor, "store.close", "store", store.code, now)
+
+
+def reopen_store(session: Session, store: Store, *, actor: Actor, now: datetime) -> None:
+    """Open a closed store again: it issues receipts again.
+
+    Raises
+    ------
+    AlreadyInState
+    """
+    if store.closed_at is None:
+        raise AlreadyInState(_("Store %(code)s is already open.", code=store.code))
+    closed_since = store.closed_at
+    store.closed_at = None
+    session.flush()
+    record_audit(
+        session, actor, "store.reopen", "store", store.code, now, closed_at=closed_since.isoformat()
+    )
+
+
+def _duplicate_staff(store_code: str, staff_code: str) -> DuplicateCode:
+    return DuplicateCode(
+        _(
+            "Store %(store)s already has a staff member with code %(code)s.",
+            store=store_code,
+            code=repr(staff_code),
+        ),
+        field="staff_code",
+    )
 
 
 def create_staff(
@@ -136,92 +276,122 @@ def create_staff(
     staff = Staff(
         store_id=store.id,
         code=_check_code(staff_code, "staff_code"),
-        name=_check_name(name, "name"),
-        position=position.strip()[:100],
+        name=_check_name(name),
+        position=_check_length(position, POSITION_LENGTH, "position"),
         created_at=now,
     )
     try:
         with session.begin_nested():
             session.add(staff)
     except IntegrityError:
-        raise DuplicateCode(
-            f"Store {store_code} already has a staff member with code {staff_code!r}.",
-            field="staff_code",
-        ) from None
+        raise _duplicate_staff(store_code, staff_code) from None
     record_audit(
         session, actor, "staff.create", "staff", staff.id, now, store=store_code, code=staff_code
     )
     return staff
 
 
-def import_staff(session: Session, csv_text: str, *, actor: Actor, now: datetime) -> ImportResult:
-    """Create or update staff from CSV with columns store_code, staff_code, name, position
-    (and optionally ``active`` = yes/no). Existing staff are matched by store and code.
+def update_staff(
+    session: Session, staff: Staff, *, name: str, position: str, actor: Actor, now: datetime
+) -> None:
+    """Change a staff member's name and position.
 
     Raises
     ------
     InvalidInput
-        Listing every bad line; nothing is written.
     """
-    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    missing = [c for c in STAFF_CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(
-            f"The CSV needs the columns {', '.join(STAFF_CSV_COLUMNS)}; "
-            f"missing: {', '.join(missing)}."
-        )
-    stores = {s.code: s for s in session.scalars(select(Store))}
-    errors: list[str] = []
-    rows: list[tuple[Store, str, str, str, bool]] = []
-    seen: set[tuple[str, str]] = set()
-    for line, row in enumerate(reader, start=2):
-        try:
-            store_code = (row.get("store_code") or "").strip()
-            if store_code not in stores:
-                raise InvalidInput(f"unknown store {store_code!r}")
-            staff_code = _check_code((row.get("staff_code") or "").strip(), "staff_code")
-            name = _check_name(row.get("name") or "", "name")
-            active_text = (row.get("active") or "yes").strip().lower()
-            if active_text not in ("yes", "no", "true", "false", "1", "0", "y", "n"):
-                raise InvalidInput(f"active must be yes or no, not {active_text!r}")
-            if (store_code, staff_code) in seen:
-                raise InvalidInput(f"staff {staff_code} appears twice for store {store_code}")
-            seen.add((store_code, staff_code))
-            position = (row.get("position") or "").strip()[:100]
-            rows.append(
-                (
-                    stores[store_code],
-                    staff_code,
-                    name,
-                    position,
-                    active_text in ("yes", "true", "1", "y"),
-                )
-            )
-        except InvalidInput as error:
-            errors.append(f"line {line}: {error.message}")
-    if errors:
-        raise InvalidInput("The file was not imported:\n" + "\n".join(errors))
-    existing = {(s.store_id, s.code): s for s in session.scalars(select(Staff))}
-    created = updated = 0
-    for store, staff_code, name, position, active in rows:
-        staff = existing.get((store.id, staff_code))
-        if staff is None:
-            session.add(
-                Staff(
-                    store_id=store.id,
-                    code=staff_code,
-                    name=name,
-                    position=position,
-                    active=active,
-                    created_at=now,
-                )
-            )
-            created += 1
-        elif (staff.name, staff.position, staff.active) != (name, position, active):
-            staff.name, staff.position, staff.active = name, position, active
-            updated += 1
-    session.flush()
+    name, position = _check_name(name), _check_length(position, POSITION_LENGTH, "position")
+    changed = {
+        key: [getattr(staff, key), value]
+        for key, value in (("name", name), ("position", position))
+        if getattr(staff, key) != value
+    }
+    if changed:
+        staff.name, staff.position = name, position
+        session.flush()
+        record_audit(session, actor, "staff.update", "staff", staff.id, now, changed=changed)
+
+
+def move_staff(
+    session: Session,
+    staff: Staff,
+    target: Store,
+    *,
+    new_code: str | None = None,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """Move a staff member to another store, under their code or ``new_code``, which must
+    be free there. Receipts, answers, cases and rollups keep the store they were given in
+    (each row carries its own ``store_id``); only the person's current store changes.
+
+    Raises
+    ------
+    InvalidInput
+        Same store, malformed code.
+    DuplicateCode
+        The code is taken at the target store.
+    """
+    if target.id == staff.store_id:
+        raise InvalidInput(_("Choose another store than the current one."), field="store")
+    code = _check_code(new_code or staff.code, "staff_code")
+    before = (staff.store.code, staff.code)
+    try:
+        with session.begin_nested():
+            staff.store_id, staff.code = target.id, code
+            session.flush()
+    except IntegrityError:
+        raise _duplicate_staff(target.code, code) from None
+    session.refresh(staff, ["store"])
     record_audit(
-        session, actor, "staff.import", "staff", "*", now, created=created, updated=updated
+        session,
+        actor,
+        "staff.move",
+        "staff",
+        staff.id,
+        now,
+        from_store=before[0],
+        from_code=before[1],
+        to_store=target.code,
+        to_code=code,
     )
-    return ImportResult(created, updated)
+
+
+def set_staff_active(
+    session: Session, staff: Staff, active: bool, *, actor: Actor, now: datetime
+) -> None:
+    """Deactivate (a leaver: no new receipts name them, their history stays) or reactivate.
+
+    Raises
+    ------
+    AlreadyInState
+    """
+    if staff.active == active:
+        raise AlreadyInState(
+            _("This staff member is already active.")
+            if active
+            else _("This staff member is already inactive.")
+        )
+    staff.active = active
+    session.flush()
+    action = "staff.reactivate" if active else "staff.deactivate"
+    record_audit(session, actor, action, "staff", staff.id, now, code=staff.code)
+
+
+def import_staff(
+    session: Session, data: bytes | str, *, actor: Actor, now: datetime
+) -> ImportResult:
+    """Create or update staff from a CSV or XLSX file (columns store_code, staff_code,
+    name, position, and optionally active = yes/no); existing staff are matched by store
+    and code. The ``import-staff`` command and the demo call this; the import page plans
+    and applies in two steps through the same functions.
+
+    Raises
+    ------
+    InvalidInput
+        An unreadable file, or listing every bad line; nothing is written.
+    """
+    from portal.admin.staff_import import apply_plan, plan_import, read_staff_file
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return apply_plan(session, plan_import(session, read_staff_file(raw)), actor=actor, now=now)
