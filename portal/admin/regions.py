@@ -40,8 +40,11 @@ def get_region(session: Session, region_id: int) -> Region:
 
 
 def _unique(session: Session, region: Region, name: str) -> None:
+    # The region joins the session inside the savepoint, so that a refused name leaves
+    # nothing pending behind for the caller's next flush to try again.
     try:
         with session.begin_nested():
+            session.add(region)
             region.name = name
             session.flush()
     except IntegrityError:
@@ -58,7 +61,6 @@ def add_region(session: Session, name: str, *, actor: Actor, now: datetime) -> R
     InvalidInput, DuplicateRegion
     """
     region = Region(name=_check_region_name(name), created_at=now)
-    session.add(region)
     _unique(session, region, region.name)
     record_audit(session, actor, "region.create", "region", region.name, now)
     return region
