@@ -14,7 +14,18 @@ from flask import Flask, g, request, session, url_for
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security, throttle
+from portal import (
+    cli,
+    db,
+    errors,
+    formatting,
+    logs,
+    metrics_api,
+    plain_words,
+    pos_api,
+    security,
+    throttle,
+)
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
@@ -27,6 +38,7 @@ from portal.extensions import babel, csrf, login_manager
 from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
+from portal.hr import words as hr_words
 from portal.i18n import current_locale, select_locale
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
@@ -175,6 +187,8 @@ def _register_template_helpers(app: Flask) -> None:
         lang_url=lang_url,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
     )
+    app.jinja_env.globals.update(plain_words.template_globals())
+    app.jinja_env.globals.update(hr_words.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,
