@@ -18,7 +18,7 @@ from portal.awards.decisions import add_nomination, decide_nomination
 from portal.awards.operations import publish_cycle
 from portal.hr.ranking import IneligibleReason
 from portal.models import SnapshotRow, Staff
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import PASSWORD, csrf_token_from, post_form
 from tests.portal.awards.test_awards import (
     NOW,
     REASON,
@@ -146,14 +146,13 @@ def test_bands_follow_the_rank_in_the_whole_group(client, db_session, month, log
 def test_hr_sees_the_raw_composite_labelled_and_managers_see_the_band(
     client, db_session, month, login
 ):
-    publish(db_session, month)
-    s1 = row_of(db_session, opened_cycle(db_session), "S1")
+    s1 = row_of(db_session, publish(db_session, month), "S1")
     login(month.hr)
     hr_page = page(client, "/awards/2026-10")
     card = hr_page[hr_page.index('data-staff="S1"') :]
     card = card[: card.index("</li>")]
     assert f"score {s1.composite:.2f} (0 = chain average)" in card and "top 25 %" in card
-    client.post("/logout", data={"csrf_token": _token(client)})
+    client.post("/logout", data={"csrf_token": csrf_token_from(hr_page)})
     login(month.manager)
     manager_page = page(client, "/awards/2026-10")
     card = manager_page[manager_page.index('data-staff="S1"') :]
@@ -184,15 +183,3 @@ def test_reasons_are_sentences_with_numbers_and_no_own_data_is_said(
             assert "回答被标记" in flag
             assert re.search(r"本月本人的回答少于 \d+ 份（收到 5 份）", lucky)
             assert "本人暂无数据——按门店平均值计" in new
-
-
-def opened_cycle(db_session):
-    from portal.models import AwardCycle
-
-    return db_session.query(AwardCycle).one()
-
-
-def _token(client):
-    from tests.conftest import csrf_token_from
-
-    return csrf_token_from(client.get("/awards", headers=EN).get_data(as_text=True))

@@ -6,6 +6,7 @@ in English and Chinese."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -18,6 +19,7 @@ from tests.portal.hr.test_hr_ranking_queries import (
     answers,
     build_team,
     mystery_observation,
+    substantiated_case,
 )
 from tests.portal.hr.test_hr_rankings import row_of
 
@@ -177,10 +179,6 @@ def test_every_reason_code_has_a_sentence_in_both_languages(app):
 def test_pages_show_reasons_in_words_never_codes(
     client, db_session, team, hr, headers, needed_words
 ):
-    from datetime import UTC, datetime, timedelta
-
-    from tests.portal.hr.test_hr_ranking_queries import substantiated_case
-
     _, _, people = team
     substantiated_case(db_session, people["C0"], datetime(2026, 9, 20, 4, tzinfo=UTC))
     answers(db_session, people["B"], 300, 300, day=MONTH + timedelta(days=15), promoters=290)
