@@ -17,6 +17,7 @@ from scipy.stats import fisher_exact, norm
 from analysis.csat import check_count, check_int, two_sided_z, wilson_interval
 from analysis.nps import adjusted_shares, check_counts, nps_point, nps_variance
 from analysis.results import Comparison, NpsCounts
+from analysis.significance import ALPHA, is_significant
 
 COMPARE_NPS_METHODS = ("adjusted_wald", "wald")
 ALTERNATIVES = ("two-sided", "greater", "less")
@@ -117,7 +118,7 @@ def compare_nps(
     a: NpsCounts,
     b: NpsCounts,
     *,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     min_n: int = 30,
     method: str = "adjusted_wald",
 ) -> Comparison:
@@ -128,7 +129,7 @@ def compare_nps(
     a, b : NpsCounts
         The two independent groups (a store against the chain *without* that store).
     alpha : float, optional
-        Significance level, default 0.05; the interval has confidence 1 - alpha.
+        Significance level, default ``ALPHA`` (0.05); the interval has confidence 1 - alpha.
     min_n : int, optional
         Both groups need at least this many answers to be ``significant``; default 30.
     method : {'adjusted_wald', 'wald'}, optional
@@ -193,9 +194,10 @@ def compare_nps(
         high=min(200.0, centre + half),
         z=z,
         p_value=p,
-        significant=p < alpha and a.n >= min_n and b.n >= min_n,
+        significant=is_significant(p, alpha) and a.n >= min_n and b.n >= min_n,
         n1=a.n,
         n2=b.n,
+        method=method,
     )
 
 
@@ -205,7 +207,7 @@ def compare_csat(
     k2: int,
     n2: int,
     *,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     min_n: int = 30,
     test: str = "auto",
 ) -> Comparison:
@@ -218,7 +220,7 @@ def compare_csat(
     k2, n2 : int
         The same for group 2.
     alpha : float, optional
-        Significance level, default 0.05; the interval has confidence 1 - alpha.
+        Significance level, default ``ALPHA`` (0.05); the interval has confidence 1 - alpha.
     min_n : int, optional
         Both groups need at least this many answers to be ``significant``; default 30.
     test : {'auto', 'z', 'fisher'}, optional
@@ -275,9 +277,10 @@ def compare_csat(
         high=100.0 * high,
         z=result.z,
         p_value=p,
-        significant=p is not None and p < alpha and n1 >= min_n and n2 >= min_n,
+        significant=is_significant(p, alpha) and n1 >= min_n and n2 >= min_n,
         n1=n1,
         n2=n2,
+        method=result.method,
     )
 
 

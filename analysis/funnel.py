@@ -20,6 +20,7 @@ from analysis.compare import benjamini_hochberg, two_proportion_test
 from analysis.csat import check_count, check_int, two_sided_z, wilson_interval
 from analysis.nps import check_counts
 from analysis.results import Estimate, NpsCounts
+from analysis.significance import ALPHA
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,7 @@ def _check(staff: Sequence[StaffFunnel], alpha: float, min_n: int) -> None:
 
 
 def funnel_outliers(
-    staff: Sequence[StaffFunnel], *, alpha: float = 0.05, min_n: int = 30
+    staff: Sequence[StaffFunnel], *, alpha: float = ALPHA, min_n: int = 30
 ) -> list[FunnelFlag]:
     """Flag staff whose response rate or promoter share is credibly above their store's.
 
@@ -278,7 +279,7 @@ def funnel_outliers(
 
 
 def _funnel_outliers_reference(
-    staff: Sequence[StaffFunnel], *, alpha: float = 0.05, min_n: int = 30
+    staff: Sequence[StaffFunnel], *, alpha: float = ALPHA, min_n: int = 30
 ) -> list[FunnelFlag]:
     """:func:`funnel_outliers` person by person with the scalar functions (the code before
     it was vectorised): the tests' reference, and the path of stores too large for the

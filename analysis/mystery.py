@@ -24,6 +24,7 @@ from analysis.csat import check_int
 from analysis.drivers import spearman_interval
 from analysis.means import mean_interval_of
 from analysis.results import Estimate
+from analysis.significance import ALPHA
 
 #: Critical scopes an item may carry; a "no" on a critical item zeroes its section, and a
 #: visit-critical "no" also fails the whole visit.
@@ -454,7 +455,7 @@ def _t_test_p(deviations: Sequence[float]) -> float:
 
 
 def shopper_reliability(
-    scores: Sequence[ShopperScore], *, min_visits: int = 3, alpha: float = 0.05
+    scores: Sequence[ShopperScore], *, min_visits: int = 3, alpha: float = ALPHA
 ) -> tuple[ShopperReliability, ...]:
     """Flag shoppers who score consistently higher or lower than the other shoppers do at
     the same stores (a QA signal, §2.6 of the reference; never an automatic sanction).

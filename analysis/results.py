@@ -26,7 +26,9 @@ class Comparison:
     """Group 1 minus group 2, with the test of "no difference".
 
     ``significant`` is true only when ``p_value`` < alpha and both groups reach the
-    minimum n; ``p_value`` may be BH-adjusted by the caller.
+    minimum n; ``p_value`` may be BH-adjusted by the caller. ``method`` names the test
+    that gave the p-value (``"adjusted_wald"`` or ``"wald"`` for NPS, ``"z"`` or
+    ``"fisher"`` for two shares; ``""`` when no test ran).
     """
 
     diff: float | None
@@ -37,6 +39,7 @@ class Comparison:
     significant: bool
     n1: int
     n2: int
+    method: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from portal import (
     formatting,
     logs,
     metrics_api,
+    plain_words,
     pos_api,
     security,
     throttle,
@@ -47,6 +48,7 @@ from portal.extensions import babel, csrf, login_manager
 from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
+from portal.hr import words as hr_words
 from portal.i18n import current_locale, select_locale
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
@@ -209,6 +211,8 @@ def _register_template_helpers(app: Flask) -> None:
         actor_name=display_names.actor_name,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
     )
+    app.jinja_env.globals.update(plain_words.template_globals())
+    app.jinja_env.globals.update(hr_words.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,

@@ -91,7 +91,8 @@ Modules
 :mod:`~analysis.ranking.priors` m, the store means and the mystery spreads by the method of
 moments; :mod:`~analysis.ranking.composite` the z scores, weights and the Q10 bound (3.3e);
 :mod:`~analysis.ranking.selection` ties, eligibility, proposals, P(top) and the weight
-sensitivity (3.3f); :mod:`~analysis.ranking.staff` ``rank_staff``, which runs them in turn.
+sensitivity (3.3f); :mod:`~analysis.ranking.staff` ``rank_staff``, which runs them in turn;
+:mod:`~analysis.ranking.bands` the rank bands the store leaderboard shows instead of a score.
 Every public name is importable from ``analysis.ranking``.
 
 Examples
@@ -113,6 +114,7 @@ References
 .. [5] OECD/JRC (2008). *Handbook on Constructing Composite Indicators*.
 """
 
+from analysis.ranking.bands import RankBand, rank_band
 from analysis.ranking.composite import composite_score
 from analysis.ranking.model import (
     HIGH_P,
@@ -153,6 +155,7 @@ from analysis.ranking.selection import (
     SENSITIVITY_STEP,
     TIE_DECIMALS,
     beta_posterior_samples,
+    minimum_answers,
     top_count,
     top_probabilities,
 )
@@ -179,6 +182,7 @@ __all__ = [
     "Component",
     "CompositeScore",
     "Posterior",
+    "RankBand",
     "Ranking",
     "RankingParameters",
     "SignalScale",
@@ -191,7 +195,9 @@ __all__ = [
     "fit_mystery_spread",
     "fit_prior_strength",
     "gamma_poisson_estimate",
+    "minimum_answers",
     "normal_normal_estimate",
+    "rank_band",
     "rank_staff",
     "shrink_store_means",
     "top_count",

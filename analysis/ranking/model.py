@@ -84,6 +84,12 @@ class Component:
     z: float
     sd: float
 
+    @property
+    def has_own_data(self) -> bool:
+        """Whether any of the estimate is the person's own: with n = 0 it is the store
+        average (shrinkage with nothing to shrink), not a figure about them."""
+        return self.n > 0
+
 
 @dataclass(frozen=True, slots=True)
 class SignalScale:
@@ -267,6 +273,12 @@ class StaffScore:
     proposed: bool
     coaching: bool
     pulling_down: tuple[str, ...]
+
+    @property
+    def has_own_data(self) -> bool:
+        """Whether any signal holds the person's own data (else the whole composite is the
+        store's averages)."""
+        return any(c.has_own_data for c in (self.customer, self.nps, self.mystery, self.complaints))
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,19 @@ TIE_DECIMALS = 6
 SENSITIVITY_STEP = 0.1
 
 
+def minimum_answers(m: float, min_n: int, display_min_n: int) -> int:
+    """The fewest own answers that make a person eligible: n >= m (at least half of the
+    estimate their own data), n >= ``min_n`` and n >= ``display_min_n`` (greyed is never
+    ranked). n is a count, so n >= m is n >= ceil(m).
+
+    Examples
+    --------
+    >>> minimum_answers(20.0, 20, 5), minimum_answers(31.2, 20, 5), minimum_answers(5.0, 3, 8)
+    (20, 32, 8)
+    """
+    return max(math.ceil(m), min_n, display_min_n)
+
+
 def top_count(size: int, top_fraction: float) -> int:
     """ceil(top_fraction x size), immune to 0.1 x 30 = 3.0000000000000004.
 
@@ -233,7 +246,7 @@ def select(
     """Rank, propose and flag everyone from their composite (reference 3.3f)."""
     p = parameters
     # Greyed (below display_min_n) is never ranked either (DESIGN section 5).
-    data_ok = (c.n_used >= m) & (c.n_used >= p.min_n) & (c.n_used >= p.display_min_n)
+    data_ok = c.n_used >= minimum_answers(m, p.min_n, p.display_min_n)
     eligible = data_ok & ~excluded
     ranked, place = _order(data_ok, group, c.q10, c.q, c.n_used, sid)
     rank = np.zeros(len(sid), dtype=np.int64)

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from analysis.ranking import RankBand, RankingParameters, rank_band
 from portal.access import CHAIN_WIDE, scope_to_user
 from portal.calendar import month_key, zone
 from portal.display_names import user_labels
@@ -341,6 +342,32 @@ def list_events(session: Session, cycle: AwardCycle) -> list[AwardEvent]:
 
 
 @dataclass(frozen=True, slots=True)
+class Standings:
+    """Where a frozen rank stands in its award group (`analysis.ranking.rank_band`): the
+    number of ranked staff of each group and the award's top share."""
+
+    ranked: dict[str, int]
+    top_fraction: float
+
+    def of(self, row: SnapshotRow) -> RankBand | None:
+        if row.rank is None:
+            return None
+        return rank_band(row.rank, max(row.rank, self.ranked.get(row.group, 0)), self.top_fraction)
+
+
+def standings(session: Session, cycle: AwardCycle) -> Standings:
+    """The cycle's ranked staff per award group, counted over the whole snapshot (a band
+    is the place in the whole group, whoever the reader may see)."""
+    counted = session.execute(
+        select(SnapshotRow.group, func.count())
+        .where(SnapshotRow.cycle_id == cycle.id, SnapshotRow.rank.is_not(None))
+        .group_by(SnapshotRow.group)
+    )
+    top_fraction = float(cycle.parameters.get("top_fraction", RankingParameters().top_fraction))
+    return Standings({group: int(count) for group, count in counted}, top_fraction)
+
+
+@dataclass(frozen=True, slots=True)
 class StoreBoard:
     store_code: str
     store_name: str
@@ -352,6 +379,7 @@ class StoreBoard:
     staff: int
     #: Staff with too few answers to be ranked.
     unranked: int
+    standings: Standings
 
 
 def store_board(
@@ -389,6 +417,7 @@ def store_board(
         top=tuple(ranked[:limit]),
         staff=len(rows),
         unranked=len(rows) - len(ranked),
+        standings=standings(session, cycle),
     )
 
 

@@ -59,12 +59,14 @@ from portal.awards.queries import (
     list_nominable,
     list_nominations,
     payroll_rows,
+    standings,
     store_board,
 )
 from portal.calendar import last_complete_month, local_today, month_key, parse_month, previous_month
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
+from portal.hr.words import cycle_needed_answers
 from portal.i18n import current_locale
 from portal.models import AwardCycle, CycleState, Nomination, NominationState, Role
 from portal.workflow_forms import render_refusal
@@ -256,6 +258,8 @@ def _cycle_page(
         events=list_events(session, cycle) if _is_hr() else [],
         appeal_window_open=_appeal_window_open(cycle),
         problem=problem,
+        standings=standings(session, cycle),
+        needed=cycle_needed_answers(cycle.parameters),
     )
     return page, status
 

@@ -19,6 +19,7 @@ from analysis.funnel import FunnelFlag, StaffFunnel, funnel_outliers
 from analysis.means import mean_interval
 from analysis.nps import nps_interval
 from analysis.results import Comparison, Estimate
+from analysis.significance import is_significant
 from analysis.trends import TrendPoint, month_start, trend_points, week_start
 from portal.calendar import Period
 from portal.dashboard import queries
@@ -267,7 +268,7 @@ def chain_report(session: Session, user: User, period: Period, region: str | Non
             totals=totals,
             headline=head,
             change_p_adjusted=p_adjusted.get(i),
-            change_flagged=(head.nps_change.significant and p_adjusted.get(i, 1.0) < 0.05),
+            change_flagged=head.nps_change.significant and is_significant(p_adjusted.get(i)),
             out_of_control_weeks=weekly.get(store.id, ()),
         )
         for i, (store, totals, head) in enumerate(heads)

@@ -32,13 +32,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.funnel import StaffFunnel, funnel_outliers
-from analysis.ranking import Ranking, RankingParameters, StaffInput, StaffScore, rank_staff
+from analysis.ranking import (
+    TOO_FEW_ANSWERS,
+    Ranking,
+    RankingParameters,
+    StaffInput,
+    StaffScore,
+    rank_staff,
+)
 from analysis.results import NpsCounts
 from portal.audit import Actor, record_audit
 from portal.ballot.holds import held_out
@@ -58,8 +66,18 @@ from portal.models import (
     Store,
 )
 
-SUBSTANTIATED_COMPLAINT = "substantiated_complaint"
-FLAGGED_ANSWERS = "flagged_answers"
+
+class IneligibleReason(StrEnum):
+    """Every reason a person is not eligible for the award: the ranking's own (too few
+    answers) and the gates this module adds. `portal.hr.words` says each in words."""
+
+    TOO_FEW_ANSWERS = TOO_FEW_ANSWERS
+    SUBSTANTIATED_COMPLAINT = "substantiated_complaint"
+    FLAGGED_ANSWERS = "flagged_answers"
+
+
+SUBSTANTIATED_COMPLAINT = IneligibleReason.SUBSTANTIATED_COMPLAINT
+FLAGGED_ANSWERS = IneligibleReason.FLAGGED_ANSWERS
 
 #: The policy in force before HR has saved one (reference §3.3 defaults).
 DEFAULT_POLICY = RankingPolicy(

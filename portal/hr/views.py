@@ -20,7 +20,7 @@ from portal.audit import Actor
 from portal.calendar import last_complete_month, next_month, parse_month
 from portal.dashboard import charts
 from portal.db import get_session, utcnow
-from portal.hr import bp, queries
+from portal.hr import bp, queries, words
 from portal.hr.forms import SCOPE_LABELS, PolicyForm
 from portal.hr.ranking import (
     PolicyValues,
@@ -83,7 +83,13 @@ def rankings() -> Any:
         parameters=parameters_of(policy),
     )
     return render_template(
-        "hr/rankings.html", table=table, key=key, choices=choices, **_common(month, scope, policy)
+        "hr/rankings.html",
+        table=table,
+        key=key,
+        choices=choices,
+        score_sentence=words.ranking_score_sentence(table.month.ranking),
+        needed=words.needed_answers(table.month.ranking),
+        **_common(month, scope, policy),
     )
 
 
@@ -113,6 +119,8 @@ def staff(staff_id: int) -> Any:
         person=person,
         explanation=None if person is None else queries.explain(ranking, person),
         reasons=() if person is None else queries.reasons_of(person.score),
+        needed=words.needed_answers(ranking.ranking),
+        score_sentence=words.ranking_score_sentence(ranking.ranking),
         trend=trend,
         page=page,
         **_common(month, scope, policy),

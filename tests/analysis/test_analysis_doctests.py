@@ -17,10 +17,12 @@ MODULES = [
     "analysis.categories",
     "analysis.trends",
     "analysis.funnel",
+    "analysis.significance",
     "analysis.ranking.posteriors",
     "analysis.ranking.priors",
     "analysis.ranking.composite",
     "analysis.ranking.selection",
+    "analysis.ranking.bands",
     "analysis.ranking.staff",
 ]
 
