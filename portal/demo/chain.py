@@ -22,7 +22,7 @@ from portal.audit import CLI
 from portal.auth.operations import create_user
 from portal.calendar import DEFAULT_ZONE
 from portal.config import Settings
-from portal.models import Role, Staff, Store, User
+from portal.models import Role, Staff, Store, StoreFormat, User
 from portal.receipts import IssuedReceipt, issue_receipt
 
 #: Every demo login uses this password (long enough for MIN_PASSWORD_LENGTH).
@@ -100,6 +100,28 @@ STORES = (
     StoreProfile("CD-002", "成都高新店", "西南", 0.8, 0.32, 0.35, 0.06, -0.3, -0.2, 0.0),
     StoreProfile("CQ-001", "重庆解放碑店", "西南", 0.9, 0.30, 0.38, 0.05, -0.1, -0.1, 0.4),
 )
+
+# Where each store is and what kind of shop: what a shopper's assignment and the console show.
+_S, _C, _D = StoreFormat.SUPERMARKET, StoreFormat.CONVENIENCE, StoreFormat.DEPARTMENT_STORE
+STORE_DETAILS: dict[str, tuple[str, StoreFormat]] = {
+    "SH-001": ("上海市徐汇区漕溪北路 88 号", _S),
+    "SH-002": ("上海市静安区南京西路 1266 号 B1", _D),
+    "SH-003": ("上海市浦东新区张杨路 501 号", _S),
+    "HZ-001": ("杭州市西湖区文三路 259 号", _S),
+    "HZ-002": ("杭州市滨江区江南大道 3850 号", _C),
+    "SU-001": ("苏州市工业园区星海街 200 号", _S),
+    "BJ-001": ("北京市朝阳区建国路 93 号", _D),
+    "BJ-002": ("北京市海淀区中关村大街 15 号", _S),
+    "BJ-003": ("北京市西城区西单北大街 131 号", _C),
+    "TJ-001": ("天津市和平区南京路 189 号", _S),
+    "GZ-001": ("广州市天河区天河路 383 号", _D),
+    "GZ-002": ("广州市越秀区北京路 238 号", _C),
+    "SZ-001": ("深圳市南山区科技园南区 18 号", _S),
+    "SZ-002": ("深圳市福田区福华三路 168 号", _S),
+    "CD-001": ("成都市锦江区红星路三段 1 号", _D),
+    "CD-002": ("成都市高新区天府大道北段 1700 号", _C),
+    "CQ-001": ("重庆市渝中区民族路 166 号", _S),
+}
 
 # (store, n-th cashier): the staff whose effect is set rather than drawn.
 _WEAK_CASHIERS = frozenset({("BJ-002", 1), ("SZ-002", 0), ("CD-002", 2)})
@@ -346,6 +368,8 @@ def create_chain(session: Session, rng: random.Random, *, now: datetime, days: i
             name=p.name,
             region=p.region,
             timezone=DEFAULT_ZONE,
+            address=STORE_DETAILS[p.code][0],
+            format=STORE_DETAILS[p.code][1],
             actor=CLI,
             now=founded,
         )

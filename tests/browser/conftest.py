@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +111,7 @@ def _portal_env(instance: Path, base_url: str) -> dict[str, str]:
     return env
 
 
-def flask_command(env: dict[str, str], *args: str) -> str:
+def flask_command(env: dict[str, str], *args: str, timeout: float = 60) -> str:
     """Run ``flask --app portal ARGS`` against the live portal's instance; its output."""
     result = subprocess.run(
         [str(FLASK), "--app", "portal", *args],
@@ -119,7 +119,7 @@ def flask_command(env: dict[str, str], *args: str) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
     if result.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
@@ -189,9 +189,22 @@ def set_up_store(
     return api_key
 
 
+def set_up_browser_store(env: dict[str, str]) -> str:
+    """The browser tests' data: one store, its cashier and its manager; the POS key."""
+    return set_up_store(
+        env,
+        (STORE_CODE, "浏览器测试店"),
+        (STAFF_CODE, "李娜", "收银员"),
+        (MANAGER_EMAIL, MANAGER_PASSWORD),
+    )
+
+
 @contextmanager
-def running_portal(instance: Path) -> Iterator[LivePortal]:
-    """Set up a store, a cashier and a POS key in ``instance`` and serve the portal."""
+def running_portal(
+    instance: Path, set_up: Callable[[dict[str, str]], str] = set_up_browser_store
+) -> Iterator[LivePortal]:
+    """Put the data of ``set_up`` in ``instance`` (it is given the portal's environment
+    and returns a POS key) and serve the portal."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _portal_env(instance, base_url)
@@ -216,12 +229,7 @@ def running_portal(instance: Path) -> Iterator[LivePortal]:
         )
     try:
         # The server only needs the schema: let it boot while the data goes in.
-        api_key = set_up_store(
-            env,
-            (STORE_CODE, "浏览器测试店"),
-            (STAFF_CODE, "李娜", "收银员"),
-            (MANAGER_EMAIL, MANAGER_PASSWORD),
-        )
+        api_key = set_up(env)
         _wait_until_serving(server, base_url, log)
         yield LivePortal(
             base_url=base_url, api_key=api_key, secret_key=SECRET_KEY, log=log, env=env

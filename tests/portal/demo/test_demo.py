@@ -68,6 +68,7 @@ from portal.models import (
     Staff,
     StaffObservation,
     Store,
+    StoreFormat,
     SurveyVersion,
     User,
     VisitDispute,
@@ -167,6 +168,13 @@ def test_the_chain_has_enough_stores_regions_and_staff(session: Session, built: 
     )
     # Some former staff are kept inactive, as an HR export would show them.
     assert scalar(session, select(func.count()).where(Staff.active.is_(False))) >= 1
+
+
+def test_every_store_has_an_address_and_a_format(session: Session) -> None:
+    # A shopper's assignment shows where to go; the console lists the kind of shop.
+    stores = session.scalars(select(Store)).all()
+    assert all(store.address.startswith(store.name[:2]) for store in stores)
+    assert {store.format for store in stores} == {f.value for f in StoreFormat}
 
 
 def test_response_count_is_near_the_request_and_most_receipts_go_unanswered(
