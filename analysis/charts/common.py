@@ -59,7 +59,14 @@ LOW_BAR = "#dcdcdc"
 
 _SVG_SIZE = re.compile(rb'<svg([^>]*?) width="[^"]*" height="[^"]*"')
 _CJK_CHAR = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
-_TOKEN = re.compile(rf"[{_CJK_CHAR}]|[^\s{_CJK_CHAR}]+|\s+")
+# Line-breaking rules of Chinese typesetting: an opening bracket stays with what follows it
+# and closing punctuation with what precedes it, so "得分（0–100）" never breaks as
+# "得分（" / "0–100）" nor starts a line with "，".
+_OPENING = "（(［[【「『《〈“‘"
+_CLOSING = "）)］]】」』》〉”’，、。：；！？,.:;!?%％"
+_TOKEN = re.compile(
+    rf"[{re.escape(_OPENING)}]*(?:[{_CJK_CHAR}]|[^\s{_CJK_CHAR}]+)[{re.escape(_CLOSING)}]*|\s+"
+)
 
 
 @functools.cache

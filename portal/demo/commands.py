@@ -19,8 +19,10 @@ from sqlalchemy import Engine
 from portal.commands import transaction
 from portal.config import current_settings
 from portal.db import utcnow
+from portal.demo.assignment import DEMO_SHOPPER_EMAIL, assignment_to_try
 from portal.demo.build import DemoSummary, build_demo
 from portal.demo.chain import demo_exists, demo_logins, issue_receipt_to_try
+from portal.models import MysteryVisit
 from portal.receipts import survey_links
 from portal.schema import upgrade_database
 from surveys.codes import format_short_code
@@ -57,6 +59,7 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
     with transaction() as session:
         to_try = issue_receipt_to_try(session, settings, now=utcnow())
         code = format_short_code(to_try.receipt.short_code)
+        assignment = _assignment_line(assignment_to_try(session, settings, now=utcnow()))
     if summary is None:
         click.echo("The demo chain already exists (use --reset to build it again).")
     else:
@@ -66,9 +69,23 @@ def demo_command(reset: bool, responses: int, days: int) -> None:
         f"Try the survey as a shopper: {survey_links(settings, to_try.token).survey_url}\n"
         f"  (or type the receipt code {code} at {settings.base_url}/r)"
     )
+    click.echo(assignment)
     click.echo("Demo logins:")
     for login in demo_logins():
         click.echo(f"  {login.role:<9} {login.email:<26} {login.password}   {login.note}")
+
+
+def _assignment_line(visit: MysteryVisit | None) -> str:
+    if visit is None:
+        return (
+            f"No store is free for a new assignment of {DEMO_SHOPPER_EMAIL} today "
+            "(demo --reset builds the chain again with one)."
+        )
+    return (
+        f"Mystery shopper {DEMO_SHOPPER_EMAIL} has an assignment to accept: visit "
+        f"#{visit.id} at {visit.store.code} {visit.store.name}, "
+        f"{visit.window_start:%Y-%m-%d} to {visit.window_end:%Y-%m-%d}"
+    )
 
 
 def _echo_summary(summary: DemoSummary, seconds: float) -> None:

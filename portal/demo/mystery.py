@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from portal.audit import CLI, Actor
 from portal.calendar import DEFAULT_ZONE, local_day, zone
 from portal.config import Settings
+from portal.demo.assignment import assignment_to_try
 from portal.demo.mystery_answers import AnswerWriter
 from portal.demo.mystery_plan import (
     ACCEPT_HOURS,
@@ -202,6 +203,8 @@ class _Programme(Planner):
         self._cron()
 
         self.timeline.play(progress)
+        # Scheduled last, at `now`: the newcomer's work waiting at the top of their home.
+        assignment_to_try(self.session, self.settings, now=self.now)
 
         by_state = select(MysteryVisit.state, func.count()).group_by(MysteryVisit.state)
         counts = dict(self.session.execute(by_state).tuples().all())

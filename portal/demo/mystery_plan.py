@@ -27,6 +27,7 @@ from portal.auth.operations import create_user
 from portal.calendar import local_day, local_today, zone
 from portal.config import Settings
 from portal.demo.answers import CLOSING_HOUR, OPENING_HOUR
+from portal.demo.assignment import DEMO_SHOPPER_EMAIL, TRY_STORE
 from portal.demo.mystery_texts import (
     DAYPART_ZH,
     PRODUCT_QUESTIONS,
@@ -59,7 +60,7 @@ class DemoShopper:
 #: The names carry a compound surname that no staff name has, so the rotation's "no
 #: shopper known to the staff" rule never blocks them.
 SHOPPERS = (
-    DemoShopper("mystery@demo.example", "", 0.0, create=False),
+    DemoShopper(DEMO_SHOPPER_EMAIL, "", 0.0, create=False),
     DemoShopper("mystery2@demo.example", "神秘顾客 欧阳娜", 0.0),
     DemoShopper("mystery3@demo.example", "神秘顾客 上官宁", 0.65),
     DemoShopper("mystery4@demo.example", "神秘顾客 司徒悦", 0.05),
@@ -247,6 +248,7 @@ class Planner:
                     and not self._locked(
                         taken.get((store.id, s.user.id), ()), window_start, window_end
                     )
+                    and not self._kept_for_try(store, s, window_end, today)
                 ]
                 if not free:
                     window_start += timedelta(days=3)
@@ -327,6 +329,16 @@ class Planner:
             slot.decided_at = cancel_at
         elif slot.window_start > today:
             slot.fate = UPCOMING
+
+    def _kept_for_try(self, store: Store, shopper: Shopper, window_end: date, today: date) -> bool:
+        """Whether this window would keep the demo shopper from the assignment to try,
+        which `assignment_to_try` schedules at `TRY_STORE` from today on."""
+        lockout = timedelta(days=self.settings.mystery_lockout_days)
+        return (
+            store.code == TRY_STORE
+            and shopper.user.email == DEMO_SHOPPER_EMAIL
+            and window_end >= today - lockout
+        )
 
     def _locked(self, windows: Sequence[tuple[date, date]], start: date, end: date) -> bool:
         """The rotation rule as `rotation_conflict` applies it to windows."""

@@ -27,7 +27,13 @@ from portal.mystery import bp
 from portal.mystery.forms import PhotoForm, VisitFactsForm, section_form
 from portal.mystery.photos import InvalidPhoto, clean_photo, photo_path, photo_too_large
 from portal.mystery.queries import get_visit, serving_staff
-from portal.mystery.report import VisitFacts, save_answers, save_facts, save_photo
+from portal.mystery.report import (
+    VisitFacts,
+    finished_pages,
+    save_answers,
+    save_facts,
+    save_photo,
+)
 from portal.mystery.views import Step, labels, report_steps
 from portal.mystery.visits import EDITABLE_STATES, InvalidVisit, checklist_of, visit_answers
 from portal.workflow import InvalidTransition
@@ -83,7 +89,7 @@ def report(visit_id: int, step: str) -> Any:
     session = get_session()
     found = _own_editable(session, visit_id)
     definition = checklist_of(found)
-    steps = report_steps(definition)
+    steps = report_steps(definition, finished_pages(found))
     if step not in {s.key for s in steps}:
         abort(404)
     if step == "visit":

@@ -36,8 +36,11 @@ from portal.workflow import InvalidTransition, flush_versioned, move, record_cha
 from surveys.checklists import (
     ChecklistAnswers,
     answers_to_json,
+    comment_field,
     completeness_errors,
+    item_field,
     merge_answers,
+    narrative_field,
 )
 
 #: A report filed later than this after the visit is flagged late.
@@ -166,6 +169,38 @@ class SubmissionCheck:
     receipt_check: str | None
 
 
+def missing_facts(visit: MysteryVisit) -> dict[str, str]:
+    """What the report's first page (the visit facts) still lacks, by form field."""
+    errors: dict[str, str] = {}
+    if visit.visit_started_at is None:
+        errors["started_at"] = str(_l("Enter when the visit started."))
+    if visit.visit_ended_at is None:
+        errors["ended_at"] = str(_l("Enter when the visit ended."))
+    if visit.served_by_id is None and not visit.served_by_description:
+        errors["served_by"] = str(_l("Choose who served you, or describe them."))
+    if not visit.transaction_id:
+        errors["transaction_id"] = str(_l("Enter the transaction number printed on the receipt."))
+    return errors
+
+
+def finished_pages(visit: MysteryVisit) -> frozenset[str]:
+    """The report's pages with nothing left on them that would stop the filing: "visit"
+    (the facts), each checklist section's key, and "proof" (the receipt photo). The step
+    bar marks them done; the checks at filing stay those of `check_submission`."""
+    definition = checklist_of(visit)
+    blocking = completeness_errors(definition, visit_answers(visit)).keys()
+    done = {"visit"} if not missing_facts(visit) else set()
+    for section in definition.sections:
+        fields = {narrative_field(section.key)}
+        for item in section.items:
+            fields |= {item_field(item.key), comment_field(item.key)}
+        if not fields & blocking:
+            done.add(section.key)
+    if visit.photo_file:
+        done.add("proof")
+    return frozenset(done)
+
+
 def check_submission(
     session: Session, settings: Settings, visit: MysteryVisit, *, now: datetime
 ) -> SubmissionCheck:
@@ -177,14 +212,7 @@ def check_submission(
     }
     flags: list[str] = []
     started, ended = visit.visit_started_at, visit.visit_ended_at
-    if started is None:
-        errors["started_at"] = str(_l("Enter when the visit started."))
-    if ended is None:
-        errors["ended_at"] = str(_l("Enter when the visit ended."))
-    if visit.served_by_id is None and not visit.served_by_description:
-        errors["served_by"] = str(_l("Choose who served you, or describe them."))
-    if not visit.transaction_id:
-        errors["transaction_id"] = str(_l("Enter the transaction number printed on the receipt."))
+    errors.update(missing_facts(visit))
     if not visit.photo_file:
         errors["photo"] = str(_l("Add a photo of the receipt."))
     receipt: Receipt | None = None

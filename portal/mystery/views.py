@@ -65,16 +65,20 @@ def labels() -> dict[str, Any]:
 class Step:
     key: str
     title: str
+    #: Nothing left on the page that would stop the filing (`report.finished_pages`).
+    done: bool = False
 
 
-def report_steps(definition: ChecklistDefinition) -> list[Step]:
-    """The shopper's report pages in order: the visit facts, one per section, the photo."""
+def report_steps(definition: ChecklistDefinition, done: frozenset[str] = frozenset()) -> list[Step]:
+    """The shopper's report pages in order: the visit facts, one per section, the photo;
+    those whose keys are in ``done`` marked done."""
     locale = current_locale()
-    return [
-        Step("visit", _("The visit")),
-        *(Step(s.key, s.title.get(locale)) for s in definition.sections),
-        Step("proof", _("Receipt photo")),
+    pages = [
+        ("visit", _("The visit")),
+        *((s.key, s.title.get(locale)) for s in definition.sections),
+        ("proof", _("Receipt photo")),
     ]
+    return [Step(key, title, key in done) for key, title in pages]
 
 
 # -- lists -----------------------------------------------------------------------------------

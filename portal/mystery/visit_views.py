@@ -39,7 +39,7 @@ from portal.mystery.forms import (
     SubmitForm,
 )
 from portal.mystery.queries import get_visit
-from portal.mystery.report import check_submission, submit_report
+from portal.mystery.report import check_submission, finished_pages, submit_report
 from portal.mystery.review import (
     adjust_answers,
     decide_dispute,
@@ -229,7 +229,7 @@ def _visit_page(
         offered=_offered(visit, now),
         problem=problem,
         missing=missing or {},
-        steps=report_steps(definition),
+        steps=report_steps(definition, finished_pages(visit)),
         now=now,
         **labels(),
     )

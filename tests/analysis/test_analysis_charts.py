@@ -15,6 +15,7 @@ import pytest
 from matplotlib.font_manager import fontManager
 
 from analysis.charts import SeriesPoint, category_chart, driver_chart, trend_chart
+from analysis.charts.common import TICK_PT, chart_font, text_width, wrap_text
 from analysis.results import Estimate
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -261,3 +262,19 @@ def test_charts_rendered_from_several_threads_match_sequential_ones():
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda i: RENDERERS[i % 3](), range(12)))
     assert results == [expected[i % 3] for i in range(12)]
+
+
+@needs_cjk_font
+@pytest.mark.parametrize(
+    "text",
+    ["暗访平均得分（0–100）", "满意占比，4–5 分（%）", "收银员的热情与帮助，商品陈列（整洁）"],
+)
+def test_wrapped_labels_keep_brackets_and_punctuation_with_their_words(text):
+    prop = chart_font(TICK_PT)
+    for width in (text_width(text, prop) * share for share in (0.35, 0.5, 0.6, 0.7, 0.8)):
+        lines = wrap_text(text, width, prop, max_lines=6).split("\n")
+        assert len(lines) > 1
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        # No line ends with an opening bracket or starts with closing punctuation.
+        assert not any(line.rstrip().endswith(("（", "(")) for line in lines), lines
+        assert not any(line.lstrip().startswith(tuple("）)，、。：%")) for line in lines), lines

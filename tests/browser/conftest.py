@@ -254,8 +254,11 @@ def chromium_missing() -> str | None:
     return None
 
 
-def phone_browser(lang: str, profile: Path, pixel_ratio: float = 2.0) -> Any:
-    """Start a headless Chromium that presents itself as a phone speaking ``lang``."""
+def phone_browser(
+    lang: str, profile: Path, pixel_ratio: float = 2.0, width: int = PHONE_WIDTH
+) -> Any:
+    """Start a headless Chromium that presents itself as a phone speaking ``lang``,
+    ``width`` CSS pixels wide (360 for the narrowest phones still common)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -274,7 +277,7 @@ def phone_browser(lang: str, profile: Path, pixel_ratio: float = 2.0) -> Any:
         "--disable-extensions",
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
-        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}",
+        f"--window-size={width},{PHONE_HEIGHT}",
         f"--lang={lang}",
     ):
         options.add_argument(argument)
@@ -283,7 +286,7 @@ def phone_browser(lang: str, profile: Path, pixel_ratio: float = 2.0) -> Any:
         "mobileEmulation",
         {
             "deviceMetrics": {
-                "width": PHONE_WIDTH,
+                "width": width,
                 "height": PHONE_HEIGHT,
                 "pixelRatio": pixel_ratio,
                 "mobile": True,

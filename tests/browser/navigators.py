@@ -620,3 +620,101 @@ class AwardNavigator:
             return not topbar.is_displayed()
         finally:
             self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+class PhoneLayout:
+    """Where things land on a narrow phone screen, measured in the page (CSS pixels): the
+    site header, the survey's scales, the mystery report's step bar, sideways scrolling."""
+
+    TIMEOUT = 10
+    BRAND = (By.CSS_SELECTOR, "header.topbar .brand")
+    STEP_BAR = (By.ID, "report-step-bar")
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def open(self, path: str, ready: tuple[str, str] = (By.TAG_NAME, "main")) -> None:
+        self.driver.get(f"{self.base_url}{path}")
+        wait_through_navigation(self.driver, self.TIMEOUT).until(
+            lambda d: (
+                d.execute_script("return document.readyState") == "complete"
+                and d.find_elements(*ready)
+            )
+        )
+
+    def inner_width(self) -> int:
+        return int(self.driver.execute_script("return window.innerWidth"))
+
+    def sideways_scroll(self) -> tuple[int, int]:
+        """``(document scrollWidth, innerWidth)``: the first larger means the page
+        scrolls sideways."""
+        scroll, inner = self.driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth];"
+        )
+        return int(scroll), int(inner)
+
+    def overflowing(self) -> list[str]:
+        """Elements whose right edge lies past the viewport, for a readable failure."""
+        return ShopperNavigator(self.driver, self.base_url).overflowing_elements()
+
+    def brand_lines(self) -> float:
+        """The brand's height in lines of its own text (1.0 when it does not wrap)."""
+        lines: float = self.driver.execute_script(
+            "const e = arguments[0], s = getComputedStyle(e);"
+            "return e.getBoundingClientRect().height / parseFloat(s.lineHeight);",
+            self.driver.find_element(*self.BRAND),
+        )
+        return lines
+
+    def scale_boxes(self, name: str) -> list[dict[str, Any]]:
+        """Each option of a scale (its label, the tap target): text, left, right, top,
+        width, height; and whether its radio is a real, enabled input of the form."""
+        boxes: list[dict[str, Any]] = self.driver.execute_script(
+            """
+            return [...document.querySelectorAll(`#${arguments[0]}-field label.option`)].map(l => {
+              const r = l.getBoundingClientRect(), i = l.querySelector('input');
+              return {text: l.textContent.trim(), left: r.left, right: r.right, top: r.top,
+                      width: r.width, height: r.height,
+                      radio: !!i && i.type === 'radio' && !i.disabled && i.form !== null};
+            });
+            """,
+            name,
+        )
+        return boxes
+
+    def scale_ends(self, name: str) -> list[str]:
+        """The words at the two ends of a scale, as shown."""
+        ends = self.driver.find_elements(By.CSS_SELECTOR, f"#{name}-field .ends span")
+        return [str(e.text) for e in ends if e.is_displayed()]
+
+    def step_bar(self) -> list[dict[str, Any]]:
+        """Each step of the report's step bar: its name, mark, whether done and current
+        (aria-current), and its right edge."""
+        steps: list[dict[str, Any]] = self.driver.execute_script(
+            """
+            return [...arguments[0].querySelectorAll('li.step')].map(li => {
+              const a = li.querySelector('a'), r = li.getBoundingClientRect();
+              return {name: li.querySelector('.step-name').innerText.trim(),
+                      mark: li.querySelector('.step-mark').innerText.trim(),
+                      done: li.classList.contains('done'),
+                      current: a.getAttribute('aria-current') === 'page',
+                      visible: r.width > 0 && r.height > 0, right: r.right};
+            });
+            """,
+            self.driver.find_element(*self.STEP_BAR),
+        )
+        return steps
+
+    def resources(self) -> list[tuple[str, str, int]]:
+        """What the page loaded besides itself: (type, URL, decoded bytes); the page's own
+        bytes come first as ``("document", URL, n)``."""
+        found: list[list[Any]] = self.driver.execute_script(
+            """
+            const nav = performance.getEntriesByType('navigation')[0];
+            return [['document', nav.name, nav.decodedBodySize],
+                    ...performance.getEntriesByType('resource').map(
+                        r => [r.initiatorType, r.name, r.decodedBodySize])];
+            """
+        )
+        return [(str(kind), str(url), int(size)) for kind, url, size in found]
