@@ -102,3 +102,20 @@ def test_every_statement_of_a_submit_comes_from_the_statement_cache(client, url,
     assert upserts and any("rollups" in name for _hit, name in caching)
     uncached = [name for hit, name in caching if hit is CacheStats.NO_CACHE_KEY]
     assert uncached == []
+
+
+def test_the_rollup_rows_are_written_last(client, url, sent_statements):
+    """Every submit of a store adds to the same rollup rows; their row locks (PostgreSQL)
+    hold the store's other submits until the commit, so nothing is written after them."""
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    unhappy = {"nps": "2", "csat": "1", "problem_category": "price", "comment": "排队太久"}
+    before = len(sent_statements)
+    assert client.post(url, data={"csrf_token": token, **unhappy}).status_code == 200
+    writes = [
+        statement.split("(")[0].strip()
+        for statement in sent_statements[before:]
+        if statement.startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert "INSERT INTO cases" in writes  # an unhappy answer writes its case too
+    first = next(n for n, name in enumerate(writes) if name.endswith("rollups"))
+    assert all(name.endswith("rollups") for name in writes[first:]), writes[first:]
