@@ -211,7 +211,7 @@ def gunicorn(
     *,
     workers: int,
     threads: int = 1,
-    ready_timeout: float = 30,
+    ready_timeout: float = 120,
 ) -> Iterator[tuple[int, int]]:
     """Run gunicorn on a free loopback port until the block ends; yields (port, pid).
     ``threads`` above 1 selects gthread workers, else sync workers."""

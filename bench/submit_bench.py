@@ -392,7 +392,9 @@ def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per app")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
