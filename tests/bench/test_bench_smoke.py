@@ -144,18 +144,22 @@ def _run(args: list[str]) -> Finished:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Finished]]]:
-    """Every smoke run and every ``--help``, started at once on a pool of four."""
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Finished]]]:
+    """The smoke runs (and the ``--help`` run) that the selected tests of this module ask
+    for, all started at once on a pool of four."""
     tmp = tmp_path_factory.mktemp("bench-smoke")
+    selected = [item for item in request.session.items if item.module is request.module]
+    wanted = {item.callspec.params["script"] for item in selected if hasattr(item, "callspec")}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {"--help": pool.submit(_run, ["-c", HELP_DRIVER, str(BENCH), *SMOKES])}
-        futures |= {
-            script: pool.submit(
-                _run,
-                [str(BENCH / script), *(a.format(tmp=tmp) for a in smoke.args)],
-            )
-            for script, smoke in SMOKES.items()
-        }
+        futures = {}
+        if any("help" in item.name for item in selected):
+            futures["--help"] = pool.submit(_run, ["-c", HELP_DRIVER, str(BENCH), *SMOKES])
+        smoked = {item.callspec.params["script"] for item in selected if "tiny" in item.name}
+        for script in sorted(wanted & smoked, key=list(SMOKES).index):
+            args = [a.format(tmp=tmp) for a in SMOKES[script].args]
+            futures[script] = pool.submit(_run, [str(BENCH / script), *args])
         yield futures
 
 
