@@ -766,13 +766,19 @@ def _sqlite_files(path: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--out", type=Path, required=True, help="SQLite file to build or reuse")
-    parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--stores", type=int, default=200)
-    parser.add_argument("--staff-per-store", type=int, default=20)
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--responses", type=int, default=1_000_000, help="responses in the data set, 1000-5000000"
+    )
+    parser.add_argument("--stores", type=int, default=200, help="stores in the data set")
+    parser.add_argument("--staff-per-store", type=int, default=20, help="staff in each store")
+    parser.add_argument(
+        "--days", type=int, default=365, help="store-local days of data, ending now"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args(argv)
     info = reuse_or_build(
         args.out,

@@ -353,9 +353,11 @@ def run_child(mode: str, db: Path, first: date, last: date, heap: bool = False) 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="answered receipts to export")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed")
     parser.add_argument("--no-heap", action="store_true", help="skip the tracemalloc runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     parser.add_argument("--child", choices=("scan", "query", "csv", "xlsx"), help=argparse.SUPPRESS)

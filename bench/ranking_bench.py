@@ -375,14 +375,18 @@ def run(args: argparse.Namespace, info: DatasetInfo, load: float, started: float
 
 def main() -> None:
     started = time.monotonic()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--responses", type=int, default=1_000_000)
-    parser.add_argument("--stores", type=int, default=200)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--responses", type=int, default=1_000_000, help="responses in the data set, 1000-5000000"
+    )
+    parser.add_argument("--stores", type=int, default=200, help="stores in the data set")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs (1-50)")
     parser.add_argument("--reuse", type=Path, help="SQLite file: reused if there, else built there")
-    parser.add_argument("--month", help="YYYY-MM (default: the last complete month of the data)")
+    parser.add_argument("--month", help="YYYY-MM; without it, the last complete month of the data")
     parser.add_argument("--bare", action="store_true", help="no mystery visits or complaints")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
     args = parser.parse_args()
     check_size_arguments(parser, args)
     load = os.getloadavg()[0]

@@ -5,7 +5,8 @@ Run as ``.venv/bin/python bench/submit_bench.py [--workers 2] [--seconds 10] [--
 In one run, on this machine only (every server binds 127.0.0.1 on a free port):
 
 1. a temporary instance folder with a SQLite file database (WAL), set up through the
-   ``flask --app portal`` CLI: init-db, a store, a staff member and a POS API key;
+   ``flask --app portal`` CLI commands (run in-process): init-db, a store, a staff member
+   and a POS API key;
 2. ``--receipts`` receipts issued in-process with ``portal.receipts.issue_receipt`` (one
    transaction), which also gives their signed tokens;
 3. gunicorn with ``--workers`` sync workers serving ``portal:create_app()``; ``--clients``
@@ -13,6 +14,9 @@ In one run, on this machine only (every server binds 127.0.0.1 on a free port):
    CSRF token) and POST the answers, until ``--seconds`` have passed (after a warm-up of
    ``--warmup`` seconds and until each client has had one success, 10 s more at most);
    a submit counts when the POST answers 200 with the thank-you page's validation code;
+   each pair sends its own ``X-Forwarded-For`` through the one trusted proxy the instance
+   is configured with, so the per-address submit limit sees one phone per pair
+   (``served.py`` says why);
 4. the same client loop against a bare Flask app (one GET route with a small form and a
    hidden field, one POST route reading 4 form fields), served the same way;
 5. a table of pairs per second, the portal/bare ratio, POST latencies and errors, then a
@@ -31,33 +35,40 @@ import argparse
 import http.client
 import os
 import random
-import re
-import secrets
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
-SUCCESS_MARK = b'id="validation-code"'
-LOCKED_MARK = b"database is locked"
+from served import (  # bench/ is on sys.path when this file runs as a script
+    CSRF_RE,
+    HOST,
+    LOCKED_MARK,
+    ROOT,
+    SUCCESS_MARK,
+    Handout,
+    Instance,
+    answers,
+    describe,
+    gunicorn,
+    issue_tickets,
+    log,
+    percentile,
+    portal_instance,
+    read_server_log,
+    request_cookie,
+    server_cpu_seconds,
+    shopper_address,
+    sql,
+    stop_on_sigterm,
+)
+
 #: The warm-up waits at most this long past --warmup for every client's first success.
 WARMUP_LIMIT = 10.0
-PROBLEM_CATEGORIES = ("product_quality", "service_attitude", "checkout_wait", "price", "other")
 
 BARE_APP = textwrap.dedent(
     '''\
@@ -105,64 +116,6 @@ BARE_APP = textwrap.dedent(
 # --------------------------------------------------------------------------- set-up
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def flask_cli(env: dict[str, str], *args: str, timeout: float = 60) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "portal", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result.stdout
-
-
-def issue_tokens(
-    env: dict[str, str], url: str, store_code: str, staff_code: str, count: int
-) -> list[str]:
-    """Issue ``count`` receipts in one transaction, the way the POS API does, and return
-    their signed tokens."""
-    from portal.admin.operations import get_store
-    from portal.config import Settings
-    from portal.db import make_engine, make_sessionmaker, utcnow, writer
-    from portal.receipts import issue_receipt
-
-    settings = Settings.from_env(env)
-    engine = make_engine(url)
-    try:
-        now = utcnow()
-        with make_sessionmaker(writer(engine))() as session, session.begin():
-            store = get_store(session, store_code)
-            return [
-                issue_receipt(
-                    session,
-                    settings,
-                    store=store,
-                    staff_code=staff_code,
-                    transaction_id=f"BENCH-{n:07d}",
-                    issued_at=None,
-                    total_cents=1000 + n,
-                    now=now,
-                ).token
-                for n in range(count)
-            ]
-    finally:
-        engine.dispose()
-
-
 @dataclass
 class DbCheck:
     responses: int
@@ -170,134 +123,22 @@ class DbCheck:
     answered_receipts: int
 
 
-def count_rows(url: str, store_code: str) -> DbCheck:
+def count_rows(instance: Instance) -> DbCheck:
     from sqlalchemy import text
 
-    from portal.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            store_id = conn.execute(
-                text("SELECT id FROM stores WHERE code = :code"), {"code": store_code}
-            ).scalar_one()
-            row = conn.execute(
-                text(
-                    "SELECT count(*), count(DISTINCT receipt_id) FROM responses "
-                    "WHERE store_id = :id"
-                ),
-                {"id": store_id},
-            ).one()
-            answered = conn.execute(
-                text(
-                    "SELECT count(*) FROM receipts WHERE store_id = :id AND answered_at IS NOT NULL"
-                ),
-                {"id": store_id},
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    with sql(instance.url) as conn:
+        store_id = conn.execute(
+            text("SELECT id FROM stores WHERE code = :code"), {"code": instance.store_code}
+        ).scalar_one()
+        row = conn.execute(
+            text("SELECT count(*), count(DISTINCT receipt_id) FROM responses WHERE store_id = :id"),
+            {"id": store_id},
+        ).one()
+        answered = conn.execute(
+            text("SELECT count(*) FROM receipts WHERE store_id = :id AND answered_at IS NOT NULL"),
+            {"id": store_id},
+        ).scalar_one()
     return DbCheck(int(row[0]), int(row[1]), int(answered))
-
-
-# --------------------------------------------------------------------------- servers
-
-
-@contextmanager
-def gunicorn(
-    app_spec: str,
-    workers: int,
-    env: dict[str, str],
-    log_path: Path,
-    cwd: Path,
-    ready_timeout: float = 30,
-) -> Iterator[tuple[int, int]]:
-    """Run gunicorn on a free loopback port until the block ends; yields (port, pid)."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"{HOST}:{port}",
-        "--timeout",
-        "30",
-        "--graceful-timeout",
-        "5",
-        "--chdir",
-        str(cwd),
-        *no_control_socket(),
-        app_spec,
-    ]
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_ready(port, proc, ready_timeout, log_path)
-            yield port, proc.pid
-        finally:
-            stop_process(proc)
-
-
-def no_control_socket() -> list[str]:
-    """gunicorn 25+ opens a control socket at one fixed path per user by default; two
-    servers (this bench's and anyone else's) would fight over it."""
-    from gunicorn.config import KNOWN_SETTINGS
-
-    names = {setting.name for setting in KNOWN_SETTINGS}
-    return ["--no-control-socket"] if "control_socket_disable" in names else []
-
-
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float, log_path: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()}")
-        conn = http.client.HTTPConnection(HOST, port, timeout=2)
-        try:
-            conn.request("GET", "/")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.1)
-        finally:
-            conn.close()
-    raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s:\n{log_path.read_text()}")
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()  # gunicorn's master stops its workers on SIGTERM
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        # Its own session (start_new_session): this group holds only the master and workers.
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def server_cpu_seconds(master_pid: int) -> float | None:
-    """CPU seconds used so far by a gunicorn master and its workers (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    try:
-        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-        total = 0
-        for pid in [str(master_pid), *children]:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / tick
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 # --------------------------------------------------------------------------- client
@@ -332,48 +173,6 @@ class ClientStats:
         return sum(self.statuses.values()) + sum(self.exceptions.values())
 
 
-class TokenSource:
-    """Hands out each token once, to whichever client asks next."""
-
-    def __init__(self, tokens: list[str]) -> None:
-        self._tokens = iter(tokens)
-        self._lock = threading.Lock()
-        self.exhausted = False
-
-    def next(self) -> str | None:
-        with self._lock:
-            token = next(self._tokens, None)
-            if token is None:
-                self.exhausted = True
-            return token
-
-
-def answers(rng: random.Random, csrf_token: str) -> dict[str, str]:
-    form = {
-        "csrf_token": csrf_token,
-        "nps": str(rng.randint(0, 10)),
-        "csat": str(rng.randint(3, 5)),
-        "rating_friendliness": str(rng.randint(1, 5)),
-        "rating_speed": str(rng.randint(1, 5)),
-        "comment": "收银员很热情，结账很快。" if rng.random() < 0.5 else "",
-    }
-    if rng.random() < 0.1:
-        form["problem"] = "y"
-        form["problem_category"] = rng.choice(PROBLEM_CATEGORIES)
-    return form
-
-
-def request_cookie(set_cookies: list[str]) -> str:
-    """The Cookie header for the Set-Cookie headers of one answer (deletions left out)."""
-    pairs = []
-    for header in set_cookies:
-        pair, _, attributes = header.partition(";")
-        name, _, value = pair.strip().partition("=")
-        if value and "max-age=0" not in attributes.lower().replace(" ", ""):
-            pairs.append(f"{name}={value}")
-    return "; ".join(pairs)
-
-
 class Window:
     """The measured window, set by the main thread once the servers are warm; the clients
     run until it closes."""
@@ -385,23 +184,30 @@ class Window:
 
 def client_loop(
     port: int,
-    source: TokenSource,
+    source: Handout[str],
     window: Window,
     timeout: float,
     seed: int,
     stats: ClientStats,
 ) -> None:
     """One shopper after another: GET the survey, POST the answers. gunicorn's sync
-    workers close the connection after each answer; http.client reconnects by itself."""
+    workers close the connection after each answer; http.client reconnects by itself.
+    Each pair comes from its own address (``served.shopper_address``), as phones do."""
     rng = random.Random(seed)
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    base_headers = {"Accept-Language": "zh-CN,zh;q=0.9", "User-Agent": "submit-bench"}
+    pairs = 0
     try:
         while time.monotonic() < window.stop:
             token = source.next()
             if token is None:
                 return
             path = f"/r/{token}"
+            pairs += 1
+            base_headers = {
+                "Accept-Language": "zh-CN,zh;q=0.9",
+                "User-Agent": "submit-bench",
+                "X-Forwarded-For": shopper_address(seed * 65536 + pairs % 65536),
+            }
             stage = "GET"
             try:
                 start = time.perf_counter()
@@ -484,7 +290,7 @@ def run_phase(
     timeout: float,
 ) -> PhaseResult:
     load = os.getloadavg()[0]
-    source = TokenSource(tokens)
+    source = Handout(tokens)
     per_client = [ClientStats() for _ in range(clients)]
     window = Window()
     start = time.monotonic()
@@ -539,14 +345,6 @@ def run_phase(
 # --------------------------------------------------------------------------- report
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
-
-
 def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
     def row(label: str, value: Callable[[PhaseResult], str]) -> None:
         print(f"{label:<34} {value(portal):>14} {value(bare):>14}")
@@ -594,7 +392,9 @@ def print_table(portal: PhaseResult, bare: PhaseResult) -> None:
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per app")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
@@ -615,132 +415,99 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def describe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return f"SQLite file {parsed.database} (WAL)"
-    return f"{parsed.get_backend_name()} at {parsed.render_as_string(hide_password=True)}"
-
-
-def _terminated(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # run the finally blocks: stop the servers, clean up
-
-
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _terminated)
+    stop_on_sigterm()
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="submit-bench-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    url = args.database_url or f"sqlite:///{instance / 'bench.sqlite3'}"
-    store_code = f"BENCH-{secrets.token_hex(4)}"
-    env = {
-        **os.environ,
-        "PORTAL_DATABASE_URL": url,
-        "PORTAL_SECRET_KEY": secrets.token_urlsafe(32),
-        "PORTAL_INSTANCE_PATH": str(instance),
-        "PORTAL_ENV": "production",
-        "PORTAL_BASE_URL": "http://127.0.0.1:8000",
-    }
-    try:
-        log(f"set-up in {workdir}: {describe(url)}")
-        flask_cli(env, "init-db")
-        flask_cli(env, "create-store", store_code, "Bench store")
-        flask_cli(env, "create-staff", store_code, "S001", "Bench cashier")
-        api_key = flask_cli(env, "create-api-key", store_code).strip().splitlines()[-1]
-        assert api_key, "create-api-key printed no key"
+    with portal_instance("submit-bench-", args.database_url, args.keep) as instance:
         t0 = time.monotonic()
-        tokens = issue_tokens(env, url, store_code, "S001", args.receipts)
+        tokens = [ticket.token for ticket in issue_tickets(instance, args.receipts)]
         log(f"issued {len(tokens)} receipts in {time.monotonic() - t0:.1f} s")
-
-        log(
-            f"portal: gunicorn --workers {args.workers}, {args.clients} clients, "
-            f"warm-up >= {args.warmup:g} s then {args.seconds:g} s"
-        )
-        with gunicorn("portal:create_app()", args.workers, env, workdir / "portal.log", ROOT) as (
-            port,
-            pid,
-        ):
-            portal = run_phase(
-                "portal", port, pid, tokens, args.clients, args.warmup, args.seconds, args.timeout
-            )
-
-        bare_dir = workdir / "bare"
-        bare_dir.mkdir()
-        (bare_dir / "bare_app.py").write_text(BARE_APP)
-        bare_tokens = [f"bare-{n:07d}" for n in range(100_000)]
-        log("bare Flask: same server settings and client loop")
-        bare_env = {k: v for k, v in env.items() if not k.startswith("PORTAL_")}
-        with gunicorn("bare_app:app", args.workers, bare_env, workdir / "bare.log", bare_dir) as (
-            port,
-            pid,
-        ):
-            bare = run_phase(
-                "bare Flask",
-                port,
-                pid,
-                bare_tokens,
-                args.clients,
-                args.warmup,
-                args.seconds,
-                args.timeout,
-            )
-
-        print(f"\nDatabase: {describe(url)}")
+        portal, bare = run_both(args, instance, tokens)
+        print(f"\nDatabase: {describe(instance.url)}")
         print(
             f"gunicorn: {args.workers} sync workers on {HOST}; {args.clients} client threads "
             f"(http.client), warm-up >= {args.warmup:g} s then {args.seconds:g} s each; "
             f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
         )
         print_table(portal, bare)
+        passed = data_check(instance, portal, bare)
+    print(f"\nTotal run time {time.monotonic() - started:.1f} s")
+    return 0 if passed else 1
 
-        server_log = (workdir / "portal.log").read_bytes()
-        log_locked = server_log.count(LOCKED_MARK)
-        log_tracebacks = server_log.count(b"Traceback")
-        check = count_rows(url, store_code)
-        expected = portal.stats.ok
-        unknown = portal.stats.post_unknown
-        print("\nData check (SQL, this run's store):")
-        print(f"  successful submits seen by the clients : {expected}")
-        print(f"  POSTs with no answer (timeout/reset)   : {unknown}")
-        print(f"  responses rows                         : {check.responses}")
-        print(f"  distinct receipts in responses         : {check.distinct_receipts}")
-        print(f"  receipts marked answered               : {check.answered_receipts}")
-        print(f"  'database is locked' in the server log : {log_locked}")
-        print(f"  tracebacks in the server log           : {log_tracebacks}")
-        counts_ok = (
-            expected <= check.responses <= expected + unknown
-            and check.responses == check.distinct_receipts == check.answered_receipts
+
+def run_both(
+    args: argparse.Namespace, instance: Instance, tokens: list[str]
+) -> tuple[PhaseResult, PhaseResult]:
+    """The portal phase, then the bare Flask phase with the same server settings."""
+    workdir = instance.workdir
+
+    def phase(name: str, port: int, pid: int, items: list[str]) -> PhaseResult:
+        return run_phase(
+            name, port, pid, items, args.clients, args.warmup, args.seconds, args.timeout
         )
-        problems = []
-        if not counts_ok:
-            problems.append("the response counts do not match the successful submits")
-        if portal.stats.post_5xx or portal.stats.locked or log_locked:
-            problems.append("a POST got a 5xx or 'database is locked'")
-        if portal.stats.errors or bare.stats.errors:
-            problems.append("some requests failed (see the errors above)")
-        if expected == 0 or bare.stats.ok == 0:
-            problems.append("no successful submit at all")
-        verdict = "FAIL" if problems else "PASS"
-        print(
-            f"  {verdict}: "
-            + (
-                "; ".join(problems)
-                if problems
-                else "one response per successful submit, none lost or duplicated; "
-                "no failed request, no 5xx, no lock errors"
-            )
+
+    log(
+        f"portal: gunicorn --workers {args.workers}, {args.clients} clients, "
+        f"warm-up >= {args.warmup:g} s then {args.seconds:g} s"
+    )
+    server = gunicorn(
+        "portal:create_app()", instance.env, workdir / "portal.log", ROOT, workers=args.workers
+    )
+    with server as (port, pid):
+        portal = phase("portal", port, pid, tokens)
+
+    bare_dir = workdir / "bare"
+    bare_dir.mkdir()
+    (bare_dir / "bare_app.py").write_text(BARE_APP)
+    log("bare Flask: same server settings and client loop")
+    bare_env = {k: v for k, v in instance.env.items() if not k.startswith("PORTAL_")}
+    server = gunicorn(
+        "bare_app:app", bare_env, workdir / "bare.log", bare_dir, workers=args.workers
+    )
+    with server as (port, pid):
+        bare = phase("bare Flask", port, pid, [f"bare-{n:07d}" for n in range(100_000)])
+    return portal, bare
+
+
+def data_check(instance: Instance, portal: PhaseResult, bare: PhaseResult) -> bool:
+    """Print the SQL check of this run's store; True when it passes."""
+    server_log = read_server_log(instance.workdir / "portal.log")
+    check = count_rows(instance)
+    expected = portal.stats.ok
+    unknown = portal.stats.post_unknown
+    print("\nData check (SQL, this run's store):")
+    print(f"  successful submits seen by the clients : {expected}")
+    print(f"  POSTs with no answer (timeout/reset)   : {unknown}")
+    print(f"  responses rows                         : {check.responses}")
+    print(f"  distinct receipts in responses         : {check.distinct_receipts}")
+    print(f"  receipts marked answered               : {check.answered_receipts}")
+    print(f"  'database is locked' in the server log : {server_log.locked}")
+    print(f"  tracebacks in the server log           : {server_log.tracebacks}")
+    counts_ok = (
+        expected <= check.responses <= expected + unknown
+        and check.responses == check.distinct_receipts == check.answered_receipts
+    )
+    problems = []
+    if not counts_ok:
+        problems.append("the response counts do not match the successful submits")
+    if portal.stats.post_5xx or portal.stats.locked or server_log.locked:
+        problems.append("a POST got a 5xx or 'database is locked'")
+    if portal.stats.errors or bare.stats.errors:
+        problems.append("some requests failed (see the errors above)")
+    if expected == 0 or bare.stats.ok == 0:
+        problems.append("no successful submit at all")
+    verdict = "FAIL" if problems else "PASS"
+    print(
+        f"  {verdict}: "
+        + (
+            "; ".join(problems)
+            if problems
+            else "one response per successful submit, none lost or duplicated; "
+            "no failed request, no 5xx, no lock errors"
         )
-        print(f"\nTotal run time {time.monotonic() - started:.1f} s")
-        return 0 if verdict == "PASS" else 1
-    finally:
-        if args.keep:
-            log(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    )
+    return not problems
 
 
 if __name__ == "__main__":

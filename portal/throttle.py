@@ -13,14 +13,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from flask import Flask, current_app, request
-from sqlalchemy import Connection, Engine, delete, or_, select
+from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.exceptions import TooManyRequests
 
-from portal.db import utcnow
+from portal.db import precompiled, utcnow
 from portal.models import RateLimitHit
 
 #: Rows of windows older than this are deleted when a new window starts.
@@ -73,12 +74,8 @@ class DatabaseStorage:
     def incr(self, key: str, window_start: int, window: int) -> int:
         table: Any = RateLimitHit.__table__
         with self._begin() as conn:
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            upsert = insert(table).values(key=key, window_start=window_start, count=1)
-            stmt = upsert.on_conflict_do_update(
-                index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
-            ).returning(table.c.count)
-            count = int(conn.execute(stmt).scalar_one())
+            stmt = _incr_statement(conn.dialect.name)
+            count = int(conn.execute(stmt, {"key": key, "window_start": window_start}).scalar_one())
             if count == 1:  # a new window: forget this key's old ones and every stale row
                 conn.execute(
                     delete(table).where(
@@ -95,6 +92,22 @@ class DatabaseStorage:
         stmt = select(table.c.count).where(table.c.key == key, table.c.window_start == window_start)
         with self._begin() as conn:
             return int(conn.execute(stmt).scalar() or 0)
+
+
+@lru_cache(maxsize=4)
+def _incr_statement(dialect: str) -> TextClause:
+    """Count one hit, returning the count: compiled once (`portal.db.precompiled`)."""
+    table: Any = RateLimitHit.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(table).values(
+        key=bindparam("key", type_=table.c.key.type),
+        window_start=bindparam("window_start", type_=table.c.window_start.type),
+        count=1,
+    )
+    stmt = upsert.on_conflict_do_update(
+        index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
+    ).returning(table.c.count)
+    return precompiled(stmt, dialect)
 
 
 class _Nested:

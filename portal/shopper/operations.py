@@ -100,9 +100,13 @@ def record_response(
     if submitter is not None:
         record_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
     receipt.answered_at = now
-    count_response(session, response, receipt)
     session.flush()
     if origin is not None:
         screen_response(session, response, receipt, origin, rules_of(settings), now)
     open_case_for_response(session, settings, response, now=now)
+    # Counted last, after everything else is flushed: every submit of a store adds to the
+    # same few rollup rows, and on PostgreSQL their row locks hold the store's other
+    # submits until this one commits.
+    session.flush()
+    count_response(session, response, receipt)
     return response

@@ -140,8 +140,11 @@ def _answered_before(db: Session, receipt: Receipt) -> Any:
     """The code again for the browser that answered (its first answer may never have
     reached it); "already answered" for anyone else."""
     submitter, response = _submitter(), receipt.response
-    if submitter and response is not None and was_submitted_by(db, response, submitter):
-        return _thanks(response.id)
+    same = bool(submitter and response and was_submitted_by(db, response, submitter))
+    response_id = response.id if response is not None else 0
+    db.rollback()  # nothing to write: let other submits have the write lock while we render
+    if same:
+        return _thanks(response_id)
     return render_template("shopper/already_answered.html"), 409
 
 
@@ -173,12 +176,15 @@ def submit(token: str) -> Any:
     # Every submit of one client counts (in a transaction of its own, before this
     # request's); a database too busy to count it gives the 503 above, answers kept.
     throttle.enforce(throttle.SUBMIT, throttle.client_address())
+    # Checked before the first query: a POST's transaction holds SQLite's one write lock
+    # from that query to its end, and every other submit waits for it meanwhile.
+    answers = form.validated_answers()
     db = get_session()
     receipt = get_receipt(db, claims)
     if receipt.answered_at is not None:
         return _answered_before(db, receipt)
-    answers = form.validated_answers()
     if answers is None:
+        db.rollback()
         return _render_survey(form, 400, opened=opened)
     try:
         response = record_response(
