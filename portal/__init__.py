@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security, throttle
 from portal.admin import audit_views as admin_audit_views
+from portal.admin.audit_words import actor_label
 from portal.admin import home_views as admin_home_views
 from portal.admin import key_views as admin_key_views
 from portal.api_tokens import views as tokens_views
@@ -31,6 +32,7 @@ from portal.extensions import babel, csrf, login_manager
 from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
+from portal.hr.forms import reason_label
 from portal.i18n import current_locale, select_locale
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
@@ -182,6 +184,7 @@ def _register_template_helpers(app: Flask) -> None:
         current_locale=current_locale,
         lang_url=lang_url,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
+        command=formatting.command,
     )
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
@@ -191,4 +194,6 @@ def _register_template_helpers(app: Flask) -> None:
         format_validation_code=format_validation_code,
         mask_personal=mask_personal_data,
         excerpt=formatting.excerpt,
+        actor_name=actor_label,
+        reason_label=reason_label,
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.access import managers_of
 from portal.audit import Actor, record_audit
+from portal.cases.forms import STATE_LABELS
 from portal.cases.notify import notify_assignee, queue_mail
 from portal.cases.queries import get_follow_up_by_token
 from portal.config import Settings
@@ -66,7 +67,9 @@ CASES = Workflow(
     subject_type="case",
     allowed=ALLOWED,
     refused=lambda state, target: _l(
-        "A case that is %(state)s cannot be moved to %(target)s.", state=state, target=target
+        "A case that is %(state)s cannot be moved to %(target)s.",
+        state=STATE_LABELS.get(state, state),
+        target=STATE_LABELS.get(target, target),
     ),
     timeline=timeline_of(CaseEvent),
     refusals={

@@ -71,15 +71,21 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "hr.coaching": lambda w, who: ONE,
     "hr.method": lambda w, who: ONE,
     "hr.policy": lambda w, who: ONE,
-    "hr.staff": lambda w, who: [{"staff_id": s} for s in (who.staff_ids if who else [])],
+    # Both ends of the list for HR (a ranked person and a newcomer), the first for others:
+    # the page is slow to compute.
+    "hr.staff": lambda w, who: [
+        {"staff_id": s} for s in (who.staff_ids if who and who.login == "hr" else who.staff_ids[:1] if who else [])
+    ],
     "awards.index": lambda w, who: ONE,
     "awards.cycle": _months,
     "awards.store": lambda w, who: [
         {"month": m["month"], **c} for m in _months(w, who) for c in _store(w, who)
     ],
     "awards.certificate": lambda w, who: [
-        {"month": m, "nomination_id": n} for m, n in w.certificates
-    ],
+        {"month": m, "nomination_id": n}
+        for m, n, code in w.certificates
+        if who and code in who.store_codes
+    ][:1],
     # mystery shopping
     "mystery.index": lambda w, who: ONE,
     "mystery.schedule": lambda w, who: ONE,

@@ -21,11 +21,13 @@ from sqlalchemy import JSON, String, Text, inspect, select
 from sqlalchemy.orm import Session
 
 from portal.api_tokens.operations import create_api_token
-from portal.audit import CLI
+from portal.audit import CLI, Actor
+from portal.awards.decisions import add_nomination
 from portal.auth.operations import create_user, record_failed_login
 from portal.ballot.origin import origin_of
 from portal.cases.operations import FOLLOW_UP_PURPOSE
 from portal.config import Settings
+from portal.hr.ranking import SUBSTANTIATED_COMPLAINT
 from portal.db import Base
 from portal.demo import DEMO_PASSWORD, build_demo
 from portal.demo.chain import issue_receipt_to_try
@@ -42,6 +44,7 @@ from portal.models import (
     Receipt,
     Response,
     Role,
+    SnapshotRow,
     Staff,
     Store,
     User,
@@ -58,8 +61,8 @@ from surveys.tokens import sign_receipt_token
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
-DAYS = 7
-RESPONSES = 400
+DAYS = 70
+RESPONSES = 2000
 REGION_MANAGER_EMAIL = "region.manager@demo.example"
 #: The sign-in used for each role the walk takes (managers twice: by store and by region).
 LOGINS = {
@@ -102,8 +105,8 @@ class World:
     people: dict[str, Who]
     #: Report pages of the demo shopper's open visits (accepted, returned): (visit, step).
     report_pages: list[tuple[int, str]]
-    #: Approved nominations (month, id) with a certificate.
-    certificates: list[tuple[str, int]]
+    #: Approved nominations with a certificate: (month, nomination id, store code).
+    certificates: list[tuple[str, int, str]]
     #: Survey links: a fresh receipt and an answered one.
     receipt_tokens: list[str]
     #: Follow-up links: one waiting for the customer's answer, one answered.
@@ -141,6 +144,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         create_api_token(session, _user(session, login), actor=CLI, now=now, label="报表同步")
     record_failed_login(session, "nobody@example.com", address="198.51.100.4", actor=CLI, now=now)
     _hold_ballot_answers(session, settings, home_store, now=now)
+    _nominate_someone_not_eligible(session, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
     session.flush()
     return World(
@@ -191,6 +195,28 @@ def _hold_ballot_answers(session: Session, settings: Settings, store: Store, *, 
             now=at,
             origin=origin_of(settings.secret_key, "203.0.113.7", "Phone A"),
         )
+
+
+def _nominate_someone_not_eligible(session: Session, *, now: datetime) -> None:
+    """HR adds by hand someone the ranking found not eligible, so that the month in review
+    shows a not-eligible reason."""
+    cycle = session.scalars(select(AwardCycle).where(AwardCycle.state == CycleState.IN_REVIEW)).one()
+    nominated = select(Nomination.staff_id).where(Nomination.cycle_id == cycle.id)
+    rows = session.scalars(
+        select(SnapshotRow)
+        .where(SnapshotRow.cycle_id == cycle.id, SnapshotRow.staff_id.not_in(nominated))
+        .order_by(SnapshotRow.id)
+    )
+    row = next((r for r in rows if r.reasons and SUBSTANTIATED_COMPLAINT not in r.reasons), None)
+    assert row is not None, "the demo's month in review has no one found not eligible"
+    add_nomination(
+        session,
+        cycle,
+        session.get_one(Staff, row.staff_id),
+        justification="顾客来信表扬：耐心帮助老人办理退货。",
+        actor=Actor.of_user(_user(session, LOGINS["hr"])),
+        now=now,
+    )
 
 
 def _who(session: Session, login: str) -> Who:
@@ -273,15 +299,19 @@ def _award_months(session: Session, role: Role) -> list[str]:
     return [f"{month:%Y-%m}" for month in session.scalars(stmt)]
 
 
-def _certificates(session: Session) -> list[tuple[str, int]]:
+def _certificates(session: Session) -> list[tuple[str, int, str]]:
     stmt = (
-        select(AwardCycle.month, Nomination.id)
+        select(AwardCycle.month, Nomination.id, Store.code)
         .join(Nomination, Nomination.cycle_id == AwardCycle.id)
-        .where(Nomination.state == NominationState.APPROVED)
+        .join(Staff, Staff.id == Nomination.staff_id)
+        .join(Store, Store.id == Staff.store_id)
+        .where(
+            Nomination.state == NominationState.APPROVED,
+            AwardCycle.state != CycleState.IN_REVIEW,
+        )
         .order_by(Nomination.id)
-        .limit(1)
     )
-    return [(f"{month:%Y-%m}", nid) for month, nid in session.execute(stmt)]
+    return [(f"{month:%Y-%m}", nid, code) for month, nid, code in session.execute(stmt)]
 
 
 def _answered_receipt_token(session: Session, settings: Settings) -> str:
