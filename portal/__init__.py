@@ -16,15 +16,16 @@ from sqlalchemy.engine import Connection
 
 from portal import cli, db, errors, formatting, logs, metrics_api, pos_api, security, throttle
 from portal.admin import audit_views as admin_audit_views
-from portal.admin.audit_words import actor_label
 from portal.admin import home_views as admin_home_views
 from portal.admin import key_views as admin_key_views
+from portal.admin.audit_words import actor_label
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import views as auth_views
 from portal.awards import views as awards_views
 from portal.ballot import views as ballot_views
 from portal.cases import views as cases_views
+from portal.cases.forms import case_reasons
 from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
 from portal.exports import views as exports_views
@@ -196,4 +197,5 @@ def _register_template_helpers(app: Flask) -> None:
         excerpt=formatting.excerpt,
         actor_name=actor_label,
         reason_label=reason_label,
+        case_reasons=case_reasons,
     )

@@ -2,7 +2,8 @@
 customer with their follow-up link. Messages go to the outbox table in the same
 transaction; `deliver_message` sends one over SMTP when it is configured (``send-mail`` and
 ``overdue`` for cron commit after each message, so one bad message never blocks or re-sends
-the others). Without SMTP nothing leaves the machine: the outbox page shows them. Header
+the others). Without SMTP nothing leaves the machine: the outbox page shows them. Each
+mail is written in its reader's language (`mail_locale`). Header
 values (to, subject, from) never carry a line break, so no text can add a header.
 """
 
@@ -14,12 +15,15 @@ from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor
+from portal.cases.forms import case_reasons
 from portal.cases.queries import overdue_condition
-from portal.config import Settings
+from portal.config import LOCALES, Settings
 from portal.formatting import localtime, problem_label
 from portal.models import Case, CaseEvent, OutboxMessage, User
 from surveys.privacy import mask_personal_data
@@ -49,10 +53,18 @@ def queue_mail(
     return message
 
 
+def mail_locale(settings: Settings, user: User | None = None) -> str:
+    """The language to write to ``user`` in: their own choice, else the portal's default
+    (a mail has no browser to ask)."""
+    chosen = None if user is None else user.locale
+    return chosen if chosen in LOCALES else settings.default_locale
+
+
 def notify_assignee(
     session: Session, settings: Settings, case: Case, *, kind: str, now: datetime
 ) -> OutboxMessage | None:
-    """Tell the case's assignee about it (``kind``: new or overdue); nobody assigned, no mail."""
+    """Tell the case's assignee about it (``kind``: new or overdue), in their language;
+    nobody assigned, no mail."""
     if case.assignee_id is None:
         return None
     assignee = case.assignee
@@ -63,16 +75,19 @@ def notify_assignee(
     store = case.store
     due = localtime(case.first_response_due_at, store.timezone)
     link = f"{settings.base_url}/cases/{case.id}"
-    if kind == "overdue":
-        subject = f"[逾期 Overdue] 个案 Case #{case.id} · {store.code} {store.name}"
-        lead = f"首次回应已逾期（截止 {due}）。 The first response is overdue (due {due})."
-    else:
-        subject = f"[新个案 New case] #{case.id} · {store.code} {store.name}"
-        lead = f"请在 {due} 前联系顾客。 Please contact the customer by {due}."
-    if case.category:
-        what = f"{problem_label(case.category, 'zh_CN')} / {problem_label(case.category, 'en')}"
-    else:
-        what = case.reasons
+    where = f"{store.code} {store.name}"
+    locale = mail_locale(settings, assignee)
+    with force_locale(locale):
+        if kind == "overdue":
+            subject = _("[Overdue] Case #%(id)s · %(store)s", id=case.id, store=where)
+            lead = _("The first response is overdue (due %(due)s).", due=due)
+        else:
+            subject = _("[New case] #%(id)s · %(store)s", id=case.id, store=where)
+            lead = _("Please contact the customer by %(due)s.", due=due)
+        if case.category:
+            what = problem_label(case.category, locale)
+        else:
+            what = _(", ").join(case_reasons(case.reasons))
     body = "\n".join([lead, "", what, mask_personal_data(case.summary), "", link])
     return queue_mail(session, to=assignee.email, subject=subject, body=body, now=now, case=case)
 

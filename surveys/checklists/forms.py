@@ -112,9 +112,10 @@ def parse_answers(
     -------
     (ChecklistAnswers, dict of str to Problem)
         The answers of the chosen sections and the errors by field name (short English
-        messages that carry their template, for the portal to translate). Every item and narrative of the chosen sections gets an entry, blank
-        ones too (value ``None``, narrative ``""``), so that merging the result into a
-        draft clears what the shopper cleared. An unacceptable value is reported and
+        messages that carry their template, for the portal to translate). Every item
+        and narrative of the chosen sections gets an entry, blank ones too (value
+        ``None``, narrative ``""``), so that merging the result into a draft clears what
+        the shopper cleared. An unacceptable value is reported and
         kept as ``None``; its comment is kept. Never raises on what the form holds.
 
     Raises
@@ -142,9 +143,7 @@ def parse_answers(
             items[item.key] = ItemAnswer(value=value, comment=comment)
         narrative = _form_text(form, narrative_field(section.key))
         if len(narrative) > MAX_NARRATIVE_CHARS:
-            errors[narrative_field(section.key)] = Problem(
-                AT_MOST_CHARS, n=MAX_NARRATIVE_CHARS
-            )
+            errors[narrative_field(section.key)] = Problem(AT_MOST_CHARS, n=MAX_NARRATIVE_CHARS)
             narrative = ""
         narratives[section.key] = narrative
     return ChecklistAnswers(items=items, narratives=narratives), errors

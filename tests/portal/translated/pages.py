@@ -30,9 +30,13 @@ def _months(world: World, who: Who | None) -> Variants:
     return [{"month": m} for m in (who.award_months if who else [])]
 
 
-def _console(pages: Callable[[World, Who | None], Variants]) -> Callable[[World, Who | None], Variants]:
+def _console(
+    pages: Callable[[World, Who | None], Variants],
+) -> Callable[[World, Who | None], Variants]:
     """Admin console pages: for admins and for managers with a region (not the others)."""
-    return lambda world, who: pages(world, who) if who and (who.region or who.login == "admin") else []
+    return lambda world, who: (
+        pages(world, who) if who and (who.region or who.login == "admin") else []
+    )
 
 
 #: endpoint -> the URL values of each variant to open for a sign-in.
@@ -74,7 +78,8 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     # Both ends of the list for HR (a ranked person and a newcomer), the first for others:
     # the page is slow to compute.
     "hr.staff": lambda w, who: [
-        {"staff_id": s} for s in (who.staff_ids if who and who.login == "hr" else who.staff_ids[:1] if who else [])
+        {"staff_id": s}
+        for s in (who.staff_ids if who and who.login == "hr" else who.staff_ids[:1] if who else [])
     ],
     "awards.index": lambda w, who: ONE,
     "awards.cycle": _months,
@@ -93,9 +98,7 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "mystery.store": _store,
     "mystery.visit": _visits,
     "mystery.print_report": _visits,
-    "mystery.report": lambda w, who: [
-        {"visit_id": v, "step": s} for v, s in w.report_pages
-    ],
+    "mystery.report": lambda w, who: [{"visit_id": v, "step": s} for v, s in w.report_pages],
     # charts: their axis labels and legends are text too
     "dashboard.chain_trend": lambda w, who: [{"metric": "nps"}],
     "dashboard.store_trend": lambda w, who: [{"metric": "nps", **v} for v in _store(w, who)],

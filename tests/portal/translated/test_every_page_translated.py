@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pytest
 from flask import url_for
 
 from tests.portal.translated.conftest import Walk

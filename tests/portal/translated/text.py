@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 #: Elements whose content is not read as page text.
-SKIPPED = frozenset({"script", "style", "pre", "code", "kbd", "samp", "template", "svg", "metadata"})
+SKIPPED = frozenset(
+    {"script", "style", "pre", "code", "kbd", "samp", "template", "svg", "metadata"}
+)
 #: Attributes a reader meets: tooltips, hints, labels for screen readers, image text.
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 VOID = frozenset(
@@ -29,7 +31,9 @@ VOID = frozenset(
 #: POS, QR, ID, URL, CSV, XLSX, API, HR...): the product Excel and the names of the
 #: statisticians a method is called after. Keep this list short.
 LATIN_ALLOWED = frozenset({"Excel", "Benjamini", "Hochberg", "Spearman"})
-CJK = re.compile(r"[\u2e80-\u2fff\u3040-\u9fff\uf900-\ufaff]+(?:[\s\u3000]+[\u2e80-\u2fff\u3040-\u9fff\uf900-\ufaff]+)*")
+CJK = re.compile(
+    r"[\u2e80-\u2fff\u3040-\u9fff\uf900-\ufaff]+(?:[\s\u3000]+[\u2e80-\u2fff\u3040-\u9fff\uf900-\ufaff]+)*"
+)
 LATIN_RUN = re.compile(r"[A-Za-z][\w'’]*(?:[ ,.:;!?()/&'’+-]+[A-Za-z][\w'’]*)*")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")

@@ -17,24 +17,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, inspect, select
+from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.orm import Session
 
 from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI, Actor
-from portal.awards.decisions import add_nomination
 from portal.auth.operations import create_user, record_failed_login
+from portal.awards.decisions import add_nomination
 from portal.ballot.origin import origin_of
 from portal.cases.operations import FOLLOW_UP_PURPOSE
 from portal.config import Settings
-from portal.hr.ranking import SUBSTANTIATED_COMPLAINT
 from portal.db import Base
 from portal.demo import DEMO_PASSWORD, build_demo
 from portal.demo.chain import issue_receipt_to_try
+from portal.hr.ranking import SUBSTANTIATED_COMPLAINT
 from portal.models import (
     ApiKey,
     AwardCycle,
-
     Case,
     CycleState,
     FollowUp,
@@ -161,7 +160,9 @@ def _user(session: Session, email: str) -> User:
     return session.scalars(select(User).where(User.email == email)).one()
 
 
-def _hold_ballot_answers(session: Session, settings: Settings, store: Store, *, now: datetime) -> None:
+def _hold_ballot_answers(
+    session: Session, settings: Settings, store: Store, *, now: datetime
+) -> None:
     """Five answers from one phone, each seconds after its receipt was printed: held by
     the burst and the fast rules, and identical for the pattern rule."""
     cashier = session.scalars(select(Staff).where(Staff.store_id == store.id)).first()
@@ -200,7 +201,9 @@ def _hold_ballot_answers(session: Session, settings: Settings, store: Store, *, 
 def _nominate_someone_not_eligible(session: Session, *, now: datetime) -> None:
     """HR adds by hand someone the ranking found not eligible, so that the month in review
     shows a not-eligible reason."""
-    cycle = session.scalars(select(AwardCycle).where(AwardCycle.state == CycleState.IN_REVIEW)).one()
+    cycle = session.scalars(
+        select(AwardCycle).where(AwardCycle.state == CycleState.IN_REVIEW)
+    ).one()
     nominated = select(Nomination.staff_id).where(Nomination.cycle_id == cycle.id)
     rows = session.scalars(
         select(SnapshotRow)
@@ -316,7 +319,9 @@ def _certificates(session: Session) -> list[tuple[str, int, str]]:
 
 def _answered_receipt_token(session: Session, settings: Settings) -> str:
     receipt = session.scalars(
-        select(Receipt).join(Response, Response.receipt_id == Receipt.id).order_by(Receipt.id.desc())
+        select(Receipt)
+        .join(Response, Response.receipt_id == Receipt.id)
+        .order_by(Receipt.id.desc())
     ).first()
     assert receipt is not None
     return sign_receipt_token(settings.secret_key, receipt.token_id, _aware(receipt.expires_at))
@@ -332,7 +337,9 @@ def _follow_up_tokens(session: Session, settings: Settings, now: datetime) -> li
         # Re-signed with a future expiry: the demo's may have passed.
         tokens.append(
             sign_receipt_token(
-                settings.secret_key, follow_up.token_id, now + timedelta(days=7),
+                settings.secret_key,
+                follow_up.token_id,
+                now + timedelta(days=7),
                 purpose=FOLLOW_UP_PURPOSE,
             )
         )
