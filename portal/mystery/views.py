@@ -67,7 +67,7 @@ def part_label(definition: ChecklistDefinition, part: str) -> str:
     try:
         return definition.section(part).title.get(current_locale())
     except KeyError:
-        return _("another part of the report")
+        return str(_("another part of the report"))
 
 
 def item_label(definition: ChecklistDefinition, key: str) -> str:

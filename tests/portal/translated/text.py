@@ -127,6 +127,7 @@ class Checker:
                 continue
             text = ADDRESSES.sub(" ", text)
             found += [k for k in SNAKE.findall(text) if not self.is_data(k)]
+            text = SNAKE.sub(" ", text)
             if lang.startswith("zh"):
                 found += [run for run in LATIN_RUN.findall(text) if self._foreign_latin(run)]
             else:
