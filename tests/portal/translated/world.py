@@ -375,7 +375,9 @@ def data_strings(session: Session) -> set[str]:
     for table in Base.metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, String | Text | JSON)]
         for column in columns:
-            for (value,) in session.execute(select(column).distinct()):
+            # PostgreSQL has no equality for json: those are read row by row.
+            stmt = select(column) if isinstance(column.type, JSON) else select(column).distinct()
+            for (value,) in session.execute(stmt):
                 for text in _strings(value):
                     # A key's or token's prefix is shown to tell keys apart.
                     if text and (column.name == "prefix" or not set(text) <= _CODE_CHARS):
