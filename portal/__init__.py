@@ -41,6 +41,7 @@ from portal.auth import views as auth_views
 from portal.awards import views as awards_views
 from portal.ballot import views as ballot_views
 from portal.cases import views as cases_views
+from portal.cases.forms import case_reasons
 from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
 from portal.exports import views as exports_views
@@ -49,6 +50,7 @@ from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
 from portal.hr import words as hr_words
+from portal.hr.forms import reason_label
 from portal.i18n import current_locale, select_locale
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
@@ -210,6 +212,7 @@ def _register_template_helpers(app: Flask) -> None:
         lang_url=lang_url,
         actor_name=display_names.actor_name,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
+        command=formatting.command,
     )
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())
@@ -221,4 +224,7 @@ def _register_template_helpers(app: Flask) -> None:
         format_validation_code=format_validation_code,
         mask_personal=mask_personal_data,
         excerpt=formatting.excerpt,
+        actor_name=display_names.actor_name,
+        reason_label=reason_label,
+        case_reasons=case_reasons,
     )

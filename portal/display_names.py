@@ -14,6 +14,7 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.admin.audit_words import actor_label
 from portal.db import get_session
 from portal.models import User
 
@@ -37,9 +38,10 @@ def user_labels(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 def actor_name(label: str, user_id: int | None = None) -> str:
     """For pages: the display name of the user an actor ``label`` names (found by
     ``user_id`` when given, else by the e-mail in the label), the label's e-mail when the
-    user is gone or has no name, and any other label (``cli``, ``system``) unchanged."""
+    user is gone or has no name, and any other label (``cli``, ``system``, ``default``) in
+    words."""
     if not label.startswith(USER_PREFIX) and user_id is None:
-        return label
+        return actor_label(label)
     email = label.removeprefix(USER_PREFIX)
     names: dict[tuple[str, int | None], str] = g.setdefault("actor_names", {})
     key = (email, user_id)

@@ -39,6 +39,12 @@ def problem_label(key: str, locale: str) -> str:
     return key
 
 
+def command(name: str) -> Markup:
+    """A command or setting named inside a translated sentence: set as code, so that it
+    reads as something to type, not as a word left untranslated."""
+    return Markup("<code>{}</code>").format(name)
+
+
 def bdi(value: object) -> Markup:
     """User text (a name, a label, an address) isolated from the text around it: a
     right-to-left override inside cannot reorder the page's own words."""

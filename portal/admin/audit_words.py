@@ -118,6 +118,8 @@ ACTOR_LABELS: dict[str, Any] = {
     "system": _l("the portal"),
     "shopper": _l("the shopper, by the survey"),
     "customer": _l("the customer"),
+    # The ranking policy in force before HR saved one.
+    "default": _l("the defaults"),
 }
 
 #: What an entry is about.
@@ -300,8 +302,9 @@ def subject_label(subject_type: str, subject_id: str) -> str:
     about no one row."""
     label = SUBJECT_LABELS.get(subject_type)
     name = subject_type if label is None else str(label)
-    if subject_id in ("", "-", "*") or subject_type == "login":
-        # A failed sign-in's subject is the address typed: the details say it.
+    if subject_id in ("", "-", "*") or subject_type in ("login", "demo"):
+        # A failed sign-in's subject is the address typed: the details say it. The demo's
+        # is its source key, which names nothing a reader could look up.
         return name
     return f"{name} {subject_id}"
 

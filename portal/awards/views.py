@@ -65,6 +65,7 @@ from portal.awards.queries import (
 from portal.calendar import last_complete_month, local_today, month_key, parse_month, previous_month
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
+from portal.exports.headers import PAYROLL_HEADERS, header_row
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
 from portal.hr.words import cycle_needed_answers
 from portal.i18n import current_locale
@@ -488,14 +489,15 @@ def export(month: str, fmt: str) -> Any:
     current = _cycle(session, month)
     rows = payroll_rows(session, current, current_user)
     filename = f"service-stars-{month_key(current.month)}.{fmt}"
+    headers = header_row(PAYROLL_COLUMNS, PAYROLL_HEADERS)
     if fmt == "csv":
         response = current_app.response_class(
-            csv_chunks(PAYROLL_COLUMNS, rows), content_type=CSV_MIMETYPE
+            csv_chunks(PAYROLL_COLUMNS, rows, headers), content_type=CSV_MIMETYPE
         )
     else:
         # One row per nomination: small enough to build in memory.
         buffer = io.BytesIO()
-        write_xlsx(buffer, "service-stars", PAYROLL_COLUMNS, rows)
+        write_xlsx(buffer, "service-stars", PAYROLL_COLUMNS, rows, headers=headers)
         buffer.seek(0)
         response = send_file(buffer, mimetype=XLSX_MIMETYPE, etag=False, conditional=False)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

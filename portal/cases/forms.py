@@ -34,6 +34,21 @@ STATE_LABELS: dict[str, Any] = {
     CaseState.RESOLVED: _l("resolved"),
     CaseState.CLOSED: _l("closed"),
 }
+#: Why a case was opened: the response's triggers (`case_trigger`), or a complaint taken
+#: by hand.
+REASON_LABELS: dict[str, Any] = {
+    "detractor": _l("would not recommend"),
+    "low_csat": _l("dissatisfied"),
+    "problem": _l("reported a problem"),
+    "complaint": _l("complaint"),
+}
+
+
+def case_reasons(reasons: str) -> list[str]:
+    """A case's reasons (comma-separated keys) in words."""
+    return [str(REASON_LABELS.get(key, _l("other reason"))) for key in reasons.split(",") if key]
+
+
 RESOLUTION_LABELS: dict[str, Any] = {
     Resolution.REFUND: _l("Refund"),
     Resolution.EXCHANGE: _l("Exchange"),

@@ -2,7 +2,8 @@
 customer with their follow-up link. Messages go to the outbox table in the same
 transaction; `deliver_message` sends one over SMTP when it is configured (``send-mail`` and
 ``overdue`` for cron commit after each message, so one bad message never blocks or re-sends
-the others). Without SMTP nothing leaves the machine: the outbox page shows them. Header
+the others). Without SMTP nothing leaves the machine: the outbox page shows them. Each
+mail is written in its reader's language (`mail_locale`). Header
 values (to, subject, from) never carry a line break, so no text can add a header.
 """
 
@@ -14,12 +15,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor
+from portal.cases.forms import case_reasons
 from portal.cases.queries import overdue_condition
-from portal.config import Settings
+from portal.config import LOCALES, Settings
 from portal.formatting import localtime, problem_label
 from portal.i18n import MailText, in_languages, mail_translations
 from portal.models import Case, CaseEvent, OutboxMessage, User
@@ -50,10 +53,18 @@ def queue_mail(
     return message
 
 
+def mail_locale(settings: Settings, user: User | None = None) -> str:
+    """The language to write to ``user`` in: their own choice, else the portal's default
+    (a mail has no browser to ask)."""
+    chosen = None if user is None else user.locale
+    return chosen if chosen in LOCALES else settings.default_locale
+
+
 def notify_assignee(
     session: Session, settings: Settings, case: Case, *, kind: str, now: datetime
 ) -> OutboxMessage | None:
-    """Tell the case's assignee about it (``kind``: new or overdue); nobody assigned, no mail."""
+    """Tell the case's assignee about it (``kind``: new or overdue), in their language;
+    nobody assigned, no mail."""
     if case.assignee_id is None:
         return None
     assignee = case.assignee
@@ -75,7 +86,11 @@ def notify_assignee(
         else:
             subject = _("[New case] #%(id)s · %(store)s") % names
             lead = _("Please contact the customer by %(due)s.") % names
-        what = problem_label(case.category, locale) if case.category else case.reasons
+        if case.category:
+            what = problem_label(case.category, locale)
+        else:
+            with force_locale(locale):
+                what = ", ".join(case_reasons(case.reasons))
         return MailText(subject, "\n".join([lead, "", what, mask_personal_data(case.summary)]))
 
     text = in_languages(assignee, write)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from portal.access import managers_of
 from portal.audit import Actor, record_audit
-from portal.cases.notify import notify_assignee, queue_mail
+from portal.cases.forms import STATE_LABELS
+from portal.cases.notify import mail_locale, notify_assignee, queue_mail
 from portal.cases.queries import get_follow_up_by_token
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
@@ -66,7 +69,9 @@ CASES = Workflow(
     subject_type="case",
     allowed=ALLOWED,
     refused=lambda state, target: _l(
-        "A case that is %(state)s cannot be moved to %(target)s.", state=state, target=target
+        "A case that is %(state)s cannot be moved to %(target)s.",
+        state=STATE_LABELS.get(state, state),
+        target=STATE_LABELS.get(target, target),
     ),
     timeline=timeline_of(CaseEvent),
     refusals={
@@ -448,14 +453,12 @@ def send_follow_up(
     )
     link = f"{settings.base_url}/f/{token}"
     if case.contact_email:
-        queue_mail(
-            session,
-            to=case.contact_email,
-            now=now,
-            case=case,
-            subject=f"{case.store.name}：您的问题解决了吗？ Was your problem solved?",
-            body=f"请点击链接回答一个问题。 One question, one click:\n\n{link}\n",
-        )
+        # The customer is written to in the language they answered the survey in.
+        locale = case.response.locale if case.response else mail_locale(settings)
+        with force_locale(locale):
+            subject = _("%(store)s: was your problem solved?", store=case.store.name)
+            body = _("One question, one click:") + f"\n\n{link}\n"
+        queue_mail(session, to=case.contact_email, now=now, case=case, subject=subject, body=body)
     by_email = bool(case.contact_email)
     record_change(session, CASES, case, actor, "follow_up_sent", now, by_email=by_email)
     return link

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.exports import bp
 from portal.exports.forms import DEFAULT_DAYS, FORMATS, KINDS, ExportForm
+from portal.exports.headers import RESPONSE_HEADERS, SUMMARY_HEADERS, header_row
 from portal.exports.queries import (
     RESPONSE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -65,7 +66,7 @@ def index() -> Any:
 def responses(fmt: str) -> Any:
     wanted = _requested_range(_form())
     rows = _stream_rows(response_export_stmt(current_user, wanted))
-    return _download(fmt, "responses", RESPONSE_COLUMNS, rows, wanted)
+    return _download(fmt, "responses", RESPONSE_COLUMNS, RESPONSE_HEADERS, rows, wanted)
 
 
 @bp.get("/summary.<any(csv, xlsx):fmt>")
@@ -73,7 +74,7 @@ def responses(fmt: str) -> Any:
 def summary(fmt: str) -> Any:
     wanted = _requested_range(_form())
     rows = summarize_stores(get_session(), current_user, wanted)
-    return _download(fmt, "summary", SUMMARY_COLUMNS, rows, wanted)
+    return _download(fmt, "summary", SUMMARY_COLUMNS, SUMMARY_HEADERS, rows, wanted)
 
 
 def _form() -> ExportForm:
@@ -123,26 +124,35 @@ def _stream_rows(stmt: Select[Any]) -> Iterator[ResponseExportRow]:
 
 
 def _download(
-    fmt: str, kind: str, columns: Sequence[str], rows: Iterable[Any], wanted: ExportRange
+    fmt: str,
+    kind: str,
+    columns: Sequence[str],
+    labels: Mapping[str, Any],
+    rows: Iterable[Any],
+    wanted: ExportRange,
 ) -> Any:
     store = "all" if wanted.store is None else _UNSAFE_IN_FILENAME.sub("_", wanted.store.code)
     filename = f"{kind}-{store}-{wanted.first.isoformat()}-{wanted.last.isoformat()}.{fmt}"
     if fmt == "csv":
-        response = current_app.response_class(csv_chunks(columns, rows), content_type=CSV_MIMETYPE)
+        response = current_app.response_class(
+            csv_chunks(columns, rows, header_row(columns, labels)), content_type=CSV_MIMETYPE
+        )
     else:
-        response = _send_xlsx(kind, columns, rows)
+        response = _send_xlsx(kind, columns, header_row(columns, labels), rows)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Shoppers' answers: never kept by a shared cache or proxy.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _send_xlsx(sheet: str, columns: Sequence[str], rows: Iterable[Any]) -> Any:
+def _send_xlsx(
+    sheet: str, columns: Sequence[str], headers: Sequence[str], rows: Iterable[Any]
+) -> Any:
     # The workbook cannot be streamed as it is written (see write_xlsx): it goes to a
     # temporary file, which is deleted when the response closes it after sending.
     file = tempfile.NamedTemporaryFile(prefix="portal-export-", suffix=".xlsx")
     try:
-        write_xlsx(file, sheet, columns, rows)
+        write_xlsx(file, sheet, columns, rows, headers=headers)
         file.flush()
         size = os.fstat(file.fileno()).st_size
         file.seek(0)

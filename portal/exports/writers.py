@@ -120,6 +120,7 @@ def write_xlsx(
     columns: Sequence[str],
     rows: Iterable[Any],
     *,
+    headers: Sequence[str] | None = None,
     max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
     """Write ``rows`` as an XLSX workbook into ``target`` and return the number of rows.
@@ -134,7 +135,8 @@ def write_xlsx(
     Text is always written with ``write_string`` (never a formula, whatever it starts with)
     and neutralised; numbers with ``write_number``; ``None`` leaves the cell empty. A sheet
     holds at most ``max_rows`` rows with its header; further rows continue on
-    ``<sheet_name> 2``, ``<sheet_name> 3``...
+    ``<sheet_name> 2``, ``<sheet_name> 3``... The header row is ``headers`` (e.g.
+    translated column names), else the column names.
     """
     values = _row_values(columns)
     workbook = Workbook(target, XLSX_OPTIONS)
@@ -147,7 +149,7 @@ def write_xlsx(
         for row in rows:
             if line >= max_rows:
                 sheets += 1
-                worksheet = _add_sheet(workbook, sheet_name, sheets, columns, header)
+                worksheet = _add_sheet(workbook, sheet_name, sheets, headers or columns, header)
                 line = 1
             for col, value in enumerate(values(row)):
                 if value is None:
@@ -164,7 +166,7 @@ def write_xlsx(
             line += 1
             written += 1
         if sheets == 0:
-            _add_sheet(workbook, sheet_name, 1, columns, header)
+            _add_sheet(workbook, sheet_name, 1, headers or columns, header)
     finally:
         workbook.close()
     return written

@@ -24,6 +24,7 @@ from portal.errors import DomainError, error_response, keep_typed_values
 from portal.i18n import current_locale
 from portal.models import MysteryVisit, Role
 from portal.mystery import bp
+from portal.mystery.checklist_words import say_problem
 from portal.mystery.forms import PhotoForm, VisitFactsForm, section_form
 from portal.mystery.photos import InvalidPhoto, clean_photo, photo_path, photo_too_large
 from portal.mystery.queries import get_visit, serving_staff
@@ -180,7 +181,7 @@ def _section_step(
     if errors:
         for name, message in errors.items():
             if name in form:
-                add_field_error(form[name], message)
+                add_field_error(form[name], say_problem(message))
         return _render_step(visit, steps, key, form, section=section), 400
     flash(_("Saved."), "success")
     return redirect(_next_url(visit, steps, key))

@@ -213,7 +213,7 @@ class RejectForm(VersionedForm):
 class _AnswerChange(VersionedForm):
     item = SelectField(_l("Item"), validators=[Optional()])
     value = StringField(
-        _l("New answer (yes, no, na, 1–5 or seconds)"),
+        _l("New answer (yes, no, not applicable, 1–5 or seconds)"),
         validators=[Optional(), Length(max=16)],
         render_kw={"maxlength": 16},
     )

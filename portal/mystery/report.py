@@ -21,6 +21,8 @@ from portal.calendar import zone
 from portal.config import Settings
 from portal.models import MysteryVisit, Receipt, ReceiptCheck, Staff, VisitState
 from portal.models.mystery import DAYPART_HOURS
+from portal.mystery.checklist_words import say_problem
+from portal.mystery.forms import STATE_LABELS
 from portal.mystery.photos import CleanPhoto, store_photo
 from portal.mystery.visits import (
     EDITABLE_STATES,
@@ -73,7 +75,10 @@ def _editable(visit: MysteryVisit, actor: Actor) -> None:
     own_visit(visit, actor)
     if visit.state not in EDITABLE_STATES:
         raise InvalidTransition(
-            _l("This report can no longer be changed (it is %(state)s).", state=visit.state)
+            _l(
+                "This report can no longer be changed (it is %(state)s).",
+                state=STATE_LABELS.get(visit.state, visit.state),
+            )
         )
 
 
@@ -207,7 +212,7 @@ def check_submission(
     """Everything reference §2.2 asks of a report before it goes to a reviewer."""
     definition = checklist_of(visit)
     errors: dict[str, str] = {
-        key: str(message)
+        key: say_problem(message)
         for key, message in completeness_errors(definition, visit_answers(visit)).items()
     }
     flags: list[str] = []

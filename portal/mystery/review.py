@@ -26,6 +26,7 @@ from portal.models import (
     VisitDispute,
     VisitState,
 )
+from portal.mystery.checklist_words import say_problem
 from portal.mystery.scoring import score_answers
 from portal.mystery.visits import VISITS, InvalidVisit, apply_score, checklist_of, visit_answers
 from portal.workflow import (
@@ -220,7 +221,7 @@ def _change_answers(
     problems = completeness_errors(definition, merged)
     bad = {k: v for k, v in problems.items() if any(k.endswith(f"-{key}") for key in diff)}
     if bad:
-        raise InvalidVisit(next(iter(bad.values())), field="item")
+        raise InvalidVisit(say_problem(next(iter(bad.values()))), field="item")
     visit.answers = answers_to_json(merged)
     return diff
 

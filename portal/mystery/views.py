@@ -13,14 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from portal.access import requires, store_choices
 from portal.admin.operations import get_store
 from portal.audit import Actor
-from portal.config import current_settings
+from portal.config import LOCALES, current_settings
 from portal.db import get_session, utcnow
 from portal.i18n import current_locale
 from portal.models import RELEASED_STATES, Role, VisitState
@@ -40,7 +42,8 @@ from portal.mystery.scheduling import VisitPlan, schedule_visit
 from portal.mystery.visits import InvalidVisit
 from portal.pagination import paginate, requested_page
 from portal.workflow_forms import show_error
-from surveys.checklists import ChecklistDefinition, checklist_library
+from surveys.checklists import NA, ChecklistDefinition, checklist_library
+from surveys.strict import int_or_none
 
 REVIEW_ROLES = (Role.REVIEWER, Role.ADMIN)
 ALL_ROLES = (Role.MYSTERY, Role.REVIEWER, Role.ADMIN, Role.MANAGER, Role.HR)
@@ -48,14 +51,70 @@ ALL_ROLES = (Role.MYSTERY, Role.REVIEWER, Role.ADMIN, Role.MANAGER, Role.HR)
 QUEUE_STATES = (VisitState.SUBMITTED, VisitState.IN_REVIEW, VisitState.DISPUTED)
 
 
+#: The parts of a report a draft is saved by besides its sections (which the checklist
+#: names): the visit facts, the whole checklist at once, the receipt photo.
+PART_LABELS: dict[str, Any] = {
+    "facts": _l("The visit"),
+    "checklist": _l("Checklist"),
+    "photo": _l("Receipt photo"),
+}
+
+
+def part_label(definition: ChecklistDefinition, part: str) -> str:
+    """A saved part of a report in words: its name, or its section's title."""
+    if part in PART_LABELS:
+        return str(PART_LABELS[part])
+    try:
+        return definition.section(part).title.get(current_locale())
+    except KeyError:
+        return str(_("another part of the report"))
+
+
+def item_label(definition: ChecklistDefinition, key: str) -> str:
+    """A checklist item by its number and text, as the report lists it."""
+    try:
+        return f"{key} {definition.item(key).text.get(current_locale())}"
+    except KeyError:
+        return key
+
+
+def answer_label(value: object) -> str:
+    """An item's answer in words: yes / no / not applicable, else the value itself."""
+    if value is None:
+        return "—"
+    label = ANSWER_LABELS.get(str(value))
+    return str(value) if label is None else str(label)
+
+
+def typed_answer(text: str) -> str | int:
+    """What a reviewer typed as a new answer: yes / no / not applicable in either language
+    (or the keys yes, no, na, n/a), a whole number, else the text as typed (for the
+    checklist's rules to refuse with their reason)."""
+    typed = text.strip().lower()
+    if typed == "n/a":
+        return NA
+    for key, label in ANSWER_LABELS.items():
+        said = {key}
+        for locale in LOCALES:
+            with force_locale(locale):
+                said.add(str(label).lower())
+        if typed in said:
+            return key
+    number = int_or_none(typed)
+    return typed if number is None else number
+
+
 def labels() -> dict[str, Any]:
-    """The label tables and flags every mystery workflow template reads."""
+    """The label tables, helpers and flags every mystery workflow template reads."""
     return {
         "state_labels": STATE_LABELS,
         "daypart_labels": DAYPART_LABELS,
         "grade_labels": GRADE_LABELS,
         "flag_labels": FLAG_LABELS,
         "answer_labels": ANSWER_LABELS,
+        "part_label": part_label,
+        "item_label": item_label,
+        "answer_label": answer_label,
         "released_states": RELEASED_STATES,
         "sees_shopper": current_user.role in (Role.ADMIN, Role.REVIEWER, Role.MYSTERY),
     }
@@ -74,9 +133,9 @@ def report_steps(definition: ChecklistDefinition, done: frozenset[str] = frozens
     those whose keys are in ``done`` marked done."""
     locale = current_locale()
     pages = [
-        ("visit", _("The visit")),
+        ("visit", str(PART_LABELS["facts"])),
         *((s.key, s.title.get(locale)) for s in definition.sections),
-        ("proof", _("Receipt photo")),
+        ("proof", str(PART_LABELS["photo"])),
     ]
     return [Step(key, title, key in done) for key, title in pages]
 

@@ -50,7 +50,7 @@ from portal.mystery.review import (
     start_review,
 )
 from portal.mystery.scheduling import accept_visit, cancel_visit, decline_visit
-from portal.mystery.views import ALL_ROLES, REVIEW_ROLES, labels, report_steps
+from portal.mystery.views import ALL_ROLES, REVIEW_ROLES, labels, report_steps, typed_answer
 from portal.mystery.visits import (
     EDITABLE_STATES,
     IncompleteReport,
@@ -61,16 +61,13 @@ from portal.mystery.visits import (
 from portal.workflow import InvalidReason, InvalidTransition
 from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.checklists import ChecklistDefinition, ItemAnswer
-from surveys.strict import int_or_none
 
 
 def _answer_from(form: Any) -> dict[str, ItemAnswer]:
     if not form.item.data:
         return {}
-    value = (form.value.data or "").strip().lower()
-    number = int_or_none(value)
-    parsed: str | int = value if number is None else number
-    return {form.item.data: ItemAnswer(value=parsed, comment=(form.comment.data or "").strip())}
+    value = typed_answer(form.value.data or "")
+    return {form.item.data: ItemAnswer(value=value, comment=(form.comment.data or "").strip())}
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from portal.audit import Actor
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
 from portal.models import MysteryVisit, SurveyVersion, VisitEvent, VisitState
+from portal.mystery.forms import STATE_LABELS
 from portal.mystery.scoring import score_answers
 from portal.workflow import Workflow, timeline_of
 from surveys.checklists import (
@@ -119,7 +120,9 @@ def own_visit(visit: MysteryVisit, actor: Actor) -> None:
 
 def _refused(state: str, target: str) -> Any:
     return _l(
-        "A visit that is %(state)s cannot be moved to %(target)s.", state=state, target=target
+        "A visit that is %(state)s cannot be moved to %(target)s.",
+        state=STATE_LABELS.get(state, state),
+        target=STATE_LABELS.get(target, target),
     )
 
 

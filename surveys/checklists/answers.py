@@ -80,35 +80,74 @@ def narrative_field(section_key: str) -> str:
     return f"narrative-{section_key}"
 
 
-_CHECK_MESSAGE = "Choose yes, no or not applicable."
-_CHECK_NO_NA_MESSAGE = "Choose yes or no."
-_RATING_MESSAGE = f"Choose a rating from {RATING_MIN} to {RATING_MAX}."
-_TIME_MESSAGE = "Enter whole seconds (such as 45) or minutes:seconds (such as 4:30)."
-_NA_MESSAGE = "Not applicable is not allowed for this item."
+class Problem(str):
+    """Why an answer is not acceptable, in English, together with the ``template`` and
+    ``values`` it was made from: the portal says the same thing in the page's language
+    (``portal.mystery.checklist_words``) from the template, never from the English."""
+
+    template: str
+    values: dict[str, int]
+
+    def __new__(cls, template: str, **values: int) -> Problem:
+        problem = super().__new__(cls, template % values if values else template)
+        problem.template = template
+        problem.values = values
+        return problem
+
+
+#: Every problem template, each once (the portal keeps a translation of each).
+ANSWER_ITEM = "Answer this item."
+CHOOSE_CHECK = "Choose yes, no or not applicable."
+CHOOSE_CHECK_NO_NA = "Choose yes or no."
+CHOOSE_RATING = "Choose a rating from %(low)d to %(high)d."
+ENTER_TIME = "Enter whole seconds (such as 45) or minutes:seconds (such as 4:30)."
+NA_NOT_ALLOWED = "Not applicable is not allowed for this item."
+TOO_LONG_A_VISIT = "Longer than a whole visit may last (%(minutes)d minutes)."
+ENTER_TEXT = "Enter text."
+AT_MOST_CHARS = "At most %(n)d characters."
+BACK_UP_NO = "Say what happened (at least %(n)d characters) to back up the no."
+BACK_UP_NA = "Say what happened (at least %(n)d characters) to back up the not applicable."
+NARRATE_SECTION = "Describe this part of the visit in at least %(n)d characters."
+PROBLEM_TEMPLATES = (
+    ANSWER_ITEM,
+    CHOOSE_CHECK,
+    CHOOSE_CHECK_NO_NA,
+    CHOOSE_RATING,
+    ENTER_TIME,
+    NA_NOT_ALLOWED,
+    TOO_LONG_A_VISIT,
+    ENTER_TEXT,
+    AT_MOST_CHARS,
+    BACK_UP_NO,
+    BACK_UP_NA,
+    NARRATE_SECTION,
+)
 
 
 def value_error(
     definition: ChecklistDefinition, item: ChecklistItem, value: str | int
-) -> str | None:
+) -> Problem | None:
     """Why ``value`` is not an acceptable answer to ``item``, or ``None`` when it is."""
     if value == NA and item.kind is not ItemKind.TEXT:
-        return None if item.na_allowed else _NA_MESSAGE
+        return None if item.na_allowed else Problem(NA_NOT_ALLOWED)
     if item.kind is ItemKind.CHECK:
         if value in (YES, NO):
             return None
-        return _CHECK_MESSAGE if item.na_allowed else _CHECK_NO_NA_MESSAGE
+        return Problem(CHOOSE_CHECK if item.na_allowed else CHOOSE_CHECK_NO_NA)
     if item.kind is ItemKind.RATING:
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok and RATING_MIN <= int(value) <= RATING_MAX else _RATING_MESSAGE
+        if ok and RATING_MIN <= int(value) <= RATING_MAX:
+            return None
+        return Problem(CHOOSE_RATING, low=RATING_MIN, high=RATING_MAX)
     if item.kind is ItemKind.TIME:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return _TIME_MESSAGE
+            return Problem(ENTER_TIME)
         if value > definition.max_minutes * 60:
-            return f"Longer than a whole visit may last ({definition.max_minutes} minutes)."
+            return Problem(TOO_LONG_A_VISIT, minutes=definition.max_minutes)
         return None
     if not isinstance(value, str):
-        return "Enter text."
-    return f"At most {MAX_COMMENT_CHARS} characters." if len(value) > MAX_COMMENT_CHARS else None
+        return Problem(ENTER_TEXT)
+    return Problem(AT_MOST_CHARS, n=MAX_COMMENT_CHARS) if len(value) > MAX_COMMENT_CHARS else None
 
 
 def _is_no(item: ChecklistItem, value: str | int | None) -> bool:
@@ -122,7 +161,7 @@ def _is_no(item: ChecklistItem, value: str | int | None) -> bool:
 
 def completeness_errors(
     definition: ChecklistDefinition, answers: ChecklistAnswers
-) -> dict[str, str]:
+) -> dict[str, Problem]:
     """What blocks submitting the report, by form field name.
 
     Parameters
@@ -134,7 +173,7 @@ def completeness_errors(
 
     Returns
     -------
-    dict of str to str
+    dict of str to Problem
         Empty when the report may be submitted. Otherwise, in form order: every CHECK,
         TIME and RATING item must hold an acceptable answer (TEXT items may stay empty);
         N/A only where the item allows it; every scored "no" (a CHECK "no" or a TIME over
@@ -143,13 +182,13 @@ def completeness_errors(
         narrative needs at least its ``narrative_min_chars`` characters. Answers to items
         the checklist does not have are ignored.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     for section in definition.sections:
         for item in section.items:
             answer = answers.items.get(item.key, ItemAnswer(None))
             if answer.value is None:
                 if item.kind is not ItemKind.TEXT:
-                    errors[item_field(item.key)] = "Answer this item."
+                    errors[item_field(item.key)] = Problem(ANSWER_ITEM)
                 continue
             problem = value_error(definition, item, answer.value)
             if problem is not None:
@@ -157,16 +196,12 @@ def completeness_errors(
                 continue
             needs_comment = item.scored and (answer.value == NA or _is_no(item, answer.value))
             if needs_comment and len(answer.comment.strip()) < MIN_COMMENT_CHARS:
-                reason = "not applicable" if answer.value == NA else "no"
-                errors[comment_field(item.key)] = (
-                    f"Say what happened (at least {MIN_COMMENT_CHARS} characters) "
-                    f"to back up the {reason}."
-                )
+                template = BACK_UP_NA if answer.value == NA else BACK_UP_NO
+                errors[comment_field(item.key)] = Problem(template, n=MIN_COMMENT_CHARS)
         narrative = answers.narratives.get(section.key, "").strip()
         if len(narrative) < section.narrative_min_chars:
-            errors[narrative_field(section.key)] = (
-                f"Describe this part of the visit in at least "
-                f"{section.narrative_min_chars} characters."
+            errors[narrative_field(section.key)] = Problem(
+                NARRATE_SECTION, n=section.narrative_min_chars
             )
     return errors
 

@@ -9,10 +9,12 @@ import re
 from collections.abc import Collection, Mapping
 
 from surveys.checklists.answers import (
+    AT_MOST_CHARS,
     MAX_COMMENT_CHARS,
     MAX_NARRATIVE_CHARS,
     ChecklistAnswers,
     ItemAnswer,
+    Problem,
     comment_field,
     item_field,
     narrative_field,
@@ -93,7 +95,7 @@ def parse_answers(
     form: Mapping[str, str],
     *,
     sections: Collection[str] | None = None,
-) -> tuple[ChecklistAnswers, dict[str, str]]:
+) -> tuple[ChecklistAnswers, dict[str, Problem]]:
     """Read the chosen sections' fields from a submitted form.
 
     Parameters
@@ -108,11 +110,12 @@ def parse_answers(
 
     Returns
     -------
-    (ChecklistAnswers, dict of str to str)
+    (ChecklistAnswers, dict of str to Problem)
         The answers of the chosen sections and the errors by field name (short English
-        messages). Every item and narrative of the chosen sections gets an entry, blank
-        ones too (value ``None``, narrative ``""``), so that merging the result into a
-        draft clears what the shopper cleared. An unacceptable value is reported and
+        messages that carry their template, for the portal to translate). Every item
+        and narrative of the chosen sections gets an entry, blank ones too (value
+        ``None``, narrative ``""``), so that merging the result into a draft clears what
+        the shopper cleared. An unacceptable value is reported and
         kept as ``None``; its comment is kept. Never raises on what the form holds.
 
     Raises
@@ -122,12 +125,12 @@ def parse_answers(
     """
     items: dict[str, ItemAnswer] = {}
     narratives: dict[str, str] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, Problem] = {}
     for section in _chosen_sections(definition, sections):
         for item in section.items:
             comment = _form_text(form, comment_field(item.key))
             if len(comment) > MAX_COMMENT_CHARS:
-                errors[comment_field(item.key)] = f"At most {MAX_COMMENT_CHARS} characters."
+                errors[comment_field(item.key)] = Problem(AT_MOST_CHARS, n=MAX_COMMENT_CHARS)
                 comment = ""
             text = _form_text(form, item_field(item.key))
             value: str | int | None = None
@@ -140,7 +143,7 @@ def parse_answers(
             items[item.key] = ItemAnswer(value=value, comment=comment)
         narrative = _form_text(form, narrative_field(section.key))
         if len(narrative) > MAX_NARRATIVE_CHARS:
-            errors[narrative_field(section.key)] = f"At most {MAX_NARRATIVE_CHARS} characters."
+            errors[narrative_field(section.key)] = Problem(AT_MOST_CHARS, n=MAX_NARRATIVE_CHARS)
             narrative = ""
         narratives[section.key] = narrative
     return ChecklistAnswers(items=items, narratives=narratives), errors

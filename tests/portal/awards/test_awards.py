@@ -46,6 +46,7 @@ from portal.awards.operations import (
 )
 from portal.db import writer
 from portal.demo.awards import build_awards_demo
+from portal.exports.headers import PAYROLL_HEADERS
 from portal.hr.ranking import current_policy, parameters_of, rank_month
 from portal.models import (
     AuditEntry,
@@ -969,8 +970,11 @@ def test_the_certificate_is_bilingual_and_only_for_approved_published_nomination
 
 
 def csv_rows(response: Any) -> list[dict[str, str]]:
+    """The rows keyed by column, from an export read in English (outside a request the
+    header labels are the English words)."""
+    keys = {str(label): key for key, label in PAYROLL_HEADERS.items()}
     text = response.get_data().decode("utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    return [{keys[k]: v for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
 
 
 def test_the_payroll_export_lists_decisions_and_neutralises_formulas(
@@ -978,7 +982,7 @@ def test_the_payroll_export_lists_decisions_and_neutralises_formulas(
 ):
     published(db_session, month)
     login(month.hr)
-    response = client.get("/awards/2026-10/export.csv")
+    response = client.get("/awards/2026-10/export.csv", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
         'attachment; filename="service-stars-2026-10.csv"'

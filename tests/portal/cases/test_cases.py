@@ -959,7 +959,7 @@ def test_an_overdue_case_is_notified_once(
     late = due + timedelta(minutes=1)
     assert notify_overdue(db_session, SETTINGS, now=late) == [overdue]
     assert notify_overdue(db_session, SETTINGS, now=late + timedelta(hours=6)) == []
-    mails = [m for m in outbox(db_session) if "Overdue" in m.subject]
+    mails = [m for m in outbox(db_session) if m.subject.startswith(("[逾期]", "[Overdue]"))]
     assert [(m.to, m.case_id) for m in mails] == [(manager.email, overdue.id)]
     assert overdue.overdue_notified_at == late
     assert [e.kind for e in overdue.events][-1] == "overdue_notified"

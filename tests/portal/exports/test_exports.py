@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import insert, select
 
+from portal.exports.headers import RESPONSE_HEADERS, SUMMARY_HEADERS
 from portal.exports.queries import RESPONSE_COLUMNS, SUMMARY_COLUMNS
 from portal.exports.writers import csv_chunks, neutralise_cell, write_xlsx
 from portal.models import Receipt, Response, Role, SurveyVersion
@@ -27,6 +28,19 @@ NS = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 PHONE = "13800138000"
 EMAIL = "shopper-contact@example.com"
 FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR"]
+#: English header words -> column keys (outside a request the labels are the English).
+KEYS = {
+    str(label): key
+    for labels in (RESPONSE_HEADERS, SUMMARY_HEADERS)
+    for key, label in labels.items()
+}
+
+
+@pytest.fixture(autouse=True)
+def in_english(client):
+    """The exports are read in English here and keyed by column: the header row is in the
+    reader's language (Chinese headers: tests/portal/translated)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @pytest.fixture
@@ -58,7 +72,7 @@ def fetch(client, url):
 def csv_rows(response):
     text = response.get_data().decode("utf-8")
     assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text[1:])))
+    return [{KEYS[k]: v for k, v in row.items()} for row in csv.DictReader(io.StringIO(text[1:]))]
 
 
 def xlsx_cells(data: bytes) -> tuple[list[list[str | None]], str]:
@@ -80,6 +94,8 @@ def xlsx_cells(data: bytes) -> tuple[list[list[str | None]], str]:
             found = text if text is not None else value
             cells[column - 1] = None if found is None else found.text
         rows.append(cells)
+    if rows:
+        rows[0] = [KEYS.get(cell or "", cell) for cell in rows[0]]
     return rows, xml
 
 

@@ -58,6 +58,8 @@ def test_pages_mask_comments(client, db_session, shop, login_as, make_user, make
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_exports_mask_comments(client, shop, login_as, fmt):
     login_as(shop[2])
+    # Read in English: the export helpers key the columns by their English header words.
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = fetch(client, f"/exports/responses.{fmt}?from=2026-11-01&to=2026-11-30")
     assert response.status_code == 200
     if fmt == "csv":

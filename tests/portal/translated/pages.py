@@ -1,0 +1,122 @@
+"""Every GET page of the portal and the URL arguments to open it with, from the seeded
+world (`world.World`), for one sign-in (`world.Who`; None for public pages).
+
+A new page is walked as soon as it is registered: the test fails for a GET endpoint that
+is in neither `PAGES` nor `NOT_PAGES`. To cover a new page, add a line to `PAGES`
+returning the URL values (path arguments and query arguments alike) of each variant to
+open, e.g. ``"admin.store_edit": lambda w, who: [{"code": who.store_codes[0]}]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.portal.translated.world import Who, World
+
+Variants = list[dict[str, Any]]
+ONE: Variants = [{}]
+
+
+def _store(world: World, who: Who | None) -> Variants:
+    return [{"code": code} for code in (who.store_codes[:1] if who else [])]
+
+
+def _visits(world: World, who: Who | None) -> Variants:
+    return [{"visit_id": v} for v in (who.visit_ids if who else [])]
+
+
+def _months(world: World, who: Who | None) -> Variants:
+    return [{"month": m} for m in (who.award_months if who else [])]
+
+
+def _console(
+    pages: Callable[[World, Who | None], Variants],
+) -> Callable[[World, Who | None], Variants]:
+    """Admin console pages: for admins and for managers with a region (not the others)."""
+    return lambda world, who: (
+        pages(world, who) if who and (who.region or who.login == "admin") else []
+    )
+
+
+#: endpoint -> the URL values of each variant to open for a sign-in.
+PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
+    # public
+    "auth.login": lambda w, who: ONE,
+    "home.index": lambda w, who: ONE,
+    "shopper.code_entry": lambda w, who: ONE,
+    "shopper.survey": lambda w, who: [{"token": t} for t in w.receipt_tokens],
+    "shopper.receipt_preview": lambda w, who: [{"token": w.receipt_tokens[0]}],
+    "cases.follow_up": lambda w, who: [{"token": t} for t in w.follow_up_tokens],
+    # everyone signed in
+    "home.dashboard": lambda w, who: ONE,
+    "auth.account_settings": lambda w, who: ONE,
+    "tokens.index": lambda w, who: ONE,
+    # admin console
+    "admin.index": _console(lambda w, who: ONE),
+    "admin.audit": _console(lambda w, who: [{}, {"page": 2}]),
+    "admin.keys": _console(lambda w, who: ONE),
+    "admin.store_keys": _console(_store),
+    "admin.revoke_key": lambda w, who: [{"key_id": k} for k in (who.key_ids[:1] if who else [])],
+    "auth.failed_login_list": lambda w, who: ONE,
+    "cases.outbox": lambda w, who: ONE,
+    # cases and codes
+    "cases.index": lambda w, who: [{}, {"state": "closed"}],
+    "cases.detail": lambda w, who: [{"case_id": c} for c in (who.case_ids if who else [])],
+    "cases.new": lambda w, who: ONE,
+    "codes.check": lambda w, who: ONE,
+    # dashboards and exports
+    "dashboard.chain": lambda w, who: ONE,
+    "dashboard.store": _store,
+    "exports.index": lambda w, who: ONE,
+    "ballot.queue": lambda w, who: [{"rule": r} for r in ("burst", "fast", "pattern")],
+    # HR and awards
+    "hr.rankings": lambda w, who: [{}, {"scope": "chain"}],
+    "hr.coaching": lambda w, who: ONE,
+    "hr.method": lambda w, who: ONE,
+    "hr.policy": lambda w, who: ONE,
+    # Both ends of the list for HR (a ranked person and a newcomer), the first for others:
+    # the page is slow to compute.
+    "hr.staff": lambda w, who: [
+        {"staff_id": s}
+        for s in (who.staff_ids if who and who.login == "hr" else who.staff_ids[:1] if who else [])
+    ],
+    "awards.index": lambda w, who: ONE,
+    "awards.cycle": _months,
+    "awards.store": lambda w, who: [
+        {"month": m["month"], **c} for m in _months(w, who) for c in _store(w, who)
+    ],
+    "awards.certificate": lambda w, who: [
+        {"month": m, "nomination_id": n}
+        for m, n, code in w.certificates
+        if who and code in who.store_codes
+    ][:1],
+    # mystery shopping
+    "mystery.index": lambda w, who: ONE,
+    "mystery.schedule": lambda w, who: ONE,
+    "mystery.chain": lambda w, who: ONE,
+    "mystery.store": _store,
+    "mystery.visit": _visits,
+    "mystery.print_report": _visits,
+    "mystery.report": lambda w, who: [{"visit_id": v, "step": s} for v, s in w.report_pages],
+    # charts: their axis labels and legends are text too
+    "dashboard.chain_trend": lambda w, who: [{"metric": "nps"}],
+    "dashboard.store_trend": lambda w, who: [{"metric": "nps", **v} for v in _store(w, who)],
+    "dashboard.store_categories": _store,
+    "dashboard.store_drivers": _store,
+    "hr.staff_trend": lambda w, who: [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])],
+    "mystery.chain_heatmap": lambda w, who: ONE,
+    "mystery.store_trend": _store,
+}
+
+#: GET endpoints that are not pages to read, each with the reason.
+NOT_PAGES = {
+    "static": "stylesheets, scripts and images of the site itself",
+    "shopper.qr": "a QR code image: no words",
+    "mystery.photo": "the shopper's receipt photo as uploaded",
+    "metrics_api.summary": "JSON for integrations: keys are an API, not page text",
+    "exports.responses": "a file download: its header row is checked by test_exports",
+    "exports.summary": "a file download: its header row is checked by test_exports",
+    "awards.export": "a file download: its header row is checked by test_exports",
+    "admin.audit_csv": "a file download: its header row is checked by test_exports",
+}
