@@ -3,7 +3,10 @@
 The portal runs the way it runs in production, in a spawned gunicorn on an unused port,
 over its own SQLite file set up with the real ``flask --app portal`` commands. The shopper
 is a headless Chromium that looks like a phone: 390 x 844 CSS pixels, pixel ratio 2,
-touch, a phone user agent, and an Accept-Language of its own.
+touch, a phone user agent, and an Accept-Language of its own. Staff at a desk (the
+administrator, a store manager in the back office) get an office-sized Chromium;
+``open_browser`` starts as many of either as a journey needs (a second person, a fresh
+session).
 
 ``scripts/screenshots`` reuses :func:`running_portal` and :func:`phone_browser`.
 """
@@ -20,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,9 +40,12 @@ STORE_CODE = "BR-001"
 STAFF_CODE = "S001"
 MANAGER_EMAIL = "manager@browser.test"
 MANAGER_PASSWORD = "browser-manager-pw"
+ADMIN_EMAIL = "admin@browser.test"
+ADMIN_PASSWORD = "browser-admin-pw"
 STARTUP_SECONDS = 20
 
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+DESK_WIDTH, DESK_HEIGHT = 1280, 900
 PHONE_USER_AGENT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
     "(KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36"
@@ -157,9 +163,10 @@ engine = make_engine(settings.database_url)
 """
 
 
-def run_in_portal(portal: LivePortal, script: str) -> None:
+def run_in_portal(portal: LivePortal, script: str) -> str:
     """Run a Python ``script`` in the live portal's environment (its own SQLite file,
-    which the test process cannot reach); ``engine`` is bound to that database."""
+    which the test process cannot reach); ``engine`` is bound to that database. Returns
+    what the script printed."""
     done = subprocess.run(
         [sys.executable, "-c", _SCRIPT_HEADER + script],
         cwd=ROOT,
@@ -169,6 +176,36 @@ def run_in_portal(portal: LivePortal, script: str) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+#: The start of a script run with `run_in_app`: the app, for operations that translate
+#: their messages or read the settings.
+_APP_HEADER = """
+from portal import create_app
+from portal.commands import transaction
+from portal.config import current_settings
+from portal.db import utcnow
+
+app = create_app()
+"""
+
+
+def run_in_app(portal: LivePortal, script: str) -> str:
+    """Run ``script`` with the portal's operations, as a command does: inside the app
+    context, with ``session`` in one transaction committed at the end (and ``now``,
+    ``settings``). Seeding with the app's own operations keeps a journey's data as real
+    as the pages' own. Returns what the script printed."""
+    body = "\n".join("        " + line for line in script.strip().splitlines())
+    wrapped = (
+        _APP_HEADER
+        + "with app.app_context():\n"
+        + "    settings, now = current_settings(), utcnow()\n"
+        + "    with transaction() as session:\n"
+        + body
+        + "\n"
+    )
+    return run_in_portal(portal, wrapped)
 
 
 def set_up_store(
@@ -189,6 +226,17 @@ def set_up_store(
     return api_key
 
 
+def stale_catalogs() -> list[str]:
+    """Translation catalogs whose compiled ``.mo`` is missing or older than the ``.po``:
+    the server would show their pages in English under ``lang="zh-CN"``."""
+    stale = []
+    for po in sorted((ROOT / "portal" / "translations").glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            stale.append(str(po.relative_to(ROOT)))
+    return stale
+
+
 def set_up_browser_store(env: dict[str, str]) -> str:
     """The browser tests' data: one store, its cashier and its manager; the POS key."""
     return set_up_store(
@@ -205,6 +253,12 @@ def running_portal(
 ) -> Iterator[LivePortal]:
     """Put the data of ``set_up`` in ``instance`` (it is given the portal's environment
     and returns a POS key) and serve the portal."""
+    stale = stale_catalogs()
+    if stale:
+        raise RuntimeError(
+            f"compile the translations first (.venv/bin/pybabel compile -d "
+            f"portal/translations, or scripts/setup): {', '.join(stale)}"
+        )
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _portal_env(instance, base_url)
@@ -254,13 +308,8 @@ def chromium_missing() -> str | None:
     return None
 
 
-def phone_browser(
-    lang: str, profile: Path, pixel_ratio: float = 2.0, width: int = PHONE_WIDTH
-) -> Any:
-    """Start a headless Chromium that presents itself as a phone speaking ``lang``,
-    ``width`` CSS pixels wide (360 for the narrowest phones still common)."""
+def _chromium_options(lang: str, profile: Path, width: int, height: int) -> Any:
     from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
@@ -277,11 +326,32 @@ def phone_browser(
         "--disable-extensions",
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
-        f"--window-size={width},{PHONE_HEIGHT}",
+        f"--window-size={width},{height}",
         f"--lang={lang}",
     ):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": ACCEPT_LANGUAGE[lang]})
+    return options
+
+
+def _start(options: Any) -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    # An explicit driver path (and binary_location above) keeps Selenium Manager, which
+    # would try to download drivers and browsers, out of the picture.
+    service = Service(executable_path=str(CHROMEDRIVER))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(20)
+    return driver
+
+
+def phone_browser(
+    lang: str, profile: Path, pixel_ratio: float = 2.0, width: int = PHONE_WIDTH
+) -> Any:
+    """Start a headless Chromium that presents itself as a phone speaking ``lang``,
+    ``width`` CSS pixels wide (360 for the narrowest phones still common)."""
+    options = _chromium_options(lang, profile, width, PHONE_HEIGHT)
     options.add_experimental_option(
         "mobileEmulation",
         {
@@ -295,12 +365,13 @@ def phone_browser(
             "userAgent": PHONE_USER_AGENT,
         },
     )
-    # An explicit driver path (and binary_location above) keeps Selenium Manager, which
-    # would try to download drivers and browsers, out of the picture.
-    service = Service(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(service=service, options=options)
-    driver.set_page_load_timeout(20)
-    return driver
+    return _start(options)
+
+
+def desk_browser(lang: str, profile: Path) -> Any:
+    """Start a headless Chromium the size of an office screen, speaking ``lang``: the
+    administrator's and the store manager's back-office browser."""
+    return _start(_chromium_options(lang, profile, DESK_WIDTH, DESK_HEIGHT))
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -330,3 +401,42 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
             yield driver
         finally:
             driver.quit()
+
+
+@pytest.fixture
+def open_browser() -> Iterator[Callable[..., Any]]:
+    """Start browsers as a journey needs them: ``open_browser("desk")`` for an office
+    screen, ``open_browser("phone")`` for a phone, each a separate Chromium with no
+    cookies (a fresh session, a second person), in zh-CN unless ``lang="en"``. All are
+    closed at the end of the test."""
+    drivers: list[Any] = []
+    with ExitStack() as profiles:
+
+        def start(kind: str = "desk", lang: str = "zh-CN") -> Any:
+            profile = Path(profiles.enter_context(tempfile.TemporaryDirectory(prefix="chromium-")))
+            driver = (phone_browser if kind == "phone" else desk_browser)(lang, profile)
+            drivers.append(driver)
+            return driver
+
+        try:
+            yield start
+        finally:
+            for driver in drivers:
+                driver.quit()
+
+
+@pytest.fixture(scope="session")
+def console_admin(live_portal: LivePortal) -> tuple[str, str]:
+    """An administrator of the live portal: ``(e-mail, password)``."""
+    flask_command(
+        live_portal.env,
+        "create-user",
+        ADMIN_EMAIL,
+        "--role",
+        "admin",
+        "--password",
+        ADMIN_PASSWORD,
+        "--name",
+        "总部管理员",
+    )
+    return ADMIN_EMAIL, ADMIN_PASSWORD

@@ -120,6 +120,8 @@ def test_users_who_never_signed_in_are_listed_until_they_do(
     count, text = item(home(client), "users")
     # The signed-in admin is not waiting; the switched-off account is not either.
     assert count == 1 and "new.hr@example.com" in text and "gone@example.com" not in text
+    # Each links to the user's page, where a new link is sent.
+    assert f'<a href="/admin/users/{waiting.id}"><bdi>new.hr@example.com</bdi></a>' in text
     waiting.last_login_at = now
     db_session.flush()
     assert item(home(client), "users")[0] == 0

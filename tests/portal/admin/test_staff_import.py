@@ -100,6 +100,16 @@ def test_the_preview_shows_every_outcome_and_writes_nothing(client, admin, db_se
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == audited
 
 
+def test_the_chinese_preview_names_each_outcome_as_an_import_does(
+    client, admin, db_session, stores
+):
+    html = preview(client, MIXED, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    badges = re.findall(r'<span class="badge[^"]*">([^<]*)</span>', html)
+    # "new" is also the ranking's "new on the list" (新上榜): a row is added, not ranked.
+    assert badges == ["修改", "未变", "新增"]
+    assert "新上榜" not in html
+
+
 def test_apply_writes_the_previewed_rows(client, admin, db_session, stores):
     html = preview(client, MIXED).get_data(as_text=True)
     applied = client.post("/admin/staff/import/apply", data=apply_form(html), headers=EN)
