@@ -32,8 +32,27 @@ FORMAT_LABELS: dict[str, Any] = {
 COMMON_ZONES = ("Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei")
 
 
+#: The IANA areas of real places; the legacy aliases (``US/Pacific``, ``Etc/GMT+8``...)
+#: name no place a store is in.
+ZONE_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
 def zone_choices() -> list[str]:
-    others = sorted(z for z in available_timezones() if "/" in z and z not in COMMON_ZONES)
+    others = sorted(
+        z
+        for z in available_timezones()
+        if z.split("/", 1)[0] in ZONE_AREAS and "/" in z and z not in COMMON_ZONES
+    )
     return [*COMMON_ZONES, *others]
 
 
@@ -74,7 +93,10 @@ class StoreForm(PortalForm):
     region = SelectField(_l("Region"), validators=[Optional()])
     timezone = SelectField(
         _l("Time zone"),
-        choices=[SelectChoice(z, z) for z in zone_choices()],
+        # IANA names are identifiers in English in every language of the page.
+        choices=[
+            SelectChoice(z, z.replace("_", " "), render_kw={"lang": "en"}) for z in zone_choices()
+        ],
         default="Asia/Shanghai",
         validators=[InputRequired()],
     )

@@ -72,8 +72,9 @@ ROLE_LABELS: dict[str, Any] = {
 #: The language choice of an account: empty follows the browser.
 LANGUAGE_CHOICES: list[SelectChoice] = [
     SelectChoice("", _l("as the browser asks")),
-    SelectChoice("zh_CN", "中文（简体）"),
-    SelectChoice("en", "English"),
+    # Each language named in itself, and marked so (a reader and a screen reader know it).
+    SelectChoice("zh_CN", "中文（简体）", render_kw={"lang": "zh-CN"}),
+    SelectChoice("en", "English", render_kw={"lang": "en"}),
 ]
 
 

@@ -30,6 +30,17 @@ def _months(world: World, who: Who | None) -> Variants:
     return [{"month": m} for m in (who.award_months if who else [])]
 
 
+def _admin(
+    pages: Callable[[World, Who | None], Variants],
+) -> Callable[[World, Who | None], Variants]:
+    """Pages that change the chain: for admins alone (a region manager reads the rest)."""
+    return lambda world, who: pages(world, who) if who and who.login == "admin" else []
+
+
+def _staff(world: World, who: Who | None) -> Variants:
+    return [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])]
+
+
 def _console(
     pages: Callable[[World, Who | None], Variants],
 ) -> Callable[[World, Who | None], Variants]:
@@ -57,6 +68,21 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "admin.audit": _console(lambda w, who: [{}, {"page": 2}]),
     "admin.keys": _console(lambda w, who: ONE),
     "admin.store_keys": _console(_store),
+    "admin.stores": _console(lambda w, who: [{}, {"q": "店"}]),
+    "admin.regions": _console(lambda w, who: ONE),
+    "admin.store_staff": _console(_store),
+    "admin.store_new": _admin(lambda w, who: ONE),
+    "admin.store_edit": _admin(_store),
+    "admin.store_close": _admin(_store),
+    "admin.store_reopen": _admin(_store),
+    "admin.staff_edit": _admin(_staff),
+    "admin.staff_import": _admin(lambda w, who: ONE),
+    "admin.users": _admin(lambda w, who: [{}, {"role": "manager"}]),
+    "admin.invite": _admin(lambda w, who: ONE),
+    "admin.user": _admin(lambda w, who: [{"user_id": who.user_id}] if who else []),
+    "auth.forgot_password": lambda w, who: ONE,
+    "auth.invitation": lambda w, who: [] if who else [{"token": w.invitation_token}],
+    "auth.reset_password": lambda w, who: [] if who else [{"token": w.reset_token}],
     "admin.revoke_key": lambda w, who: [{"key_id": k} for k in (who.key_ids[:1] if who else [])],
     "auth.failed_login_list": lambda w, who: ONE,
     "cases.outbox": lambda w, who: ONE,
@@ -119,4 +145,5 @@ NOT_PAGES = {
     "exports.summary": "a file download: its header row is checked by test_exports",
     "awards.export": "a file download: its header row is checked by test_exports",
     "admin.audit_csv": "a file download: its header row is checked by test_exports",
+    "admin.staff_import_template": "a CSV file whose headers are the import's column names",
 }

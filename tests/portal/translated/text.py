@@ -30,7 +30,7 @@ VOID = frozenset(
 #: Latin words that stay Latin on a Chinese page besides all-capital acronyms (NPS, CSAT,
 #: POS, QR, ID, URL, CSV, XLSX, API, HR...): the product Excel and the names of the
 #: statisticians a method is called after. Keep this list short.
-LATIN_ALLOWED = frozenset({"Excel", "Benjamini", "Hochberg", "Spearman"})
+LATIN_ALLOWED = frozenset({"Excel", "Benjamini", "Hochberg", "Spearman", "Wald", "Ctrl"})
 CJK = re.compile(
     r"[\u2e80-\u2fff\u3040-\u9fff\uf900-\ufaff]+(?:[\s\u3000]+[\u2e80-\u2fff\u3040-\u9fff\uf900-\ufaff]+)*"
 )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI, Actor
 from portal.auth.operations import create_user, record_failed_login
+from portal.auth.tokens import INVITATION, RESET, make_token
 from portal.awards.decisions import add_nomination
 from portal.ballot.origin import origin_of
 from portal.cases.operations import FOLLOW_UP_PURPOSE
@@ -110,6 +111,9 @@ class World:
     receipt_tokens: list[str]
     #: Follow-up links: one waiting for the customer's answer, one answered.
     follow_up_tokens: list[str]
+    #: A new user's invitation link and another user's password-reset link.
+    invitation_token: str
+    reset_token: str
     data: set[str]
 
 
@@ -145,6 +149,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _hold_ballot_answers(session, settings, home_store, now=now)
     _nominate_someone_not_eligible(session, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
+    invitation_token, reset_token = _account_links(session, settings, now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -152,7 +157,37 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         certificates=_certificates(session),
         receipt_tokens=[fresh.token, _answered_receipt_token(session, settings)],
         follow_up_tokens=_follow_up_tokens(session, settings, now),
+        invitation_token=invitation_token,
+        reset_token=reset_token,
         data=data_strings(session),
+    )
+
+
+def _account_links(session: Session, settings: Settings, now: datetime) -> tuple[str, str]:
+    """Links for two users nobody signs in as during the walk (a sign-in would void them):
+    one invited and waiting, one who forgot their password."""
+    invited = create_user(
+        session,
+        email="invited@example.com",
+        role=Role.HR,
+        password=None,
+        name="新同事",
+        actor=CLI,
+        now=now,
+    )
+    forgetful = create_user(
+        session,
+        email="forgetful@example.com",
+        role=Role.HR,
+        password=PASSWORD,
+        name="健忘的同事",
+        actor=CLI,
+        now=now,
+    )
+    session.flush()
+    return (
+        make_token(settings.secret_key, invited, INVITATION, now),
+        make_token(settings.secret_key, forgetful, RESET, now),
     )
 
 
