@@ -50,7 +50,6 @@ from portal.forms import refuse_invalid_utf8
 from portal.home import views as home_views
 from portal.hr import views as hr_views
 from portal.hr import words as hr_words
-from portal.hr.forms import reason_label
 from portal.i18n import current_locale, select_locale
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
@@ -225,6 +224,5 @@ def _register_template_helpers(app: Flask) -> None:
         mask_personal=mask_personal_data,
         excerpt=formatting.excerpt,
         actor_name=display_names.actor_name,
-        reason_label=reason_label,
         case_reasons=case_reasons,
     )

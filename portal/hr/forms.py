@@ -11,9 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectChoice, SelectField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from analysis.ranking.staff import TOO_FEW_ANSWERS
 from portal.forms import PortalForm, StrictFloatField, StrictIntegerField
-from portal.hr.ranking import FLAGGED_ANSWERS, SUBSTANTIATED_COMPLAINT
 from portal.models import AwardScope
 
 SCOPE_LABELS: dict[str, Any] = {
@@ -21,20 +19,6 @@ SCOPE_LABELS: dict[str, Any] = {
     AwardScope.STORE: _l("Store"),
     AwardScope.CHAIN: _l("Whole chain"),
 }
-
-#: Why the ranking finds someone not eligible, by the key the ranking and the award
-#: snapshot store.
-REASON_LABELS: dict[str, Any] = {
-    TOO_FEW_ANSWERS: _l("too few answers"),
-    SUBSTANTIATED_COMPLAINT: _l("substantiated complaint"),
-    FLAGGED_ANSWERS: _l("flagged answers"),
-}
-
-
-def reason_label(key: str) -> str:
-    """A not-eligible reason in words (a reason no code writes any more: "other reason")."""
-    label = REASON_LABELS.get(key)
-    return str(_l("other reason") if label is None else label)
 
 
 def finite(form: FlaskForm, field: Field) -> None:
