@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import ColumnElement, TextClause, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from portal.ballot.origin import SubmitOrigin, answer_pattern
 from portal.ballot.rules import BallotRules, BurstRule, FastRule, PatternRule
+from portal.db import precompiled
 from portal.models import FlagRule, FlagState, Receipt, Response, ResponseFlag, ResponseOrigin
 
 #: Expired origins deleted by one submit: more than one submit adds, so the table stays
@@ -130,13 +132,27 @@ def _group(
     ).all()
 
 
+@lru_cache(maxsize=4)
+def _flag_statement(dialect: str) -> TextClause:
+    """Hold one answer for one rule unless it already is: compiled once
+    (`portal.db.precompiled`), since it runs inside the submit's write transaction."""
+    table: Any = ResponseFlag.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {
+        name: bindparam(name, type_=table.c[name].type)
+        for name in ("response_id", "rule", "details", "flagged_at", "state", "version")
+    }
+    stmt = (
+        insert(table).values(values).on_conflict_do_nothing(index_elements=["response_id", "rule"])
+    )
+    return precompiled(stmt, dialect)
+
+
 def _flag(
     session: Session, response_ids: Sequence[int], rule: FlagRule, details: Any, now: datetime
 ) -> None:
     """Hold each answer for ``rule``; one already flagged for it keeps its flag (two
     submits of one burst at once both insert: the unique key keeps one, neither fails)."""
-    table: Any = ResponseFlag.__table__
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [
         {
             "response_id": response_id,
@@ -148,8 +164,7 @@ def _flag(
         }
         for response_id in response_ids
     ]
-    stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=["response_id", "rule"])
-    session.execute(stmt)
+    session.execute(_flag_statement(session.get_bind().dialect.name), rows)
 
 
 def _prune(session: Session, cutoff: datetime) -> None:
