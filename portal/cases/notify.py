@@ -3,7 +3,7 @@ customer with their follow-up link. Messages go to the outbox table in the same
 transaction; `deliver_message` sends one over SMTP when it is configured (``send-mail`` and
 ``overdue`` for cron commit after each message, so one bad message never blocks or re-sends
 the others). Without SMTP nothing leaves the machine: the outbox page shows them. Each
-mail is written in its reader's language (`mail_locale`). Header
+mail is written in its reader's language (`portal.i18n.mail_languages` for staff). Header
 values (to, subject, from) never carry a line break, so no text can add a header.
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.audit import Actor
 from portal.cases.forms import case_reasons
 from portal.cases.queries import overdue_condition
-from portal.config import LOCALES, Settings
+from portal.config import Settings
 from portal.formatting import localtime, problem_label
 from portal.i18n import MailText, in_languages, mail_translations
 from portal.models import Case, CaseEvent, OutboxMessage, User
@@ -51,13 +51,6 @@ def queue_mail(
     )
     session.add(message)
     return message
-
-
-def mail_locale(settings: Settings, user: User | None = None) -> str:
-    """The language to write to ``user`` in: their own choice, else the portal's default
-    (a mail has no browser to ask)."""
-    chosen = None if user is None else user.locale
-    return chosen if chosen in LOCALES else settings.default_locale
 
 
 def notify_assignee(

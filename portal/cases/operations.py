@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from portal.access import managers_of
 from portal.audit import Actor, record_audit
 from portal.cases.forms import STATE_LABELS
-from portal.cases.notify import mail_locale, notify_assignee, queue_mail
+from portal.cases.notify import notify_assignee, queue_mail
 from portal.cases.queries import get_follow_up_by_token
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
@@ -454,7 +454,7 @@ def send_follow_up(
     link = f"{settings.base_url}/f/{token}"
     if case.contact_email:
         # The customer is written to in the language they answered the survey in.
-        locale = case.response.locale if case.response else mail_locale(settings)
+        locale = case.response.locale if case.response else settings.default_locale
         with force_locale(locale):
             subject = _("%(store)s: was your problem solved?", store=case.store.name)
             body = _("One question, one click:") + f"\n\n{link}\n"

@@ -28,8 +28,8 @@ from portal.pagination import paginate, requested_page
 #: The admin's home looks at the last 30 days.
 WINDOW = timedelta(days=30)
 
-#: Each role's to-do page: its template and the query that fills it.
-TODO_PAGES = {
+#: Each role's list of waiting work: its template and the query that fills it.
+WORK_LISTS = {
     Role.MANAGER: ("home/manager.html", manager_home),
     Role.MYSTERY: ("home/mystery.html", shopper_home),
     Role.REVIEWER: ("home/reviewer.html", reviewer_home),
@@ -62,8 +62,8 @@ def index() -> Any:
 @requires(*Role)
 def dashboard() -> Any:
     session, user, now = get_session(), current_user, utcnow()
-    if user.role in TODO_PAGES:
-        template, read = TODO_PAGES[user.role]
+    if user.role in WORK_LISTS:
+        template, read = WORK_LISTS[user.role]
         return render_template(template, home=read(session, user, now), now=now, **_labels())
     since = now - WINDOW
     page = paginate(session, latest_responses(user, since), requested_page())
