@@ -437,7 +437,11 @@ def _nullable_ids(values: np.ndarray) -> list[int | None]:
 
 
 def _insert_receipts(
-    writer: _Writer, receipts: _Receipts, answered_at: np.ndarray, staff_per_store: int
+    writer: _Writer,
+    receipts: _Receipts,
+    answered_at: np.ndarray,
+    staff_per_store: int,
+    version_id: int,
 ) -> None:
     table = Receipt.__table__
     total, started = len(receipts.issued), time.perf_counter()
@@ -462,6 +466,7 @@ def _insert_receipts(
                 "expires_at": writer.timestamps(issued + TOKEN_DAYS * 86400),
                 "total_cents": receipts.total_cents[a:b].tolist(),
                 "source": [SOURCE] * (b - a),
+                "survey_version_id": [version_id] * (b - a),
                 "created_at": issued_at,
                 "answered_at": writer.timestamps(answered_at[a:b]),
             },
@@ -656,7 +661,7 @@ def _fill(
     writer = _Writer(session)
     answered_at = np.full(receipt_count, -1, dtype=np.int64)
     answered_at[answers.receipt] = answers.submitted
-    _insert_receipts(writer, receipts, answered_at, staff_per_store)
+    _insert_receipts(writer, receipts, answered_at, staff_per_store, version.id)
     _insert_responses(writer, answers, receipts, version.id, staff_per_store)
     _check_round_trip(session, receipts, answers)
     if sqlite:

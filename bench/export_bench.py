@@ -192,6 +192,7 @@ def build(path: Path, rows: int, seed: int) -> tuple[date, date]:
                         "expires_at": issued + timedelta(days=30),
                         "total_cents": rng.randrange(100, 50_000),
                         "source": "bench",
+                        "survey_version_id": version_id,
                         "created_at": issued,
                         "answered_at": submitted,
                     }

@@ -24,7 +24,9 @@ from portal.models import Role, Store, User, user_stores
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Roles that see every store of the chain.
-CHAIN_WIDE = frozenset({Role.ADMIN, Role.HR, Role.REVIEWER})
+CHAIN_WIDE = frozenset({Role.ADMIN, Role.HR, Role.REVIEWER, Role.CX})
+#: Who writes, publishes and targets surveys and sets the branding.
+SURVEY_OWNERS = (Role.CX, Role.ADMIN)
 
 
 def requires(*roles: Role) -> Callable[[F], F]:

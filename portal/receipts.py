@@ -22,6 +22,7 @@ from portal.models import Receipt, Staff, Store
 from portal.rollups import (
     count_receipt,
 )
+from portal.targeting import version_for_receipt
 from surveys.codes import new_short_code
 from surveys.tokens import ReceiptTokenClaims, new_token_id, sign_receipt_token
 
@@ -95,13 +96,16 @@ def issue_receipt(
     total_cents: int | None,
     now: datetime,
     source: str = "api",
+    survey_key: str | None = None,
 ) -> IssuedReceipt:
     """Create the receipt for a till transaction, or return the one already issued.
 
     Idempotent per store and transaction id, also under concurrency: the unique
     constraint decides, inside a savepoint, and the loser reads the winner's row.
 
-    ``staff_code`` None issues a card not tied to a cashier (batch printing).
+    ``staff_code`` None issues a card not tied to a cashier (batch printing). The survey
+    version the receipt asks is decided here, by `portal.targeting` (``survey_key``: the
+    survey the till names, if it does).
 
     Raises
     ------
@@ -111,6 +115,8 @@ def issue_receipt(
         ``staff_code`` is not an active staff member of ``store``.
     ConflictingReceipt
         The transaction id was already issued with a different staff member, time or total.
+    UnknownSurvey
+        ``survey_key`` names no published survey.
     """
     require_open(store)
     staff = None
@@ -128,19 +134,23 @@ def issue_receipt(
         return _reprint(settings, existing, staff, issued_at, total_cents)
     # The token lifetime counts from now: a receipt keyed in late still gets its full days.
     expires_at = (now + timedelta(days=settings.token_days)).replace(microsecond=0)
+    day = local_day(issued_at or now, store.timezone)
     for _attempt in range(_COLLISION_RETRIES):
+        token_id = new_token_id()
+        version = version_for_receipt(session, store, day, token_id, survey_key)
         receipt = Receipt(
-            token_id=new_token_id(),
+            token_id=token_id,
             short_code=new_short_code(),
             store_id=store.id,
             staff_id=None if staff is None else staff.id,
             transaction_id=transaction_id,
             issued_at=issued_at or now,
-            local_day=local_day(issued_at or now, store.timezone),
+            local_day=day,
             local_hour=local_hour(issued_at or now, store.timezone),
             expires_at=expires_at,
             total_cents=total_cents,
             source=source,
+            survey_version_id=version.id,
             created_at=now,
         )
         try:

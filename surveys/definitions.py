@@ -15,12 +15,81 @@ class QuestionKind(StrEnum):
     SCALE = "scale"
     #: A yes/no tick box.
     BOOLEAN = "boolean"
-    #: One choice out of a fixed list.
+    #: One choice out of a fixed list (optionally with "other" and a text box).
     CHOICE = "choice"
-    #: Free text with a maximum length.
+    #: Any number of choices out of a fixed list (optionally with "other").
+    MULTIPLE = "multiple"
+    #: One line of free text.
+    SHORT_TEXT = "short_text"
+    #: Free text with a maximum length (a text area).
     TEXT = "text"
     #: Opt-in to be contacted: consent, phone, e-mail.
     CONTACT = "contact"
+
+
+#: The scoring questions: locked in wording and scale, so that NPS and CSAT stay comparable
+#: across versions; changing them needs an explicit new scoring series.
+CORE_KEYS = ("nps", "csat")
+#: The questions of the original receipt survey whose answers the portal keeps in typed
+#: columns of ``responses`` (scores, service ratings, the problem, the comment, contact).
+#: Every other question is *custom*: its answers are rows of ``response_answers``.
+STANDARD_KEYS = frozenset(
+    {
+        "nps",
+        "csat",
+        "rating_friendliness",
+        "rating_speed",
+        "rating_availability",
+        "rating_cleanliness",
+        "rating_knowledge",
+        "problem",
+        "problem_category",
+        "comment",
+        "contact",
+    }
+)
+#: The choice key of the "other" option a choice question may offer (with a text box).
+OTHER = "other"
+
+
+class RuleOp(StrEnum):
+    """How an answer rule compares the earlier answer with its values."""
+
+    #: The number answered is at most the value (scales).
+    AT_MOST = "le"
+    #: The number answered is at least the value (scales).
+    AT_LEAST = "ge"
+    #: The answer equals the value: a number (scales), ``True``/``False`` (yes/no).
+    EQUALS = "eq"
+    #: The choice answered (or any of those ticked) is one of the values (choices).
+    ONE_OF = "in"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRule:
+    """True when the answer to an earlier question meets ``op`` with ``values``.
+
+    An unanswered question meets no rule.
+    """
+
+    question: str
+    op: RuleOp
+    values: tuple[int | bool | str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreFormatRule:
+    """True when the survey is answered for a store of one of these formats."""
+
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """When a question is shown: all of the rules hold (``match == "all"``), or any."""
+
+    match: str
+    rules: tuple[AnswerRule | StoreFormatRule, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +135,20 @@ class Question:
     help: LocalizedText | None = None
     #: Questions with the same group are shown together under the group's heading.
     group: str | None = None
+    #: For choice questions: an "other" option (key `OTHER`) with a text box.
+    other: bool = False
+    #: Shown only when this holds; ``None`` means always shown.
+    show_if: Condition | None = None
+
+    @property
+    def is_core(self) -> bool:
+        """A scoring question (NPS, overall satisfaction)."""
+        return self.key in CORE_KEYS
+
+    @property
+    def is_custom(self) -> bool:
+        """Stored as generic answer rows rather than in the typed columns of a response."""
+        return self.key not in STANDARD_KEYS
 
     def choice_keys(self) -> tuple[str, ...]:
         """The stable keys of this question's choices, in display order."""
@@ -92,6 +175,10 @@ class SurveyDefinition:
     content_hash: str
     #: The canonical content itself, as stored with each published version.
     content: str
+
+    def custom_questions(self) -> tuple[Question, ...]:
+        """The questions whose answers are generic rows (see `STANDARD_KEYS`)."""
+        return tuple(q for q in self.questions if q.is_custom)
 
     def question(self, key: str) -> Question:
         """Return the question with this key.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,17 +16,23 @@ from typing import Any
 import yaml
 
 from surveys.definitions import (
+    CORE_KEYS,
+    OTHER,
+    AnswerRule,
     Choice,
+    Condition,
     Group,
     LocalizedText,
     Question,
     QuestionKind,
+    RuleOp,
+    StoreFormatRule,
     SurveyDefinition,
 )
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 
-#: The keys the receipt survey must use: the portal stores these answers in typed columns.
+#: The keys of the built-in receipt survey (version 1 of the default survey).
 RECEIPT_SURVEY_KEYS = frozenset(
     {
         "nps",
@@ -41,6 +48,32 @@ RECEIPT_SURVEY_KEYS = frozenset(
         "contact",
     }
 )
+
+
+#: The kind (and, for scales, the range) a standard question must keep: its answers go to
+#: typed columns of ``responses`` that the rest of the portal reads.
+STANDARD_SHAPES: dict[str, tuple[QuestionKind, int | None, int | None]] = {
+    "nps": (QuestionKind.SCALE, 0, 10),
+    "csat": (QuestionKind.SCALE, 1, 5),
+    "rating_friendliness": (QuestionKind.SCALE, 1, 5),
+    "rating_speed": (QuestionKind.SCALE, 1, 5),
+    "rating_availability": (QuestionKind.SCALE, 1, 5),
+    "rating_cleanliness": (QuestionKind.SCALE, 1, 5),
+    "rating_knowledge": (QuestionKind.SCALE, 1, 5),
+    "problem": (QuestionKind.BOOLEAN, None, None),
+    "problem_category": (QuestionKind.CHOICE, None, None),
+    "comment": (QuestionKind.TEXT, None, None),
+    "contact": (QuestionKind.CONTACT, None, None),
+}
+#: Question and choice keys: short, lower-case, safe in a form field name and a CSV header.
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+#: The kinds an answer rule may look at, with the operators that make sense for each.
+RULE_OPS: dict[QuestionKind, frozenset[RuleOp]] = {
+    QuestionKind.SCALE: frozenset({RuleOp.AT_MOST, RuleOp.AT_LEAST, RuleOp.EQUALS}),
+    QuestionKind.BOOLEAN: frozenset({RuleOp.EQUALS}),
+    QuestionKind.CHOICE: frozenset({RuleOp.ONE_OF}),
+    QuestionKind.MULTIPLE: frozenset({RuleOp.ONE_OF}),
+}
 
 
 class DefinitionError(ValueError):
@@ -101,6 +134,10 @@ def parse_definition(raw: Any, *, source: str = "<definition>") -> SurveyDefinit
     for q in questions:
         if q.group is not None and q.group not in group_keys:
             raise DefinitionError(f"{source}: question {q.key} names unknown group {q.group}")
+    for core in CORE_KEYS:
+        if core not in keys:
+            raise DefinitionError(f"{source}: every survey asks the scoring question {core}")
+    _check_conditions(questions, source)
     return SurveyDefinition(
         key=_str(raw, "key", source),
         title=parse_text(raw.get("title"), f"{source}: title"),
@@ -155,11 +192,20 @@ def _question(raw: Any, source: str) -> Question:
         Choice(key=_str(c, "key", where), text=parse_text(c.get("text"), f"{where}: choice"))
         for c in raw.get("choices", [])
     )
-    if kind is QuestionKind.CHOICE and not choices:
+    if kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE) and not choices:
         raise DefinitionError(f"{where}: a choice question needs choices")
+    choice_keys = [c.key for c in choices]
+    if len(set(choice_keys)) != len(choice_keys) or not all(map(KEY_PATTERN.match, choice_keys)):
+        raise DefinitionError(f"{where}: choice keys must be unique lower-case words")
+    other = bool(raw.get("other", False))
+    if other and (kind not in (QuestionKind.CHOICE, QuestionKind.MULTIPLE) or OTHER in choice_keys):
+        raise DefinitionError(f"{where}: 'other' is offered by a choice question, not listed")
     max_length = raw.get("max_length")
-    if kind is QuestionKind.TEXT and not (isinstance(max_length, int) and max_length > 0):
+    if kind in (QuestionKind.TEXT, QuestionKind.SHORT_TEXT) and not (
+        isinstance(max_length, int) and max_length > 0
+    ):
         raise DefinitionError(f"{where}: a text question needs a positive max_length")
+    _check_standard_shape(key, kind, minimum, maximum, where)
     return Question(
         key=key,
         kind=kind,
@@ -173,7 +219,85 @@ def _question(raw: Any, source: str) -> Question:
         max_length=max_length,
         help=_optional_text(raw.get("help"), f"{where}: help"),
         group=raw.get("group"),
+        other=other,
+        show_if=_condition(raw.get("show_if"), where),
     )
+
+
+def _check_standard_shape(
+    key: str, kind: QuestionKind, minimum: Any, maximum: Any, where: str
+) -> None:
+    if key not in STANDARD_SHAPES:
+        if not KEY_PATTERN.match(key):
+            raise DefinitionError(f"{where}: a key is a lower-case word (a-z, 0-9, _)")
+        return
+    shape_kind, shape_min, shape_max = STANDARD_SHAPES[key]
+    if kind is not shape_kind or (
+        shape_min is not None and (minimum, maximum) != (shape_min, shape_max)
+    ):
+        raise DefinitionError(f"{where}: the standard question {key} keeps its kind and scale")
+
+
+def _condition(raw: Any, where: str) -> Condition | None:
+    """``show_if: {all|any: [{question, op, value|values} | {store_format: [..]}]}``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ("all", "any"):
+        raise DefinitionError(f"{where}: show_if is {{all: [...]}} or {{any: [...]}}")
+    match, items = next(iter(raw.items()))
+    if not isinstance(items, list) or not items:
+        raise DefinitionError(f"{where}: show_if needs at least one rule")
+    return Condition(match=match, rules=tuple(_rule(item, where) for item in items))
+
+
+def _rule(raw: Any, where: str) -> AnswerRule | StoreFormatRule:
+    if isinstance(raw, dict) and set(raw) == {"store_format"}:
+        formats = raw["store_format"]
+        if not (isinstance(formats, list) and formats and all(isinstance(f, str) for f in formats)):
+            raise DefinitionError(f"{where}: store_format lists store formats")
+        return StoreFormatRule(formats=tuple(formats))
+    if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
+        raise DefinitionError(f"{where}: a rule names a question, or store_format")
+    try:
+        op = RuleOp(str(raw.get("op")))
+    except ValueError:
+        raise DefinitionError(f"{where}: unknown rule operator {raw.get('op')!r}") from None
+    values = raw.get("values", [raw["value"]] if "value" in raw else [])
+    if not isinstance(values, list) or not values:
+        raise DefinitionError(f"{where}: a rule needs a value")
+    for value in values:
+        if not isinstance(value, int | str) or (op is RuleOp.ONE_OF) != isinstance(value, str):
+            raise DefinitionError(f"{where}: rule values do not fit the operator {op.value}")
+    return AnswerRule(question=raw["question"], op=op, values=tuple(values))
+
+
+def _check_conditions(questions: tuple[Question, ...], source: str) -> None:
+    """Every rule looks at an earlier question, of a kind its operator fits, and at choices
+    that question offers."""
+    earlier: dict[str, Question] = {}
+    for question in questions:
+        for rule in question.show_if.rules if question.show_if else ():
+            if isinstance(rule, StoreFormatRule):
+                continue
+            where = f"{source}: question {question.key}"
+            target = earlier.get(rule.question)
+            if target is None:
+                raise DefinitionError(f"{where}: its rule must look at an earlier question")
+            if rule.op not in RULE_OPS.get(target.kind, frozenset()):
+                raise DefinitionError(f"{where}: its rule cannot compare {target.kind.value}")
+            offered = {*target.choice_keys(), *((OTHER,) if target.other else ())}
+            if rule.op is RuleOp.ONE_OF and not set(map(str, rule.values)) <= offered:
+                raise DefinitionError(f"{where}: its rule names a choice {target.key} lacks")
+            if target.kind is QuestionKind.BOOLEAN and not all(
+                isinstance(v, bool) for v in rule.values
+            ):
+                raise DefinitionError(f"{where}: a yes/no rule compares with true or false")
+            if target.kind is QuestionKind.SCALE and not all(
+                type(v) is int and target.minimum <= v <= target.maximum  # type: ignore[operator]
+                for v in rule.values
+            ):
+                raise DefinitionError(f"{where}: its rule compares with a number off the scale")
+        earlier[question.key] = question
 
 
 def _list(raw: dict[str, Any], key: str, source: str) -> list[Any]:

@@ -43,7 +43,7 @@ from portal.models import (
 from portal.receipts import IssuedReceipt, issue_receipt
 from portal.schema import upgrade_database
 from portal.shopper.operations import record_response
-from portal.versions import publish_survey_version
+from portal.versions import default_survey, latest_version, publish_survey_version
 from surveys.answers import Answers, ContactAnswer
 from surveys.checklists import get_checklist
 from surveys.loader import receipt_survey
@@ -182,6 +182,14 @@ def _saved(session: Session, row: Any) -> Any:
     session.add(row)
     session.flush()
     return row
+
+
+def default_version_id(session: Session) -> int:
+    """The id of the default survey's latest version: what a receipt asks unless targeted
+    otherwise (for tests that insert receipts as rows)."""
+    version = latest_version(session, default_survey(session).id)
+    assert version is not None
+    return version.id
 
 
 def add_store_with_cashier(session: Session) -> Store:

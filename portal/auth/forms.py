@@ -68,6 +68,7 @@ ROLE_LABELS: dict[str, Any] = {
     Role.MYSTERY: _l("mystery shopper"),
     Role.REVIEWER: _l("reviewer"),
     Role.HR: _l("HR officer"),
+    Role.CX: _l("customer-experience owner"),
 }
 #: The language choice of an account: empty follows the browser.
 LANGUAGE_CHOICES: list[SelectChoice] = [

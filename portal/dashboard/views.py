@@ -21,8 +21,8 @@ from portal.models import Role
 from portal.pagination import paginate, requested_page
 from surveys.loader import receipt_survey
 
-STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER)
-CHAIN_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER)
+STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER, Role.CX)
+CHAIN_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.CX)
 
 
 def _store(code: str) -> Any:

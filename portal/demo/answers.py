@@ -279,6 +279,7 @@ class _Answers:
                 # Basket totals in fen: log-normal around 80 yuan.
                 "total_cents": int(math.exp(rng.gauss(math.log(8000), 0.8))),
                 "source": DEMO_SOURCE,
+                "survey_version_id": self.version_id,
                 "created_at": issued,
                 "answered_at": answered_at,
             }

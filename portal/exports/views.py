@@ -35,7 +35,7 @@ from portal.exports.queries import (
 from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
 from portal.models import Role
 
-EXPORT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER)
+EXPORT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER, Role.CX)
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 

@@ -39,9 +39,25 @@ from portal.models.mystery import (
 from portal.models.org import Region, Staff, Store, StoreFormat
 from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
 from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
+from portal.models.surveys import (
+    DEFAULT_SURVEY_KEY,
+    RESPONDENTS,
+    Branding,
+    QuestionDailyCount,
+    ResponseAnswer,
+    Survey,
+    TargetRule,
+)
 from portal.models.throttle import RateLimitHit
 
 __all__ = [
+    "DEFAULT_SURVEY_KEY",
+    "RESPONDENTS",
+    "Branding",
+    "QuestionDailyCount",
+    "ResponseAnswer",
+    "Survey",
+    "TargetRule",
     "FlagRule",
     "FlagState",
     "ResponseFlag",

@@ -18,6 +18,8 @@ class Role(StrEnum):
     MYSTERY = "mystery"
     REVIEWER = "reviewer"
     HR = "hr"
+    #: The customer-experience team: writes, publishes and targets surveys, sets branding.
+    CX = "cx"
 
 
 user_stores = Table(

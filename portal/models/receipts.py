@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, intpk, utcnow
 from portal.models.org import Staff, Store
+from portal.models.surveys import ResponseAnswer
 
 
 class SurveyVersion(Base):
@@ -28,12 +29,24 @@ class SurveyVersion(Base):
 
     __tablename__ = "survey_versions"
 
+    __table_args__ = (UniqueConstraint("survey_id", "number"),)
+
     id: Mapped[intpk]
     survey_key: Mapped[str] = mapped_column(String(64))
     #: SHA-256 of the canonical definition: same content, same version.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     definition: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The survey this is a version of (``None`` for mystery-shop checklists), and its
+    #: number there: 1, 2, 3 ... in publishing order.
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="RESTRICT"))
+    number: Mapped[int | None]
+    #: NPS/CSAT are comparable within a series; a version that rewords a scoring question
+    #: starts a new one, and the dashboards show the break.
+    scoring_series: Mapped[int] = mapped_column(default=1, server_default="1")
+    published_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class Receipt(Base):
@@ -66,11 +79,14 @@ class Receipt(Base):
     total_cents: Mapped[int | None] = mapped_column(BigInteger)
     #: ``api``, ``batch`` or ``demo``.
     source: Mapped[str] = mapped_column(String(16), default="api")
+    #: The survey version this receipt asks, decided when it is issued (`portal.targeting`).
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
 
     store: Mapped[Store] = relationship()
     staff: Mapped[Staff | None] = relationship()
+    survey_version: Mapped[SurveyVersion] = relationship()
     response: Mapped[Response | None] = relationship(back_populates="receipt")
 
 
@@ -91,6 +107,7 @@ class Response(Base):
         *(CheckConstraint(f"{key} BETWEEN 1 AND 5", name=f"{key}_range") for key in RATING_KEYS),
         Index("ix_responses_store_id_submitted_at", "store_id", "submitted_at"),
         Index("ix_responses_store_id_local_day", "store_id", "local_day"),
+        Index("ix_responses_survey_version_id", "survey_version_id"),
     )
 
     id: Mapped[intpk]
@@ -129,6 +146,10 @@ class Response(Base):
     store: Mapped[Store] = relationship()
     staff: Mapped[Staff | None] = relationship()
     contact: Mapped[ResponseContact | None] = relationship(back_populates="response")
+    #: Answers to the custom questions of its version.
+    answers: Mapped[list[ResponseAnswer]] = relationship(
+        order_by="ResponseAnswer.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class ResponseContact(Base):

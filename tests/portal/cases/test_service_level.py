@@ -29,7 +29,7 @@ from portal.models import Case, FollowUp, Receipt, Role, Store, User
 from portal.rollups import (
     rebuild_rollups,
 )
-from tests.conftest import SETTINGS
+from tests.conftest import SETTINGS, default_version_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Monday 2 March to Sunday 8 March 2026, Shanghai days.
@@ -97,6 +97,7 @@ def issue_receipts(session: Session, store: Store, count: int, first_day: date) 
     """``count`` receipts spread over the week, as rows (issuing 1,000 one by one through
     the operation takes seconds), then the rollup rebuilt from them."""
     rows = []
+    version_id = default_version_id(session)
     for i in range(count):
         issued = local(first_day.day + i % 7, 9 + i % 12)
         rows.append(
@@ -112,6 +113,7 @@ def issue_receipts(session: Session, store: Store, count: int, first_day: date) 
                 "expires_at": issued + timedelta(days=30),
                 "total_cents": 5000,
                 "source": "test",
+                "survey_version_id": version_id,
                 "created_at": issued,
                 "answered_at": None,
             }

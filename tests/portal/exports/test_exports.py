@@ -353,7 +353,7 @@ def test_every_export_route_declares_its_roles(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("exports."):
             roles = app.view_functions[rule.endpoint].portal_roles
-            assert roles == {Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER}
+            assert roles == {Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER, Role.CX}
 
 
 def bulk_respond(db_session, store, staff, count):
@@ -375,6 +375,7 @@ def bulk_respond(db_session, store, staff, count):
                 "local_day": day,
                 "local_hour": 14,
                 "expires_at": NOON + timedelta(days=30),
+                "survey_version_id": version_id,
                 "created_at": NOON,
                 "answered_at": NOON,
             }
