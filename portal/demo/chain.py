@@ -214,6 +214,12 @@ def demo_logins() -> tuple[DemoLogin, ...]:
             DEMO_PASSWORD,
             "second HR reviewer: answers appeals against hr@'s decisions",
         ),
+        DemoLogin(
+            Role.CX.value,
+            "cx@demo.example",
+            DEMO_PASSWORD,
+            "customer experience: writes, publishes and targets surveys, sets branding",
+        ),
     )
 
 
@@ -225,6 +231,7 @@ _LOGIN_NAMES = {
     "reviewer@demo.example": "质检 孙丽",
     "hr@demo.example": "人事 周敏",
     "hr2@demo.example": "人事 吴刚",
+    "cx@demo.example": "客户体验 郑蕾",
 }
 
 

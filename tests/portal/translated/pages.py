@@ -95,6 +95,7 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "dashboard.chain": lambda w, who: ONE,
     "dashboard.store": _store,
     "exports.index": lambda w, who: ONE,
+    "surveys.index": lambda w, who: ONE,
     "ballot.queue": lambda w, who: [{"rule": r} for r in ("burst", "fast", "pattern")],
     # HR and awards
     "hr.rankings": lambda w, who: [{}, {"scope": "chain"}],

@@ -72,6 +72,7 @@ LOGINS = {
     "hr": "hr@demo.example",
     "reviewer": "reviewer@demo.example",
     "mystery": "mystery@demo.example",
+    "cx": "cx@demo.example",
 }
 ROLE_OF_LOGIN = {
     "admin": Role.ADMIN,
@@ -80,6 +81,7 @@ ROLE_OF_LOGIN = {
     "hr": Role.HR,
     "reviewer": Role.REVIEWER,
     "mystery": Role.MYSTERY,
+    "cx": Role.CX,
 }
 
 
