@@ -7,6 +7,7 @@ button text, so it must reach WCAG AA for normal text (4.5:1) against white.
 
 from __future__ import annotations
 
+import math
 import re
 
 #: WCAG 2 success criterion 1.4.3 (AA), text below 18 pt (14 pt bold).
@@ -107,6 +108,32 @@ def contrast_ratio(first: tuple[int, int, int], second: tuple[int, int, int]) ->
     """
     lighter, darker = sorted((relative_luminance(first), relative_luminance(second)))[::-1]
     return (lighter + 0.05) / (darker + 0.05)
+
+
+def ratio_text(ratio: float, threshold: float = AA_NORMAL_TEXT) -> str:
+    """A contrast ratio with two decimals, as contrast checkers show it, except that a
+    ratio below ``threshold`` never reads as reaching it (4.497 is "4.49", not "4.50").
+
+    Parameters
+    ----------
+    ratio : float
+        A contrast ratio (`contrast_ratio`).
+    threshold : float
+        The ratio a reader compares it with.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> ratio_text(4.4781), ratio_text(4.497), ratio_text(21.0)
+    ('4.48', '4.49', '21.00')
+    """
+    shown = round(ratio, 2)
+    if ratio < threshold <= shown:
+        shown = math.floor(ratio * 100) / 100
+    return f"{shown:.2f}"
 
 
 def darker_shade_reaching(

@@ -32,6 +32,7 @@ from surveys.colour import (
     darker_shade_reaching,
     hex_colour,
     parse_hex_colour,
+    ratio_text,
 )
 
 #: The longest chain name in either language (the column's width).
@@ -95,8 +96,6 @@ def check_primary_colour(text: str | None) -> str | None:
         ) from None
     ratio = contrast_ratio(rgb, parse_hex_colour(WHITE))
     if ratio < AA_NORMAL_TEXT:
-        # Shown cut to two decimals, never rounded up: 4.497 must not read as "4.50".
-        shown = f"{int(ratio * 100) / 100:.2f}"
         suggestion = hex_colour(darker_shade_reaching(rgb, parse_hex_colour(WHITE), AA_NORMAL_TEXT))
         raise InvalidBranding(
             _l(
@@ -104,7 +103,7 @@ def check_primary_colour(text: str | None) -> str | None:
                 "text need at least 4.5:1 (WCAG AA). The nearest darker shade that passes is "
                 "%(suggestion)s.",
                 colour=hex_colour(rgb).upper(),
-                ratio=shown,
+                ratio=ratio_text(ratio),
                 suggestion=suggestion.upper(),
             ),
             field="primary_colour",

@@ -12,6 +12,7 @@ from surveys.colour import (
     darker_shade_reaching,
     hex_colour,
     parse_hex_colour,
+    ratio_text,
     relative_luminance,
 )
 
@@ -89,3 +90,18 @@ def test_only_six_digit_hex_colours_are_read(text):
 
 def test_hex_colours_read_in_either_case_and_are_written_in_lower_case():
     assert hex_colour(parse_hex_colour("#1A5FB4")) == "#1a5fb4"
+
+
+@pytest.mark.parametrize(
+    ("ratio", "text"),
+    [
+        (4.4781, "4.48"),
+        (4.497, "4.49"),
+        (4.4999, "4.49"),
+        (4.5, "4.50"),
+        (4.542, "4.54"),
+        (21, "21.00"),
+    ],
+)
+def test_a_failing_ratio_never_reads_as_a_pass(ratio, text):
+    assert ratio_text(ratio) == text
