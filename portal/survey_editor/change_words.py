@@ -58,6 +58,16 @@ KIND_LABELS: dict[QuestionKind, Any] = {
 LANGUAGE_LABELS: dict[str, Any] = {"zh_CN": _l("in Chinese"), "en": _l("in English")}
 #: The ``lang`` attribute of a text in each definition language.
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+#: How the items of a list and the rules of a condition are separated in each language.
+_LIST_SEPARATOR = {"zh_CN": "、", "en": ", "}
+_RULE_SEPARATOR = {"zh_CN": "；", "en": "; "}
+
+
+def _separators(locale: str) -> tuple[str, str]:
+    language = "zh_CN" if locale.replace("-", "_").startswith("zh") else "en"
+    return _LIST_SEPARATOR[language], _RULE_SEPARATOR[language]
+
+
 FIELD_LABELS: dict[SurveyField | QuestionField, Any] = {
     SurveyField.TITLE: _l("Survey title"),
     SurveyField.INTRO: _l("Introduction"),
@@ -119,21 +129,25 @@ def condition_words(condition: Condition | None, definition: SurveyDefinition, l
     if condition is None:
         return str(_("always shown"))
     rules = [_rule_words(rule, definition, locale) for rule in condition.rules]
+    joined = _separators(locale)[1].join(rules)
     if len(rules) == 1:
         said = _("shown when %(rule)s", rule=rules[0])
     elif condition.match == "all":
-        said = _("shown when all of these hold: %(rules)s", rules="; ".join(rules))
+        said = _("shown when all of these hold: %(rules)s", rules=joined)
     else:
-        said = _("shown when any of these holds: %(rules)s", rules="; ".join(rules))
+        said = _("shown when any of these holds: %(rules)s", rules=joined)
     return str(said)
 
 
 def _rule_words(
     rule: AnswerRule | StoreFormatRule, definition: SurveyDefinition, locale: str
 ) -> str:
+    items = _separators(locale)[0]
     if isinstance(rule, StoreFormatRule):
-        formats = ", ".join(str(FORMAT_LABELS.get(f, f)) for f in rule.formats)
-        return str(_("the store is a %(formats)s", formats=formats))
+        formats = [str(FORMAT_LABELS.get(f, f)) for f in rule.formats]
+        if len(formats) == 1:
+            return str(_("the store is a %(format)s", format=formats[0]))
+        return str(_("the store is one of these: %(formats)s", formats=items.join(formats)))
     try:
         target = definition.question(rule.question)
     except KeyError:
@@ -145,7 +159,7 @@ def _rule_words(
     choices[OTHER] = choices.get(OTHER, _("other"))
     value: Any = rule.values[0]
     if rule.op is RuleOp.ONE_OF:
-        picked = ", ".join(f"“{choices.get(str(v), str(v))}”" for v in rule.values)
+        picked = items.join(f"“{choices.get(str(v), str(v))}”" for v in rule.values)
         said = _(
             "the answer to “%(question)s” is one of %(choices)s", question=question, choices=picked
         )
@@ -297,7 +311,7 @@ def _choice_list(
     keys: tuple[str, ...], definition: SurveyDefinition, question: str, locale: str
 ) -> str:
     texts = {c.key: c.text.get(locale) for c in definition.question(question).choices}
-    return ", ".join(f"“{texts.get(k, k)}”" for k in keys)
+    return _separators(locale)[0].join(f"“{texts.get(k, k)}”" for k in keys)
 
 
 def _value(

@@ -120,13 +120,13 @@ def test_a_later_version_shows_its_changes_in_words(client, login_as, cx, season
     assert "Question moved from number" in changes and "<code>comment</code>" in changes
     # The Chinese rewording is quoted in Chinese, marked as such, on the English page.
     assert '<q lang="zh-CN"><bdi>您今天是如何结账的？</bdi></q>' in changes
-    assert "Kind of question: single choice" in " ".join(changes.split())
+    assert "Kind of question: single choice → multiple choice" in " ".join(changes.split())
     assert "multiple choice" in changes
     assert "Choice added as number 3" in changes and "<code>scan_go</code>" in changes
     assert "Choice removed" in changes and "<code>app</code>" in changes
     assert "Order of the choices" in changes
     assert "shown when all of these hold" in changes
-    assert "the store is a convenience store, supermarket" in changes
+    assert "the store is one of these: convenience store, supermarket" in changes
     assert "Heading, in English" in changes
 
 
@@ -135,7 +135,9 @@ def test_the_changes_are_said_in_chinese_on_a_chinese_page(client, login_as, cx,
     html = client.get(f"/surveys/{SEASONAL_KEY}/versions/2", headers=ZH).get_data(as_text=True)
     assert "与第 1 版相比的更改" in html
     assert "删除了题目（原为第 4 题）" in html
-    assert "“总体而言，您对本次购物满意吗？”的回答不高于 3" in html
+    # Chinese separators between rules and between items.
+    assert "的回答不高于 3；门店类型为以下之一：便利店、超市" in html
+    assert "选项顺序：" in html
 
 
 @pytest.mark.parametrize(
