@@ -46,8 +46,9 @@ class InvalidBranding(DomainError):
 
 class BrandingChanged(Conflict):
     message = _l(
-        "Someone else changed the branding since this page was shown. Nothing was saved; "
-        "the page now shows their version."
+        "Someone else changed the branding since this page was shown. Nothing was saved: "
+        "the preview now shows their branding, the form what you typed. Send it again to "
+        "replace theirs."
     )
 
 

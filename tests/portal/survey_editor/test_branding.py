@@ -356,6 +356,13 @@ def test_a_save_from_a_stale_page_is_refused_and_keeps_the_other_change(
     assert "Someone else changed the branding" in response.get_data(as_text=True)
     row = stored(db_session)
     assert (row.chain_name_en, row.primary_colour) == ("", "#1a5fb4")
+    # The page shown again carries the current fingerprint: sending it again is a choice
+    # made knowing the other change, and applies.
+    page = response.get_data(as_text=True)
+    assert 'class="brand-preview brand-1a5fb4"' in page
+    again = post_multipart(client, {**hidden_fields(page), **current_values(page)})
+    assert again.status_code == 302
+    assert stored(db_session).chain_name_en == "Mine"
 
 
 def test_two_first_saves_at_once_give_one_row_and_no_server_error(fresh_engine):
