@@ -60,6 +60,8 @@ from portal.mystery import visit_views as mystery_visit_views
 from portal.mystery.photos import upload_body_limit
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
+from portal.survey_editor import branding_views as survey_branding_views
+from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
@@ -94,6 +96,8 @@ VIEW_MODULES = (
     admin_views,
     admin_staff_views,
     survey_editor_views,
+    survey_version_views,
+    survey_branding_views,
     pos_api_views,
     metrics_api_views,
 )
@@ -177,6 +181,9 @@ def _register_body_limits(app: Flask, settings: Settings) -> None:
     # The staff import may carry a file of MAX_IMPORT_BYTES, refused above that with a
     # message; the margin is for the multipart framing and the form's other fields.
     import_body = MAX_IMPORT_BYTES + 64 * 1024
+    # The branding page may carry a logo of its advertised size (refused with a message
+    # on the logo field above it).
+    branding_body = survey_branding_views.BRANDING_BODY_LIMIT
 
     @app.before_request
     def _body_limit() -> None:
@@ -184,6 +191,8 @@ def _register_body_limits(app: Flask, settings: Settings) -> None:
             request.max_content_length = photo_body
         elif request.endpoint == admin_staff_views.IMPORT_ENDPOINT:
             request.max_content_length = import_body
+        elif request.endpoint == survey_branding_views.BRANDING_ENDPOINT:
+            request.max_content_length = branding_body
 
     # After the limit (it reads a form body), before CSRF and every view.
     app.before_request(refuse_invalid_utf8)

@@ -110,6 +110,9 @@ ACTION_LABELS: dict[str, Any] = {
     "award.appeal_answered": _l("Appeal answered"),
     # the demo chain
     "demo.build": _l("Demo data built"),
+    # surveys and branding
+    "survey.version_copied": _l("Survey version copied into the draft"),
+    "branding.updated": _l("Branding changed"),
 }
 
 #: Actors that are not a signed-in user.
@@ -139,6 +142,8 @@ SUBJECT_LABELS: dict[str, Any] = {
     "award_cycle": _l("Award month"),
     "award_nomination": _l("Nomination"),
     "demo": _l("Demo"),
+    "survey": _l("Survey"),
+    "branding": _l("Branding"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -156,6 +161,13 @@ ERASE_KEY_LABELS: dict[str, Any] = {
     "code": _l("receipt code"),
     "phone": _l("phone number"),
     "email": _l("e-mail address"),
+}
+#: What a branding save changed (`portal.survey_editor.branding_operations`).
+BRANDING_CHANGE_LABELS: dict[str, Any] = {
+    "chain_name": _l("chain name"),
+    "logo": _l("new logo"),
+    "logo_removed": _l("logo removed"),
+    "colour": _l("primary colour"),
 }
 DISPUTE_OUTCOME_LABELS: dict[str, Any] = {
     "upheld": _l("report upheld"),
@@ -195,6 +207,14 @@ def _one_of(labels: Mapping[str, Any]) -> Say:
         # An unknown value is left out rather than shown as a key.
         label = labels.get(str(value))
         return None if label is None else str(label)
+
+    return say
+
+
+def _each_of(labels: Mapping[str, Any]) -> Say:
+    def say(value: Any, subject: str) -> str | None:
+        items = value if isinstance(value, list) else [value]
+        return ", ".join(str(labels[i]) for i in items if i in labels) or None
 
     return say
 
@@ -271,6 +291,11 @@ DETAILS: dict[str, Detail] = {
     "days": Detail(_l("Days"), _text),
     "receipts": Detail(_l("Receipts"), _text),
     "responses": Detail(_l("Answers"), _text),
+    "version_number": Detail(_l("Version"), _text),
+    "draft_replaced": Detail(_l("Draft replaced"), _yes_no),
+    "branding_changed": Detail(_l("Changed"), _each_of(BRANDING_CHANGE_LABELS)),
+    # Upper case: the letters of a hexadecimal colour are not words of either language.
+    "colour": Detail(_l("Primary colour"), lambda value, subject: str(value).upper() or None),
     "note": Detail(_l("Note"), _masked),
     "reason": Detail(_l("Reason"), _masked),
 }

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import io
 import secrets
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from portal.errors import DomainError
+from portal.images import ImageRefused, Refusal, open_upright, pixels_only
 
 #: Formats a phone camera or a screenshot produces; anything else is refused.
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG"})
@@ -68,39 +68,21 @@ def clean_photo(data: bytes, *, max_bytes: int) -> CleanPhoto:
     if len(data) > max_bytes:
         raise photo_too_large(max_bytes)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                image_format = probe.format
-                if image_format not in ACCEPTED_FORMATS:
-                    raise InvalidPhoto(_l("The photo must be a JPEG or PNG image."), field="photo")
-                if probe.width * probe.height > MAX_PIXELS:
-                    raise InvalidPhoto(_l("The photo has too many pixels."), field="photo")
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                # Keep the picture the right way up once the orientation tag is gone.
-                upright = ImageOps.exif_transpose(image)
-    except InvalidPhoto:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+        decoded = open_upright(data, formats=ACCEPTED_FORMATS, max_pixels=MAX_PIXELS)
+    except ImageRefused as refusal:
+        if refusal.reason is Refusal.PIXELS:
+            raise InvalidPhoto(_l("The photo has too many pixels."), field="photo") from None
         raise InvalidPhoto(_l("The photo must be a JPEG or PNG image."), field="photo") from None
+    upright, image_format = decoded.image, decoded.format
     upright.thumbnail((MAX_EDGE, MAX_EDGE))
     out = io.BytesIO()
     if image_format == "PNG":
-        pixels = _pixels_only(upright.convert("RGBA" if "A" in upright.getbands() else "RGB"))
+        pixels = pixels_only(upright.convert("RGBA" if "A" in upright.getbands() else "RGB"))
         # A fresh image carries no text chunks or other ancillary data from the upload.
         pixels.save(out, format="PNG", optimize=True)
         suffix = ".png"
     else:
-        pixels = _pixels_only(upright.convert("RGB"))
+        pixels = pixels_only(upright.convert("RGB"))
         pixels.save(out, format="JPEG", quality=85, optimize=True)
         suffix = ".jpg"
     return CleanPhoto(data=out.getvalue(), suffix=suffix, average_hash=average_hash(pixels))
@@ -112,12 +94,6 @@ def photo_too_large(max_bytes: int) -> PhotoTooLarge:
         _l("The photo is too large (at most %(mb)s MB).", mb=f"{max_bytes / (1024 * 1024):g}"),
         field="photo",
     )
-
-
-def _pixels_only(image: Image.Image) -> Image.Image:
-    # Pillow carries ``info`` (JPEG comment, ICC profile, XMP, PNG text, dpi) through
-    # convert() and writes some of it back on save: a new image from the raw pixels has none.
-    return Image.frombytes(image.mode, image.size, image.tobytes())
 
 
 def average_hash(image: Image.Image) -> str:

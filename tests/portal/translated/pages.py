@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.portal.survey_editor.published import SEASONAL_KEY
 from tests.portal.translated.world import Who, World
 
 Variants = list[dict[str, Any]]
@@ -134,6 +135,14 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "hr.staff_trend": lambda w, who: [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])],
     "mystery.chain_heatmap": lambda w, who: ONE,
     "mystery.store_trend": _store,
+    # survey owners
+    "surveys.versions": lambda w, who: [{"key": k} for k in ("receipt", SEASONAL_KEY)],
+    "surveys.version": lambda w, who: [
+        {"key": "receipt", "number": 1},
+        {"key": SEASONAL_KEY, "number": 1},
+        {"key": SEASONAL_KEY, "number": 2},
+    ],
+    "surveys.branding": lambda w, who: ONE,
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
@@ -147,4 +156,5 @@ NOT_PAGES = {
     "awards.export": "a file download: its header row is checked by test_exports",
     "admin.audit_csv": "a file download: its header row is checked by test_exports",
     "admin.staff_import_template": "a CSV file whose headers are the import's column names",
+    "surveys.branding_colour_css": "a stylesheet of one colour for the branding preview",
 }

@@ -10,6 +10,7 @@ comment on a Chinese page is not taken for an untranslated label.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from PIL import Image as PILImage
 from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.orm import Session
 
@@ -53,11 +55,14 @@ from portal.models import (
 from portal.pos_api.operations import create_api_key
 from portal.receipts import issue_receipt
 from portal.shopper.operations import record_response
+from portal.survey_editor.branding_operations import BrandingChange, branding_token, save_branding
+from portal.survey_editor.logo import clean_logo
 from surveys.answers import Answers
 from surveys.checklists import get_checklist
 from surveys.loader import receipt_survey
 from surveys.privacy import mask_personal_data
 from surveys.tokens import sign_receipt_token
+from tests.portal.survey_editor.published import add_seasonal_survey
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -152,6 +157,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _nominate_someone_not_eligible(session, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
+    _survey_versions_and_branding(session, _user(session, LOGINS["admin"]), now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -163,6 +169,22 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         reset_token=reset_token,
         data=data_strings(session),
     )
+
+
+def _survey_versions_and_branding(session: Session, admin: User, now: datetime) -> None:
+    """A survey with two versions (so the version page has changes to say) and the
+    chain's branding with a logo and a colour (so the branding page shows a preview)."""
+    add_seasonal_survey(session, by=admin, now=now)
+    logo = io.BytesIO()
+    PILImage.new("RGB", (64, 32), "#1a5fb4").save(logo, format="PNG")
+    change = BrandingChange(
+        chain_name_zh="好又多超市",
+        chain_name_en="Haoyouduo Markets",
+        logo=clean_logo(logo.getvalue()),
+        remove_logo=False,
+        primary_colour="#1a5fb4",
+    )
+    save_branding(session, change, seen=branding_token(None), actor=Actor.of_user(admin), now=now)
 
 
 def _account_links(session: Session, settings: Settings, now: datetime) -> tuple[str, str]:
