@@ -23,12 +23,11 @@ from portal.errors import DomainError
 from portal.exports.writers import Cell
 from portal.models import Survey, SurveyVersion
 from portal.versions import definition_of
-from surveys.definitions import OTHER, LocalizedText, Question, QuestionKind
+from surveys.definitions import OTHER, TEXT_KINDS, LocalizedText, Question, QuestionKind
 from surveys.privacy import mask_personal_data
 
 #: Kinds whose answer is a number (a scale point; yes/no as 1 or 0).
 NUMBER_KINDS = frozenset({QuestionKind.SCALE, QuestionKind.BOOLEAN})
-TEXT_KINDS = frozenset({QuestionKind.SHORT_TEXT, QuestionKind.TEXT})
 CHOICE_KINDS = frozenset({QuestionKind.CHOICE, QuestionKind.MULTIPLE})
 
 
@@ -72,13 +71,21 @@ class CustomColumn:
     text: LocalizedText
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerValue:
-    """One ``response_answers`` row, as the contract encodes it (`ResponseAnswer`)."""
+#: One ``response_answers`` row as `merge_answers` hands it over: the response's sort key
+#: (two values), then ``question_key, number, choice, text`` as the contract encodes them
+#: (`portal.models.ResponseAnswer`). Plain rows, not dataclasses: an export reads millions.
+AnswerRow = Sequence[Any]
 
-    number: int | None
-    choice: str | None
-    text: str | None
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a version's custom question goes in a row, and how its answers read."""
+
+    index: int
+    kind: QuestionKind
+    #: Choice questions: each choice key's rank in the question's order and its words in
+    #: the export's language.
+    choices: Mapping[str, tuple[int, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +93,10 @@ class ExportLayout:
     """How each response's version and custom answers become cells."""
 
     columns: tuple[CustomColumn, ...]
-    #: Per version id: the question of each column, ``None`` where the version does not ask it.
-    plans: Mapping[int, tuple[Question | None, ...]]
+    #: Per version id: the slot of each custom question it asks, by key.
+    plans: Mapping[int, Mapping[str, Slot]]
     #: Per version id: its survey key and number (the ``survey``/``survey_version`` cells).
     labels: Mapping[int, tuple[str, int]]
-    locale: str
     #: ``Other: %(text)s`` in the export's language, looked up while the request lasts (the
     #: rows are written after the view has returned).
     other_format: str
@@ -99,43 +105,37 @@ class ExportLayout:
     def keys(self) -> tuple[str, ...]:
         return tuple(column.key for column in self.columns)
 
-    def cells(
-        self, version_id: int, answers: Sequence[tuple[str, AnswerValue]]
-    ) -> tuple[Cell, ...]:
-        """The custom cells of one response of ``version_id`` from its answer rows."""
+    def cells(self, version_id: int, answers: Sequence[AnswerRow]) -> tuple[Cell, ...]:
+        """The custom cells of one response of ``version_id`` from its answer rows: empty
+        for a question its version does not ask and for one left unanswered."""
+        cells: list[Cell] = [None] * len(self.columns)
         plan = self.plans.get(version_id)
-        if plan is None:
-            return (None,) * len(self.columns)
-        by_key: dict[str, list[AnswerValue]] = {}
-        for key, value in answers:
-            by_key.setdefault(key, []).append(value)
-        return tuple(
-            None if question is None else self._cell(question, by_key.get(question.key, ()))
-            for question in plan
-        )
-
-    def _cell(self, question: Question, values: Sequence[AnswerValue]) -> Cell:
-        if not values:
-            return None
-        if question.kind in NUMBER_KINDS:
-            return values[0].number
-        if question.kind in TEXT_KINDS:
-            text = values[0].text
-            return None if text is None else mask_personal_data(text)
-        if question.kind in CHOICE_KINDS:
+        if plan is None or not answers:
+            return tuple(cells)
+        # The work is per answer, not per column: most rows answer a few questions.
+        ticked: dict[int, list[tuple[int, str]]] = {}
+        for _at, _id, key, number, choice, text in answers:
+            slot = plan.get(key)
+            if slot is None:
+                continue
+            if slot.kind in NUMBER_KINDS:
+                cells[slot.index] = number
+            elif slot.kind in TEXT_KINDS:
+                cells[slot.index] = None if text is None else mask_personal_data(text)
+            elif slot.kind in CHOICE_KINDS:
+                ticked.setdefault(slot.index, []).append(self._choice(slot, choice, text))
+        for index, words in ticked.items():
             # The question's own order, "other" last, whatever order they were stored in.
-            order = {key: i for i, key in enumerate(question.choice_keys())}
-            ranked = sorted(values, key=lambda v: order.get(v.choice or "", len(order)))
-            return "; ".join(self._choice_text(question, value) for value in ranked)
-        return None
+            cells[index] = (
+                words[0][1] if len(words) == 1 else "; ".join(w for _, w in sorted(words))
+            )
+        return tuple(cells)
 
-    def _choice_text(self, question: Question, value: AnswerValue) -> str:
-        if value.choice == OTHER:
-            return self.other_format % {"text": mask_personal_data(value.text or "")}
-        for choice in question.choices:
-            if choice.key == value.choice:
-                return choice.text.get(self.locale)
-        return value.choice or ""
+    def _choice(self, slot: Slot, choice: str | None, text: str | None) -> tuple[int, str]:
+        if choice == OTHER:
+            return len(slot.choices), self.other_format % {"text": mask_personal_data(text)}
+        # A key the version does not offer (never written by the portal) is shown as is.
+        return slot.choices.get(choice or "", (len(slot.choices), choice or ""))
 
 
 def published_versions(session: Session, survey_key: str | None = None) -> list[PublishedVersion]:
@@ -217,24 +217,33 @@ def custom_columns(versions: Iterable[PublishedVersion]) -> tuple[CustomColumn, 
 def export_layout(versions: ExportVersions, *, locale: str, other_format: str) -> ExportLayout:
     """The columns and per-version plans of an export of ``versions``."""
     columns = custom_columns(versions.versions)
-    plans = {}
-    for version in versions.versions:
-        asked = {q.key: q for q in version.questions if q.is_custom}
-        plans[version.id] = tuple(asked.get(column.key) for column in columns)
+    index = {column.key: i for i, column in enumerate(columns)}
+    plans = {
+        version.id: {
+            q.key: Slot(
+                index[q.key],
+                q.kind,
+                {c.key: (rank, c.text.get(locale)) for rank, c in enumerate(q.choices)},
+            )
+            for q in version.questions
+            if q.key in index
+        }
+        for version in versions.versions
+    }
     labels = {v.id: (v.survey_key, v.number) for v in versions.versions}
-    return ExportLayout(columns, plans, labels, locale, other_format)
+    return ExportLayout(columns, plans, labels, other_format)
 
 
 def merge_answers(
-    rows: Iterable[Any], answers: Iterable[Any] | None
-) -> Iterator[tuple[Any, list[tuple[str, AnswerValue]]]]:
+    rows: Iterable[Any], answers: Iterable[AnswerRow] | None
+) -> Iterator[tuple[Any, list[AnswerRow]]]:
     """Each response row with its answer rows.
 
-    ``rows`` are ``(submitted_at, id, ...)`` and ``answers`` ``(submitted_at, response_id,
-    question_key, number, choice, text)``, both ordered by ``(submitted_at, id)``. The
-    answers are matched by that sort key rather than by position, so that an answer whose
-    response the first query did not see (committed between the two statements) is
-    skipped instead of holding up the ones after it.
+    ``rows`` start with the sort key ``(submitted_at, id)`` and ``answers`` with the key of
+    their response, both streams ordered by it. The answers are matched by that key rather
+    than by position, so that an answer whose response the first query did not see
+    (committed between the two statements) is skipped instead of holding up the ones after
+    it.
     """
     stream = iter(answers or ())
     pending = next(stream, None)
@@ -242,8 +251,8 @@ def merge_answers(
         key = (row[0], row[1])
         while pending is not None and (pending[0], pending[1]) < key:
             pending = next(stream, None)
-        found: list[tuple[str, AnswerValue]] = []
+        found: list[AnswerRow] = []
         while pending is not None and (pending[0], pending[1]) == key:
-            found.append((pending[2], AnswerValue(pending[3], pending[4], pending[5])))
+            found.append(pending)
             pending = next(stream, None)
         yield row, found

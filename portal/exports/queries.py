@@ -11,8 +11,9 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from analysis.csat import csat_interval
 from analysis.nps import nps_interval
@@ -177,7 +178,7 @@ def response_export(user: User, wanted: ExportRange, layout: ExportLayout) -> Re
     if layout.columns:
         answers = _in_range(
             select(
-                Response.submitted_at,
+                _sort_at(),
                 Response.id,
                 ResponseAnswer.question_key,
                 ResponseAnswer.number,
@@ -199,8 +200,9 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
     """The responses of ``wanted``, oldest first."""
     stmt = (
         select(
-            Response.submitted_at,
+            _sort_at(),
             Response.id,
+            Response.submitted_at,
             Store.code,
             Store.name,
             Store.region,
@@ -228,19 +230,28 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
     return _in_range(stmt, user, wanted)
 
 
+def _sort_at() -> Any:
+    # ``submitted_at`` as the database returns it, without turning it into an aware
+    # datetime: the two streams are merged on it, and converting a value per answer row
+    # would cost more than writing the row.
+    return type_coerce(Response.submitted_at, NullType()).label("sort_at")
+
+
 def iter_response_rows(session: Session, export: ResponseExport) -> Iterator[ResponseExportRow]:
     """Run ``export`` and yield its rows one at a time, fetching `YIELD_PER` rows (and
     answer rows) per round trip, so that memory does not grow with the row count."""
-    options = {"yield_per": YIELD_PER}
-    rows = session.execute(export.rows.execution_options(**options))
+    # Core rows straight from the connection: the ORM's row loading would double the cost
+    # of reading plain columns. Two cursors open at once: the merge reads both as it goes.
+    connection = session.connection()
+    rows = connection.execute(export.rows.execution_options(yield_per=YIELD_PER))
     answers = None
     if export.answers is not None:
-        answers = session.execute(export.answers.execution_options(**options))
+        answers = connection.execute(export.answers.execution_options(yield_per=YIELD_PER))
     layout = export.layout
     for row, found in merge_answers(rows, answers):
-        (submitted, rid, code, name, region, tz, staff_code, staff_name, nps, csat) = row[:10]
+        (rid, submitted, code, name, region, tz, staff_code, staff_name, nps, csat) = row[1:11]
         store_zone = zone(tz)
-        redeemed, version_id = row[19], row[20]
+        redeemed, version_id = row[20], row[21]
         survey, number = layout.labels.get(version_id, (None, None))
         yield ResponseExportRow(
             rid,
@@ -253,15 +264,15 @@ def iter_response_rows(session: Session, export: ResponseExport) -> Iterator[Res
             nps,
             nps_group(nps),
             csat,
-            row[10],
             row[11],
             row[12],
             row[13],
             row[14],
-            bool(row[15]),
-            row[16],
-            row[17] and mask_personal_data(row[17]),
-            row[18],
+            row[15],
+            bool(row[16]),
+            row[17],
+            row[18] and mask_personal_data(row[18]),
+            row[19],
             None if redeemed is None else redeemed.astimezone(store_zone),
             survey,
             number,

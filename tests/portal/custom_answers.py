@@ -16,6 +16,53 @@ from portal.versions import definition_of, publish_survey_version
 from surveys.definitions import OTHER, QuestionKind
 from surveys.loader import LIBRARY, parse_definition, read_yaml
 
+# Custom questions of every kind, for tests to put in versions.
+SELF_CHECKOUT = {
+    "key": "self_checkout",
+    "kind": "boolean",
+    "text": {"zh_CN": "您用过自助收银吗？", "en": "Did you use self-checkout?"},
+}
+DEPARTMENT = {
+    "key": "department",
+    "kind": "choice",
+    "other": True,
+    "text": {"zh_CN": "您去了哪个部门？", "en": "Which department did you visit?"},
+    "choices": [
+        {"key": "grocery", "text": {"zh_CN": "食品", "en": "Grocery"}},
+        {"key": "fresh", "text": {"zh_CN": "生鲜", "en": "Fresh food"}},
+    ],
+}
+VISIT_NOTE = {
+    "key": "visit_note",
+    "kind": "short_text",
+    "max_length": 200,
+    "text": {"zh_CN": "一句话说说这次购物", "en": "Your visit in a few words"},
+}
+SERVICES = {
+    "key": "services",
+    "kind": "multiple",
+    "other": True,
+    "text": {"zh_CN": "您用了哪些服务？", "en": "Which services did you use?"},
+    "choices": [
+        {"key": "bakery", "text": {"zh_CN": "面包房", "en": "Bakery"}},
+        {"key": "pharmacy", "text": {"zh_CN": "药房", "en": "Pharmacy"}},
+        {"key": "parking", "text": {"zh_CN": "停车场", "en": "Parking"}},
+    ],
+}
+APP_RATING = {
+    "key": "app_rating",
+    "kind": "scale",
+    "min": 1,
+    "max": 5,
+    "text": {"zh_CN": "您给我们的应用打几分？", "en": "How do you rate our app?"},
+}
+WISH = {
+    "key": "wish",
+    "kind": "text",
+    "max_length": 500,
+    "text": {"zh_CN": "您还希望我们提供什么？", "en": "What else would you like?"},
+}
+
 
 def receipt_document(*custom: dict[str, Any], title_en: str | None = None) -> dict[str, Any]:
     """The receipt survey's document with the ``custom`` question documents added last."""

@@ -14,56 +14,21 @@ from openpyxl import load_workbook
 
 from portal.exports.queries import RESPONSE_COLUMNS
 from portal.models import Role
-from tests.portal.custom_answers import answer, publish_version, receipt_document
+from tests.portal.custom_answers import (
+    APP_RATING,
+    DEPARTMENT,
+    SELF_CHECKOUT,
+    SERVICES,
+    VISIT_NOTE,
+    WISH,
+    answer,
+    publish_version,
+    receipt_document,
+)
 
 RANGE = "from=2026-11-01&to=2026-11-30"
 NOON = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
 
-SELF_CHECKOUT = {
-    "key": "self_checkout",
-    "kind": "boolean",
-    "text": {"zh_CN": "您用过自助收银吗？", "en": "Did you use self-checkout?"},
-}
-DEPARTMENT = {
-    "key": "department",
-    "kind": "choice",
-    "other": True,
-    "text": {"zh_CN": "您去了哪个部门？", "en": "Which department did you visit?"},
-    "choices": [
-        {"key": "grocery", "text": {"zh_CN": "食品", "en": "Grocery"}},
-        {"key": "fresh", "text": {"zh_CN": "生鲜", "en": "Fresh food"}},
-    ],
-}
-VISIT_NOTE = {
-    "key": "visit_note",
-    "kind": "short_text",
-    "max_length": 200,
-    "text": {"zh_CN": "一句话说说这次购物", "en": "Your visit in a few words"},
-}
-SERVICES = {
-    "key": "services",
-    "kind": "multiple",
-    "other": True,
-    "text": {"zh_CN": "您用了哪些服务？", "en": "Which services did you use?"},
-    "choices": [
-        {"key": "bakery", "text": {"zh_CN": "面包房", "en": "Bakery"}},
-        {"key": "pharmacy", "text": {"zh_CN": "药房", "en": "Pharmacy"}},
-        {"key": "parking", "text": {"zh_CN": "停车场", "en": "Parking"}},
-    ],
-}
-APP_RATING = {
-    "key": "app_rating",
-    "kind": "scale",
-    "min": 1,
-    "max": 5,
-    "text": {"zh_CN": "您给我们的应用打几分？", "en": "How do you rate our app?"},
-}
-WISH = {
-    "key": "wish",
-    "kind": "text",
-    "max_length": 500,
-    "text": {"zh_CN": "您还希望我们提供什么？", "en": "What else would you like?"},
-}
 #: Version 3 rewords the yes/no question: the header follows the newest wording.
 SELF_CHECKOUT_V3 = {
     **SELF_CHECKOUT,
