@@ -158,6 +158,20 @@ def published_versions(session: Session, survey_key: str | None = None) -> list[
     return found
 
 
+def list_survey_titles(session: Session, locale: str) -> list[tuple[str, str]]:
+    """Each survey with a published version, in creation order: its key and the title of
+    its latest version in ``locale`` (with the key too when two surveys share a title,
+    since a key is a code, not a name to show)."""
+    titles: dict[str, str] = {}
+    for version in published_versions(session):
+        titles[version.survey_key] = version.title.get(locale)
+    words = list(titles.values())
+    return [
+        (key, f"{title} ({key})" if words.count(title) > 1 else title)
+        for key, title in titles.items()
+    ]
+
+
 def select_versions(
     session: Session, survey_key: str | None, numbers: Sequence[int] | None
 ) -> ExportVersions:

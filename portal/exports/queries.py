@@ -51,12 +51,12 @@ class VisibleStore:
 @dataclass(frozen=True, slots=True)
 class ExportRange:
     """What to export: one store (or every visible one), inclusive store-local days, and
-    the survey versions (``None``: every survey, no custom columns)."""
+    the survey versions."""
 
     store: VisibleStore | None
     first: date
     last: date
-    versions: ExportVersions | None = None
+    versions: ExportVersions
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +165,8 @@ def _in_range(stmt: Select[Any], user: User, wanted: ExportRange) -> Select[Any]
     )
     if wanted.store is not None:
         stmt = stmt.where(Response.store_id == wanted.store.id)
-    version_ids = None if wanted.versions is None else wanted.versions.version_ids
-    if version_ids is not None:
-        stmt = stmt.where(Response.survey_version_id.in_(version_ids))
+    if wanted.versions.version_ids is not None:
+        stmt = stmt.where(Response.survey_version_id.in_(wanted.versions.version_ids))
     return stmt
 
 

@@ -20,8 +20,12 @@ from portal.calendar import local_today
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.exports import bp
-from portal.exports.custom import InvalidVersionChoice, export_layout, select_versions
-from portal.exports.custom import published_versions as list_published_versions
+from portal.exports.custom import (
+    InvalidVersionChoice,
+    export_layout,
+    list_survey_titles,
+    select_versions,
+)
 from portal.exports.forms import DEFAULT_DAYS, FORMATS, KINDS, ExportForm
 from portal.exports.headers import (
     RESPONSE_HEADERS,
@@ -82,7 +86,6 @@ def index() -> Any:
 @requires(*EXPORT_ROLES)
 def responses(fmt: str) -> Any:
     wanted = _requested_range(_form())
-    assert wanted.versions is not None
     locale = current_locale()
     layout = export_layout(wanted.versions, locale=locale, other_format=_("Other: %(text)s"))
     rows = _stream_rows(response_export(current_user, wanted, layout))
@@ -102,16 +105,8 @@ def summary(fmt: str) -> Any:
 
 
 def _survey_choices() -> list[tuple[str, str]]:
-    locale = current_locale()
-    titles: dict[str, str] = {}
-    for version in list_published_versions(get_session()):
-        titles[version.survey_key] = version.title.get(locale)  # the latest version's title
-    # A survey is named by its title; its key (a code) only tells two same titles apart.
-    shared = {title for title in titles.values() if list(titles.values()).count(title) > 1}
-    named = (
-        (key, f"{title} ({key})" if title in shared else title) for key, title in titles.items()
-    )
-    return [("", _("All surveys")), *named]
+    titles = list_survey_titles(get_session(), current_locale())
+    return [("", _("All surveys")), *titles]
 
 
 def _form() -> ExportForm:
@@ -143,7 +138,7 @@ def _range_args(wanted: ExportRange) -> dict[str, Any]:
     args: dict[str, Any] = {"from": wanted.first.isoformat(), "to": wanted.last.isoformat()}
     if wanted.store is not None:
         args["store"] = wanted.store.code
-    if wanted.versions is not None and wanted.versions.survey_key is not None:
+    if wanted.versions.survey_key is not None:
         args["survey"] = wanted.versions.survey_key
         if wanted.versions.numbers is not None:
             args["versions"] = ",".join(map(str, wanted.versions.numbers))
@@ -197,7 +192,7 @@ def _download(
 
 def _filename(kind: str, wanted: ExportRange) -> str:
     parts = [kind, "all" if wanted.store is None else wanted.store.code]
-    if wanted.versions is not None and wanted.versions.survey_key is not None:
+    if wanted.versions.survey_key is not None:
         parts.append(wanted.versions.survey_key)
         if wanted.versions.numbers is not None:
             parts.append("v" + "_".join(map(str, wanted.versions.numbers)))

@@ -216,6 +216,11 @@ def test_another_survey_has_its_own_rows_and_columns(
     }
     page = get(client, "/exports/").get_data(as_text=True)
     assert '<option value="express">Express survey</option>' in page
+    # Two surveys of the same title are told apart by their keys.
+    publish_version(db_session, receipt_document(WISH), NOON, survey_key="spring")
+    page = get(client, "/exports/").get_data(as_text=True)
+    assert '<option value="receipt">How was your visit? (receipt)</option>' in page
+    assert '<option value="spring">How was your visit? (spring)</option>' in page
 
 
 def test_xlsx_keeps_numbers_as_numbers_and_neutralises_text_answers(
