@@ -8,7 +8,9 @@ In one run, on this machine only:
    that offsets differ), 10 staff each, an admin login, and ``--rows`` answered receipts
    with their responses over the last 360 days, written with bulk Core inserts in chunks
    (explicit ids, so no read-back is needed); about a third have a comment, some Chinese,
-   some formula-like;
+   some formula-like. Every other response answers version 2 of the receipt survey, which
+   adds three custom questions (a 1-5 scale, a choice with "other", a short text), with
+   their ``response_answers`` rows; the others answer version 1, which asks none;
 2. each measurement in a fresh child process, so that no phase's memory is left over for
    the next:
 
@@ -19,6 +21,11 @@ In one run, on this machine only:
    - ``CSV`` and ``XLSX``: ``GET /exports/responses.{csv,xlsx}`` for every row through the
      Flask test client as an admin, the body read chunk by chunk (never joined; the XLSX
      chunks go to a file, which is then opened as a zip and its rows counted);
+
+   - ``CSV, version 1`` and ``CSV, version 2``: the CSV of each half alone
+     (``survey=receipt&versions=1`` or ``2``), for the cost of the custom questions: the
+     ratio of their CPU seconds per row is printed (target under `CUSTOM_FACTOR`; CPU
+     time, as SQLite runs in the process and other load on the machine does not count);
 
    each prints seconds, rows/s, the RSS before the export (imports, app, sign-in: about
    180 MB, mostly scipy.stats and matplotlib, which the portal imports) and the peak RSS
@@ -57,6 +64,44 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_MB = 200.0
+#: Seconds per row of the CSV of version 2 (three custom questions) over version 1's.
+CUSTOM_FACTOR = 2.0
+#: Below this many rows per half, the ratio is mostly fixed costs: shown, not judged.
+JUDGED_ROWS = 20_000
+CUSTOM_QUESTIONS = (
+    {
+        "key": "checkout_ease",
+        "kind": "scale",
+        "min": 1,
+        "max": 5,
+        "text": {"zh_CN": "结账方便吗？", "en": "How easy was checkout?"},
+    },
+    {
+        "key": "department",
+        "kind": "choice",
+        "other": True,
+        "text": {"zh_CN": "您主要去了哪个部门？", "en": "Which department did you mostly visit?"},
+        "choices": [
+            {"key": key, "text": {"zh_CN": zh, "en": en}}
+            for key, zh, en in (
+                ("grocery", "食品", "Grocery"),
+                ("fresh", "生鲜", "Fresh food"),
+                ("household", "日用品", "Household"),
+            )
+        ],
+    },
+    {
+        "key": "visit_note",
+        "kind": "short_text",
+        "max_length": 200,
+        "text": {"zh_CN": "一句话说说这次购物", "en": "Your visit in a few words"},
+    },
+)
+CSV_MODES = {
+    "csv": "",
+    "csv-v1": "&survey=receipt&versions=1",
+    "csv-v2": "&survey=receipt&versions=2",
+}
 CHUNK = 20_000
 DAYS = 360
 ADMIN_EMAIL = "bench-admin@example.com"
@@ -117,8 +162,41 @@ def peak_rss_mb() -> float:
 # --- building the database ----------------------------------------------------------------
 
 
-def build(path: Path, rows: int, seed: int) -> tuple[date, date]:
-    """Create and fill the database; return the first and last store-local day used."""
+def publish_custom_version(session: Any, when: datetime) -> int:
+    """Version 2 of the receipt survey: version 1 and `CUSTOM_QUESTIONS`; its id."""
+    import copy
+
+    from portal.versions import default_survey, publish_survey_version
+    from surveys.loader import LIBRARY, parse_definition, read_yaml
+
+    document = copy.deepcopy(read_yaml(LIBRARY / "receipt.yaml"))
+    document["questions"].extend(copy.deepcopy(CUSTOM_QUESTIONS))
+    version = publish_survey_version(session, parse_definition(document), when)
+    version.survey_id, version.number = default_survey(session).id, 2
+    session.flush()
+    return int(version.id)
+
+
+def custom_answers(rng: random.Random, response_id: int) -> list[dict[str, Any]]:
+    """The answers of one response to version 2, encoded as ``response_answers`` rows."""
+    rows: list[dict[str, Any]] = [
+        {"question_key": "checkout_ease", "number": rng.randint(1, 5)},
+    ]
+    if rng.random() < 0.9:
+        if rng.random() < 0.1:
+            rows.append({"question_key": "department", "choice": "other", "text": "玩具"})
+        else:
+            choice = rng.choice(("grocery", "fresh", "household"))
+            rows.append({"question_key": "department", "choice": choice})
+    if rng.random() < 0.5:
+        rows.append({"question_key": "visit_note", "text": rng.choice(COMMENTS)})
+    defaults = {"number": None, "choice": None, "text": None}
+    return [{**defaults, **row, "response_id": response_id} for row in rows]
+
+
+def build(path: Path, rows: int, seed: int) -> tuple[date, date, int]:
+    """Create and fill the database; return the first and last store-local day used and
+    the number of responses to version 2 (the custom questions)."""
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
@@ -137,6 +215,7 @@ def build(path: Path, rows: int, seed: int) -> tuple[date, date]:
     start = now - timedelta(days=DAYS)
     receipts = Base.metadata.tables["receipts"]
     responses = Base.metadata.tables["responses"]
+    answers = Base.metadata.tables["response_answers"]
     with Session(engine) as session, session.begin():
         stores = [
             Store(code=f"BN-{i:03d}", name=f"基准门店 {i}", region=f"区域 {i % 4}", timezone=zone)
@@ -162,15 +241,21 @@ def build(path: Path, rows: int, seed: int) -> tuple[date, date]:
         session.flush()
         cashiers = [(s.id, s.store_id) for s in staff]
         zones = {store.id: ZoneInfo(store.timezone) for store in stores}
-        version_id = version.id
+        plain_id = version.id
+        custom_id = publish_custom_version(session, start - timedelta(days=1))
+        customised = 0
         span = int((now - start).total_seconds())
         first_day, last_day = date.max, date.min
         made = 0
         began = time.perf_counter()
         while made < rows:
             count = min(CHUNK, rows - made)
-            receipt_rows, response_rows = [], []
+            receipt_rows, response_rows, answer_rows = [], [], []
             for serial in range(made + 1, made + count + 1):
+                version_id = custom_id if serial % 2 == 0 else plain_id
+                if version_id == custom_id:
+                    customised += 1
+                    answer_rows += custom_answers(rng, serial)
                 staff_id, store_id = rng.choice(cashiers)
                 issued = start + timedelta(seconds=rng.randrange(span))
                 submitted = issued + timedelta(seconds=rng.randrange(60, 8 * 3600))
@@ -227,12 +312,14 @@ def build(path: Path, rows: int, seed: int) -> tuple[date, date]:
                 )
             session.execute(insert(receipts), receipt_rows)
             session.execute(insert(responses), response_rows)
+            if answer_rows:
+                session.execute(insert(answers), answer_rows)
             made += count
             if made % 100_000 == 0 or made == rows:
                 rate = made / (time.perf_counter() - began)
                 log(f"  built {made:,} / {rows:,} responses ({rate:,.0f} rows/s)")
     engine.dispose()
-    return first_day, last_day
+    return first_day, last_day, customised
 
 
 # --- measurements (each in a child process) ------------------------------------------------
@@ -268,10 +355,11 @@ def measure(mode: str, db: Path, first: str, last: str, heap: bool) -> dict[str,
     from portal.db import make_engine
 
     result: dict[str, Any] = {"mode": mode}
-    client = signed_in_client(db) if mode in ("csv", "xlsx") else None
+    client = signed_in_client(db) if mode in (*CSV_MODES, "xlsx") else None
     engine = make_engine(f"sqlite:///{db}")
     if mode == "query":
-        from portal.exports.queries import ExportRange, iter_response_rows, response_export_stmt
+        from portal.exports.custom import export_layout, select_versions
+        from portal.exports.queries import ExportRange, iter_response_rows, response_export
         from portal.models import User
 
         with engine.connect() as conn:
@@ -281,6 +369,7 @@ def measure(mode: str, db: Path, first: str, last: str, heap: bool) -> dict[str,
     if heap:
         tracemalloc.start()
     began = time.perf_counter()
+    began_cpu = time.process_time()
     rows = 0
     if mode == "scan":
         with engine.connect() as conn:
@@ -290,14 +379,18 @@ def measure(mode: str, db: Path, first: str, last: str, heap: bool) -> dict[str,
     elif mode == "query":
         from sqlalchemy.orm import Session
 
-        wanted = ExportRange(None, date.fromisoformat(first), date.fromisoformat(last))
         user = User(id=admin.id, role=admin.role, email=ADMIN_EMAIL)
         with Session(engine) as session:
-            for _row in iter_response_rows(session, response_export_stmt(user, wanted)):
+            versions = select_versions(session, None, None)
+            layout = export_layout(versions, locale="zh_CN", other_format="其他：%(text)s")
+            days = date.fromisoformat(first), date.fromisoformat(last)
+            wanted = ExportRange(None, *days, versions)
+            for _row in iter_response_rows(session, response_export(user, wanted, layout)):
                 rows += 1
     else:
         assert client is not None
-        url = f"/exports/responses.{mode}?from={first}&to={last}"
+        fmt = "xlsx" if mode == "xlsx" else "csv"
+        url = f"/exports/responses.{fmt}?from={first}&to={last}{CSV_MODES.get(mode, '')}"
         size = newlines = chunks = 0
         out = tempfile.NamedTemporaryFile(suffix=".xlsx") if mode == "xlsx" else None
         with client.get(url) as response:
@@ -328,6 +421,7 @@ def measure(mode: str, db: Path, first: str, last: str, heap: bool) -> dict[str,
                 rows -= len(sheets)
             out.close()
     result["seconds"] = time.perf_counter() - began
+    result["cpu_seconds"] = time.process_time() - began_cpu
     result["rows"] = rows
     result["peak_rss_mb"] = peak_rss_mb()
     if heap:
@@ -361,7 +455,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026, help="random seed")
     parser.add_argument("--no-heap", action="store_true", help="skip the tracemalloc runs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
-    parser.add_argument("--child", choices=("scan", "query", "csv", "xlsx"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=("scan", "query", *CSV_MODES, "xlsx"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--first", help=argparse.SUPPRESS)
     parser.add_argument("--last", help=argparse.SUPPRESS)
@@ -378,11 +474,12 @@ def main() -> int:
     try:
         log(f"Building {args.rows:,} responses in {db} ...")
         began = time.perf_counter()
-        first, last = build(db, args.rows, args.seed)
+        first, last, customised = build(db, args.rows, args.seed)
         build_seconds = time.perf_counter() - began
         size_mb = sum(p.stat().st_size for p in folder.glob("bench.sqlite3*")) / 1e6
         results = {
-            mode: run_child(mode, db, first, last) for mode in ("scan", "query", "csv", "xlsx")
+            mode: run_child(mode, db, first, last)
+            for mode in ("scan", "query", "csv", "xlsx", "csv-v1", "csv-v2")
         }
         heaps = {}
         if not args.no_heap:
@@ -409,6 +506,8 @@ def main() -> int:
         "query": "export query, rows built, no file",
         "csv": "GET /exports/responses.csv",
         "xlsx": "GET /exports/responses.xlsx",
+        "csv-v1": "  CSV, version 1 (no custom)",
+        "csv-v2": "  CSV, version 2 (3 custom)",
     }
     for mode, label in labels.items():
         r = results[mode]
@@ -446,11 +545,33 @@ def main() -> int:
             f"{TARGET_MB:.0f} MB); whole process {r['peak_rss_mb']:.0f} MB, {whole} "
             f"{TARGET_MB:.0f} MB"
         )
+    failed |= not report_custom_cost(results, args.rows - customised, customised)
     if heaps:
         print(
             "heap peak: tracemalloc, in a separate run of the same export (slower; times not shown)"
         )
     return 1 if failed else 0
+
+
+def report_custom_cost(results: dict[str, Any], plain: int, custom: int) -> bool:
+    """Print what three custom questions cost the CSV per row, and whether that is within
+    `CUSTOM_FACTOR`; with fewer than `JUDGED_ROWS` rows per half it is only shown."""
+    v1, v2 = results["csv-v1"], results["csv-v2"]
+    rows_ok = (v1["rows"], v2["rows"]) == (plain, custom)
+    # CPU time, not wall time: SQLite runs in the process, so it is the whole cost, and it
+    # does not count the time other programs on a shared machine take.
+    ratio = (v2["cpu_seconds"] / max(v2["rows"], 1)) / (v1["cpu_seconds"] / max(v1["rows"], 1))
+    judged = min(plain, custom) >= JUDGED_ROWS
+    ok = rows_ok and (ratio < CUSTOM_FACTOR or not judged)
+    verdict = ("PASS" if ok else "FAIL") if judged or not rows_ok else "SHOWN"
+    print(
+        f"{verdict}: three custom questions: CSV CPU seconds per row {ratio:.2f}x those of "
+        f"no custom question (version 2, {v2['rows']:,} rows, against version 1, "
+        f"{v1['rows']:,} rows; target < {CUSTOM_FACTOR:.1f}x"
+        + ("" if judged else f", judged from {JUDGED_ROWS:,} rows each")
+        + ")"
+    )
+    return ok
 
 
 if __name__ == "__main__":

@@ -50,6 +50,8 @@ STANDARD_KEYS = frozenset(
 )
 #: The choice key of the "other" option a choice question may offer (with a text box).
 OTHER = "other"
+#: The kinds whose answer is free text: stored as ``text`` without a choice.
+TEXT_KINDS = frozenset({QuestionKind.SHORT_TEXT, QuestionKind.TEXT})
 
 
 class RuleOp(StrEnum):

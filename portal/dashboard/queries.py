@@ -1,6 +1,6 @@
 """Reads for the dashboards. Scores come from the daily rollup (cost grows with days x
-stores, not with responses); comments, categories, drivers and the hourly funnel read the
-raw rows of one store and one period through their indexes."""
+stores, not with responses); categories, drivers and the hourly funnel read the raw rows
+of one store and one period through their indexes (comments: `portal.dashboard.comments`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from analysis.results import NpsCounts
 from portal.access import scope_to_user
 from portal.calendar import Period, month_start, next_month
 from portal.models import (
-    Case,
     DailyRollup,
     Receipt,
     Response,
@@ -329,55 +328,6 @@ def funnel_by_day_part(
     )
     found = {key: (int(n), int(a)) for key, n, a in session.execute(stmt).all()}
     return [(key, *found.get(key, (0, 0))) for key, _f, _l in DAY_PARTS]
-
-
-@dataclass(frozen=True, slots=True)
-class CommentFilter:
-    text: str = ""
-    group: str = ""  # promoter | passive | detractor
-    category: str = ""
-    staff_code: str = ""
-
-
-def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[Any]:
-    """The period's comments, newest first, filtered (paginate the result); each with the
-    id of the case it opened, if any (a response opens at most one)."""
-    stmt = (
-        select(
-            Response.submitted_at,
-            Staff.code,
-            Staff.name,
-            Response.nps,
-            Response.csat,
-            Response.problem_category,
-            Response.comment,
-            Case.id,
-        )
-        .outerjoin(Staff, Staff.id == Response.staff_id)
-        .outerjoin(Case, Case.response_id == Response.id)
-        .where(
-            Response.store_id == store_id,
-            Response.local_day >= period.start,
-            Response.local_day <= period.end,
-            Response.comment.is_not(None),
-        )
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
-    )
-    if filters.text:
-        # Escape LIKE wildcards: a shopper's "100%" is text, not a pattern.
-        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Response.comment.like(f"%{escaped}%", escape="\\"))
-    if filters.group == "promoter":
-        stmt = stmt.where(Response.nps >= 9)
-    elif filters.group == "passive":
-        stmt = stmt.where(Response.nps.between(7, 8))
-    elif filters.group == "detractor":
-        stmt = stmt.where(Response.nps <= 6)
-    if filters.category:
-        stmt = stmt.where(Response.problem_category == filters.category)
-    if filters.staff_code:
-        stmt = stmt.where(Staff.code == filters.staff_code)
-    return stmt
 
 
 def visible_store(session: Session, user: User, code: str) -> Store | None:

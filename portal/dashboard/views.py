@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, render_template, request
@@ -12,8 +13,8 @@ from analysis.charts import SeriesPoint
 from portal.access import requires
 from portal.calendar import Period, local_today
 from portal.cases.service_level import service_level
-from portal.dashboard import bp, charts, queries, reports
-from portal.dashboard.queries import CommentFilter
+from portal.dashboard import bp, charts, comments, queries, reports
+from portal.dashboard.comments import CommentFilter
 from portal.db import get_session, utcnow
 from portal.formatting import problem_label
 from portal.i18n import current_locale
@@ -48,13 +49,16 @@ def store(code: str) -> Any:
     store = _store(code)
     period = _period(store.timezone)
     session = get_session()
+    questions = comments.text_questions(session)
     filters = CommentFilter(
         text=request.args.get("q", "").strip()[:100],
         group=request.args.get("group", ""),
         category=request.args.get("category", ""),
         staff_code=request.args.get("staff", ""),
+        question=comments.checked_question(request.args.get("question", ""), questions),
     )
-    page = paginate(session, queries.comments(store.id, period, filters), requested_page(), 20)
+    page = paginate(session, comments.comments(store.id, period, filters), requested_page(), 20)
+    page = replace(page, items=comments.label_comments(session, page.items, current_locale()))
     return render_template(
         "dashboard/store.html",
         report=reports.store_report(session, store, period),
@@ -65,6 +69,7 @@ def store(code: str) -> Any:
         period_choices=reports.PERIOD_CHOICES,
         rating_label=_rating_label,
         categories=receipt_survey().question("problem_category").choices,
+        text_questions=[(key, text.get(current_locale())) for key, text in questions.items()],
     )
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from portal.exports.custom import CustomColumn
 
 #: Shoppers' answers (`ResponseExportRow`).
 RESPONSE_HEADERS: dict[str, Any] = {
@@ -32,6 +35,8 @@ RESPONSE_HEADERS: dict[str, Any] = {
     "comment": _l("Comment"),
     "locale": _l("Language"),
     "redeemed_at": _l("Thank-you code redeemed at"),
+    "survey": _l("Survey"),
+    "survey_version": _l("Survey version"),
 }
 #: Each store's figures for the range (`StoreSummaryRow`).
 SUMMARY_HEADERS: dict[str, Any] = {
@@ -69,3 +74,12 @@ PAYROLL_HEADERS: dict[str, Any] = {
 def header_row(columns: Sequence[str], labels: Mapping[str, Any]) -> list[str]:
     """The header words of ``columns`` in the current language."""
     return [str(labels[column]) for column in columns]
+
+
+def custom_headers(columns: Sequence[CustomColumn], locale: str) -> list[str]:
+    """The header words of the custom questions' columns: each key with the question's
+    wording in ``locale``, so that a column stays identifiable whatever the wording."""
+    return [
+        _("%(key)s: %(question)s", key=column.key, question=column.text.get(locale))
+        for column in columns
+    ]

@@ -1,6 +1,7 @@
 """Reads for the exports, scoped to what the user may see: the response rows of a range of
-store-local days, iterated lazily in batches (never loaded at once), and the per-store
-summary, aggregated in SQL with conditional sums. Contact details are never selected."""
+store-local days and survey versions, iterated lazily in batches (never loaded at once)
+with their custom answers (`portal.exports.custom`), and the per-store summary, aggregated
+in SQL with conditional sums. Contact details are never selected."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from analysis.csat import csat_interval
 from analysis.nps import nps_interval
@@ -19,7 +21,9 @@ from analysis.results import NpsCounts
 from portal.access import scope_to_user
 from portal.calendar import zone
 from portal.errors import NotFound
-from portal.models import Response, Staff, Store, User
+from portal.exports.custom import ExportLayout, ExportVersions, merge_answers
+from portal.exports.writers import Cell
+from portal.models import Response, ResponseAnswer, Staff, Store, User
 from surveys.privacy import mask_personal_data
 
 #: Rows fetched per round trip. On PostgreSQL ``yield_per`` also turns on a server-side
@@ -46,17 +50,19 @@ class VisibleStore:
 
 @dataclass(frozen=True, slots=True)
 class ExportRange:
-    """What to export: one store (or every visible one) and inclusive store-local days."""
+    """What to export: one store (or every visible one), inclusive store-local days, and
+    the survey versions."""
 
     store: VisibleStore | None
     first: date
     last: date
+    versions: ExportVersions
 
 
 @dataclass(frozen=True, slots=True)
 class ResponseExportRow:
-    """One response as exported; field order is column order. Times are in the store's
-    own time zone."""
+    """One response as exported; field order is column order, then one column per custom
+    question (``custom``, see `response_cells`). Times are in the store's own time zone."""
 
     response_id: int
     submitted_at: datetime
@@ -78,6 +84,11 @@ class ResponseExportRow:
     comment: str | None
     locale: str
     redeemed_at: datetime | None
+    #: The survey's key and the version's number (empty for a version of no survey).
+    survey: str | None = None
+    survey_version: int | None = None
+    #: The custom questions' cells, in the order of `ExportLayout.columns`.
+    custom: tuple[Cell, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +112,24 @@ class StoreSummaryRow:
     csat_ci_high: float | None
 
 
-RESPONSE_COLUMNS = tuple(f.name for f in fields(ResponseExportRow))
+RESPONSE_COLUMNS = tuple(f.name for f in fields(ResponseExportRow) if f.name != "custom")
+
+
+def response_cells(row: ResponseExportRow) -> tuple[Cell, ...]:
+    """The cells of ``row``: `RESPONSE_COLUMNS`, then its custom questions."""
+    return (*(getattr(row, name) for name in RESPONSE_COLUMNS), *row.custom)
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseExport:
+    """The two ordered statements of a responses export and how to lay out their rows."""
+
+    rows: Select[Any]
+    #: ``None`` when the selected versions ask no custom question: nothing to read.
+    answers: Select[Any] | None
+    layout: ExportLayout
+
+
 SUMMARY_COLUMNS = tuple(f.name for f in fields(StoreSummaryRow))
 
 
@@ -137,13 +165,41 @@ def _in_range(stmt: Select[Any], user: User, wanted: ExportRange) -> Select[Any]
     )
     if wanted.store is not None:
         stmt = stmt.where(Response.store_id == wanted.store.id)
+    if wanted.versions.version_ids is not None:
+        stmt = stmt.where(Response.survey_version_id.in_(wanted.versions.version_ids))
     return stmt
 
 
+def response_export(user: User, wanted: ExportRange, layout: ExportLayout) -> ResponseExport:
+    """The statements of the responses export of ``wanted``; run them with
+    `iter_response_rows`."""
+    answers = None
+    if layout.columns:
+        answers = _in_range(
+            select(
+                _sort_at(),
+                Response.id,
+                ResponseAnswer.question_key,
+                ResponseAnswer.number,
+                ResponseAnswer.choice,
+                ResponseAnswer.text,
+            )
+            .join(Response, Response.id == ResponseAnswer.response_id)
+            .where(ResponseAnswer.question_key.in_(layout.keys))
+            # The responses' own order (see response_export_stmt), so that the two streams
+            # can be merged as they are read.
+            .order_by(Response.submitted_at, Response.id, ResponseAnswer.id),
+            user,
+            wanted,
+        )
+    return ResponseExport(response_export_stmt(user, wanted), answers, layout)
+
+
 def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
-    """The responses of ``wanted``, oldest first; run it with `iter_response_rows`."""
+    """The responses of ``wanted``, oldest first."""
     stmt = (
         select(
+            _sort_at(),
             Response.id,
             Response.submitted_at,
             Store.code,
@@ -164,6 +220,7 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
             Response.comment,
             Response.locale,
             Response.redeemed_at,
+            Response.survey_version_id,
         )
         .join(Store, Store.id == Response.store_id)
         .outerjoin(Staff, Staff.id == Response.staff_id)
@@ -172,14 +229,29 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
     return _in_range(stmt, user, wanted)
 
 
-def iter_response_rows(session: Session, stmt: Select[Any]) -> Iterator[ResponseExportRow]:
-    """Run ``stmt`` (from `response_export_stmt`) and yield its rows one at a time, fetching
-    `YIELD_PER` rows per round trip, so that memory does not grow with the row count."""
-    result = session.execute(stmt.execution_options(yield_per=YIELD_PER))
-    for row in result:
-        (rid, submitted, code, name, region, tz, staff_code, staff_name, nps, csat) = row[:10]
+def _sort_at() -> Any:
+    # ``submitted_at`` as the database returns it, without turning it into an aware
+    # datetime: the two streams are merged on it, and converting a value per answer row
+    # would cost more than writing the row.
+    return type_coerce(Response.submitted_at, NullType()).label("sort_at")
+
+
+def iter_response_rows(session: Session, export: ResponseExport) -> Iterator[ResponseExportRow]:
+    """Run ``export`` and yield its rows one at a time, fetching `YIELD_PER` rows (and
+    answer rows) per round trip, so that memory does not grow with the row count."""
+    # Core rows straight from the connection: the ORM's row loading would double the cost
+    # of reading plain columns. Two cursors open at once: the merge reads both as it goes.
+    connection = session.connection()
+    rows = connection.execute(export.rows.execution_options(yield_per=YIELD_PER))
+    answers = None
+    if export.answers is not None:
+        answers = connection.execute(export.answers.execution_options(yield_per=YIELD_PER))
+    layout = export.layout
+    for row, found in merge_answers(rows, answers):
+        (rid, submitted, code, name, region, tz, staff_code, staff_name, nps, csat) = row[1:11]
         store_zone = zone(tz)
-        redeemed = row[19]
+        redeemed, version_id = row[20], row[21]
+        survey, number = layout.labels.get(version_id, (None, None))
         yield ResponseExportRow(
             rid,
             submitted.astimezone(store_zone),
@@ -191,16 +263,19 @@ def iter_response_rows(session: Session, stmt: Select[Any]) -> Iterator[Response
             nps,
             nps_group(nps),
             csat,
-            row[10],
             row[11],
             row[12],
             row[13],
             row[14],
-            bool(row[15]),
-            row[16],
-            row[17] and mask_personal_data(row[17]),
-            row[18],
+            row[15],
+            bool(row[16]),
+            row[17],
+            row[18] and mask_personal_data(row[18]),
+            row[19],
             None if redeemed is None else redeemed.astimezone(store_zone),
+            survey,
+            number,
+            layout.cells(version_id, found) if layout.columns else (),
         )
 
 

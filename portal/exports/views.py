@@ -1,38 +1,58 @@
-"""The export page and its downloads: responses and the per-store summary, as CSV (streamed
-chunk by chunk) or XLSX (written to a temporary file, then sent)."""
+"""The export page and its downloads: responses (with a column per custom question of the
+chosen survey versions) and the per-store summary, as CSV (streamed chunk by chunk) or
+XLSX (written to a temporary file, then sent)."""
 
 from __future__ import annotations
 
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import Select
 
 from portal.access import requires, store_choices
 from portal.calendar import local_today
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.exports import bp
+from portal.exports.custom import (
+    InvalidVersionChoice,
+    export_layout,
+    list_survey_titles,
+    select_versions,
+)
 from portal.exports.forms import DEFAULT_DAYS, FORMATS, KINDS, ExportForm
-from portal.exports.headers import RESPONSE_HEADERS, SUMMARY_HEADERS, header_row
+from portal.exports.headers import (
+    RESPONSE_HEADERS,
+    SUMMARY_HEADERS,
+    custom_headers,
+    header_row,
+)
 from portal.exports.queries import (
     RESPONSE_COLUMNS,
     SUMMARY_COLUMNS,
     ExportRange,
+    ResponseExport,
     ResponseExportRow,
     get_visible_store,
     iter_response_rows,
-    response_export_stmt,
+    response_cells,
+    response_export,
     summarize_stores,
 )
-from portal.exports.writers import CSV_MIMETYPE, XLSX_MIMETYPE, csv_chunks, write_xlsx
+from portal.exports.writers import (
+    CSV_MIMETYPE,
+    XLSX_MIMETYPE,
+    RowValues,
+    csv_chunks,
+    write_xlsx,
+)
+from portal.i18n import current_locale
 from portal.models import Role
 
 EXPORT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER, Role.CX)
@@ -51,6 +71,7 @@ def index() -> Any:
     form.store.choices = store_choices(
         get_session(), current_user, blank=_("All stores you may see")
     )
+    form.survey.choices = _survey_choices()
     try:
         wanted = _requested_range(form)
     except InvalidExport:
@@ -65,8 +86,13 @@ def index() -> Any:
 @requires(*EXPORT_ROLES)
 def responses(fmt: str) -> Any:
     wanted = _requested_range(_form())
-    rows = _stream_rows(response_export_stmt(current_user, wanted))
-    return _download(fmt, "responses", RESPONSE_COLUMNS, RESPONSE_HEADERS, rows, wanted)
+    locale = current_locale()
+    layout = export_layout(wanted.versions, locale=locale, other_format=_("Other: %(text)s"))
+    rows = _stream_rows(response_export(current_user, wanted, layout))
+    columns = (*RESPONSE_COLUMNS, *layout.keys)
+    headers = header_row(RESPONSE_COLUMNS, RESPONSE_HEADERS)
+    headers += custom_headers(layout.columns, locale)
+    return _download(fmt, "responses", columns, headers, rows, wanted, values=response_cells)
 
 
 @bp.get("/summary.<any(csv, xlsx):fmt>")
@@ -74,7 +100,13 @@ def responses(fmt: str) -> Any:
 def summary(fmt: str) -> Any:
     wanted = _requested_range(_form())
     rows = summarize_stores(get_session(), current_user, wanted)
-    return _download(fmt, "summary", SUMMARY_COLUMNS, SUMMARY_HEADERS, rows, wanted)
+    headers = header_row(SUMMARY_COLUMNS, SUMMARY_HEADERS)
+    return _download(fmt, "summary", SUMMARY_COLUMNS, headers, rows, wanted)
+
+
+def _survey_choices() -> list[tuple[str, str]]:
+    titles = list_survey_titles(get_session(), current_locale())
+    return [("", _("All surveys")), *titles]
 
 
 def _form() -> ExportForm:
@@ -89,15 +121,27 @@ def _requested_range(form: ExportForm) -> ExportRange:
         raise InvalidExport(" ".join(str(message) for message in form.error_messages()))
     first: date = form.date_from.data
     last: date = form.date_to.data
-    if not form.store.data:
-        return ExportRange(None, first, last)
-    return ExportRange(get_visible_store(get_session(), current_user, form.store.data), first, last)
+    session = get_session()
+    store = None
+    if form.store.data:
+        store = get_visible_store(session, current_user, form.store.data)
+    try:
+        versions = select_versions(session, form.survey.data or None, form.version_numbers())
+    except InvalidVersionChoice as error:
+        # Shown on its field when the form page is drawn again, like the form's own errors.
+        form[error.field or "survey"].errors.append(error.message)
+        raise InvalidExport(error.message) from None
+    return ExportRange(store, first, last, versions)
 
 
 def _range_args(wanted: ExportRange) -> dict[str, Any]:
     args: dict[str, Any] = {"from": wanted.first.isoformat(), "to": wanted.last.isoformat()}
     if wanted.store is not None:
         args["store"] = wanted.store.code
+    if wanted.versions.survey_key is not None:
+        args["survey"] = wanted.versions.survey_key
+        if wanted.versions.numbers is not None:
+            args["versions"] = ",".join(map(str, wanted.versions.numbers))
     return args
 
 
@@ -110,7 +154,7 @@ def _links(wanted: ExportRange) -> list[tuple[str, str]]:
     ]
 
 
-def _stream_rows(stmt: Select[Any]) -> Iterator[ResponseExportRow]:
+def _stream_rows(export: ResponseExport) -> Iterator[ResponseExportRow]:
     # A session of its own for as long as the download runs: the request's session is
     # closed when the view returns, before the first chunk is sent. The session opens on
     # the first row and closes at the end, or when the client goes away (generator close).
@@ -118,7 +162,7 @@ def _stream_rows(stmt: Select[Any]) -> Iterator[ResponseExportRow]:
 
     def rows() -> Iterator[ResponseExportRow]:
         with readers() as session:
-            yield from iter_response_rows(session, stmt)
+            yield from iter_response_rows(session, export)
 
     return rows()
 
@@ -127,32 +171,47 @@ def _download(
     fmt: str,
     kind: str,
     columns: Sequence[str],
-    labels: Mapping[str, Any],
+    headers: Sequence[str],
     rows: Iterable[Any],
     wanted: ExportRange,
+    *,
+    values: RowValues | None = None,
 ) -> Any:
-    store = "all" if wanted.store is None else _UNSAFE_IN_FILENAME.sub("_", wanted.store.code)
-    filename = f"{kind}-{store}-{wanted.first.isoformat()}-{wanted.last.isoformat()}.{fmt}"
     if fmt == "csv":
         response = current_app.response_class(
-            csv_chunks(columns, rows, header_row(columns, labels)), content_type=CSV_MIMETYPE
+            csv_chunks(columns, rows, headers, values=values), content_type=CSV_MIMETYPE
         )
     else:
-        response = _send_xlsx(kind, columns, header_row(columns, labels), rows)
+        response = _send_xlsx(kind, columns, headers, rows, values)
+    filename = f"{_filename(kind, wanted)}.{fmt}"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Shoppers' answers: never kept by a shared cache or proxy.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
+def _filename(kind: str, wanted: ExportRange) -> str:
+    parts = [kind, "all" if wanted.store is None else wanted.store.code]
+    if wanted.versions.survey_key is not None:
+        parts.append(wanted.versions.survey_key)
+        if wanted.versions.numbers is not None:
+            parts.append("v" + "_".join(map(str, wanted.versions.numbers)))
+    parts += [wanted.first.isoformat(), wanted.last.isoformat()]
+    return "-".join(_UNSAFE_IN_FILENAME.sub("_", part) for part in parts)
+
+
 def _send_xlsx(
-    sheet: str, columns: Sequence[str], headers: Sequence[str], rows: Iterable[Any]
+    sheet: str,
+    columns: Sequence[str],
+    headers: Sequence[str],
+    rows: Iterable[Any],
+    values: RowValues | None,
 ) -> Any:
     # The workbook cannot be streamed as it is written (see write_xlsx): it goes to a
     # temporary file, which is deleted when the response closes it after sending.
     file = tempfile.NamedTemporaryFile(prefix="portal-export-", suffix=".xlsx")
     try:
-        write_xlsx(file, sheet, columns, rows, headers=headers)
+        write_xlsx(file, sheet, columns, rows, headers=headers, values=values)
         file.flush()
         size = os.fstat(file.fileno()).st_size
         file.seek(0)

@@ -1,7 +1,8 @@
 """Turning export rows into files: CSV as a stream of encoded chunks, XLSX as a workbook
 written row by row to a file. Every text cell of both goes through `neutralise_cell`, so
 that no shopper's comment can become a spreadsheet formula. Rows are dataclasses; the
-column names are their field names, in order."""
+column names are their field names, in order, unless the caller says how to read a row's
+cells (``values``: the responses export adds a column per custom question)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ _BOM = "\ufeff"
 _CSV_CHUNK_ROWS = 2000
 
 Cell = str | int | float | bool | datetime | None
+#: Reads a row's cells, in column order.
+RowValues = Callable[[Any], Sequence[Cell]]
 
 
 def neutralise_cell(value: str) -> str:
@@ -92,12 +95,17 @@ def _csv_cell(value: Cell) -> str | int | float:
 
 
 def csv_chunks(
-    columns: Sequence[str], rows: Iterable[Any], headers: Sequence[str] | None = None
+    columns: Sequence[str],
+    rows: Iterable[Any],
+    headers: Sequence[str] | None = None,
+    *,
+    values: RowValues | None = None,
 ) -> Iterator[bytes]:
     """The CSV file (UTF-8 with BOM, RFC 4180 line ends) of ``rows`` as encoded chunks of a
     few thousand rows each, produced only as fast as the reader takes them. The header row
-    is ``headers`` (e.g. translated column names), else the column names."""
-    values = _row_values(columns)
+    is ``headers`` (e.g. translated column names), else the column names; each row's cells
+    are ``values(row)``, else its attributes named by ``columns``."""
+    values = values or _row_values(columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(_BOM)
@@ -121,6 +129,7 @@ def write_xlsx(
     rows: Iterable[Any],
     *,
     headers: Sequence[str] | None = None,
+    values: RowValues | None = None,
     max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
     """Write ``rows`` as an XLSX workbook into ``target`` and return the number of rows.
@@ -136,9 +145,10 @@ def write_xlsx(
     and neutralised; numbers with ``write_number``; ``None`` leaves the cell empty. A sheet
     holds at most ``max_rows`` rows with its header; further rows continue on
     ``<sheet_name> 2``, ``<sheet_name> 3``... The header row is ``headers`` (e.g.
-    translated column names), else the column names.
+    translated column names), else the column names; each row's cells are ``values(row)``,
+    else its attributes named by ``columns``.
     """
-    values = _row_values(columns)
+    values = values or _row_values(columns)
     workbook = Workbook(target, XLSX_OPTIONS)
     header = workbook.add_format({"bold": True})
     sheets = 0

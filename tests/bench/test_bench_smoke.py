@@ -87,6 +87,8 @@ SMOKES = {
             r"GET /exports/responses\.csv\s+1,000\s.*",
             r"PASS: CSV 1,000 of 1,000 rows .*",
             r"PASS: XLSX 1,000 of 1,000 rows .*",
+            r"\s+CSV, version 2 \(3 custom\)\s+500\s.*",
+            r"SHOWN: three custom questions: CSV CPU seconds per row [\d.]+x .*",
         ),
     ),
     "dataset.py": Smoke(

@@ -1,0 +1,221 @@
+"""The comment search of the store page: the comments and the answers to custom text
+questions (short and long) of one store and period, found by the same search (``LIKE``
+on the text, wildcards escaped) and the same response filters, newest first; each text
+answer labelled with its question as the version its shopper answered words it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, String, cast, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from portal.calendar import Period
+from portal.errors import DomainError
+from portal.models import Case, Response, ResponseAnswer, Staff, Survey, SurveyVersion
+from portal.versions import definition_of
+from surveys.definitions import TEXT_KINDS, LocalizedText
+
+#: The ``question`` filter of the comment search that keeps the comments only.
+COMMENT_QUESTION = "comment"
+
+
+class UnknownTextQuestion(DomainError):
+    status = 400
+    code = "unknown_question"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentFilter:
+    text: str = ""
+    group: str = ""  # promoter | passive | detractor
+    category: str = ""
+    staff_code: str = ""
+    #: "" for comments and text answers, `COMMENT_QUESTION`, or a text question's key.
+    question: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentItem:
+    """A comment, or a text answer with the wording of its question (``question``)."""
+
+    submitted_at: datetime
+    staff_code: str | None
+    staff_name: str | None
+    nps: int
+    csat: int
+    category: str | None
+    text: str
+    case_id: int | None
+    question: str | None
+
+
+def text_questions(session: Session) -> dict[str, LocalizedText]:
+    """The custom text questions (short and long) of every published survey version, by
+    key, each worded as the newest version that asks it words it."""
+    stmt = (
+        select(SurveyVersion)
+        .join(Survey, Survey.id == SurveyVersion.survey_id)
+        .order_by(Survey.id, SurveyVersion.number)
+    )
+    found: dict[str, LocalizedText] = {}
+    for version in session.scalars(stmt):
+        for question in definition_of(version).custom_questions():
+            if question.kind in TEXT_KINDS:
+                found[question.key] = question.text
+    return found
+
+
+def checked_question(key: str, questions: Iterable[str]) -> str:
+    """``key`` when the comment search may filter by it ("" for no filter).
+
+    Raises
+    ------
+    UnknownTextQuestion
+        Neither `COMMENT_QUESTION` nor the key of a custom text question.
+    """
+    if key in ("", COMMENT_QUESTION) or key in questions:
+        return key
+    # Built now rather than lazily: the key is what was typed, and must be escaped.
+    raise UnknownTextQuestion(
+        _("There is no text question with the key %(key)s to search.", key=key),
+        field="question",
+    )
+
+
+def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[Any]:
+    """The period's comments and text answers, newest first, filtered (paginate the
+    result, then `label_comments`); each with the id of the case its response opened, if
+    any (a response opens at most one). A response's comment comes before its text
+    answers; both are found by the same search."""
+    branches = []
+    if filters.question in ("", COMMENT_QUESTION):
+        branches.append(
+            _comment_filters(
+                _comment_columns(Response.comment, literal(0), cast(null(), String(64))),
+                Response.comment,
+                filters,
+                store_id,
+                period,
+            ).where(Response.comment.is_not(None))
+        )
+    if filters.question != COMMENT_QUESTION:
+        answers = _comment_filters(
+            _comment_columns(ResponseAnswer.text, ResponseAnswer.id, ResponseAnswer.question_key)
+            .join(ResponseAnswer, ResponseAnswer.response_id == Response.id)
+            # A text question's answer, as the contract stores it: text without a choice
+            # (an "other" choice carries text too, but is a choice).
+            .where(ResponseAnswer.text.is_not(None), ResponseAnswer.choice.is_(None)),
+            ResponseAnswer.text,
+            filters,
+            store_id,
+            period,
+        )
+        if filters.question:
+            answers = answers.where(ResponseAnswer.question_key == filters.question)
+        branches.append(answers)
+    found = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+    return select(*(found.c[name] for name in _COMMENT_FIELDS)).order_by(
+        found.c.submitted_at.desc(), found.c.response_id.desc(), found.c.position
+    )
+
+
+#: The columns of a `comments` row, in order.
+_COMMENT_FIELDS = (
+    "submitted_at",
+    "response_id",
+    "position",
+    "staff_code",
+    "staff_name",
+    "nps",
+    "csat",
+    "category",
+    "text",
+    "case_id",
+    "version_id",
+    "question_key",
+)
+
+
+def _comment_columns(text: Any, position: Any, question_key: Any) -> Select[Any]:
+    return (
+        select(
+            Response.submitted_at.label("submitted_at"),
+            Response.id.label("response_id"),
+            position.label("position"),
+            Staff.code.label("staff_code"),
+            Staff.name.label("staff_name"),
+            Response.nps.label("nps"),
+            Response.csat.label("csat"),
+            Response.problem_category.label("category"),
+            text.label("text"),
+            Case.id.label("case_id"),
+            Response.survey_version_id.label("version_id"),
+            question_key.label("question_key"),
+        )
+        .select_from(Response)
+        .outerjoin(Staff, Staff.id == Response.staff_id)
+        .outerjoin(Case, Case.response_id == Response.id)
+    )
+
+
+def _comment_filters(
+    stmt: Select[Any], text: Any, filters: CommentFilter, store_id: int, period: Period
+) -> Select[Any]:
+    stmt = stmt.where(
+        Response.store_id == store_id,
+        Response.local_day >= period.start,
+        Response.local_day <= period.end,
+    )
+    if filters.text:
+        # Escape LIKE wildcards: a shopper's "100%" is text, not a pattern.
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(text.like(f"%{escaped}%", escape="\\"))
+    if filters.group == "promoter":
+        stmt = stmt.where(Response.nps >= 9)
+    elif filters.group == "passive":
+        stmt = stmt.where(Response.nps.between(7, 8))
+    elif filters.group == "detractor":
+        stmt = stmt.where(Response.nps <= 6)
+    if filters.category:
+        stmt = stmt.where(Response.problem_category == filters.category)
+    if filters.staff_code:
+        stmt = stmt.where(Staff.code == filters.staff_code)
+    return stmt
+
+
+def label_comments(session: Session, rows: Sequence[Any], locale: str) -> list[CommentItem]:
+    """The rows of one page of `comments`, each text answer labelled with its question in
+    ``locale`` as the version its shopper answered words it."""
+    ids = {row.version_id for row in rows if row.question_key is not None}
+    wording = {}
+    if ids:
+        stmt = select(SurveyVersion).where(SurveyVersion.id.in_(ids))
+        wording = {version.id: definition_of(version) for version in session.scalars(stmt)}
+    items = []
+    for row in rows:
+        question = None
+        if row.question_key is not None:
+            definition = wording.get(row.version_id)
+            asked = definition and next(
+                (q for q in definition.questions if q.key == row.question_key), None
+            )
+            question = asked.text.get(locale) if asked else row.question_key
+        items.append(
+            CommentItem(
+                row.submitted_at,
+                row.staff_code,
+                row.staff_name,
+                row.nps,
+                row.csat,
+                row.category,
+                row.text,
+                row.case_id,
+                question,
+            )
+        )
+    return items
