@@ -108,6 +108,10 @@ ACTION_LABELS: dict[str, Any] = {
     "award.rejected": _l("Nomination rejected"),
     "award.appealed": _l("Appeal raised"),
     "award.appeal_answered": _l("Appeal answered"),
+    # surveys the business writes
+    "survey.created": _l("Survey created"),
+    "survey.draft_saved": _l("Survey draft saved"),
+    "survey.published": _l("Survey version published"),
     # the demo chain
     "demo.build": _l("Demo data built"),
 }
@@ -139,6 +143,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "award_cycle": _l("Award month"),
     "award_nomination": _l("Nomination"),
     "demo": _l("Demo"),
+    "survey": _l("Survey"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -156,6 +161,17 @@ ERASE_KEY_LABELS: dict[str, Any] = {
     "code": _l("receipt code"),
     "phone": _l("phone number"),
     "email": _l("e-mail address"),
+}
+#: What a survey entry changed (``change``): how a survey started, which draft edit.
+SURVEY_CHANGE_LABELS: dict[str, Any] = {
+    "copy": _l("started as a copy of the default survey"),
+    "minimal": _l("started with the scoring questions only"),
+    "started": _l("draft started from the latest version"),
+    "texts": _l("survey texts"),
+    "question_added": _l("question added"),
+    "question_changed": _l("question changed"),
+    "question_moved": _l("question moved"),
+    "question_removed": _l("question removed"),
 }
 DISPUTE_OUTCOME_LABELS: dict[str, Any] = {
     "upheld": _l("report upheld"),
@@ -271,6 +287,10 @@ DETAILS: dict[str, Detail] = {
     "days": Detail(_l("Days"), _text),
     "receipts": Detail(_l("Receipts"), _text),
     "responses": Detail(_l("Answers"), _text),
+    "change": Detail(_l("Change"), _one_of(SURVEY_CHANGE_LABELS)),
+    "question": Detail(_l("Question"), _text),
+    "version": Detail(_l("Version"), _text),
+    "scoring_series": Detail(_l("Scoring series"), _text),
     "note": Detail(_l("Note"), _masked),
     "reason": Detail(_l("Reason"), _masked),
 }
