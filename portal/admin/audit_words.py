@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from portal.admin.audit_log import StoreRef
 from portal.awards.forms import (
@@ -126,6 +127,8 @@ ACTOR_LABELS: dict[str, Any] = {
     "default": _l("the defaults"),
 }
 
+#: Subjects named by a key their owner chose (a lower-case word), shown as code.
+KEY_SUBJECTS = frozenset({"survey"})
 #: What an entry is about.
 SUBJECT_LABELS: dict[str, Any] = {
     "store": _l("Store"),
@@ -190,6 +193,16 @@ Say = Callable[[Any, str], str | None]
 
 def _text(value: Any, subject: str) -> str | None:
     return str(value)
+
+
+def _key(value: Any, subject: str) -> str | None:
+    """A key the survey owner chose (a lower-case word): shown as code, not as a word."""
+    return Markup("<code>{}</code>").format(value)
+
+
+def _plain(value: str) -> str:
+    """``value`` without the markup of `_key` (for the CSV)."""
+    return Markup(value).striptags() if isinstance(value, Markup) else value
 
 
 def _masked(value: Any, subject: str) -> str | None:
@@ -288,7 +301,7 @@ DETAILS: dict[str, Detail] = {
     "receipts": Detail(_l("Receipts"), _text),
     "responses": Detail(_l("Answers"), _text),
     "change": Detail(_l("Change"), _one_of(SURVEY_CHANGE_LABELS)),
-    "question": Detail(_l("Question"), _text),
+    "question": Detail(_l("Question"), _key),
     "version": Detail(_l("Version"), _text),
     "scoring_series": Detail(_l("Scoring series"), _text),
     "note": Detail(_l("Note"), _masked),
@@ -322,6 +335,8 @@ def subject_label(subject_type: str, subject_id: str) -> str:
     about no one row."""
     label = SUBJECT_LABELS.get(subject_type)
     name = subject_type if label is None else str(label)
+    if subject_type in KEY_SUBJECTS:
+        return Markup("{} <code>{}</code>").format(name, subject_id)
     if subject_id in ("", "-", "*") or subject_type in ("login", "demo"):
         # A failed sign-in's subject is the address typed: the details say it. The demo's
         # is its source key, which names nothing a reader could look up.
@@ -363,8 +378,12 @@ class AuditRow:
         return "" if self.store is None else f"{self.store.code} {self.store.name}"
 
     @property
+    def subject_text(self) -> str:
+        return _plain(self.subject)
+
+    @property
     def details_text(self) -> str:
-        return "; ".join(f"{line.label}: {line.value}" for line in self.details)
+        return "; ".join(f"{line.label}: {_plain(line.value)}" for line in self.details)
 
 
 def audit_rows(entries: Sequence[AuditEntry], stores: Mapping[int, StoreRef]) -> list[AuditRow]:

@@ -200,7 +200,7 @@ class QuestionForm(VersionedForm):
             SelectChoice("any", _l("when any of these rules holds")),
         ],
         default="all",
-        validators=[InputRequired()],
+        validators=[Optional()],
     )
     rules = FieldList(FormField(RuleRowForm), min_entries=BLANK_RULE_ROWS)
 

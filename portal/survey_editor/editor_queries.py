@@ -34,10 +34,25 @@ from surveys.timing import Estimate
 
 
 @dataclass(frozen=True, slots=True)
+class Shown:
+    """A draft's text as a page shows it: in the page's language, or in the other one
+    (``lang``) while the draft lacks the translation."""
+
+    text: str
+    lang: str | None = None
+
+    def markup(self) -> Markup:
+        """The text isolated (``<bdi>``), marked with its language when not the page's."""
+        if self.lang is None:
+            return Markup("<bdi>{}</bdi>").format(self.text)
+        return Markup('<bdi lang="{}">{}</bdi>').format(self.lang, self.text)
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionRow:
     key: str
     position: int
-    text: str
+    text: Shown
     kind: str
     required: bool
     core: bool
@@ -66,6 +81,7 @@ class TextRow:
 @dataclass(frozen=True, slots=True)
 class DraftPage:
     key: str
+    title: Shown
     #: The draft revision every form of the page carries.
     revision: int
     has_draft: bool
@@ -80,19 +96,22 @@ class DraftPage:
     reworded: tuple[str, ...]
 
 
-def localized(raw: Any, locale: str) -> str:
+def localized(raw: Any, locale: str) -> Shown:
     """A document text in ``locale``, else in the other language (a draft may lack one)."""
     text = Text.of(raw)
     first, second = (text.zh_CN, text.en) if locale == "zh_CN" else (text.en, text.zh_CN)
-    return first.strip() or second.strip()
+    if first.strip() or not second.strip():
+        return Shown(first.strip())
+    return Shown(second.strip(), "en" if locale == "zh_CN" else "zh-CN")
 
 
-def question_names(document: Document, locale: str) -> dict[str, str]:
+def question_names(document: Document, locale: str) -> dict[str, Shown]:
     """Each question's key → "position. text", how pages name a question to a reader."""
-    return {
-        str(q.get("key")): f"{n}. {localized(q.get('text'), locale)}"
-        for n, q in enumerate(questions_of(document), start=1)
-    }
+    names = {}
+    for n, question in enumerate(questions_of(document), start=1):
+        shown = localized(question.get("text"), locale)
+        names[str(question.get("key"))] = Shown(f"{n}. {shown.text}", shown.lang)
+    return names
 
 
 def get_draft_page(session: Session, survey: Survey, locale: str) -> DraftPage:
@@ -115,6 +134,7 @@ def get_draft_page(session: Session, survey: Survey, locale: str) -> DraftPage:
         estimate = result.estimate
     return DraftPage(
         key=survey.key,
+        title=localized((shown or {}).get("title"), locale),
         revision=survey.draft_revision,
         has_draft=document is not None,
         latest_number=latest.number if latest else None,
@@ -152,7 +172,9 @@ def _rows(document: Document, reworded: tuple[str, ...], locale: str) -> tuple[Q
                 required=bool(question.get("required")),
                 core=key in CORE_KEYS,
                 standard=key in STANDARD_KEYS,
-                condition=say_condition(question.get("show_if"), names),
+                condition=say_condition(
+                    question.get("show_if"), {k: v.markup() for k, v in names.items()}
+                ),
                 reworded=key in reworded,
                 first=position == 1,
                 last=position == len(questions),
@@ -168,7 +190,7 @@ class QuestionChoices:
 
     subjects: list[SelectChoice]
     groups: list[SelectChoice]
-    choice_keys: list[tuple[str, list[str]]]
+    choice_keys: list[tuple[Markup, list[str]]]
 
 
 def question_choices(
@@ -188,18 +210,22 @@ def question_choices(
     subject_keys = [str(q.get("key")) for q in earlier] + [
         k for k in referenced if k not in {str(q.get("key")) for q in earlier}
     ]
-    subjects += [SelectChoice(k, names.get(k, k)) for k in subject_keys]
+    subjects += [_option(k, names.get(k, Shown(k))) for k in subject_keys]
     groups = [SelectChoice("", blank)] + [
-        SelectChoice(str(g.get("key")), localized(g.get("text"), locale))
+        _option(str(g.get("key")), localized(g.get("text"), locale))
         for g in _listed(document.get("groups"))
         if isinstance(g, dict)
     ]
     choice_keys = [
-        (names[str(q.get("key"))], _offered(q))
+        (names[str(q.get("key"))].markup(), _offered(q))
         for q in earlier
         if q.get("kind") in (QuestionKind.CHOICE, QuestionKind.MULTIPLE)
     ]
     return QuestionChoices(subjects, groups, choice_keys)
+
+
+def _option(value: str, label: Shown) -> SelectChoice:
+    return SelectChoice(value, label.text, render_kw={"lang": label.lang} if label.lang else None)
 
 
 def _referenced_keys(question: dict[str, Any]) -> list[str]:

@@ -53,6 +53,7 @@ from portal.survey_editor.editor_forms import (
 from portal.survey_editor.editor_queries import (
     QuestionChoices,
     get_draft_page,
+    localized,
     question_choices,
 )
 from portal.survey_editor.publishing import publish_draft
@@ -202,7 +203,11 @@ def texts(key: str) -> Any:
 
     def page(problem: Any = None, status: int = 200) -> Any:
         return render_template(
-            "surveys/texts.html", survey=survey, form=form, problem=problem
+            "surveys/texts.html",
+            survey=survey,
+            title=localized(document.get("title"), current_locale()),
+            form=form,
+            problem=problem,
         ), status
 
     if not form.validate_on_submit():
@@ -240,6 +245,7 @@ def question(key: str, question: str | None) -> Any:
         return render_template(
             "surveys/question.html",
             survey=survey,
+            title=localized(document.get("title"), current_locale()),
             form=form,
             question=question,
             fixed=fixed,

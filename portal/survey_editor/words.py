@@ -158,7 +158,7 @@ def say_warning(warning: CheckWarning) -> str:
     )
 
 
-def say_rule(rule: Any, subjects: dict[str, str]) -> Markup:
+def say_rule(rule: Any, subjects: dict[str, Markup]) -> Markup:
     """One ``show_if`` rule in words; ``subjects`` names questions by key (their text)."""
     if not isinstance(rule, dict):
         return Markup.escape(str(_SENTENCES[ProblemCode.CONDITION_INVALID]))
@@ -183,7 +183,7 @@ def say_rule(rule: Any, subjects: dict[str, str]) -> Markup:
     }
 
 
-def say_condition(condition: Any, subjects: dict[str, str]) -> Markup | None:
+def say_condition(condition: Any, subjects: dict[str, Markup]) -> Markup | None:
     """A question's ``show_if`` in words; ``None`` for a question always shown."""
     if condition is None:
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.portal.translated.world import Who, World
+from tests.portal.translated.world import DRAFT_SURVEY, Who, World
 
 Variants = list[dict[str, Any]]
 ONE: Variants = [{}]
@@ -133,6 +133,18 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "hr.staff_trend": lambda w, who: [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])],
     "mystery.chain_heatmap": lambda w, who: ONE,
     "mystery.store_trend": _store,
+    # surveys the business writes (cx and admins)
+    "surveys.index": lambda w, who: ONE,
+    "surveys.new": lambda w, who: ONE,
+    # The default survey has no draft (the "start a draft" page), the other one has.
+    "surveys.draft": lambda w, who: [{"key": "receipt"}, {"key": DRAFT_SURVEY}],
+    "surveys.texts": lambda w, who: [{"key": DRAFT_SURVEY}],
+    # A scoring question, a conditional custom one, and a new question.
+    "surveys.question": lambda w, who: [
+        {"key": DRAFT_SURVEY, "question": "nps"},
+        {"key": DRAFT_SURVEY, "question": "payment"},
+        {"key": DRAFT_SURVEY},
+    ],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.

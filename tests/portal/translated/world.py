@@ -53,6 +53,15 @@ from portal.models import (
 from portal.pos_api.operations import create_api_key
 from portal.receipts import issue_receipt
 from portal.shopper.operations import record_response
+from portal.survey_editor.documents import (
+    STORE_FORMAT,
+    ChoiceInput,
+    QuestionInput,
+    RuleInput,
+    put_question,
+)
+from portal.survey_editor.documents import Text as Wording
+from portal.survey_editor.drafts import SurveyStart, create_survey, edit_draft
 from surveys.answers import Answers
 from surveys.checklists import get_checklist
 from surveys.loader import receipt_survey
@@ -64,6 +73,8 @@ PASSWORD = DEMO_PASSWORD
 DAYS = 70
 RESPONSES = 2000
 REGION_MANAGER_EMAIL = "region.manager@demo.example"
+#: A survey with a draft for the editor's pages (the default survey has none).
+DRAFT_SURVEY = "seasonal"
 #: The sign-in used for each role the walk takes (managers twice: by store and by region).
 LOGINS = {
     "admin": "admin@demo.example",
@@ -149,6 +160,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _hold_ballot_answers(session, settings, home_store, now=now)
     _nominate_someone_not_eligible(session, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
+    _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
     session.flush()
     return World(
@@ -160,6 +172,37 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         invitation_token=invitation_token,
         reset_token=reset_token,
         data=data_strings(session),
+    )
+
+
+def _survey_draft(session: Session, *, now: datetime) -> None:
+    """A copy of the default survey with a conditional multiple-choice question whose
+    English is still missing: the draft page then shows problems, and conditions."""
+    survey = create_survey(session, DRAFT_SURVEY, SurveyStart.COPY, actor=CLI, now=now)
+    payment = QuestionInput(
+        key="payment",
+        editor_kind="multiple",
+        text=Wording("您是怎么付款的？", ""),
+        choices=(
+            ChoiceInput("cash", Wording("现金", "Cash")),
+            ChoiceInput("card", Wording("刷卡", "Card")),
+        ),
+        other=True,
+        match="any",
+        rules=(
+            RuleInput("csat", "le", number=2),
+            RuleInput(STORE_FORMAT, formats=("convenience",)),
+        ),
+    )
+    edit_draft(
+        session,
+        survey,
+        lambda document: put_question(document, payment),
+        expected_revision=1,
+        actor=CLI,
+        now=now,
+        what="question_added",
+        question=payment.key,
     )
 
 
