@@ -25,6 +25,7 @@ from portal.survey_editor.documents import reworded_core_questions
 from portal.survey_editor.drafts import DraftChanged, clear_draft, draft_of, versions_of
 from portal.survey_editor.words import CORE_LABELS
 from surveys.checks import CheckResult, check_draft
+from surveys.definitions import SurveyDefinition
 from surveys.loader import DefinitionError, parse_definition
 
 
@@ -112,13 +113,7 @@ def publish_draft(
     document = {**draft_of(survey), "key": survey.key}
     if survey.draft_revision != expected_revision:
         raise DraftChanged()
-    result = check_draft(document)
-    if not result.ok:
-        raise DraftHasProblems(result)
-    try:
-        definition = parse_definition(document, source=survey.key)
-    except DefinitionError:  # pragma: no cover - the checks refuse what parsing refuses
-        raise DraftHasProblems(result) from None
+    definition = _checked(document, survey.key)
     versions = versions_of(session, survey.id)
     for version in versions:
         if version.content_hash == definition.content_hash:
@@ -160,6 +155,17 @@ def publish_draft(
         reworded=reworded,
         new_series_without_change=new_series and latest is not None and not reworded,
     )
+
+
+def _checked(document: dict[str, object], key: str) -> SurveyDefinition:
+    """The draft parsed, once the checks find no problem (`DraftHasProblems` else)."""
+    result = check_draft(document)
+    if not result.ok:
+        raise DraftHasProblems(result)
+    try:
+        return parse_definition(document, source=key)
+    except DefinitionError:  # pragma: no cover - the checks refuse what parsing refuses
+        raise DraftHasProblems(result) from None
 
 
 def next_number(versions: list[SurveyVersion]) -> int:

@@ -69,6 +69,12 @@ def test_a_new_survey_copies_the_default_survey_into_a_draft_and_has_no_version(
     assert "Not yet published." in page and "No problems: this draft can be published." in page
 
 
+def test_the_survey_list_leads_to_a_new_survey_and_to_each_draft(client, seasonal):
+    page = page_of(client, "/surveys")
+    assert 'href="/surveys/new"' in page
+    assert 'href="/surveys/seasonal/draft"' in page and 'href="/surveys/receipt/draft"' in page
+
+
 def test_a_minimal_survey_asks_only_the_two_scoring_questions(client, owner, db_session):
     assert create(client, start="minimal").status_code == 302
     survey = survey_row(db_session, "seasonal")

@@ -4,12 +4,14 @@ refusals (problems, nothing changed, a reworded scoring question); and two owner
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
+from html import unescape
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor
@@ -25,10 +27,11 @@ from portal.survey_editor.drafts import (
     edit_draft,
     get_survey,
 )
+from portal.survey_editor.drafts import start_draft as start_draft_of
 from portal.survey_editor.publishing import PublishedMeanwhile, publish_draft
 from portal.versions import definition_of
-from tests.conftest import PASSWORD, post_form
-from tests.portal.survey_editor.conftest import EN, page_of, send, survey_row
+from tests.conftest import PASSWORD, csrf_token_from, post_form
+from tests.portal.survey_editor.conftest import EN, page_of, revision_on, send, survey_row
 from tests.portal.survey_editor.test_editor import add_question, create, question_data
 
 DRAFT = "/surveys/seasonal/draft"
@@ -152,6 +155,24 @@ def test_a_draft_the_same_as_a_version_is_not_published_again(client, seasonal, 
     assert len(versions(db_session)) == 1 and survey_row(db_session, "seasonal").draft is not None
 
 
+def test_a_question_saved_unchanged_changes_nothing(client, seasonal, db_session):
+    publish(client)
+    start_draft(client)
+    for key in ("nps", "csat"):
+        url = f"/surveys/seasonal/draft/questions/{key}"
+        html = page_of(client, url)
+        data = {
+            name: value
+            for name, value in re.findall(r'name="([a-z_]+)" type="text" value="([^"]*)"', html)
+        }
+        data = {k: unescape(v) for k, v in data.items()}
+        assert send(client, url, {**data, "required": "y"}, page=url).status_code == 302
+    assert 'id="reworded-' not in page_of(client, DRAFT)
+    response = publish(client)
+    page = response.get_data(as_text=True)
+    assert "Nothing changed: this draft is the same as version 1." in page
+
+
 def test_rewording_a_scoring_question_needs_a_new_scoring_series(client, seasonal, db_session):
     publish(client)
     start_draft(client)
@@ -220,9 +241,6 @@ def test_a_save_based_on_an_older_revision_is_refused_and_overwrites_nothing(
     theirs = page_of(colleague, url)
     data = question_data("csat", "scale_5", zh="满意吗？", en="Happy?")
     assert send(colleague, url, {**data, "text_en": "Satisfied?"}, page=url).status_code == 302
-    from tests.conftest import csrf_token_from
-    from tests.portal.survey_editor.conftest import revision_on
-
     assert revision_on(mine) == revision_on(theirs) == "1"
     late = client.post(
         url, data={**data, "csrf_token": csrf_token_from(mine), "version": "1"}, headers=EN
@@ -248,8 +266,6 @@ def test_a_save_based_on_an_older_revision_is_refused_and_overwrites_nothing(
 def test_every_action_on_a_stale_page_is_refused(client, colleague, db_session, url, data):
     stale = page_of(client, DRAFT)
     send(colleague, "/surveys/seasonal/draft/questions/csat/move", {"direction": "up"}, page=DRAFT)
-    from tests.conftest import csrf_token_from
-
     response = client.post(
         url, data={**data, "csrf_token": csrf_token_from(stale), "version": "1"}, headers=EN
     )
@@ -348,10 +364,7 @@ def test_a_version_number_taken_meanwhile_refuses_the_publish_and_writes_nothing
     publish_draft(
         db_session, survey, expected_revision=1, new_series=False, actor=Actor("a"), now=NOW
     )
-    db_session.execute(text("SELECT 1"))
-    from portal.survey_editor.drafts import start_draft as start
-
-    start(db_session, survey, expected_revision=2, actor=Actor("a"), now=NOW)
+    start_draft_of(db_session, survey, expected_revision=2, actor=Actor("a"), now=NOW)
     edit_draft(
         db_session,
         survey,
