@@ -169,7 +169,7 @@ ERASE_KEY_LABELS: dict[str, Any] = {
 SURVEY_CHANGE_LABELS: dict[str, Any] = {
     "copy": _l("started as a copy of the default survey"),
     "minimal": _l("started with the scoring questions only"),
-    "started": _l("draft started from the latest version"),
+    "started": _l("draft started from a published version"),
     "texts": _l("survey texts"),
     "question_added": _l("question added"),
     "question_changed": _l("question changed"),

@@ -111,9 +111,20 @@ def create_survey(
 
 
 def start_draft(
-    session: Session, survey: Survey, *, expected_revision: int, actor: Actor, now: datetime
+    session: Session,
+    survey: Survey,
+    *,
+    expected_revision: int,
+    actor: Actor,
+    now: datetime,
+    source: SurveyVersion | None = None,
+    action: str = "survey.draft_saved",
 ) -> Document:
-    """Give the survey a draft: a copy of its latest version.
+    """Give the survey a draft: a copy of ``source`` (one of its versions), by default of
+    its latest version.
+
+    ``action`` is the audit entry written (a copy of an older version may say
+    ``survey.version_copied``); its details name the version copied.
 
     Raises
     ------
@@ -124,22 +135,18 @@ def start_draft(
     """
     if survey.draft is not None:
         raise DraftExists()
-    latest = latest_version(session, survey.id)
-    if latest is not None:
-        document = copied_document(survey.key, latest.definition)
+    if source is not None and source.survey_id != survey.id:
+        raise SurveyRefused(_l("That version belongs to another survey."))
+    copied = source if source is not None else latest_version(session, survey.id)
+    if copied is not None:
+        document = copied_document(survey.key, copied.definition)
     else:
         default = latest_version(session, default_survey(session).id)
         document = minimal_document(survey.key, default.definition if default else {})
     _write_draft(session, survey, document, expected_revision, actor, now, draft_exists=False)
+    number = copied.number if copied is not None else None
     record_audit(
-        session,
-        actor,
-        "survey.draft_saved",
-        "survey",
-        survey.key,
-        now,
-        change="started",
-        version=latest.number if latest is not None else None,
+        session, actor, action, "survey", survey.key, now, change="started", version=number
     )
     return document
 

@@ -88,14 +88,18 @@ def new() -> Any:
     return redirect(url_for("surveys.draft", key=form.key.data))
 
 
-def _draft_page(survey: Survey, *, problem: Any = None, status: int = 200, **forms: Any) -> Any:
-    session = get_session()
-    page = get_draft_page(session, survey, current_locale())
-    publish_form = forms.pop("publish_form", None) or PublishForm(formdata=None)
-    publish_form.show_version(page.revision)
-    body = render_template(
-        "surveys/draft.html", page=page, problem=problem, publish_form=publish_form, **forms
-    )
+def _draft_page(
+    survey: Survey,
+    *,
+    problem: Any = None,
+    status: int = 200,
+    publish_form: PublishForm | None = None,
+) -> Any:
+    """The draft page as it is now; a refused publish keeps its form (and its error)."""
+    page = get_draft_page(get_session(), survey, current_locale())
+    form = publish_form or PublishForm(formdata=None)
+    form.show_version(page.revision)
+    body = render_template("surveys/draft.html", page=page, problem=problem, publish_form=form)
     return body, status
 
 

@@ -403,3 +403,43 @@ def test_a_stale_revision_is_refused_by_the_operation_itself(db_session):
         publish_draft(
             db_session, survey, expected_revision=7, new_series=False, actor=Actor("a"), now=NOW
         )
+
+
+def test_a_draft_may_start_from_an_older_version_of_its_own_survey(db_session):
+    actor = Actor("a")
+    survey = create_survey(db_session, "seasonal", SurveyStart.MINIMAL, actor=actor, now=NOW)
+    first = publish_draft(
+        db_session, survey, expected_revision=1, new_series=False, actor=actor, now=NOW
+    ).version
+    start_draft_of(db_session, survey, expected_revision=2, actor=actor, now=NOW)
+    texts = {n: Text("新", "New") for n in ("title", "intro", "thanks", "consent")}
+    edit_draft(
+        db_session,
+        survey,
+        lambda d: set_texts(d, texts),
+        expected_revision=3,
+        actor=actor,
+        now=NOW,
+        what="texts",
+    )
+    publish_draft(db_session, survey, expected_revision=4, new_series=False, actor=actor, now=NOW)
+    start_draft_of(
+        db_session,
+        survey,
+        expected_revision=5,
+        actor=actor,
+        now=NOW,
+        source=first,
+        action="survey.version_copied",
+    )
+    db_session.refresh(survey)
+    assert survey.draft == first.definition
+    copied = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "survey.version_copied")
+    ).one()
+    assert copied.details == {"change": "started", "version": 1}
+    other = create_survey(db_session, "other", SurveyStart.MINIMAL, actor=actor, now=NOW)
+    other.draft = None
+    db_session.flush()
+    with pytest.raises(DomainError):
+        start_draft_of(db_session, other, expected_revision=1, actor=actor, now=NOW, source=first)
