@@ -153,7 +153,7 @@ def audit_csv() -> Any:
                         iso_time(row.at.astimezone(tz)),
                         row.who,
                         row.what,
-                        row.subject,
+                        row.subject_text,
                         row.store_text,
                         row.details_text,
                     )

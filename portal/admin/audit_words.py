@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from portal.admin.audit_log import StoreRef
 from portal.awards.forms import (
@@ -108,6 +109,10 @@ ACTION_LABELS: dict[str, Any] = {
     "award.rejected": _l("Nomination rejected"),
     "award.appealed": _l("Appeal raised"),
     "award.appeal_answered": _l("Appeal answered"),
+    # surveys the business writes
+    "survey.created": _l("Survey created"),
+    "survey.draft_saved": _l("Survey draft saved"),
+    "survey.published": _l("Survey version published"),
     # the demo chain
     "demo.build": _l("Demo data built"),
     # surveys and branding
@@ -125,6 +130,8 @@ ACTOR_LABELS: dict[str, Any] = {
     "default": _l("the defaults"),
 }
 
+#: Subjects named by a key their owner chose (a lower-case word), shown as code.
+KEY_SUBJECTS = frozenset({"survey"})
 #: What an entry is about.
 SUBJECT_LABELS: dict[str, Any] = {
     "store": _l("Store"),
@@ -169,6 +176,17 @@ BRANDING_CHANGE_LABELS: dict[str, Any] = {
     "logo_removed": _l("logo removed"),
     "colour": _l("primary colour"),
 }
+#: What a survey entry changed (``change``): how a survey started, which draft edit.
+SURVEY_CHANGE_LABELS: dict[str, Any] = {
+    "copy": _l("started as a copy of the default survey"),
+    "minimal": _l("started with the scoring questions only"),
+    "started": _l("draft started from a published version"),
+    "texts": _l("survey texts"),
+    "question_added": _l("question added"),
+    "question_changed": _l("question changed"),
+    "question_moved": _l("question moved"),
+    "question_removed": _l("question removed"),
+}
 DISPUTE_OUTCOME_LABELS: dict[str, Any] = {
     "upheld": _l("report upheld"),
     "adjusted": _l("report adjusted"),
@@ -186,6 +204,16 @@ Say = Callable[[Any, str], str | None]
 
 def _text(value: Any, subject: str) -> str | None:
     return str(value)
+
+
+def _key(value: Any, subject: str) -> str | None:
+    """A key the survey owner chose (a lower-case word): shown as code, not as a word."""
+    return Markup("<code>{}</code>").format(value)
+
+
+def _plain(value: str) -> str:
+    """``value`` without the markup of `_key` (for the CSV)."""
+    return Markup(value).striptags() if isinstance(value, Markup) else value
 
 
 def _masked(value: Any, subject: str) -> str | None:
@@ -296,6 +324,10 @@ DETAILS: dict[str, Detail] = {
     "branding_changed": Detail(_l("Changed"), _each_of(BRANDING_CHANGE_LABELS)),
     # Upper case: the letters of a hexadecimal colour are not words of either language.
     "colour": Detail(_l("Primary colour"), lambda value, subject: str(value).upper() or None),
+    "change": Detail(_l("Change"), _one_of(SURVEY_CHANGE_LABELS)),
+    "question": Detail(_l("Question"), _key),
+    "version": Detail(_l("Version"), _text),
+    "scoring_series": Detail(_l("Scoring series"), _text),
     "note": Detail(_l("Note"), _masked),
     "reason": Detail(_l("Reason"), _masked),
 }
@@ -327,6 +359,8 @@ def subject_label(subject_type: str, subject_id: str) -> str:
     about no one row."""
     label = SUBJECT_LABELS.get(subject_type)
     name = subject_type if label is None else str(label)
+    if subject_type in KEY_SUBJECTS:
+        return Markup("{} <code>{}</code>").format(name, subject_id)
     if subject_id in ("", "-", "*") or subject_type in ("login", "demo"):
         # A failed sign-in's subject is the address typed: the details say it. The demo's
         # is its source key, which names nothing a reader could look up.
@@ -368,8 +402,12 @@ class AuditRow:
         return "" if self.store is None else f"{self.store.code} {self.store.name}"
 
     @property
+    def subject_text(self) -> str:
+        return _plain(self.subject)
+
+    @property
     def details_text(self) -> str:
-        return "; ".join(f"{line.label}: {line.value}" for line in self.details)
+        return "; ".join(f"{line.label}: {_plain(line.value)}" for line in self.details)
 
 
 def audit_rows(entries: Sequence[AuditEntry], stores: Mapping[int, StoreRef]) -> list[AuditRow]:

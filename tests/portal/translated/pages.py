@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.portal.survey_editor.published import SEASONAL_KEY
-from tests.portal.translated.world import Who, World
+from tests.portal.translated.world import DRAFT_SURVEY, Who, World
 
 Variants = list[dict[str, Any]]
 ONE: Variants = [{}]
@@ -143,6 +143,17 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
         {"key": SEASONAL_KEY, "number": 2},
     ],
     "surveys.branding": lambda w, who: ONE,
+    # surveys the business writes (cx and admins)
+    "surveys.new": lambda w, who: ONE,
+    # The default survey has no draft (the "start a draft" page), the other one has.
+    "surveys.draft": lambda w, who: [{"key": "receipt"}, {"key": DRAFT_SURVEY}],
+    "surveys.texts": lambda w, who: [{"key": DRAFT_SURVEY}],
+    # A scoring question, a conditional custom one, and a new question.
+    "surveys.question": lambda w, who: [
+        {"key": DRAFT_SURVEY, "question": "nps"},
+        {"key": DRAFT_SURVEY, "question": "payment"},
+        {"key": DRAFT_SURVEY},
+    ],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.

@@ -56,6 +56,15 @@ from portal.pos_api.operations import create_api_key
 from portal.receipts import issue_receipt
 from portal.shopper.operations import record_response
 from portal.survey_editor.branding_operations import BrandingChange, branding_token, save_branding
+from portal.survey_editor.documents import (
+    STORE_FORMAT,
+    ChoiceInput,
+    QuestionInput,
+    RuleInput,
+    put_question,
+)
+from portal.survey_editor.documents import Text as Wording
+from portal.survey_editor.drafts import SurveyStart, create_survey, edit_draft
 from portal.survey_editor.logo import clean_logo
 from surveys.answers import Answers
 from surveys.checklists import get_checklist
@@ -69,6 +78,8 @@ PASSWORD = DEMO_PASSWORD
 DAYS = 70
 RESPONSES = 2000
 REGION_MANAGER_EMAIL = "region.manager@demo.example"
+#: A survey with a draft for the editor's pages (the default survey has none).
+DRAFT_SURVEY = "seasonal"
 #: The sign-in used for each role the walk takes (managers twice: by store and by region).
 LOGINS = {
     "admin": "admin@demo.example",
@@ -156,6 +167,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _hold_ballot_answers(session, settings, home_store, now=now)
     _nominate_someone_not_eligible(session, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
+    _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
     _survey_versions_and_branding(session, _user(session, LOGINS["admin"]), now)
     session.flush()
@@ -185,6 +197,37 @@ def _survey_versions_and_branding(session: Session, admin: User, now: datetime) 
         primary_colour="#1a5fb4",
     )
     save_branding(session, change, seen=branding_token(None), actor=Actor.of_user(admin), now=now)
+
+
+def _survey_draft(session: Session, *, now: datetime) -> None:
+    """A copy of the default survey with a conditional multiple-choice question whose
+    English is still missing: the draft page then shows problems, and conditions."""
+    survey = create_survey(session, DRAFT_SURVEY, SurveyStart.COPY, actor=CLI, now=now)
+    payment = QuestionInput(
+        key="payment",
+        editor_kind="multiple",
+        text=Wording("您是怎么付款的？", ""),
+        choices=(
+            ChoiceInput("cash", Wording("现金", "Cash")),
+            ChoiceInput("card", Wording("刷卡", "Card")),
+        ),
+        other=True,
+        match="any",
+        rules=(
+            RuleInput("csat", "le", number=2),
+            RuleInput(STORE_FORMAT, formats=("convenience",)),
+        ),
+    )
+    edit_draft(
+        session,
+        survey,
+        lambda document: put_question(document, payment),
+        expected_revision=1,
+        actor=CLI,
+        now=now,
+        what="question_added",
+        question=payment.key,
+    )
 
 
 def _account_links(session: Session, settings: Settings, now: datetime) -> tuple[str, str]:
