@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.portal.translated.world import Who, World
+from tests.portal.translated.world_custom import COMPARED
 
 Variants = list[dict[str, Any]]
 ONE: Variants = [{}]
@@ -92,8 +93,13 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "cases.new": lambda w, who: ONE,
     "codes.check": lambda w, who: ONE,
     # dashboards and exports
-    "dashboard.chain": lambda w, who: ONE,
-    "dashboard.store": _store,
+    "dashboard.chain": lambda w, who: [{}, {"only": "checkout_ease:5"}],
+    "dashboard.store": lambda w, who: [
+        {**v, **only}
+        for v in _store(w, who)
+        for only in ({}, {"only": "self_checkout:yes"}, {"only": "departments:other"})
+    ],
+    "dashboard.compare_versions": lambda w, who: [{}, COMPARED],
     "exports.index": lambda w, who: ONE,
     "ballot.queue": lambda w, who: [{"rule": r} for r in ("burst", "fast", "pattern")],
     # HR and awards
