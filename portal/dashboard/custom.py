@@ -69,13 +69,17 @@ class SurveyCatalog:
 
 def survey_catalogs(session: Session, survey_ids: Iterable[int] | None) -> list[SurveyCatalog]:
     """The catalogs of some surveys (``None``: every survey), ordered by key."""
+    if survey_ids is not None:
+        survey_ids = list(survey_ids)
+        if not survey_ids:
+            return []
     stmt = (
         select(SurveyVersion, Survey.key)
         .join(Survey, Survey.id == SurveyVersion.survey_id)
         .order_by(Survey.key, SurveyVersion.number.desc())
     )
     if survey_ids is not None:
-        stmt = stmt.where(SurveyVersion.survey_id.in_(list(survey_ids)))
+        stmt = stmt.where(SurveyVersion.survey_id.in_(survey_ids))
     versions: dict[int, tuple[str, list[SurveyVersion]]] = {}
     for version, key in session.execute(stmt).all():
         versions.setdefault(version.survey_id, (key, []))[1].append(version)
