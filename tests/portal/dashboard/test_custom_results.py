@@ -20,11 +20,14 @@ a 1-5 scale, a multiple choice with "other", a yes/no and a short text question:
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from portal.calendar import local_day
+from analysis.results import Estimate
+from analysis.trends import TrendPoint
+from portal.calendar import Period, local_day
+from portal.dashboard.reports import break_position
 from portal.db import utcnow
 from portal.models import Role
 from tests.portal.dashboard.custom_answers import (
@@ -275,3 +278,19 @@ def test_the_chain_page_says_so_too(client, broken_series, make_user, login_as):
     html = client.get("/chain?days=30", headers=EN).text
     assert f"NPS and CSAT before {day.isoformat()}" in html
     assert 'id="trend-break"' in client.get("/chain/nps.svg?days=30").text
+
+
+def test_the_break_falls_before_the_day_it_starts_or_through_the_week_it_splits():
+    def points(labels):
+        empty = Estimate(None, None, None, 0)
+        return [TrendPoint(label, empty, empty) for label in labels]
+
+    days = Period(date(2026, 11, 1), date(2026, 11, 10))
+    daily = points([f"11-{d:02d}" for d in range(1, 11)])
+    assert break_position(daily, days, date(2026, 11, 4)) == 2.5  # between 11-03 and 11-04
+    assert break_position(daily, days, date(2026, 11, 1)) is None  # nothing before it
+    assert break_position(daily, days, date(2026, 11, 11)) is None
+    weeks = Period(date(2026, 9, 7), date(2026, 11, 29))  # Mondays to a Sunday: 12 weeks
+    weekly = points([f"2026-W{w}" for w in range(37, 49)])
+    assert break_position(weekly, weeks, date(2026, 10, 5)) == 3.5  # a Monday: before W41
+    assert break_position(weekly, weeks, date(2026, 10, 8)) == 4.0  # a Thursday: through W41
