@@ -56,13 +56,15 @@ from dataset import (  # bench/ is on sys.path when this file runs as a script
     sidecar,
 )
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from portal import create_app
-from portal.calendar import local_today
+from portal.calendar import Period, local_today
 from portal.config import Settings
 from portal.dashboard import charts
-from portal.db import utcnow
+from portal.dashboard.custom_report import custom_report
+from portal.db import get_session, utcnow
+from portal.models import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE_TARGET_MS = 150.0
@@ -379,10 +381,30 @@ def custom_dataset(info: DatasetInfo, tmp: Path, reuse: Path | None, seed: int) 
 
 @dataclass
 class Side:
-    """One app of the comparison: its client and its statement counter."""
+    """One app of the comparison: the app, its client and its statement counter."""
 
+    app: Any
     client: FlaskClient
     statements: Statements
+
+
+def custom_part(app: Any, code: str, days: int) -> Callable[[], Any]:
+    """The custom-question part of the store page alone (`custom_report`), in-process."""
+
+    def call() -> Any:
+        with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+            session = get_session()
+            try:
+                store = session.scalars(select(Store).where(Store.code == code)).one()
+                today = local_today(store.timezone, utcnow())
+                period = Period(today - timedelta(days=days - 1), today)
+                return custom_report(
+                    session, [store.id], period, only="", zone=store.timezone, locale="zh_CN"
+                )
+            finally:
+                session.close()
+
+    return call
 
 
 def alternate(
@@ -416,7 +438,8 @@ def custom_rows(
     today: Side, custom: Side, info: DatasetInfo, repeat: int, clock: Clock
 ) -> tuple[list[Row], list[tuple[Row, Row]]]:
     """The store page today and with three custom questions, alternating; then, on the
-    custom data set only, the page filtered by an answer and the A/B comparison page."""
+    custom data set only, the custom-question part of the page alone (in-process), the
+    page filtered by an answer and the A/B comparison page."""
     code = info.busiest_store
     rows: list[Row] = []
     pairs: list[tuple[Row, Row]] = []
@@ -433,6 +456,10 @@ def custom_rows(
         )
         rows.extend(pair)
         pairs.append(pair)
+    for days in (30, 365):
+        label = f"custom-question part alone, {days} days"
+        call = custom_part(custom.app, code, days)
+        rows.append(measure(Row(label, None), call, repeat, clock, custom.statements))
     for label, url in (
         (
             "store page, 30 days, filtered by an answer",
@@ -467,10 +494,12 @@ def print_ratios(pairs: list[tuple[Row, Row]]) -> None:
             print(f"custom questions, {name}: skipped (time limit)")
             continue
         ratio = custom.median_ms / today.median_ms
+        paired = statistics.median(c / t for c, t in zip(custom.times, today.times, strict=False))
         verdict = "ok" if ratio <= CUSTOM_RATIO_TARGET else "MISS"
         print(
             f"custom questions, {name}: today {today.median_ms:.1f} ms, with them "
-            f"{custom.median_ms:.1f} ms, ratio {ratio:.3f} {verdict}"
+            f"{custom.median_ms:.1f} ms, ratio {ratio:.3f} {verdict} "
+            f"(median of the paired requests' ratios {paired:.3f})"
         )
 
 
@@ -580,8 +609,8 @@ def run(
     raw_rows, plans = raw_sql_rows(info, args.repeat, clock)
     # Copied before any app opens the file (the sign-in writes to it).
     custom_info = custom_dataset(info, tmp, args.reuse, args.seed)
-    _app, engine, statements, client = open_app(info, tmp / "instance")
-    _custom_app, custom_engine, custom_statements, custom_client = open_app(
+    app, engine, statements, client = open_app(info, tmp / "instance")
+    custom_app, custom_engine, custom_statements, custom_client = open_app(
         custom_info, tmp / "instance-custom"
     )
     try:
@@ -589,8 +618,8 @@ def run(
         rows = app_rows(client, info, statements, args.repeat, clock)
         log("custom questions ...")
         extra, pairs = custom_rows(
-            Side(client, statements),
-            Side(custom_client, custom_statements),
+            Side(app, client, statements),
+            Side(custom_app, custom_client, custom_statements),
             info,
             args.repeat,
             clock,
