@@ -77,7 +77,7 @@ SMOKES = {
             rf"store page, 30 days, filtered by an answer\s+—\s+{NUMBER}.*",
             rf"A/B comparison, one store, 30 days\s+—\s+{NUMBER}.*",
             rf"custom questions, store page, 30 days: today {NUMBER} ms, with them {NUMBER} ms, "
-            rf"ratio {NUMBER} (ok|MISS) \(median of the paired requests. ratios {NUMBER}\)",
+            rf"ratio {NUMBER} (ok|MISS) \(fastest requests. ratio {NUMBER}\)",
             rf"custom-question part alone, 30 days\s+—\s+{NUMBER}.*",
         ),
     ),
