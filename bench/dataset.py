@@ -17,7 +17,11 @@ fills it in one transaction:
 - ``local_day`` and ``local_hour`` filled as the portal fills them;
 - the daily rollup rebuilt once with `portal.rollups.rebuild_rollups`;
 - one admin user (`portal.auth.operations.create_user`) and a personal API token
-  (`portal.api_tokens.operations.create_api_token`).
+  (`portal.api_tokens.operations.create_api_token`);
+- with ``custom_questions`` (``--custom-questions``) only: version 2 of the default survey
+  with three custom questions answered on every response, their ``response_answers`` and
+  ``question_daily_counts`` (`bench/custom_questions.py`; off by default, which it leaves
+  as fast as before).
 
 Random draws are vectorised with numpy, and nothing goes through the ORM but the admin,
 the token and the survey version. Stores and staff are Core ``insert()`` executemanys;
@@ -53,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from custom_questions import add_custom_answers  # bench/ is on sys.path as for the scripts
 from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -166,6 +171,9 @@ class DatasetInfo:
     api_token: str
     #: True when `reuse_or_build` found the file instead of building it.
     reused: bool = False
+    #: Built with ``custom_questions``: the custom answer rows written (0 without).
+    custom_questions: bool = False
+    answer_rows: int = 0
 
 
 def log(message: str) -> None:
@@ -556,9 +564,11 @@ def build_dataset(
     staff_per_store: int = 20,
     days: int = 365,
     seed: int = 1,
+    custom_questions: bool = False,
 ) -> DatasetInfo:
     """Create and fill a fresh database at ``url`` (a SQLite file must not exist yet; any
-    other database must be empty). Progress goes to stderr."""
+    other database must be empty). Progress goes to stderr. ``custom_questions`` adds the
+    three custom questions answered on every response (`bench/custom_questions.py`)."""
     if responses < 1 or stores < 1 or staff_per_store < 1 or days < 7:
         raise ValueError("need responses >= 1, stores >= 1, staff_per_store >= 1, days >= 7")
     path = _sqlite_path(url)
@@ -569,7 +579,9 @@ def build_dataset(
     try:
         upgrade_database(engine)
         with engine.connect() as conn:
-            info = _fill(conn, url, responses, stores, staff_per_store, days, seed, started)
+            info = _fill(
+                conn, url, responses, stores, staff_per_store, days, seed, started, custom_questions
+            )
             if engine.dialect.name == "sqlite":
                 conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -587,6 +599,7 @@ def _fill(
     days: int,
     seed: int,
     started: float,
+    custom_questions: bool = False,
 ) -> DatasetInfo:
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:
@@ -664,6 +677,12 @@ def _fill(
     _insert_receipts(writer, receipts, answered_at, staff_per_store, version.id)
     _insert_responses(writer, answers, receipts, version.id, staff_per_store)
     _check_round_trip(session, receipts, answers)
+    answer_rows = 0
+    if custom_questions:
+        log("answering three custom questions on every response ...")
+        answer_rows = add_custom_answers(
+            session, writer.insert, seed=seed, published_at=created, log=log
+        )
     if sqlite:
         check_started = time.perf_counter()
         broken = session.execute(text("PRAGMA foreign_key_check")).all()
@@ -709,7 +728,27 @@ def _fill(
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         api_token=token.secret,
+        custom_questions=custom_questions,
+        answer_rows=answer_rows,
     )
+
+
+def add_custom_questions(url: str, *, seed: int = 1) -> int:
+    """Answer the three custom questions of `bench/custom_questions.py` on every response
+    of the data set at ``url`` (built without them), in one transaction; the answer rows."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            created = session.scalar(select(func.min(Store.created_at)))
+            rows = add_custom_answers(
+                session, _Writer(session).insert, seed=seed, published_at=created, log=log
+            )
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+    return rows
 
 
 def sidecar(path: Path) -> Path:
@@ -784,6 +823,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--days", type=int, default=365, help="store-local days of data, ending now"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument(
+        "--custom-questions",
+        action="store_true",
+        help="also answer three custom questions on every response",
+    )
     args = parser.parse_args(argv)
     info = reuse_or_build(
         args.out,
@@ -792,6 +836,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         staff_per_store=args.staff_per_store,
         days=args.days,
         seed=args.seed,
+        custom_questions=args.custom_questions,
     )
     for key, value in asdict(info).items():
         if key not in ("admin_password", "api_token"):

@@ -23,6 +23,8 @@ class Against(StrEnum):
 
     PREVIOUS_PERIOD = "previous_period"
     REST_OF_CHAIN = "rest_of_chain"
+    #: Version A of a survey against version B (the A/B comparison).
+    OTHER_VERSION = "other_version"
 
 
 #: Whole sentences per comparison: word order differs between the languages.
@@ -42,6 +44,14 @@ VERDICT_WORDS: dict[tuple[Against, Verdict], Any] = {
     ),
     (Against.REST_OF_CHAIN, Verdict.NOT_ENOUGH_DATA): _l(
         "Too few answers to compare with the rest of the chain"
+    ),
+    (Against.OTHER_VERSION, Verdict.BETTER): _l("Version A significantly better than version B"),
+    (Against.OTHER_VERSION, Verdict.WORSE): _l("Version A significantly worse than version B"),
+    (Against.OTHER_VERSION, Verdict.NO_CLEAR_CHANGE): _l(
+        "No clear difference between version A and version B"
+    ),
+    (Against.OTHER_VERSION, Verdict.NOT_ENOUGH_DATA): _l(
+        "Too few answers to compare version A with version B"
     ),
 }
 

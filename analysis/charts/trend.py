@@ -21,6 +21,7 @@ from analysis.charts.common import (
     AXIS,
     FONT_PT,
     GRID,
+    INK,
     LABEL_PAD,
     LOW,
     MAIN,
@@ -75,6 +76,8 @@ def trend_chart(
     empty_text: str = "No answers in this period",
     small_n_text: str = "fewer than {min_n} answers",
     image_format: ImageFormat = "svg",
+    break_at: float | None = None,
+    break_text: str = "",
 ) -> bytes:
     """Draw one estimate per period with its interval as a shaded band.
 
@@ -105,6 +108,13 @@ def trend_chart(
         Legend text for hollow points; ``{min_n}`` is replaced by the threshold.
     image_format : {'svg', 'png'}
         SVG (responsive, text as paths) or a 640 px wide PNG.
+    break_at : float, optional
+        Where a dashed vertical line marks a break in the series (a change of wording that
+        makes values on either side incomparable), in period positions: ``i - 0.5`` is
+        just before period ``i``, ``i`` through its middle (a period that straddles the
+        break). ``None`` (default): no line.
+    break_text : str
+        The line's label, written at its top (beside it, on the side with more room).
 
     Returns
     -------
@@ -112,8 +122,9 @@ def trend_chart(
         The encoded image. SVG groups carry ids: ``trend-points-ok`` and
         ``trend-points-low`` (one ``<use>`` per marker), ``trend-intervals-low``,
         ``trend-band-<k>`` and ``trend-line-<k>`` per run of trusted periods,
-        ``trend-n-<i>`` and ``trend-label-<i>`` per written count and period label, and
-        ``trend-key`` when there are small periods.
+        ``trend-n-<i>`` and ``trend-label-<i>`` per written count and period label,
+        ``trend-key`` when there are small periods, and ``trend-break`` and
+        ``trend-break-label`` for a break.
 
     References
     ----------
@@ -123,9 +134,19 @@ def trend_chart(
     y_low, y_high = y_range
     if not y_low < y_high:
         raise ValueError(f"y_range must be (low, high) with low < high, not {y_range!r}")
+    if break_at is not None and not -0.5 <= break_at <= len(points) - 0.5:
+        raise ValueError(f"break_at must lie within the periods, not {break_at!r}")
     draw = (
         functools.partial(
-            _trend_figure, points, title, y_label, (y_low, y_high), min_n, n_label, small_n_text
+            _trend_figure,
+            points,
+            title,
+            y_label,
+            (y_low, y_high),
+            min_n,
+            n_label,
+            small_n_text,
+            (break_at, break_text),
         )
         if points
         else None
@@ -143,6 +164,7 @@ def _trend_figure(
     min_n: int,
     n_label: str,
     small_n_text: str,
+    series_break: tuple[float | None, str],
 ) -> Figure:
     count = len(points)
     values = [p.estimate.value for p in points]
@@ -161,6 +183,8 @@ def _trend_figure(
     ax.hlines(at.y_ticks, at.x_start, count - 0.5, color=GRID, lw=0.8, zorder=0.5, gid="trend-grid")
     ax.hlines(y_range[0], at.x_start, count - 0.5, color=AXIS, lw=0.8, zorder=0.6, clip_on=False)
     _draw_series(ax, points, values, trusted)
+    if series_break[0] is not None:
+        _draw_break(fig, ax, series_break[0], series_break[1], count)
     _draw_axis_texts(fig, ax, at, n_label)
     if any_small:
         _draw_key(fig, ax, at.key_h, small_n_text.replace("{min_n}", str(min_n)))
@@ -217,6 +241,30 @@ def _draw_series(
             gid="trend-intervals-low",
         )
         ax.plot(small, [_bound(values[i], None) for i in small], gid="trend-points-low", **_HOLLOW)
+
+
+def _draw_break(fig: Figure, ax: Axes, at: float, text: str, count: int) -> None:
+    """A dashed vertical line through the plot at ``at``, labelled at its top on the side
+    with more room."""
+    ax.axvline(at, color=INK, ls=(0, (4, 3)), lw=1.2, zorder=3, gid="trend-break")
+    if not text:
+        return
+    right_side = at < (count - 1) / 2
+    label_at = offset_copy(
+        ax.get_xaxis_transform(), fig=fig, x=3 if right_side else -3, y=-3, units="points"
+    )
+    put_text(
+        fig,
+        at,
+        1,
+        text,
+        label_at,
+        ha="left" if right_side else "right",
+        va="top",
+        size=SMALL_PT,
+        color=INK,
+        gid="trend-break-label",
+    )
 
 
 def _draw_axis_texts(fig: Figure, ax: Axes, at: _TrendLayout, n_label: str) -> None:

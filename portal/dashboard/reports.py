@@ -230,6 +230,19 @@ def trend(session: Session, store_ids: Sequence[int] | None, period: Period) -> 
     )
 
 
+def break_position(points: Sequence[TrendPoint], period: Period, day: date) -> float | None:
+    """Where a scoring-series break on ``day`` falls on the trend of ``period`` (see
+    `analysis.charts.trend_chart`'s ``break_at``): just before the bucket it starts, through
+    the middle of a week or month it splits; ``None`` outside the period."""
+    if not period.start < day <= period.end:
+        return None
+    start, label = _label(day, bucket_of(period))
+    for i, point in enumerate(points):
+        if point.label == label:
+            return i - 0.5 if start == day else float(i)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ChainRow:
     store: Store

@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from analysis.charts import SeriesPoint
-from portal.access import requires
+from portal.access import requires, store_choices
 from portal.calendar import Period, local_today
 from portal.cases.service_level import service_level
-from portal.dashboard import bp, charts, comments, queries, reports
+from portal.dashboard import bp, charts, comments, queries, reports, version_compare
 from portal.dashboard.comments import CommentFilter
+from portal.dashboard.custom import survey_catalogs
+from portal.dashboard.custom_report import custom_report
+from portal.dashboard.series import series_breaks
 from portal.db import get_session, utcnow
 from portal.formatting import problem_label
 from portal.i18n import current_locale
@@ -39,6 +42,11 @@ def _period(zone: str | None) -> Period:
     return reports.parse_period(args.get("days"), args.get("from"), args.get("to"), today)
 
 
+def _only() -> str:
+    """The filter by answer, ``?only=question_key:value`` (see `portal.dashboard.custom`)."""
+    return request.args.get("only", "").strip()[:130]
+
+
 def _rating_label(key: str) -> str:
     return receipt_survey().question(f"rating_{key}").text.get(current_locale())
 
@@ -57,11 +65,16 @@ def store(code: str) -> Any:
         staff_code=request.args.get("staff", ""),
         question=comments.checked_question(request.args.get("question", ""), questions),
     )
+    custom = custom_report(
+        session, [store.id], period, only=_only(), zone=store.timezone, locale=current_locale()
+    )
     page = paginate(session, comments.comments(store.id, period, filters), requested_page(), 20)
     page = replace(page, items=comments.label_comments(session, page.items, current_locale()))
     return render_template(
         "dashboard/store.html",
         report=reports.store_report(session, store, period),
+        custom=custom,
+        question_comments_url=lambda key: _comments_of(store.code, period, key),
         service=service_level(session, store.id, period, now=utcnow()),
         filters=filters,
         page=page,
@@ -73,11 +86,20 @@ def store(code: str) -> Any:
     )
 
 
+def _comments_of(code: str, period: Period, question_key: str) -> str:
+    """The store's comment search filtered to the answers to one text question."""
+    args: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    return url_for("dashboard.store", code=code, question=question_key, _anchor="comments", **args)
+
+
 @bp.get("/stores/<code>/<any(nps, csat):metric>.svg")
 @requires(*STORE_ROLES)
 def store_trend(code: str, metric: str) -> Any:
     store = _store(code)
-    return _trend(reports.trend(get_session(), [store.id], _period(store.timezone)), metric)
+    session, period = get_session(), _period(store.timezone)
+    points = reports.trend(session, [store.id], period)
+    breaks = series_breaks(session, [store.id], period, store.timezone)
+    return _trend(points, metric, _break_at(points, period, breaks))
 
 
 @bp.get("/chain/<any(nps, csat):metric>.svg")
@@ -86,10 +108,20 @@ def chain_trend(metric: str) -> Any:
     session = get_session()
     region = request.args.get("region") or None
     ids = queries.visible_store_ids_in(session, current_user, region)
-    return _trend(reports.trend(session, ids, _period(None)), metric)
+    period = _period(None)
+    points = reports.trend(session, ids, period)
+    return _trend(
+        points, metric, _break_at(points, period, series_breaks(session, ids, period, None))
+    )
 
 
-def _trend(points: list[Any], metric: str) -> Any:
+def _break_at(points: list[Any], period: Period, breaks: Any) -> float | None:
+    """Where the trend marks the latest scoring-series break of the period, if any."""
+    days = [b.day for b in breaks]
+    return reports.break_position(points, period, max(days)) if days else None
+
+
+def _trend(points: list[Any], metric: str, break_at: float | None = None) -> Any:
     if metric == "nps":
         series = [SeriesPoint(p.label, p.nps) for p in points]
         labels = (_("NPS with its 95 % CI"), _("NPS (−100 to 100)"), (-100.0, 100.0))
@@ -105,6 +137,8 @@ def _trend(points: list[Any], metric: str) -> Any:
             empty_text=_("No answers in this period"),
             small_n_text=_("fewer than %(n)s answers", n=reports.MIN_N),
             min_n=reports.MIN_N,
+            break_at=break_at,
+            break_text=_("new NPS/CSAT wording") if break_at is not None else "",
         )
     )
 
@@ -143,7 +177,16 @@ def store_categories(code: str) -> Any:
 def chain() -> Any:
     session = get_session()
     region = request.args.get("region") or None
-    report = reports.chain_report(session, current_user, _period(None), region)
+    period = _period(None)
+    custom = custom_report(
+        session,
+        queries.visible_store_ids_in(session, current_user, region),
+        period,
+        only=_only(),
+        zone=None,
+        locale=current_locale(),
+    )
+    report = reports.chain_report(session, current_user, period, region)
     rows = list(report.rows)
     sort = request.args.get("sort", "nps")
     rows.sort(key=_sort_key(sort), reverse=sort in ("nps", "csat", "n"))
@@ -153,8 +196,40 @@ def chain() -> Any:
         rows=rows,
         sort=sort,
         regions=queries.regions(session, current_user),
+        custom=custom,
         min_n=reports.MIN_N,
         period_choices=reports.PERIOD_CHOICES,
+    )
+
+
+@bp.get("/dashboard/compare")
+@requires(*STORE_ROLES)
+def compare_versions() -> Any:
+    """Two versions of a survey side by side (an A/B test): ``?survey=&a=&b=`` with an
+    optional ``store`` code and period; without a survey, only the form."""
+    session, args = get_session(), request.args
+    code = args.get("store", "").strip()
+    store = _store(code) if code else None
+    comparison = None
+    if args.get("survey"):
+        asked = version_compare.parse_request(
+            session, args.get("survey", ""), args.get("a", ""), args.get("b", "")
+        )
+        comparison = version_compare.compare_versions(
+            session,
+            current_user,
+            asked,
+            store,
+            _period(store.timezone if store else None),
+            current_locale(),
+        )
+    return render_template(
+        "dashboard/compare_versions.html",
+        comparison=comparison,
+        surveys=survey_catalogs(session, None),
+        stores=store_choices(session, current_user, blank=_("All the stores I can see")),
+        period=_period(None) if comparison is None else comparison.period,
+        min_n=reports.MIN_N,
     )
 
 

@@ -278,3 +278,29 @@ def test_wrapped_labels_keep_brackets_and_punctuation_with_their_words(text):
         # No line ends with an opening bracket or starts with closing punctuation.
         assert not any(line.rstrip().endswith(("（", "(")) for line in lines), lines
         assert not any(line.lstrip().startswith(tuple("）)，、。：%")) for line in lines), lines
+
+
+def _marker_xs(svg: bytes, gid: str) -> list[float]:
+    group = ET.fromstring(svg).find(f".//*[@id='{gid}']")
+    assert group is not None
+    return [float(use.attrib["x"]) for use in group.iter(f"{SVG_NS}use")]
+
+
+def test_a_series_break_is_a_dashed_line_between_the_periods_it_separates():
+    svg = render_trend(weekly_points([100] * 12), break_at=3.5, break_text="new wording")
+    group = ET.fromstring(svg).find(".//*[@id='trend-break']")
+    assert group is not None and "trend-break-label" in ids(svg)
+    path = group.find(f"{SVG_NS}path")
+    assert path is not None and "stroke-dasharray" in path.attrib["style"]
+    xs = [float(v) for v in re.findall(r"M ([\d.]+) [\d.]+\s+L ([\d.]+)", path.attrib["d"])[0]]
+    markers = _marker_xs(svg, "trend-points-ok")
+    # Vertical, halfway between the markers of periods 3 and 4.
+    assert xs[0] == pytest.approx(xs[1])
+    assert xs[0] == pytest.approx((markers[3] + markers[4]) / 2, abs=0.01)
+    assert "trend-break" not in ids(render_trend(weekly_points([100] * 12)))
+
+
+@pytest.mark.parametrize("where", [-0.6, 11.6])
+def test_a_break_outside_the_periods_is_refused(where):
+    with pytest.raises(ValueError, match="break_at"):
+        render_trend(weekly_points([100] * 12), break_at=where)

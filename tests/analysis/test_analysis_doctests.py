@@ -15,6 +15,7 @@ MODULES = [
     "analysis.control",
     "analysis.drivers",
     "analysis.categories",
+    "analysis.distribution",
     "analysis.trends",
     "analysis.funnel",
     "analysis.significance",

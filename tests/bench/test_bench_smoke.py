@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
 README = BENCH / "README.md"
 #: Modules of bench/ that the scripts import; they are not run on their own.
-HELPERS = {"served.py"}
+HELPERS = {"served.py", "custom_questions.py"}
 #: The longest one script may take here before it is stopped (the whole module: ~60 s).
 SCRIPT_LIMIT = 240
 
@@ -72,6 +72,13 @@ SMOKES = {
             rf"store page, 30 days\s+< 150\s+{NUMBER}\s+{NUMBER}.*",
             rf"chain page, 365 days\s+< 300\s+{NUMBER}\s+{NUMBER}.*",
             rf"metrics API, one store, 365 days\s+—\s+{NUMBER}.*",
+            rf"store page, 30 days, today\s+< 150\s+{NUMBER}\s+{NUMBER}.*",
+            rf"store page, 30 days, 3 custom questions\s+< 150\s+{NUMBER}\s+{NUMBER}.*",
+            rf"store page, 30 days, filtered by an answer\s+—\s+{NUMBER}.*",
+            rf"A/B comparison, one store, 30 days\s+—\s+{NUMBER}.*",
+            rf"custom questions, store page, 30 days: today {NUMBER} ms, with them {NUMBER} ms, "
+            rf"ratio {NUMBER} (ok|MISS) \(fastest requests. ratio {NUMBER}\)",
+            rf"custom-question part alone, 30 days\s+—\s+{NUMBER}.*",
         ),
     ),
     "ranking_bench.py": Smoke(
@@ -92,8 +99,17 @@ SMOKES = {
         ),
     ),
     "dataset.py": Smoke(
-        ("--out", "{tmp}/dataset.sqlite3", "--responses", "1000", "--stores", "5"),
-        (r"responses\s+1000", r"stores\s+5", r"busiest_store\s+\S+"),
+        (
+            *("--out", "{tmp}/dataset.sqlite3", "--responses", "1000", "--stores", "5"),
+            "--custom-questions",
+        ),
+        (
+            r"responses\s+1000",
+            r"stores\s+5",
+            r"busiest_store\s+\S+",
+            r"custom_questions\s+True",
+            r"answer_rows\s+[1-9]\d*",
+        ),
     ),
     "load_bench.py": Smoke(
         (

@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.portal.survey_editor.published import SEASONAL_KEY
 from tests.portal.translated.world import DRAFT_SURVEY, Who, World
+from tests.portal.translated.world_custom import COMPARED
 
 Variants = list[dict[str, Any]]
 ONE: Variants = [{}]
@@ -93,8 +94,13 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "cases.new": lambda w, who: ONE,
     "codes.check": lambda w, who: ONE,
     # dashboards and exports
-    "dashboard.chain": lambda w, who: ONE,
-    "dashboard.store": _store,
+    "dashboard.chain": lambda w, who: [{}, {"only": "checkout_ease:5"}],
+    "dashboard.store": lambda w, who: [
+        {**v, **only}
+        for v in _store(w, who)
+        for only in ({}, {"only": "self_checkout:yes"}, {"only": "departments:other"})
+    ],
+    "dashboard.compare_versions": lambda w, who: [{}, COMPARED],
     "exports.index": lambda w, who: ONE,
     "surveys.index": lambda w, who: ONE,
     "ballot.queue": lambda w, who: [{"rule": r} for r in ("burst", "fast", "pattern")],

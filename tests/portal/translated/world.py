@@ -72,6 +72,7 @@ from surveys.loader import receipt_survey
 from surveys.privacy import mask_personal_data
 from surveys.tokens import sign_receipt_token
 from tests.portal.survey_editor.published import add_seasonal_survey
+from tests.portal.translated.world_custom import add_custom_answers
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -166,6 +167,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     record_failed_login(session, "nobody@example.com", address="198.51.100.4", actor=CLI, now=now)
     _hold_ballot_answers(session, settings, home_store, now=now)
     _nominate_someone_not_eligible(session, now=now)
+    add_custom_answers(session, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
     _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
