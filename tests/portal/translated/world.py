@@ -80,7 +80,7 @@ DAYS = 70
 RESPONSES = 2000
 REGION_MANAGER_EMAIL = "region.manager@demo.example"
 #: A survey with a draft for the editor's pages (the default survey has none).
-DRAFT_SURVEY = "seasonal"
+DRAFT_SURVEY = "checkout_pilot"
 #: The sign-in used for each role the walk takes (managers twice: by store and by region).
 LOGINS = {
     "admin": "admin@demo.example",
