@@ -133,6 +133,13 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "hr.staff_trend": lambda w, who: [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])],
     "mystery.chain_heatmap": lambda w, who: ONE,
     "mystery.store_trend": _store,
+    # surveys: the list, and targeting
+    "surveys.index": lambda w, who: ONE,
+    "surveys.targeting": lambda w, who: ONE,
+    "surveys.targeting_new": lambda w, who: ONE,
+    "surveys.targeting_edit": lambda w, who: [{"rule_id": r} for r in w.target_rule_ids],
+    "surveys.targeting_delete": lambda w, who: [{"rule_id": w.target_rule_ids[0]}],
+    "surveys.targeting_coverage": lambda w, who: [{}, {"on": "2026-12-31"}],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
