@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from portal.calendar import local_today
 from portal.models import DEFAULT_SURVEY_KEY, Region, Store, Survey, SurveyVersion, TargetRule, User
+from portal.survey_editor.queries import document_title
 from portal.targeting import RuleSet, as_rule, load_rule_set
 from surveys.definitions import LocalizedText
-from surveys.loader import DefinitionError, parse_text
 from surveys.targeting import Problem, Rule, rule_set_problems, winning_rule
 
 
@@ -70,15 +70,6 @@ class Names:
         return next((s for s in self.stores.values() if s.code == code), None)
 
 
-def _title(document: object) -> LocalizedText | None:
-    if not isinstance(document, dict):
-        return None
-    try:
-        return parse_text(document.get("title"), "title")
-    except DefinitionError:
-        return None
-
-
 def load_names(session: Session) -> Names:
     """Every survey with its published versions, every store, the regions."""
     versions: dict[int, list[VersionOption]] = {}
@@ -91,13 +82,13 @@ def load_names(session: Session) -> Names:
     for row in rows:
         assert row.survey_id is not None and row.number is not None
         if row.survey_id not in titles:
-            titles[row.survey_id] = _title(row.definition)
+            titles[row.survey_id] = document_title(row.definition)
         option = VersionOption(row.id, row.survey_id, row.number, row.published_at)
         versions.setdefault(row.survey_id, []).append(option)
     surveys = {}
     default_id = 0
     for survey in session.scalars(select(Survey).order_by(Survey.id)):
-        title = titles.get(survey.id) or _title(survey.draft)
+        title = titles.get(survey.id) or document_title(survey.draft)
         surveys[survey.id] = SurveyOption(
             survey.id, survey.key, title, tuple(versions.get(survey.id, ()))
         )
