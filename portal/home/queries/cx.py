@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.calendar import chain_today
+from portal.calendar import chain_today, local_today
 from portal.i18n import current_locale
 from portal.models import Survey, TargetRule, User
 from portal.survey_editor.targeting_queries import SurveyOption, load_names
@@ -73,7 +73,8 @@ def cx_home(session: Session, user: User, now: datetime) -> CxHome:
     for row in session.scalars(select(TargetRule).order_by(TargetRule.id)):
         rule = as_rule(row)
         left = None if rule.ends_on is None else (rule.ends_on - today).days
-        items.append(RuleItem(rule, rule.starts_on or row.created_at.date(), left))
+        added = local_today(None, row.created_at)  # the chain's calendar day it was added
+        items.append(RuleItem(rule, rule.starts_on or added, left))
     tests = tuple(i for i in items if i.rule.split is not None and i.rule.in_force_on(today))
     ending = tuple(
         sorted(
