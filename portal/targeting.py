@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from portal.errors import DomainError
@@ -61,7 +63,7 @@ def store_facts(store: Store) -> StoreFacts:
     )
 
 
-#: The columns `rules_in_force` reads, in `_rule_of_row` order.
+#: The columns `rules_in_force` reads, in the order it unpacks them.
 _RULE_COLUMNS = (
     TargetRule.id,
     TargetRule.survey_id,
@@ -76,26 +78,32 @@ _RULE_COLUMNS = (
 )
 
 
+@cache
+def _rules_in_force_stmt() -> Select[Any]:
+    # Built once: a receipt pays only for executing it. A rule's region or format is never
+    # "" (saved as NULL), so a store without one matches no region or format rule.
+    return select(*_RULE_COLUMNS).where(
+        or_(
+            TargetRule.store_id == bindparam("store_id"),
+            TargetRule.region == bindparam("region"),
+            TargetRule.store_format == bindparam("store_format"),
+            and_(
+                TargetRule.store_id.is_(None),
+                TargetRule.region.is_(None),
+                TargetRule.store_format.is_(None),
+            ),
+        ),
+        or_(TargetRule.starts_on.is_(None), TargetRule.starts_on <= bindparam("day")),
+        or_(TargetRule.ends_on.is_(None), TargetRule.ends_on >= bindparam("day")),
+    )
+
+
 def rules_in_force(session: Session, store: Store, day: date) -> list[Rule]:
     """The rules that apply to ``store`` on ``day`` (store-local): one small query, of
     columns rather than ORM rows (it runs for every receipt a till prints)."""
-    scope = [
-        TargetRule.store_id == store.id,
-        and_(
-            TargetRule.store_id.is_(None),
-            TargetRule.region.is_(None),
-            TargetRule.store_format.is_(None),
-        ),
-    ]
-    # A store without a region or format is in no region or format rule's scope.
-    scope.append(TargetRule.region == store.region if store.region else false())
-    scope.append(TargetRule.store_format == store.format if store.format else false())
     rows = session.execute(
-        select(*_RULE_COLUMNS).where(
-            or_(*scope),
-            or_(TargetRule.starts_on.is_(None), TargetRule.starts_on <= day),
-            or_(TargetRule.ends_on.is_(None), TargetRule.ends_on >= day),
-        )
+        _rules_in_force_stmt(),
+        {"store_id": store.id, "region": store.region, "store_format": store.format, "day": day},
     )
     rules = []
     for rule_id, survey_id, store_id, region, fmt, starts, ends, a, b, percent in rows:
@@ -123,16 +131,24 @@ def named_survey_version(session: Session, survey_key: str) -> SurveyVersion:
     return version
 
 
-def _latest_version_id(session: Session, survey_id: int | None) -> int | None:
-    """The latest version of the survey ``survey_id``, of the default survey for None."""
+@cache
+def _latest_version_stmt(default: bool) -> Select[tuple[int]]:
+    # Built once, like the rules' statement: it runs for every receipt.
     stmt = select(SurveyVersion.id).order_by(SurveyVersion.number.desc()).limit(1)
-    if survey_id is None:
-        stmt = stmt.join(Survey, Survey.id == SurveyVersion.survey_id).where(
+    if default:
+        return stmt.join(Survey, Survey.id == SurveyVersion.survey_id).where(
             Survey.key == DEFAULT_SURVEY_KEY
         )
+    return stmt.where(SurveyVersion.survey_id == bindparam("survey_id"))
+
+
+def _latest_version_id(session: Session, survey_id: int | None) -> int | None:
+    """The latest version of the survey ``survey_id``, of the default survey for None."""
+    if survey_id is None:
+        found: int | None = session.scalar(_latest_version_stmt(True))
     else:
-        stmt = stmt.where(SurveyVersion.survey_id == survey_id)
-    return session.scalar(stmt)
+        found = session.scalar(_latest_version_stmt(False), {"survey_id": survey_id})
+    return found
 
 
 def version_id_for_receipt(
