@@ -62,6 +62,7 @@ from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.survey_editor import branding_views as survey_branding_views
 from portal.survey_editor import editor_views as survey_editor_draft_views
+from portal.survey_editor import targeting_views as survey_targeting_views
 from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
 from portal.validation_codes import views as codes_views
@@ -100,6 +101,7 @@ VIEW_MODULES = (
     survey_version_views,
     survey_branding_views,
     survey_editor_draft_views,
+    survey_targeting_views,
     pos_api_views,
     metrics_api_views,
 )

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from portal.calendar import local_day, local_hour
 from portal.config import Settings
 from portal.errors import Conflict, DomainError, NotFound
-from portal.models import Receipt, Staff, Store
+from portal.models import Receipt, Staff, Store, SurveyVersion
 from portal.rollups import (
     count_receipt,
 )
-from portal.targeting import version_for_receipt
+from portal.targeting import named_survey_version, version_id_for_receipt
 from surveys.codes import new_short_code
 from surveys.tokens import ReceiptTokenClaims, new_token_id, sign_receipt_token
 
@@ -114,11 +114,14 @@ def issue_receipt(
     UnknownStaff
         ``staff_code`` is not an active staff member of ``store``.
     ConflictingReceipt
-        The transaction id was already issued with a different staff member, time or total.
+        The transaction id was already issued with a different staff member, time, total
+        or survey.
     UnknownSurvey
-        ``survey_key`` names no published survey.
+        ``survey_key`` names no published survey (a reprint too: the till's error is told
+        the same way every time).
     """
     require_open(store)
+    named = None if survey_key is None else named_survey_version(session, survey_key)
     staff = None
     if staff_code is not None:
         staff = session.scalar(
@@ -131,13 +134,13 @@ def issue_receipt(
         )
     existing = _existing(session, store, transaction_id)
     if existing is not None:
-        return _reprint(settings, existing, staff, issued_at, total_cents)
+        return _reprint(settings, existing, staff, issued_at, total_cents, named)
     # The token lifetime counts from now: a receipt keyed in late still gets its full days.
     expires_at = (now + timedelta(days=settings.token_days)).replace(microsecond=0)
     day = local_day(issued_at or now, store.timezone)
     for _attempt in range(_COLLISION_RETRIES):
         token_id = new_token_id()
-        version = version_for_receipt(session, store, day, token_id, survey_key)
+        version_id = version_id_for_receipt(session, store, day, token_id, named=named)
         receipt = Receipt(
             token_id=token_id,
             short_code=new_short_code(),
@@ -150,7 +153,7 @@ def issue_receipt(
             expires_at=expires_at,
             total_cents=total_cents,
             source=source,
-            survey_version_id=version.id,
+            survey_version_id=version_id,
             created_at=now,
         )
         try:
@@ -159,7 +162,7 @@ def issue_receipt(
         except IntegrityError as error:
             existing = _existing(session, store, transaction_id)
             if existing is not None:
-                return _reprint(settings, existing, staff, issued_at, total_cents)
+                return _reprint(settings, existing, staff, issued_at, total_cents, named)
             # Draw again only when a random id or short code collided; anything else is a bug.
             if not any(name in str(error.orig) for name in ("token_id", "short_code")):
                 raise
@@ -183,6 +186,7 @@ def _reprint(
     staff: Staff | None,
     issued_at: datetime | None,
     total_cents: int | None,
+    named: SurveyVersion | None = None,
 ) -> IssuedReceipt:
     # Fields the till states again must match; fields it leaves out are not compared.
     if receipt.staff_id != (None if staff is None else staff.id):
@@ -196,6 +200,10 @@ def _reprint(
     if total_cents is not None and receipt.total_cents != total_cents:
         raise ConflictingReceipt(
             "This transaction id was already issued with another total.", field="total"
+        )
+    if named is not None and receipt.survey_version.survey_id != named.survey_id:
+        raise ConflictingReceipt(
+            "This transaction id was already issued with another survey.", field="survey"
         )
     return IssuedReceipt(receipt, receipt_token(settings, receipt), created=False)
 

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from portal.admin.audit_log import StoreRef
+from portal.admin.forms import FORMAT_LABELS
 from portal.awards.forms import (
     CYCLE_STATE_LABELS,
     NOMINATION_STATE_LABELS,
@@ -30,6 +31,7 @@ from portal.awards.forms import SOURCE_LABELS as NOMINATION_SOURCE_LABELS
 from portal.cases.forms import RESOLUTION_LABELS, RETURN_VISIT_LABELS
 from portal.cases.forms import STATE_LABELS as CASE_STATE_LABELS
 from portal.hr.forms import SCOPE_LABELS
+from portal.i18n import current_locale
 from portal.models import AuditEntry
 from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS
 from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
@@ -113,6 +115,10 @@ ACTION_LABELS: dict[str, Any] = {
     "survey.created": _l("Survey created"),
     "survey.draft_saved": _l("Survey draft saved"),
     "survey.published": _l("Survey version published"),
+    # surveys: targeting
+    "target_rule.created": _l("Targeting rule added"),
+    "target_rule.updated": _l("Targeting rule changed"),
+    "target_rule.deleted": _l("Targeting rule deleted"),
     # the demo chain
     "demo.build": _l("Demo data built"),
     # surveys and branding
@@ -151,6 +157,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "demo": _l("Demo"),
     "survey": _l("Survey"),
     "branding": _l("Branding"),
+    "target_rule": _l("Targeting rule"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -247,6 +254,14 @@ def _each_of(labels: Mapping[str, Any]) -> Say:
     return say
 
 
+def _localized(value: Any, subject: str) -> str | None:
+    """A name recorded in both languages (``{"zh_CN": ..., "en": ...}``), in the page's."""
+    if isinstance(value, dict):
+        said = value.get(current_locale()) or value.get("en")
+        return None if said is None else str(said)
+    return str(value)
+
+
 def _flags(value: Any, subject: str) -> str | None:
     flags = value if isinstance(value, list) else [value]
     return "; ".join(str(FLAG_LABELS[flag]) for flag in flags if flag in FLAG_LABELS) or None
@@ -316,6 +331,14 @@ DETAILS: dict[str, Detail] = {
     "customer_weight": Detail(_l("Weight of customer answers"), _text),
     "mystery_weight": Detail(_l("Weight of mystery visits"), _text),
     "complaints_weight": Detail(_l("Weight of complaints"), _text),
+    "region": Detail(_l("Region"), _text),
+    "store_format": Detail(_l("Store format"), _one_of(FORMAT_LABELS)),
+    "survey": Detail(_l("Survey"), _localized),
+    "starts_on": Detail(_l("First day"), _text),
+    "ends_on": Detail(_l("Last day"), _text),
+    "version_a": Detail(_l("Version A"), _text),
+    "version_b": Detail(_l("Version B"), _text),
+    "percent_b": Detail(_l("Share of version B (%)"), _text),
     "days": Detail(_l("Days"), _text),
     "receipts": Detail(_l("Receipts"), _text),
     "responses": Detail(_l("Answers"), _text),

@@ -1,5 +1,5 @@
-"""The chain's list of regions: added, renamed (on its stores and region managers in the same
-transaction) and deleted only while nothing uses it."""
+"""The chain's list of regions: added, renamed (on its stores, region managers and targeting
+rules in the same transaction) and deleted only while nothing uses it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from portal.admin.operations import REGION_LENGTH, InvalidInput
 from portal.audit import Actor, record_audit
 from portal.errors import Conflict, NotFound
-from portal.models import Region, Store, User
+from portal.models import Region, Store, TargetRule, User
 
 
 class DuplicateRegion(Conflict):
@@ -69,8 +69,9 @@ def add_region(session: Session, name: str, *, actor: Actor, now: datetime) -> R
 def rename_region(
     session: Session, region: Region, name: str, *, actor: Actor, now: datetime
 ) -> int:
-    """Rename a region, and with it the region of its stores and the scope of its region
-    managers, in this transaction; returns how many stores were renamed.
+    """Rename a region, and with it the region of its stores, the scope of its region
+    managers and its targeting rules, in this transaction; returns how many stores were
+    renamed.
 
     Raises
     ------
@@ -89,6 +90,11 @@ def rename_region(
         update(User).where(User.region == old).values(region=name),
         execution_options={"synchronize_session": "fetch"},
     )
+    # Targeting rules follow their region, so its stores keep their survey.
+    session.execute(
+        update(TargetRule).where(TargetRule.region == old).values(region=name),
+        execution_options={"synchronize_session": "fetch"},
+    )
     record_audit(session, actor, "region.rename", "region", name, now, before=old, stores=stores)
     return stores
 
@@ -99,7 +105,8 @@ def delete_region(session: Session, region: Region, *, actor: Actor, now: dateti
     Raises
     ------
     RegionInUse
-        Stores are in it, or managers are scoped to it: say how many.
+        Stores are in it, managers are scoped to it or targeting rules name it: say how
+        many.
     """
     stores = session.scalar(select(func.count()).where(Store.region == region.name)) or 0
     if stores:
@@ -117,6 +124,15 @@ def delete_region(session: Session, region: Region, *, actor: Actor, now: dateti
                 "%(n)d manager(s) see region %(name)s; change their region first.",
                 name=region.name,
                 n=managers,
+            )
+        )
+    rules = session.scalar(select(func.count()).where(TargetRule.region == region.name)) or 0
+    if rules:
+        raise RegionInUse(
+            _(
+                "%(n)d targeting rule(s) name region %(name)s; change or delete them first.",
+                name=region.name,
+                n=rules,
             )
         )
     session.delete(region)

@@ -16,6 +16,7 @@ from portal.dashboard.reports import MIN_N
 from portal.db import get_session, utcnow
 from portal.home import bp
 from portal.home.queries.activity import as_response_rows, latest_responses, list_store_activity
+from portal.home.queries.cx import cx_home
 from portal.home.queries.hr import hr_home
 from portal.home.queries.manager import manager_home
 from portal.home.queries.reviewer import reviewer_home
@@ -34,6 +35,7 @@ WORK_LISTS = {
     Role.MYSTERY: ("home/mystery.html", shopper_home),
     Role.REVIEWER: ("home/reviewer.html", reviewer_home),
     Role.HR: ("home/hr.html", hr_home),
+    Role.CX: ("home/cx.html", cx_home),
 }
 
 

@@ -67,8 +67,16 @@ def revoke_api_key_command(key_id: int) -> None:
 @click.option("--count", required=True, type=click.IntRange(1, 100_000))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--staff", "staff_code", default=None, help="Tie the receipts to a staff code.")
+@click.option(
+    "--survey",
+    "survey_key",
+    default=None,
+    help="The key of the survey the receipts ask (default: as the targeting rules decide).",
+)
 @with_appcontext
-def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: str | None) -> None:
+def issue_receipts_command(
+    store_code: str, count: int, out: Path, staff_code: str | None, survey_key: str | None
+) -> None:
     """Issue COUNT receipt tokens for a store and write their QR codes (PNG and SVG) and an
     index receipts.csv into OUT."""
     settings = current_settings()
@@ -90,6 +98,7 @@ def issue_receipts_command(store_code: str, count: int, out: Path, staff_code: s
                     total_cents=None,
                     now=now,
                     source="batch",
+                    survey_key=survey_key,
                 )
                 links = survey_links(settings, issued.token)
                 code = issued.receipt.short_code

@@ -22,7 +22,7 @@ MAX_TOTAL = Decimal("10000000")
 #: Tills' clocks drift; a purchase a few minutes "in the future" is still accepted.
 CLOCK_SKEW = timedelta(minutes=10)
 
-_FIELDS = frozenset({"transaction_id", "staff_code", "issued_at", "total"})
+_FIELDS = frozenset({"transaction_id", "staff_code", "issued_at", "total", "survey"})
 
 
 class MalformedBody(DomainError):
@@ -41,6 +41,8 @@ class ReceiptRequest:
     staff_code: str
     issued_at: datetime | None
     total_cents: int | None
+    #: The survey the till names (its key), None to let the targeting rules decide.
+    survey_key: str | None = None
 
 
 def parse_receipt_request(
@@ -56,6 +58,7 @@ def parse_receipt_request(
         staff_code=_code(data, "staff_code", 32),
         issued_at=_issued_at(data.get("issued_at"), store_timezone, now, token_days),
         total_cents=_total_cents(data.get("total")),
+        survey_key=None if data.get("survey") is None else _code(data, "survey", 64),
     )
 
 

@@ -85,6 +85,7 @@ def create_receipt() -> Any:
         issued_at=payload.issued_at,
         total_cents=payload.total_cents,
         now=now,
+        survey_key=payload.survey_key,
     )
     session.commit()
     links = survey_links(settings, issued.token)

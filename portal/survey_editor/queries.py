@@ -57,7 +57,7 @@ def list_surveys(session: Session) -> list[SurveySummary]:
         summaries.append(
             SurveySummary(
                 key=survey.key,
-                title=_title(document),
+                title=document_title(document),
                 versions=count or 0,
                 latest_number=number,
                 latest_published_at=None if version is None else version.published_at,
@@ -68,7 +68,7 @@ def list_surveys(session: Session) -> list[SurveySummary]:
     return summaries
 
 
-def _title(document: object) -> LocalizedText | None:
+def document_title(document: object) -> LocalizedText | None:
     """The title of a definition document; ``None`` when a draft has none yet."""
     if not isinstance(document, dict):
         return None

@@ -7,5 +7,6 @@ item a frozen dataclass that names where the work is done. Every read goes throu
   today's figures;
 - `shopper`: a mystery shopper's assignments;
 - `reviewer`: the QA queue, disputes to decide, stores still to visit this month;
-- `hr`: award decisions and appeals waiting, the coaching list's changes.
+- `hr`: award decisions and appeals waiting, the coaching list's changes;
+- `cx`: survey drafts waiting, A/B tests running, targeting rules about to end.
 """

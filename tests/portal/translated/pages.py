@@ -160,6 +160,12 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
         {"key": DRAFT_SURVEY, "question": "payment"},
         {"key": DRAFT_SURVEY},
     ],
+    # surveys: the list, and targeting
+    "surveys.targeting": lambda w, who: ONE,
+    "surveys.targeting_new": lambda w, who: ONE,
+    "surveys.targeting_edit": lambda w, who: [{"rule_id": r} for r in w.target_rule_ids],
+    "surveys.targeting_delete": lambda w, who: [{"rule_id": w.target_rule_ids[0]}],
+    "surveys.targeting_coverage": lambda w, who: [{}, {"on": "2026-12-31"}],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.

@@ -28,6 +28,7 @@ from portal.auth.operations import create_user, record_failed_login
 from portal.auth.tokens import INVITATION, RESET, make_token
 from portal.awards.decisions import add_nomination
 from portal.ballot.origin import origin_of
+from portal.calendar import chain_today
 from portal.cases.operations import FOLLOW_UP_PURPOSE
 from portal.config import Settings
 from portal.db import Base
@@ -49,6 +50,7 @@ from portal.models import (
     SnapshotRow,
     Staff,
     Store,
+    StoreFormat,
     User,
     VisitState,
 )
@@ -66,12 +68,16 @@ from portal.survey_editor.documents import (
 from portal.survey_editor.documents import Text as Wording
 from portal.survey_editor.drafts import SurveyStart, create_survey, edit_draft
 from portal.survey_editor.logo import clean_logo
+from portal.survey_editor.target_rules import create_target_rule
+from portal.versions import default_survey
 from surveys.answers import Answers
 from surveys.checklists import get_checklist
 from surveys.loader import receipt_survey
 from surveys.privacy import mask_personal_data
+from surveys.targeting import Rule, Split
 from surveys.tokens import sign_receipt_token
 from tests.portal.survey_editor.published import add_seasonal_survey
+from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_custom import add_custom_answers
 
 PASSWORD = DEMO_PASSWORD
@@ -134,6 +140,8 @@ class World:
     invitation_token: str
     reset_token: str
     data: set[str]
+    #: Targeting rules: a format rule, a dated A/B test of a region, a store's rule.
+    target_rule_ids: list[int] = field(default_factory=list)
 
 
 def _aware(value: datetime) -> datetime:
@@ -157,6 +165,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         now=now,
     )
     region_manager.region = region
+    owner = _user(session, LOGINS["cx"])
     manager = _user(session, LOGINS["manager"])
     home_store = manager.stores[0]
     create_api_key(session, home_store, actor=CLI, now=now, label="一号收银台")
@@ -168,6 +177,8 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _hold_ballot_answers(session, settings, home_store, now=now)
     _nominate_someone_not_eligible(session, now=now)
     add_custom_answers(session, now=now)
+
+    target_rule_ids = _targeting(session, owner, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
     _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
@@ -182,6 +193,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         invitation_token=invitation_token,
         reset_token=reset_token,
         data=data_strings(session),
+        target_rule_ids=target_rule_ids,
     )
 
 
@@ -230,6 +242,37 @@ def _survey_draft(session: Session, *, now: datetime) -> None:
         what="question_added",
         question=payment.key,
     )
+
+
+def _targeting(session: Session, owner: User, *, now: datetime) -> list[int]:
+    """A second survey with two versions and the owner's draft, and rules of every kind:
+    its latest version for convenience stores, an A/B test in a region ending in three
+    days, a store's own rule for a month."""
+    survey = add_survey(session, "convenience", draft=True)
+    survey.draft_updated_at, survey.draft_updated_by_user_id = now, owner.id
+    v1, v2 = publish_version(session, survey), publish_version(session, survey)
+    stores = list(session.scalars(select(Store).order_by(Store.code)))
+    today = chain_today(session, now)
+    rules = [
+        Rule(None, survey.id, store_format=StoreFormat.CONVENIENCE),
+        Rule(
+            None,
+            survey.id,
+            region=stores[0].region,
+            starts_on=today - timedelta(days=10),
+            ends_on=today + timedelta(days=3),
+            split=Split(v1.id, v2.id, 30),
+        ),
+        Rule(
+            None,
+            default_survey(session).id,
+            store_id=stores[-1].id,
+            starts_on=today,
+            ends_on=today + timedelta(days=30),
+        ),
+    ]
+    actor = Actor.of_user(owner)
+    return [create_target_rule(session, rule, actor=actor, now=now).id for rule in rules]
 
 
 def _account_links(session: Session, settings: Settings, now: datetime) -> tuple[str, str]:
