@@ -5,6 +5,14 @@ nomination added by hand by the second HR login and approved by the first, one p
 rejected for attendance, published, appealed by the store's manager, the appeal answered
 by the second HR login, and final); the last complete month is open and in HR review (two
 proposals approved, one rejected with a reason, the rest waiting for a decision).
+
+The final month always ends with an approved nomination, hence a certificate, however few
+answers it holds: a small demo (or one built late in a month, when its window starts
+inside the final month) may leave nobody with enough answers to be eligible, and whether
+the best person reaches the floor then depends on the hour the demo was drawn at. HR's
+hand-added nomination does not depend on it: it goes to the best eligible person the
+ranking did not propose, else to the best person short only of answers (an exception the
+product allows; a substantiated complaint still bars).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from portal.awards.appeals import answer_appeal, appeal
 from portal.awards.decisions import add_nomination, decide_nomination
 from portal.awards.operations import finalise_due, open_cycle, publish_cycle
 from portal.calendar import last_complete_month, next_month, previous_month, zone
+from portal.hr.ranking import IneligibleReason
 from portal.models import (
     AppealOutcome,
     AwardCycle,
@@ -97,33 +106,46 @@ def _to_reject(
     return preferred[-1] if preferred else None
 
 
+def _hand_added(session: Session, cycle: AwardCycle) -> Staff:
+    """Whom HR's second login adds by hand: the best eligible person the ranking did not
+    propose, else the best one short only of answers, so that the month always has an
+    approved nomination (see the module docstring)."""
+    rows = session.scalars(
+        select(SnapshotRow)
+        .join(Staff, Staff.id == SnapshotRow.staff_id)
+        .where(
+            SnapshotRow.cycle_id == cycle.id,
+            SnapshotRow.proposed.is_(False),
+            Staff.active.is_(True),
+        )
+        .order_by(
+            SnapshotRow.eligible.desc(),
+            SnapshotRow.q10.desc(),
+            SnapshotRow.n.desc(),
+            SnapshotRow.staff_id,
+        )
+    )
+    candidate = next(
+        (row for row in rows if set(row.reasons) <= {IneligibleReason.TOO_FEW_ANSWERS}), None
+    )
+    if candidate is None:
+        raise ValueError(f"the awards demo finds nobody to nominate in {cycle.month:%Y-%m}")
+    return session.get_one(Staff, candidate.staff_id)
+
+
 def _final_month(
     session: Session, month: date, *, hr: User, hr2: User, manager: User | None
 ) -> tuple[int, int]:
     opened = _at(next_month(month), 9) + timedelta(days=2)
     cycle = open_cycle(session, month, actor=Actor.of_user(hr), now=opened)
-    # HR's second login adds the best eligible person the ranking did not propose.
-    candidate = session.scalar(
-        select(SnapshotRow)
-        .where(
-            SnapshotRow.cycle_id == cycle.id,
-            SnapshotRow.proposed.is_(False),
-            SnapshotRow.eligible.is_(True),
-        )
-        .order_by(SnapshotRow.q10.desc())
-        .limit(1)
+    add_nomination(
+        session,
+        cycle,
+        _hand_added(session, cycle),
+        justification=APPROVE_MANUAL,
+        actor=Actor.of_user(hr2),
+        now=opened + timedelta(hours=2),
     )
-    if candidate is not None:
-        staff = session.get(Staff, candidate.staff_id)
-        assert staff is not None
-        add_nomination(
-            session,
-            cycle,
-            staff,
-            justification=APPROVE_MANUAL,
-            actor=Actor.of_user(hr2),
-            now=opened + timedelta(hours=2),
-        )
     decided_at = opened + timedelta(days=1)
     pairs = _proposals(session, cycle)
     rejected_index = _to_reject(session, pairs, manager)
@@ -200,7 +222,8 @@ def build_awards_demo(
     Raises
     ------
     ValueError
-        ``hr`` and ``hr2`` are the same user.
+        ``hr`` and ``hr2`` are the same user, or every active person of the final month
+        is barred from the award (nobody can be added by hand).
     """
     if hr.id == hr2.id:
         raise ValueError("the awards demo needs two different HR users")

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +53,14 @@ from portal.demo.mystery_texts import (
 from portal.models import (
     RELEASED_STATES,
     AuditEntry,
+    AwardCycle,
     Case,
     CaseEvent,
     CaseState,
     FollowUp,
     MysteryVisit,
+    Nomination,
+    NominationState,
     OutboxMessage,
     Receipt,
     Resolution,
@@ -65,6 +68,7 @@ from portal.models import (
     ResponseContact,
     ReturnVisit,
     Role,
+    SnapshotRow,
     Staff,
     StaffObservation,
     Store,
@@ -739,6 +743,26 @@ def test_each_visit_timeline_runs_forward_into_its_state(session: Session) -> No
         )
     )
     assert times == sorted(times)
+
+
+def test_the_final_award_month_has_an_approved_nomination_without_answers(
+    session: Session, built: Built
+) -> None:
+    """The demo's ten days start on 22 February: its final award month, January, has no
+    answer at all and nobody is eligible, yet it ends with an approved nomination (and so
+    a certificate), added by hand by HR."""
+    assert built.summary.awards.final_month == date(2026, 1, 1)
+    cycle = session.scalars(select(AwardCycle).where(AwardCycle.month == date(2026, 1, 1))).one()
+    assert cycle.state == "final"
+    eligible = select(func.count()).where(SnapshotRow.cycle_id == cycle.id, SnapshotRow.eligible)
+    assert scalar(session, eligible) == 0
+    approved = session.scalars(
+        select(Nomination).where(
+            Nomination.cycle_id == cycle.id, Nomination.state == NominationState.APPROVED
+        )
+    ).all()
+    assert [n.source for n in approved] == ["manual"]
+    assert approved[0].staff.active
 
 
 def test_the_demo_command_comes_from_the_demo_package(app: Flask) -> None:
