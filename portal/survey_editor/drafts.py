@@ -118,22 +118,25 @@ def start_draft(
     actor: Actor,
     now: datetime,
     source: SurveyVersion | None = None,
-    action: str = "survey.draft_saved",
+    replace: bool = False,
 ) -> Document:
-    """Give the survey a draft: a copy of ``source`` (one of its versions), by default of
-    its latest version.
+    """Give the survey a draft: a copy of ``source`` (one of its versions, e.g. an older
+    one from the versions page), by default of its latest version.
 
-    ``action`` is the audit entry written (a copy of an older version may say
-    ``survey.version_copied``); its details name the version copied.
+    Audited as ``survey.draft_saved`` ("started"), or ``survey.version_copied`` naming the
+    version when ``source`` is given. The version row is never touched: the draft is a
+    deep copy.
 
     Raises
     ------
     DraftExists
-        It has one already (perhaps started meanwhile by someone else).
+        It has one already (perhaps started meanwhile by someone else) and ``replace`` is
+        false.
     DraftChanged
         Its draft revision is no longer the one the page showed.
     """
-    if survey.draft is not None:
+    had_draft = survey.draft is not None
+    if had_draft and not replace:
         raise DraftExists()
     if source is not None and source.survey_id != survey.id:
         raise SurveyRefused(_l("That version belongs to another survey."))
@@ -143,10 +146,29 @@ def start_draft(
     else:
         default = latest_version(session, default_survey(session).id)
         document = minimal_document(survey.key, default.definition if default else {})
-    _write_draft(session, survey, document, expected_revision, actor, now, draft_exists=False)
+    _write_draft(session, survey, document, expected_revision, actor, now, draft_exists=had_draft)
+    if source is not None:
+        record_audit(
+            session,
+            actor,
+            "survey.version_copied",
+            "survey",
+            survey.key,
+            now,
+            version_number=source.number,
+            draft_replaced=had_draft,
+        )
+        return document
     number = copied.number if copied is not None else None
     record_audit(
-        session, actor, action, "survey", survey.key, now, change="started", version=number
+        session,
+        actor,
+        "survey.draft_saved",
+        "survey",
+        survey.key,
+        now,
+        change="started",
+        version=number,
     )
     return document
 

@@ -1,24 +1,17 @@
-"""A survey's published versions: the list with what each collected, one version with its
-changes against the one before, and copying an old version into the draft.
-
-Published versions are only read here. Copying takes the version's document into the
-survey's draft (a new draft, or replacing the one there when asked), so an old version can
-be edited and published again as a new one; the version row itself never changes.
-"""
+"""A survey's published versions: the list with what each collected, and one version with
+its changes against the one before. Published versions are only read here (copying one
+into the draft is `portal.survey_editor.drafts.start_draft`)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.audit import Actor, record_audit
-from portal.errors import Conflict, NotFound
+from portal.errors import NotFound
 from portal.models import Receipt, Response, Survey, SurveyVersion
 from portal.versions import definition_of
 from surveys.definitions import LocalizedText, SurveyDefinition
@@ -26,20 +19,6 @@ from surveys.diff import Change, diff_definitions
 
 #: How many hex digits of a content hash the pages show (enough to tell versions apart).
 SHORT_HASH = 12
-
-
-class DraftExists(Conflict):
-    message = _l(
-        "This survey already has a draft. Nothing was copied: tick “Replace the current "
-        "draft” to overwrite it with this version, or open the draft instead."
-    )
-
-
-class DraftChanged(Conflict):
-    message = _l(
-        "The draft was changed by someone else since this page was shown. Nothing was "
-        "copied; the page now shows the current state."
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +52,6 @@ class VersionDetail:
     changes: tuple[Change, ...] | None
     #: The definition of the previous version (to put its side of the changes in words).
     previous: SurveyDefinition | None
-
-
-def get_survey(session: Session, key: str) -> Survey:
-    """The survey with this key; `NotFound` otherwise."""
-    survey = session.scalar(select(Survey).where(Survey.key == key))
-    if survey is None:
-        raise NotFound()
-    return survey
 
 
 def get_version(session: Session, survey: Survey, number: int) -> SurveyVersion:
@@ -173,52 +144,4 @@ def version_detail(session: Session, survey: Survey, number: int) -> VersionDeta
         next_number=min(later) if later else None,
         changes=changes,
         previous=previous,
-    )
-
-
-def copy_version_to_draft(
-    session: Session,
-    survey: Survey,
-    version: SurveyVersion,
-    *,
-    replace: bool,
-    seen_revision: int,
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """Make a copy of ``version``'s document the survey's draft.
-
-    Bumps ``draft_revision``, stamps when and by whom, and audits ``survey.version_copied``.
-    The version row is not touched (the draft is a deep copy, not the same JSON object).
-
-    Raises
-    ------
-    DraftChanged
-        The draft's revision is no longer ``seen_revision`` (the one the page showed):
-        someone saved, published or copied meanwhile.
-    DraftExists
-        The survey has a draft and ``replace`` is false.
-    """
-    # Locked (on PostgreSQL; SQLite's write transaction holds the whole database): the
-    # check and the write see the same draft.
-    session.refresh(survey, with_for_update=True)
-    if survey.draft_revision != seen_revision:
-        raise DraftChanged()
-    had_draft = survey.draft is not None
-    if had_draft and not replace:
-        raise DraftExists(field="replace_draft")
-    survey.draft = json.loads(json.dumps(version.definition))
-    survey.draft_revision += 1
-    survey.draft_updated_at = now
-    survey.draft_updated_by_user_id = actor.user_id
-    session.flush()
-    record_audit(
-        session,
-        actor,
-        "survey.version_copied",
-        "survey",
-        survey.key,
-        now,
-        version_number=version.number,
-        draft_replaced=had_draft,
     )

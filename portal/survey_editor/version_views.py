@@ -4,10 +4,10 @@ version into the draft. No route here changes a published version."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from flask import flash, redirect, render_template
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.access import SURVEY_OWNERS, requires
@@ -23,9 +23,8 @@ from portal.survey_editor.change_words import (
     condition_words,
     kind_label,
 )
+from portal.survey_editor.drafts import DraftExists, get_survey, start_draft
 from portal.survey_editor.history import (
-    copy_version_to_draft,
-    get_survey,
     get_version,
     list_versions,
     survey_title,
@@ -33,6 +32,12 @@ from portal.survey_editor.history import (
 )
 from portal.survey_editor.version_forms import CopyVersionForm
 from portal.workflow_forms import render_refusal
+
+#: Why a copy was refused over a draft, said where the "replace" box is.
+COPY_OVER_DRAFT = _l(
+    "This survey already has a draft. Nothing was copied: tick “Replace the current "
+    "draft” to overwrite it with this version, or open the draft instead."
+)
 
 
 @bp.get("/<key>/versions")
@@ -67,15 +72,18 @@ def copy_version(key: str, number: int) -> Any:
         return _version_page(survey, number, form, status=400)
     keep_typed_values(lambda problem: _version_page(survey, number, form, problem=problem))
     try:
-        copy_version_to_draft(
-            session,
-            survey,
-            found,
-            replace=form.replace_draft.data,
-            seen_revision=form.expected_version,
-            actor=Actor.of_user(current_user),
-            now=utcnow(),
-        )
+        try:
+            start_draft(
+                session,
+                survey,
+                expected_revision=form.expected_version,
+                actor=Actor.of_user(current_user),
+                now=utcnow(),
+                source=found,
+                replace=bool(form.replace_draft.data),
+            )
+        except DraftExists:
+            raise DraftExists(COPY_OVER_DRAFT, field="replace_draft") from None
     except DomainError as error:
         session.rollback()
         return render_refusal(
@@ -88,9 +96,7 @@ def copy_version(key: str, number: int) -> Any:
         )
     session.commit()
     flash(_("Version %(n)s is now the draft: edit it and publish it as a new version.", n=number))
-    # The draft editor is another page of this blueprint; by path, so that this module
-    # does not depend on its endpoint's name.
-    return redirect(f"/surveys/{quote(key)}/draft")
+    return redirect(url_for("surveys.draft", key=key))
 
 
 def _version_page(

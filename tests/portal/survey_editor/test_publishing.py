@@ -430,14 +430,13 @@ def test_a_draft_may_start_from_an_older_version_of_its_own_survey(db_session):
         actor=actor,
         now=NOW,
         source=first,
-        action="survey.version_copied",
     )
     db_session.refresh(survey)
     assert survey.draft == first.definition
     copied = db_session.scalars(
         select(AuditEntry).where(AuditEntry.action == "survey.version_copied")
     ).one()
-    assert copied.details == {"change": "started", "version": 1}
+    assert copied.details == {"version_number": 1, "draft_replaced": False}
     other = create_survey(db_session, "other", SurveyStart.MINIMAL, actor=actor, now=NOW)
     other.draft = None
     db_session.flush()
