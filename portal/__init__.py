@@ -60,6 +60,7 @@ from portal.mystery import visit_views as mystery_visit_views
 from portal.mystery.photos import upload_body_limit
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
+from portal.survey_editor import preview_views as survey_preview_views
 from portal.survey_editor import views as survey_editor_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
@@ -94,6 +95,7 @@ VIEW_MODULES = (
     admin_views,
     admin_staff_views,
     survey_editor_views,
+    survey_preview_views,
     pos_api_views,
     metrics_api_views,
 )
