@@ -8,14 +8,11 @@ answers with the shopper's rules and says what would happen; it never records an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response as HttpResponse
-from flask import abort, make_response, render_template, request, session, url_for
-from flask_babel import force_locale
+from flask import abort, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +22,7 @@ from portal.admin.forms import FORMAT_LABELS
 from portal.branding import shopper_branding
 from portal.config import LOCALES
 from portal.db import get_session
-from portal.i18n import current_locale
+from portal.i18n import current_locale, fixed_language
 from portal.models import Survey
 from portal.security import allow_framing_by_self
 from portal.shopper.condition_styles import condition_stylesheet
@@ -71,29 +68,11 @@ def _store_format() -> str:
     return asked if asked in FORMAT_LABELS else ""
 
 
-def _frame_language() -> str:
-    asked = request.args.get("lang", "").replace("-", "_")
-    return asked if asked in LOCALES else current_locale()
-
-
-@contextmanager
-def _in_language(locale: str) -> Iterator[None]:
-    """Draw in ``locale`` without making it the owner's language: the two frames of one
-    preview ask for different languages at once, and ``?lang=`` would be remembered."""
-    remembered = session.get("lang")
-    with force_locale(locale):
-        yield
-    if remembered is None:
-        session.pop("lang", None)
-    else:
-        session["lang"] = remembered
-
-
 @bp.route("/<key>/preview", methods=["GET", "POST"])
 @requires(*SURVEY_OWNERS)
 def preview(key: str) -> Any:
     if request.method == "POST":
-        # The form of a frame, sent: checked, shown in that frame again, never recorded.
+        # Answers sent for a frame: checked, shown in that frame again, never recorded.
         return _frame(key, sent=True)
     shown, store_format = previewed(get_session(), key), _store_format()
     frames = {
@@ -109,36 +88,36 @@ def preview(key: str) -> Any:
     )
 
 
-@bp.get("/<key>/preview/frame")
+@bp.route("/<key>/preview/frame", methods=["GET", "POST"])
 @requires(*SURVEY_OWNERS)
+@fixed_language  # ?lang= draws this frame in a language; the owner's own stays as it is
 def preview_frame(key: str) -> Any:
-    return _frame(key, sent=False)
+    return _frame(key, sent=request.method == "POST")
 
 
 def _frame(key: str, *, sent: bool) -> Any:
     """The survey as the shopper's page draws it; ``sent``: the answers checked by the
     shopper's rules. Nothing is ever recorded."""
     db = get_session()
-    shown, store_format, locale = previewed(db, key), _store_format(), _frame_language()
+    shown, store_format, locale = previewed(db, key), _store_format(), current_locale()
     branding = shopper_branding(db)
     db.rollback()  # read only: nothing here writes
-    with _in_language(locale):
-        if shown.definition is None:
-            page = render_template("surveys/preview_problem.html", shown=shown)
-            return allow_framing_by_self(make_response(page, 200))
-        form = survey_form_class(shown.definition, locale)()
-        accepted = sent and form.validated_answers(store_format) is not None
-        page = render_template(
-            "shopper/survey.html",
-            **survey_context(shown.definition, store_format, branding),
-            form=form,
-            store_name=_("Your store's name"),
-            opened="",
-            preview=True,
-            accepted=accepted,
-            action=url_for("surveys.preview", key=key, lang=locale, format=store_format),
-            style_url=url_for("surveys.preview_style", key=key),
-        )
+    if shown.definition is None:
+        page = render_template("surveys/preview_problem.html", shown=shown)
+        return allow_framing_by_self(make_response(page, 200))
+    form = survey_form_class(shown.definition, locale)()
+    accepted = sent and form.validated_answers(store_format) is not None
+    page = render_template(
+        "shopper/survey.html",
+        **survey_context(shown.definition, store_format, branding),
+        form=form,
+        store_name=_("Your store's name"),
+        opened="",
+        preview=True,
+        accepted=accepted,
+        action=url_for("surveys.preview_frame", key=key, lang=locale, format=store_format),
+        style_url=url_for("surveys.preview_style", key=key),
+    )
     status = 400 if sent and not accepted else 200
     return allow_framing_by_self(make_response(page, status))
 

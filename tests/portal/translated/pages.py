@@ -133,6 +133,14 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "hr.staff_trend": lambda w, who: [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])],
     "mystery.chain_heatmap": lambda w, who: ONE,
     "mystery.store_trend": _store,
+    "surveys.index": lambda w, who: ONE,
+    # survey owners: the preview of the default survey (no draft: its version 1), and its
+    # frame in the page's own language
+    "surveys.preview": lambda w, who: [
+        {"key": "receipt"},
+        {"key": "receipt", "format": "convenience"},
+    ],
+    "surveys.preview_frame": lambda w, who: [{"key": "receipt"}],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
@@ -146,4 +154,8 @@ NOT_PAGES = {
     "awards.export": "a file download: its header row is checked by test_exports",
     "admin.audit_csv": "a file download: its header row is checked by test_exports",
     "admin.staff_import_template": "a CSV file whose headers are the import's column names",
+    "shopper.survey_style": "a stylesheet generated from a survey version's conditions",
+    "shopper.brand_style": "a stylesheet setting the chain's colour",
+    "shopper.logo": "the chain's logo image",
+    "surveys.preview_style": "a stylesheet generated from the previewed survey's conditions",
 }
