@@ -97,13 +97,17 @@ def publish(
     session: Session, document: dict[str, Any], now: datetime, survey_key: str = "custom"
 ) -> SurveyVersion:
     """Publish ``document`` as the next version of the survey ``survey_key`` (created when
-    absent), as the editor's publishing does."""
+    absent), as the editor's publishing does; the version already holding this exact
+    content when there is one."""
+    content, content_hash = canonical_content(document, survey_key)
+    same = session.scalar(select(SurveyVersion).where(SurveyVersion.content_hash == content_hash))
+    if same is not None:
+        return same  # identical content is one version
     survey = session.scalar(select(Survey).where(Survey.key == survey_key))
     if survey is None:
         survey = Survey(key=survey_key, created_at=now)
         session.add(survey)
         session.flush()
-    content, content_hash = canonical_content(document, survey_key)
     number = session.scalar(
         select(func.coalesce(func.max(SurveyVersion.number), 0)).where(
             SurveyVersion.survey_id == survey.id
