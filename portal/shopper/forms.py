@@ -137,15 +137,13 @@ def _question_fields(question: Question, locale: str) -> dict[str, Field]:
             )
         }
     elif kind is QuestionKind.SHORT_TEXT:
-        return {key: StringField(text, render_kw={"maxlength": question.max_length})}
+        return {key: StringField(text)}  # its maxlength: the template writes the box
     elif kind is QuestionKind.TEXT:
         return {key: TextAreaField(text, render_kw={"maxlength": question.max_length, "rows": 4})}
     else:
         return {}
     if question.other:
-        fields[key + OTHER_SUFFIX] = StringField(
-            _l("Please say what:"), render_kw={"maxlength": OTHER_TEXT_LIMIT}
-        )
+        fields[key + OTHER_SUFFIX] = StringField(_l("Please say what:"))
     return fields
 
 

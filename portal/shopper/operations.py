@@ -47,6 +47,7 @@ def record_response(
     now: datetime,
     submitter: str | None = None,
     origin: SubmitOrigin | None = None,
+    survey_id: int | None = None,
 ) -> Response:
     """Store the answers to ``receipt``, mark it answered, count it in the daily rollups and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
@@ -62,7 +63,8 @@ def record_response(
     whose answer it never received, can be shown its validation code again.
     ``origin`` (a shopper's submit through the web) has the answer screened for ballot
     stuffing (`portal.ballot.screening`): a flagged answer is stored and thanked as usual,
-    and only held out of rankings and awards until reviewed.
+    and only held out of rankings and awards until reviewed. ``survey_id``, the survey of
+    the receipt's version, saves a read inside the write transaction when the caller has it.
 
     Raises
     ------
@@ -117,7 +119,7 @@ def record_response(
     if answers.custom:
         count_answers(
             session,
-            survey_id=_survey_id(session, receipt),
+            survey_id=survey_id or _survey_id(session, receipt),
             store_id=response.store_id,
             day=response.local_day,
             answers=answers.custom,

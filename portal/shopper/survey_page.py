@@ -14,6 +14,7 @@ from typing import Any
 from portal.branding import ShopperBranding
 from portal.i18n import current_locale
 from portal.shopper.condition_styles import condition_json, has_conditions
+from surveys.answers import OTHER_TEXT_LIMIT
 from surveys.conditions import may_be_shown
 from surveys.definitions import Question, SurveyDefinition
 
@@ -71,4 +72,5 @@ def survey_context(
         "store_format": store_format,
         "branding": branding,
         "brand_colour": brand_colour(branding),
+        "other_limit": OTHER_TEXT_LIMIT,
     }

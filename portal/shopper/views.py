@@ -232,6 +232,7 @@ def submit(token: str) -> Any:
             now=utcnow(),
             submitter=_submitter(),
             origin=_origin(),
+            survey_id=page.survey_id,
         )
         # Only a shopper who left contact details is told when the store will call.
         due = None if answers.contact is None else get_follow_up_due(db, response.id)
