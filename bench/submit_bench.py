@@ -19,8 +19,9 @@ In one run, on this machine only (every server binds 127.0.0.1 on a free port):
    a submit counts when the POST answers 200 with the thank-you page's validation code;
    each pair sends its own ``X-Forwarded-For`` through the one trusted proxy the instance
    is configured with, so the per-address submit limit sees one phone per pair
-   (``served.py`` says why); first with the receipt survey's receipts, then, on the same
-   server, with the custom survey's (the answers then include the three custom questions);
+   (``served.py`` says why); the receipt survey's receipts and the custom survey's take
+   turns on the same server (`ROUNDS` times each, for a share of ``--seconds``), the
+   answers to the custom survey including its three custom questions;
 4. the same client loop against a bare Flask app (one GET route with a small form and a
    hidden field, one POST route reading 4 form fields), served the same way;
 5. a table of pairs per second, the portal/bare ratio, the custom/standard ratios, POST
@@ -45,7 +46,7 @@ import textwrap
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -314,11 +315,35 @@ class PhaseResult:
         return self.server_cpu * self.seconds / self.stats.ok_measured * 1e3
 
 
+def combined(name: str, parts: list[PhaseResult]) -> PhaseResult:
+    """Phases of one kind run at several times, as one: their pairs and seconds added, their
+    CPU shares weighted by their seconds."""
+    stats = ClientStats()
+    for part in parts:
+        stats.merge(part.stats)
+    seconds = sum(part.seconds for part in parts)
+
+    def weighted(values: list[float]) -> float:
+        return sum(v * p.seconds for v, p in zip(values, parts, strict=True)) / seconds
+
+    server = [part.server_cpu for part in parts]
+    return PhaseResult(
+        name,
+        stats,
+        seconds,
+        weighted([part.client_cpu for part in parts]),
+        None if None in server else weighted([cpu or 0.0 for cpu in server]),
+        ran_out=any(part.ran_out for part in parts),
+        warmup=sum(part.warmup for part in parts),
+        load=parts[0].load,
+    )
+
+
 def run_phase(
     name: str,
     port: int,
     server_pid: int,
-    tokens: list[str],
+    tokens: Iterable[str],
     clients: int,
     warmup: float,
     seconds: float,
@@ -498,31 +523,52 @@ def main() -> int:
     return 0 if passed else 1
 
 
+#: The portal's two phases (receipt survey, custom survey) alternate this many times, each
+#: for its share of --seconds: load from elsewhere and a server still warming up then weigh
+#: on both alike.
+ROUNDS = 2
+
+
 def run_all(
     args: argparse.Namespace, instance: Instance, tokens: list[str], custom_tokens: list[str]
 ) -> tuple[PhaseResult, PhaseResult, PhaseResult]:
-    """The portal phase with the receipt survey, then with the custom survey on the same
+    """The portal with the receipt survey and with the custom survey, alternating on the same
     server, then the bare Flask phase with the same server settings."""
     workdir = instance.workdir
 
     def phase(
-        name: str, port: int, pid: int, items: list[str], more: MoreAnswers = None
+        name: str,
+        port: int,
+        pid: int,
+        items: Iterable[str],
+        more: MoreAnswers = None,
+        seconds: float = args.seconds,
     ) -> PhaseResult:
         return run_phase(
-            name, port, pid, items, args.clients, args.warmup, args.seconds, args.timeout, more
+            name, port, pid, items, args.clients, args.warmup, seconds, args.timeout, more
         )
 
     log(
-        f"portal: gunicorn --workers {args.workers}, {args.clients} clients, "
-        f"warm-up >= {args.warmup:g} s then {args.seconds:g} s"
+        f"portal: gunicorn --workers {args.workers}, {args.clients} clients, the receipt "
+        f"survey and the custom one in turn, {ROUNDS} x (warm-up >= {args.warmup:g} s then "
+        f"{args.seconds / ROUNDS:g} s) each"
     )
     server = gunicorn(
         "portal:create_app()", instance.env, workdir / "portal.log", ROOT, workers=args.workers
     )
+    # One iterator per survey: each round takes up where the last one stopped.
+    standard_left, custom_left = iter(tokens), iter(custom_tokens)
+    standard_parts: list[PhaseResult] = []
+    custom_parts: list[PhaseResult] = []
+    share = args.seconds / ROUNDS
     with server as (port, pid):
-        portal = phase("portal", port, pid, tokens)
-        log("portal, custom survey: same server, the same again with three custom questions")
-        custom = phase("portal, 3 custom questions", port, pid, custom_tokens, custom_answers)
+        for _round in range(ROUNDS):
+            standard_parts.append(phase("portal", port, pid, standard_left, seconds=share))
+            custom_parts.append(
+                phase("portal, 3 custom questions", port, pid, custom_left, custom_answers, share)
+            )
+    portal = combined("portal", standard_parts)
+    custom = combined("portal, 3 custom questions", custom_parts)
 
     bare_dir = workdir / "bare"
     bare_dir.mkdir()
