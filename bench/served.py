@@ -154,8 +154,11 @@ def run_commands(env: dict[str, str], *commands: list[str]) -> None:
         app.extensions["portal.db"][0].dispose()
 
 
-def issue_tickets(instance: Instance, count: int) -> list[Ticket]:
-    """Issue ``count`` receipts in one transaction, the way the POS API does."""
+def issue_tickets(
+    instance: Instance, count: int, survey_key: str | None = None, prefix: str = "BENCH"
+) -> list[Ticket]:
+    """Issue ``count`` receipts in one transaction, the way the POS API does (asking the
+    survey ``survey_key`` names, as a till may, or the default one)."""
     from portal.admin.operations import get_store
     from portal.config import Settings
     from portal.db import make_engine, make_sessionmaker, utcnow, writer
@@ -173,10 +176,11 @@ def issue_tickets(instance: Instance, count: int) -> list[Ticket]:
                     settings,
                     store=store,
                     staff_code=STAFF_CODE,
-                    transaction_id=f"BENCH-{n:07d}",
+                    transaction_id=f"{prefix}-{n:07d}",
                     issued_at=None,
                     total_cents=1000 + n,
                     now=now,
+                    survey_key=survey_key,
                 )
                 for n in range(count)
             ]
@@ -356,6 +360,89 @@ def answers(rng: random.Random, csrf_token: str) -> dict[str, str]:
     if rng.random() < 0.1:
         form["problem"] = "y"
         form["problem_category"] = rng.choice(PROBLEM_CATEGORIES)
+    return form
+
+
+#: The survey with three custom questions (a scale, a multiple choice, a short text) that
+#: ``submit_bench.py`` compares with the receipt survey alone.
+CUSTOM_SURVEY_KEY = "bench_custom"
+CUSTOM_QUESTIONS: list[dict[str, Any]] = [
+    {
+        "key": "checkout_ease",
+        "kind": "scale",
+        "min": 1,
+        "max": 5,
+        "text": {"zh_CN": "自助收银好用吗？", "en": "How easy was the self-checkout?"},
+    },
+    {
+        "key": "departments",
+        "kind": "multiple",
+        "other": True,
+        "text": {"zh_CN": "您去了哪些区域？", "en": "Which departments did you visit?"},
+        "choices": [
+            {"key": "fresh", "text": {"zh_CN": "生鲜", "en": "Fresh food"}},
+            {"key": "bakery", "text": {"zh_CN": "烘焙", "en": "Bakery"}},
+            {"key": "household", "text": {"zh_CN": "日用品", "en": "Household"}},
+        ],
+    },
+    {
+        "key": "improve",
+        "kind": "short_text",
+        "max_length": 80,
+        "text": {"zh_CN": "我们最该改进哪一点？", "en": "What one thing should we fix?"},
+    },
+]
+
+
+def publish_custom_survey(instance: Instance) -> str:
+    """Publish the receipt survey plus `CUSTOM_QUESTIONS` as version 1 of a survey of this
+    run (created here, as the survey editor would); return its key."""
+    import copy
+    import json
+
+    from portal.db import make_engine, make_sessionmaker, utcnow, writer
+    from portal.models import Survey, SurveyVersion
+    from surveys.loader import LIBRARY, canonical_content, parse_definition, read_yaml
+
+    # A survey of this run's own (another run may share a --database-url): its key and so
+    # its content, whose hash is unique among all versions.
+    key = f"{CUSTOM_SURVEY_KEY}_{instance.store_code.lower().replace('-', '_')}"
+    document = copy.deepcopy(read_yaml(LIBRARY / "receipt.yaml"))
+    document["key"] = key
+    at = next(n for n, q in enumerate(document["questions"]) if q["key"] == "comment")
+    document["questions"][at:at] = CUSTOM_QUESTIONS
+    parse_definition(document)  # a bench survey the loader would refuse measures nothing
+    content, content_hash = canonical_content(document, key)
+    engine = make_engine(instance.url)
+    try:
+        with make_sessionmaker(writer(engine))() as session, session.begin():
+            survey = Survey(key=key)
+            session.add(survey)
+            session.flush()
+            session.add(
+                SurveyVersion(
+                    survey_key=survey.key,
+                    content_hash=content_hash,
+                    definition=json.loads(content),
+                    published_at=utcnow(),
+                    survey_id=survey.id,
+                    number=1,
+                )
+            )
+            return survey.key
+    finally:
+        engine.dispose()
+
+
+def custom_answers(rng: random.Random) -> dict[str, str | list[str]]:
+    """Answers to `CUSTOM_QUESTIONS`: the scale and one or two departments always, the
+    short text one time in three."""
+    form: dict[str, str | list[str]] = {
+        "checkout_ease": str(rng.randint(1, 5)),
+        "departments": rng.sample(["fresh", "bakery", "household"], rng.randint(1, 2)),
+    }
+    if rng.random() < 1 / 3:
+        form["improve"] = "自助收银机太少"
     return form
 
 

@@ -62,6 +62,7 @@ from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.survey_editor import branding_views as survey_branding_views
 from portal.survey_editor import editor_views as survey_editor_draft_views
+from portal.survey_editor import preview_views as survey_preview_views
 from portal.survey_editor import targeting_views as survey_targeting_views
 from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
@@ -102,6 +103,7 @@ VIEW_MODULES = (
     survey_branding_views,
     survey_editor_draft_views,
     survey_targeting_views,
+    survey_preview_views,
     pos_api_views,
     metrics_api_views,
 )

@@ -173,6 +173,15 @@ def write_session() -> Session:
     return session
 
 
+def read_session() -> Session:
+    """A session of its own without write intent, beside the request's, for a short read
+    that a writing request (a POST) makes before its write transaction: on SQLite the
+    request's own session would take the database's one write lock for it."""
+    _bind, readers, _writers = current_app.extensions["portal.db"]
+    session: Session = readers()
+    return session
+
+
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:

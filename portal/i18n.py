@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
-from flask import has_request_context, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -25,13 +26,31 @@ from portal.models import User
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fixed_language(view: F) -> F:
+    """Mark a view whose ``?lang=`` chooses the language of its own response only: it is
+    remembered neither in the session nor as the signed-in user's preference (the survey
+    preview's frames, one per language, side by side on the owner's page)."""
+    view.portal_fixed_language = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_fixed_language_request() -> bool:
+    """Whether this request's view is a `fixed_language` one."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "portal_fixed_language", False))
+
+
 def select_locale() -> str:
     if not has_request_context():
         # The CLI speaks English, like the rest of its output.
         return "en"
     asked = request.args.get("lang", "").replace("-", "_")
     if asked in LOCALES:
-        session["lang"] = asked
+        if not is_fixed_language_request():
+            session["lang"] = asked
         return asked
     if request.path.startswith("/api/"):
         # Tills get English unless they ask otherwise: integrators read these messages.

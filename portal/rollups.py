@@ -39,6 +39,7 @@ from portal.models import (
     StoreMonthlyRollup,
 )
 from portal.models.rollups import CSAT_COLUMNS, NPS_COLUMNS, RATING_KEYS
+from portal.question_rollups import rebuild_question_counts
 
 _KEY = ("store_id", "staff_key", "day")
 COUNT_COLUMNS = tuple(c.name for c in DailyRollup.__table__.columns if c.name not in _KEY)
@@ -160,7 +161,9 @@ def _sums_from_receipts() -> Any:
 
 
 def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) -> int:
-    """Recompute the rollup rows (of ``store_ids``, or all) from receipts and responses.
+    """Recompute the rollup rows (of ``store_ids``, or all) from receipts and responses, and
+    the daily counts of custom questions from their answers
+    (`portal.question_rollups.rebuild_question_counts`).
 
     Returns the number of staff-day rollup rows written.
     """
@@ -197,6 +200,7 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
     if ids is not None:
         store_months = store_months.where(StoreDailyRollup.store_id.in_(ids))
     _insert_from(session, StoreMonthlyRollup, ["store_id", "month", *COUNT_COLUMNS], store_months)
+    rebuild_question_counts(session, ids)
     # Count afterwards: drivers disagree on rowcount for INSERT ... SELECT (psycopg: -1).
     written = select(func.count()).select_from(DailyRollup)
     if ids is not None:

@@ -19,6 +19,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+#: The policy of the one kind of page the portal frames itself: the survey owner's preview
+#: shows the survey at phone width in both languages, side by side, as frames.
+FRAMED_BY_SELF_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'", "frame-ancestors 'self'"
+)
 #: Two years, the preload list's minimum; only sent when the portal is served over HTTPS.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 #: ``__Host-`` makes the browser refuse the cookie unless it is Secure, Path=/ and without a
@@ -77,6 +82,14 @@ def init_app(app: Flask, settings: Settings) -> None:
         if is_private_page(request.blueprint, request.endpoint) and "no-store" not in cache:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def allow_framing_by_self(response: Response) -> Response:
+    """Let pages of the portal itself (and no other site) show ``response`` in a frame;
+    every other response keeps ``DENY`` and ``frame-ancestors 'none'``."""
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = FRAMED_BY_SELF_POLICY
+    return response
 
 
 def _untrusted_host(error: SecurityError) -> Response:

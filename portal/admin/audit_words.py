@@ -320,6 +320,7 @@ DETAILS: dict[str, Detail] = {
     "contacts": Detail(_l("Contact details removed"), _text),
     "case_contacts": Detail(_l("Case contact details removed"), _text),
     "comments": Detail(_l("Comments removed"), _text),
+    "answer_texts": Detail(_l("Answer texts removed"), _text),
     "case_texts": Detail(_l("Case texts removed"), _text),
     "notes": Detail(_l("Notes removed"), _text),
     "mails": Detail(_l("Mails removed"), _text),

@@ -2,12 +2,14 @@
 
 `purge` deletes what is past its retention: contact details (the consented
 `ResponseContact` rows, the copies on cases, the mail sent to or about customers) after
-``PORTAL_CONTACT_RETENTION_DAYS`` and shoppers' texts (response comments, case summaries,
-case notes and resolution notes, which quote or describe the customer) after
+``PORTAL_CONTACT_RETENTION_DAYS`` and shoppers' texts (response comments, the texts typed
+into custom questions and their "other" boxes, case summaries, case notes and resolution
+notes, which quote or describe the customer) after
 ``PORTAL_COMMENT_RETENTION_DAYS``. `erase_customer` deletes one customer's contact details
 and texts at once, found by receipt short code, phone or e-mail.
 
-Scores, categories, receipts, cases (their states and times) and the rollups stay: every
+Scores, categories, receipts, cases (their states and times) and the rollups stay (an
+answer whose text is cleared keeps its row: it still counts as answered): every
 figure the dashboards, rankings and awards show is unchanged. Mystery reports are staff
 data and are not touched. On SQLite the connection runs with ``secure_delete`` (see
 `portal.db`), so deleted values are overwritten in the file; `compact_database` then
@@ -27,7 +29,15 @@ from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
 from portal.errors import DomainError
-from portal.models import Case, CaseEvent, OutboxMessage, Receipt, Response, ResponseContact
+from portal.models import (
+    Case,
+    CaseEvent,
+    OutboxMessage,
+    Receipt,
+    Response,
+    ResponseAnswer,
+    ResponseContact,
+)
 from surveys.codes import InvalidCode, normalize_short_code
 
 PURGED = "retention.purge"
@@ -44,6 +54,8 @@ class Removed:
     case_texts: int = 0
     notes: int = 0
     mails: int = 0
+    #: Answers to custom questions (text, or the text beside "other") whose text went.
+    answer_texts: int = 0
 
     @property
     def total(self) -> int:
@@ -54,6 +66,7 @@ class Removed:
             + self.case_texts
             + self.notes
             + self.mails
+            + self.answer_texts
         )
 
     def as_details(self) -> dict[str, int]:
@@ -64,6 +77,7 @@ class Removed:
             "case_texts": self.case_texts,
             "notes": self.notes,
             "mails": self.mails,
+            "answer_texts": self.answer_texts,
         }
 
 
@@ -107,9 +121,12 @@ def purge_expired(
             .execution_options(synchronize_session=False)
         )
     )
+    answer_texts = _clear_answer_texts(
+        session, select(Response.id).where(Response.submitted_at < comment_cutoff)
+    )
     old_cases = select(Case.id).where(Case.opened_at < comment_cutoff)
     case_texts, notes = _clear_case_texts(session, old_cases)
-    removed = Removed(contacts, case_contacts, comments, case_texts, notes, mails)
+    removed = Removed(contacts, case_contacts, comments, case_texts, notes, mails, answer_texts)
     record_audit(
         session,
         actor,
@@ -135,7 +152,8 @@ def erase_customer(
     email: str | None = None,
     now: datetime,
 ) -> Removed:
-    """Delete one customer's contact details and comments everywhere.
+    """Delete one customer's contact details and comments (with the texts of their custom
+    answers) everywhere.
 
     The customer is found by the short code of a receipt they answered, or by a phone
     number (compared digit by digit, a +86/0086 prefix ignored) or an e-mail address
@@ -227,8 +245,9 @@ def erase_customer(
 def _erase(
     session: Session, response_ids: set[int], case_ids: set[int], mail_to: set[str]
 ) -> Removed:
-    contacts = comments = case_contacts = case_texts = notes = mails = 0
+    contacts = comments = case_contacts = case_texts = notes = mails = answer_texts = 0
     if response_ids:
+        answer_texts = _clear_answer_texts(session, response_ids)
         contacts = _count(
             session.execute(
                 delete(ResponseContact).where(ResponseContact.response_id.in_(response_ids))
@@ -259,7 +278,21 @@ def _erase(
         conditions.append(OutboxMessage.to.ilike(_like_literal(address), escape="\\"))
     if conditions:
         mails = _count(session.execute(delete(OutboxMessage).where(or_(*conditions))))
-    return Removed(contacts, case_contacts, comments, case_texts, notes, mails)
+    return Removed(contacts, case_contacts, comments, case_texts, notes, mails, answer_texts)
+
+
+def _clear_answer_texts(session: Session, response_ids: Any) -> int:
+    """Empty the texts of the custom answers of ``response_ids`` (a set or a SELECT of ids):
+    what a shopper typed can quote them or name others, like a comment. The rows stay, so
+    the question's counts and the choice "other" are unchanged."""
+    return _count(
+        session.execute(
+            update(ResponseAnswer)
+            .where(ResponseAnswer.response_id.in_(response_ids), ResponseAnswer.text.is_not(None))
+            .values(text=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def phone_key(phone: str) -> str:

@@ -31,6 +31,7 @@ from portal.auth.operations import (
 from portal.auth.queries import failed_logins
 from portal.config import LOCALES
 from portal.db import get_session, utcnow, write_session
+from portal.i18n import is_fixed_language_request
 from portal.models import Role, User
 from portal.pagination import paginate, requested_page
 
@@ -148,7 +149,7 @@ def profile() -> Any:
 def _keep_language_choice() -> None:
     """A signed-in user who switches the language on a page keeps it as their preference."""
     asked = request.args.get("lang", "").replace("-", "_")
-    if asked not in LOCALES or request.path.startswith("/api/"):
+    if asked not in LOCALES or request.path.startswith("/api/") or is_fixed_language_request():
         return
     if not current_user.is_authenticated or current_user.locale == asked:
         return

@@ -5,14 +5,33 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length
 
 from portal.forms import PortalForm
-from surveys.answers import AnswerError, Answers, validate_answers
-from surveys.definitions import Question, QuestionKind, SurveyDefinition
+from surveys.answers import (
+    NO,
+    OTHER_SUFFIX,
+    OTHER_TEXT_LIMIT,
+    YES,
+    AnswerError,
+    Answers,
+    RawValue,
+    validate_answers,
+)
+from surveys.definitions import OTHER, Question, QuestionKind, SurveyDefinition
 
 ERROR_MESSAGES = {
     "required": _l("Please answer this question."),
@@ -26,6 +45,7 @@ ERROR_MESSAGES = {
     "contact_required": _l("Please leave a phone number or an e-mail address."),
     "consent_required": _l("Tick the box to agree to be contacted, or clear your details."),
     "invalid_text": _l("This text contains a character that cannot be stored; please retype it."),
+    "other_required": _l("You chose “Other”: please say what it is."),
 }
 
 #: Which field shows each contact error.
@@ -42,17 +62,20 @@ class SurveyForm(PortalForm):
     #: The survey's text rules are surveys.answers' (``invalid_text``), checked once there.
     check_text = False
 
-    def validated_answers(self) -> Answers | None:
-        """Check the CSRF token and the answers; on failure every error is on its field."""
+    def validated_answers(self, store_format: str = "") -> Answers | None:
+        """Check the CSRF token and the answers (for a store of ``store_format``: the
+        conditions may name it); on failure every error is on its field."""
         shape_ok = self.validate()
-        raw = {
-            name: (field.raw_data[0] if field.raw_data else None)
-            for name, field in self._fields.items()
-        }
-        result = validate_answers(self.definition, raw)
+        raw: dict[str, RawValue] = {}
+        for name, field in self._fields.items():
+            if isinstance(field, SelectMultipleField):
+                raw[name] = tuple(v for v in field.raw_data or () if isinstance(v, str))
+            else:
+                raw[name] = field.raw_data[0] if field.raw_data else None
+        result = validate_answers(self.definition, raw, store_format)
         if isinstance(result, list):
             for error in result:
-                self._field_for(error).errors.append(ERROR_MESSAGES[error.code])
+                self._field_for(error).errors.append(self._message(error))
             return None
         return result if shape_ok else None
 
@@ -62,6 +85,16 @@ class SurveyForm(PortalForm):
         if not isinstance(field.errors, list):
             field.errors = list(field.errors)
         return field
+
+    def _message(self, error: AnswerError) -> Any:
+        if error.code != "too_long" or error.question_key == "comment":
+            return ERROR_MESSAGES[error.code]
+        if error.question_key.endswith(OTHER_SUFFIX):
+            limit = OTHER_TEXT_LIMIT
+        else:
+            limit = self.definition.question(error.question_key).max_length or 0
+        # Built now rather than lazily: the number is part of the sentence.
+        return _("Please keep this answer to %(n)s characters.", n=limit)
 
 
 def _scale_field(question: Question, locale: str) -> Field:
@@ -75,24 +108,51 @@ def _scale_field(question: Question, locale: str) -> Field:
     )
 
 
+def _choices(question: Question, locale: str) -> list[SelectChoice]:
+    choices = [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
+    if question.other:
+        choices.append(SelectChoice(OTHER, _l("Other")))
+    return choices
+
+
+def _question_fields(question: Question, locale: str) -> dict[str, Field]:
+    """The form fields of one question, by field name."""
+    text, key = question.text.get(locale), question.key
+    kind = question.kind
+    if kind is QuestionKind.SCALE:
+        return {key: _scale_field(question, locale)}
+    if kind is QuestionKind.BOOLEAN and key == "problem":
+        return {key: BooleanField(text)}  # the receipt survey's tick box
+    if kind is QuestionKind.BOOLEAN:
+        yes_no = [SelectChoice(YES, _l("Yes")), SelectChoice(NO, _l("No"))]
+        return {key: RadioField(text, choices=yes_no, validate_choice=False)}
+    if kind is QuestionKind.CHOICE:
+        fields: dict[str, Field] = {
+            key: RadioField(text, choices=_choices(question, locale), validate_choice=False)
+        }
+    elif kind is QuestionKind.MULTIPLE:
+        fields = {
+            key: SelectMultipleField(
+                text, choices=_choices(question, locale), validate_choice=False
+            )
+        }
+    elif kind is QuestionKind.SHORT_TEXT:
+        return {key: StringField(text)}  # its maxlength: the template writes the box
+    elif kind is QuestionKind.TEXT:
+        return {key: TextAreaField(text, render_kw={"maxlength": question.max_length, "rows": 4})}
+    else:
+        return {}
+    if question.other:
+        fields[key + OTHER_SUFFIX] = StringField(_l("Please say what:"))
+    return fields
+
+
 @cache
 def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyForm]:
     """Build (once per version and locale) the form class for a survey definition."""
     fields: dict[str, Field | SurveyDefinition] = {"definition": definition}
     for question in definition.questions:
-        text = question.text.get(locale)
-        if question.kind is QuestionKind.SCALE:
-            fields[question.key] = _scale_field(question, locale)
-        elif question.kind is QuestionKind.BOOLEAN:
-            fields[question.key] = BooleanField(text)
-        elif question.kind is QuestionKind.CHOICE:
-            choices = [SelectChoice(c.key, c.text.get(locale)) for c in question.choices]
-            fields[question.key] = RadioField(text, choices=choices, validate_choice=False)
-        elif question.kind is QuestionKind.TEXT:
-            fields[question.key] = TextAreaField(
-                text, render_kw={"maxlength": question.max_length, "rows": 4}
-            )
-        elif question.kind is QuestionKind.CONTACT:
+        if question.kind is QuestionKind.CONTACT:
             fields["contact_consent"] = BooleanField(definition.consent.get(locale))
             fields["contact_phone"] = StringField(
                 _l("Phone"), render_kw={"type": "tel", "autocomplete": "tel", "maxlength": 24}
@@ -101,6 +161,8 @@ def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyF
                 _l("E-mail"),
                 render_kw={"type": "email", "autocomplete": "email", "maxlength": 254},
             )
+        else:
+            fields.update(_question_fields(question, locale))
     return type(f"SurveyForm_{definition.key}_{locale}", (SurveyForm,), fields)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,13 +17,13 @@ from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
 from portal.errors import DomainError
-from portal.models import Receipt, Response, ResponseContact
+from portal.models import Receipt, Response, ResponseAnswer, ResponseContact, SurveyVersion
+from portal.question_rollups import count_answers
 from portal.rollups import (
     count_response,
 )
-from portal.versions import publish_survey_version
-from surveys.answers import Answers
-from surveys.definitions import SurveyDefinition
+from surveys.answers import Answers, CustomAnswer
+from surveys.definitions import OTHER, QuestionKind, SurveyDefinition
 
 #: The actor of a shopper's own submit (anonymous: only the browser fingerprint is kept).
 SHOPPER = Actor(label="shopper")
@@ -46,9 +47,14 @@ def record_response(
     now: datetime,
     submitter: str | None = None,
     origin: SubmitOrigin | None = None,
+    survey_id: int | None = None,
 ) -> Response:
-    """Store the answers to ``receipt``, mark it answered, count it in the daily rollup and
+    """Store the answers to ``receipt``, mark it answered, count it in the daily rollups and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
+
+    The response belongs to the survey version the receipt asks (``definition`` is that
+    version's: its consent sentence is stored with the contact details). The custom answers
+    become ``response_answers`` rows and are counted in ``question_daily_counts``.
 
     The unique receipt id on responses decides between simultaneous submits: the insert
     runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
@@ -57,7 +63,8 @@ def record_response(
     whose answer it never received, can be shown its validation code again.
     ``origin`` (a shopper's submit through the web) has the answer screened for ballot
     stuffing (`portal.ballot.screening`): a flagged answer is stored and thanked as usual,
-    and only held out of rankings and awards until reviewed.
+    and only held out of rankings and awards until reviewed. ``survey_id``, the survey of
+    the receipt's version, saves a read inside the write transaction when the caller has it.
 
     Raises
     ------
@@ -66,10 +73,9 @@ def record_response(
     """
     if receipt.answered_at is not None:
         raise AlreadyAnswered()
-    version = publish_survey_version(session, definition, now)
     response = Response(
         receipt_id=receipt.id,
-        survey_version_id=version.id,
+        survey_version_id=receipt.survey_version_id,
         store_id=receipt.store_id,
         staff_id=receipt.staff_id,
         submitted_at=now,
@@ -97,6 +103,8 @@ def record_response(
                 consented_at=now,
             )
         )
+    if answers.custom:
+        _insert_answers(session, response.id, answers.custom)
     if submitter is not None:
         record_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
     receipt.answered_at = now
@@ -108,5 +116,50 @@ def record_response(
     # same few rollup rows, and on PostgreSQL their row locks hold the store's other
     # submits until this one commits.
     session.flush()
+    if answers.custom:
+        count_answers(
+            session,
+            survey_id=survey_id or _survey_id(session, receipt),
+            store_id=response.store_id,
+            day=response.local_day,
+            answers=answers.custom,
+        )
     count_response(session, response, receipt)
     return response
+
+
+def _survey_id(session: Session, receipt: Receipt) -> int:
+    # The one column, not the version with its definition document.
+    survey_id = session.scalar(
+        select(SurveyVersion.survey_id).where(SurveyVersion.id == receipt.survey_version_id)
+    )
+    assert survey_id is not None, "a receipt asks a version of a survey, never a checklist"
+    return survey_id
+
+
+def answer_rows(answer: CustomAnswer) -> list[dict[str, int | str | None]]:
+    """The ``response_answers`` columns of one custom answer: a number (scale; yes/no as 1
+    or 0), a choice key (one row per ticked choice; "other" with its text), or text."""
+    value = answer.value
+    if isinstance(value, bool | int):  # a scale, or yes/no
+        return [{"number": int(value), "choice": None, "text": None}]
+    if answer.kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
+        keys = sorted(value) if isinstance(value, frozenset) else [str(value)]
+        return [
+            {"number": None, "choice": key, "text": answer.other_text if key == OTHER else None}
+            for key in keys
+        ]
+    return [{"number": None, "choice": None, "text": str(value)}]
+
+
+def _insert_answers(session: Session, response_id: int, answers: tuple[CustomAnswer, ...]) -> None:
+    # One executemany through Core: the ORM's unit of work would add a round of bookkeeping
+    # per row inside the write transaction.
+    table = ResponseAnswer.__table__
+    assert isinstance(table, Table)
+    rows = [
+        {"response_id": response_id, "question_key": answer.key, **row}
+        for answer in answers
+        for row in answer_rows(answer)
+    ]
+    session.connection().execute(table.insert(), rows)

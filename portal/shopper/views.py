@@ -1,4 +1,5 @@
-"""Shopper views: survey, thank-you, QR images, printable receipt preview, code entry.
+"""Shopper views: survey, thank-you, QR images, printable receipt preview, code entry, and
+the survey's public assets (the conditions' stylesheet, the chain's logo and colour).
 
 Opening a link (GET or HEAD, by a shopper, a link scanner or a chat-app preview) never
 writes anything. Tokens are verified by signature before any database work.
@@ -8,23 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response as HttpResponse
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import throttle
 from portal.access import public
 from portal.ballot.origin import SubmitOrigin, origin_of
 from portal.config import Settings, current_settings
-from portal.db import get_session, utcnow
+from portal.db import get_session, read_session, utcnow
 from portal.errors import DomainError, keep_typed_values
 from portal.extensions import csrf
 from portal.i18n import current_locale
-from portal.models import Receipt
+from portal.models import Branding, Receipt, SurveyVersion
 from portal.receipts import (
     find_receipt_by_short_code,
     get_receipt,
@@ -32,11 +35,18 @@ from portal.receipts import (
     survey_links,
 )
 from portal.shopper import bp
+from portal.shopper.condition_styles import condition_stylesheet
 from portal.shopper.forms import CodeEntryForm, survey_form_class
 from portal.shopper.operations import AlreadyAnswered, record_response
-from portal.shopper.queries import was_submitted_by
+from portal.shopper.queries import (
+    SurveyPage,
+    get_follow_up_due,
+    get_survey_page,
+    was_submitted_by,
+)
+from portal.shopper.survey_page import brand_colour, survey_context
+from portal.versions import definition_of
 from surveys.codes import InvalidCode, format_short_code, make_validation_code, normalize_short_code
-from surveys.loader import receipt_survey
 from surveys.qr import render_qr_png, render_qr_svg
 from surveys.tokens import (
     ExpiredToken,
@@ -115,36 +125,55 @@ def _origin() -> SubmitOrigin:
     return origin_of(current_settings().secret_key, throttle.client_address(), user_agent)
 
 
-def _render_survey(form: Any, status: int = 200, problem: Any = None, opened: str = "") -> Any:
-    definition = receipt_survey()
+def _render_survey(
+    page: SurveyPage, form: Any, status: int = 200, problem: Any = None, opened: str = ""
+) -> Any:
     return (
         render_template(
             "shopper/survey.html",
+            **survey_context(page.definition, page.store_format, page.branding),
             form=form,
-            definition=definition,
-            locale=current_locale(),
+            store_name=page.store_name,
             problem=problem,
             opened=opened,
+            style_url=url_for("shopper.survey_style", content_hash=page.definition.content_hash),
         ),
         status,
     )
 
 
-def _thanks(response_id: int) -> Any:
-    definition, locale = receipt_survey(), current_locale()
+def _resend_page(_message: Any) -> Any:
+    """The answers as sent, in a form that sends them again: shown when the database fails
+    before the survey's version could be read (without it the survey cannot be drawn)."""
+    fields = [(k, v) for k, v in request.form.items(multi=True) if isinstance(v, str)]
+    return render_template("shopper/resend.html", fields=fields, problem=BUSY), 503
+
+
+def _thanks(page: SurveyPage, response_id: int, due: datetime | None) -> Any:
     code = make_validation_code(current_settings().secret_key, response_id)
-    return render_template("shopper/thanks.html", definition=definition, locale=locale, code=code)
+    return render_template(
+        "shopper/thanks.html",
+        definition=page.definition,
+        locale=current_locale(),
+        code=code,
+        store_name=page.store_name,
+        store_timezone=page.store_timezone,
+        branding=page.branding,
+        brand_colour=brand_colour(page.branding),
+        follow_up_due=due,
+    )
 
 
-def _answered_before(db: Session, receipt: Receipt) -> Any:
+def _answered_before(db: Session, receipt: Receipt, page: SurveyPage) -> Any:
     """The code again for the browser that answered (its first answer may never have
     reached it); "already answered" for anyone else."""
     submitter, response = _submitter(), receipt.response
     same = bool(submitter and response and was_submitted_by(db, response, submitter))
     response_id = response.id if response is not None else 0
+    due = get_follow_up_due(db, response_id) if same else None
     db.rollback()  # nothing to write: let other submits have the write lock while we render
     if same:
-        return _thanks(response_id)
+        return _thanks(page, response_id, due)
     return render_template("shopper/already_answered.html"), 409
 
 
@@ -152,12 +181,12 @@ def _answered_before(db: Session, receipt: Receipt) -> Any:
 @public
 def survey(token: str) -> Any:
     claims = _claims(token)
-    receipt = get_receipt(get_session(), claims)
-    if receipt.answered_at is not None:
+    page = get_survey_page(get_session(), claims.token_id)
+    if page.answered:
         return render_template("shopper/already_answered.html")
-    form = survey_form_class(receipt_survey(), current_locale())()
+    form = survey_form_class(page.definition, current_locale())()
     opened = sign_opened_stamp(current_settings().secret_key, claims.token_id, utcnow())
-    return _render_survey(form, opened=opened)
+    return _render_survey(page, form, opened=opened)
 
 
 @bp.post("/r/<token>")
@@ -168,41 +197,50 @@ def submit(token: str) -> Any:
     claims = _claims(token, opened=opened)
     # A page posted without its stamp (or re-shown now) gets one: the token is valid now.
     opened = opened or sign_opened_stamp(current_settings().secret_key, claims.token_id, utcnow())
-    definition, locale = receipt_survey(), current_locale()
-    form = survey_form_class(definition, locale)()
-    # Database busy or briefly unreachable (from the first read on: a POST begins with the
-    # write lock): nothing was saved; keep every answer (503).
-    keep_typed_values(lambda _message: _render_survey(form, problem=BUSY, opened=opened))
+    # The form is the receipt's survey version: read first, in a read transaction of its
+    # own. The request's session would begin with SQLite's one write lock (see below) and
+    # hold it while the answers are checked; a read takes no lock from other submits.
+    keep_typed_values(_resend_page)
+    with read_session() as reader:
+        page = get_survey_page(reader, claims.token_id)
+    locale = current_locale()
+    form = survey_form_class(page.definition, locale)()
+    # Database busy or briefly unreachable (from here on: a POST begins with the write
+    # lock): nothing was saved; keep every answer (503).
+    keep_typed_values(lambda _message: _render_survey(page, form, problem=BUSY, opened=opened))
     # Every submit of one client counts (in a transaction of its own, before this
     # request's); a database too busy to count it gives the 503 above, answers kept.
     throttle.enforce(throttle.SUBMIT, throttle.client_address())
     # Checked before the first query: a POST's transaction holds SQLite's one write lock
     # from that query to its end, and every other submit waits for it meanwhile.
-    answers = form.validated_answers()
+    answers = form.validated_answers(page.store_format)
     db = get_session()
     receipt = get_receipt(db, claims)
     if receipt.answered_at is not None:
-        return _answered_before(db, receipt)
+        return _answered_before(db, receipt, page)
     if answers is None:
         db.rollback()
-        return _render_survey(form, 400, opened=opened)
+        return _render_survey(page, form, 400, opened=opened)
     try:
         response = record_response(
             db,
             settings=current_settings(),
             receipt=receipt,
-            definition=definition,
+            definition=page.definition,
             answers=answers,
             locale=locale,
             now=utcnow(),
             submitter=_submitter(),
             origin=_origin(),
+            survey_id=page.survey_id,
         )
+        # Only a shopper who left contact details is told when the store will call.
+        due = None if answers.contact is None else get_follow_up_due(db, response.id)
         db.commit()
     except AlreadyAnswered:
         db.rollback()
-        return _answered_before(db, get_receipt(db, claims))
-    return _thanks(response.id)
+        return _answered_before(db, get_receipt(db, claims), page)
+    return _thanks(page, response.id, due)
 
 
 #: QR renderers by file extension.
@@ -260,3 +298,52 @@ def code_entry() -> Any:
         form.code.errors.append(_l("We found no receipt with this code."))
         return render_template("shopper/code_entry.html", form=form), 404
     return redirect(url_for("shopper.survey", token=receipt_token(current_settings(), receipt)))
+
+
+#: Assets named by their content: the same URL always serves the same bytes.
+_FOR_EVER = "public, max-age=31536000, immutable"
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@bp.get("/survey-style/<string(length=64):content_hash>.css")
+@public
+def survey_style(content_hash: str) -> Any:
+    if not _HEX.fullmatch(content_hash):
+        abort(404)
+    version = get_session().scalar(
+        select(SurveyVersion).where(
+            SurveyVersion.content_hash == content_hash, SurveyVersion.survey_id.is_not(None)
+        )
+    )
+    if version is None:
+        abort(404)
+    sheet = condition_stylesheet(definition_of(version))
+    response = HttpResponse(sheet, mimetype="text/css")
+    response.headers["Cache-Control"] = _FOR_EVER
+    return response
+
+
+@bp.get("/brand/<string(length=6):colour>.css")
+@public
+def brand_style(colour: str) -> Any:
+    # The colour is the URL: nothing to read, and the inline style the CSP forbids is not
+    # needed. The contrast check was made when the owner saved it.
+    if not _HEX.fullmatch(colour):
+        abort(404)
+    sheet = f"body.shopper {{ --accent: #{colour}; accent-color: #{colour}; }}\n"
+    response = HttpResponse(sheet, mimetype="text/css")
+    response.headers["Cache-Control"] = _FOR_EVER
+    return response
+
+
+@bp.get("/brand/<string(length=64):sha>.png")
+@public
+def logo(sha: str) -> Any:
+    if not _HEX.fullmatch(sha):
+        abort(404)
+    png = get_session().scalar(select(Branding.logo_png).where(Branding.logo_sha256 == sha))
+    if png is None:
+        abort(404)
+    response = HttpResponse(png, mimetype="image/png")
+    response.headers["Cache-Control"] = _FOR_EVER
+    return response

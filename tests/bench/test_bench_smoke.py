@@ -61,8 +61,10 @@ SMOKES = {
     "submit_bench.py": Smoke(
         ("--seconds", "1", "--warmup", "0", "--receipts", "200", "--clients", "2"),
         (
-            rf"GET\+POST pairs/s \(200 \+ code\)\s+{NUMBER}\s+{NUMBER}",
-            r"POST 5xx\s+0\s+0",
+            rf"GET\+POST pairs/s \(200 \+ code\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}",
+            r"POST 5xx\s+0\s+0\s+0",
+            rf"ratio custom/standard \(pairs/s\)\s+{NUMBER}",
+            rf"ratio custom/standard \(CPU/pair\)\s+{NUMBER}",
             r"\s+PASS: one response per successful submit, none lost or duplicated; .*",
         ),
     ),

@@ -42,9 +42,9 @@ def in_transaction(monkeypatch) -> list[tuple[str, bool]]:
         seen.append((name, get_session().in_transaction()))
         return render(name, **context)
 
-    def checking(form: SurveyForm) -> Any:
+    def checking(form: SurveyForm, *args: Any) -> Any:
         seen.append(("answers check", get_session().in_transaction()))
-        return check(form)
+        return check(form, *args)
 
     monkeypatch.setattr(views, "render_template", rendering)
     monkeypatch.setattr(SurveyForm, "validated_answers", checking)

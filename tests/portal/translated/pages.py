@@ -166,6 +166,13 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "surveys.targeting_edit": lambda w, who: [{"rule_id": r} for r in w.target_rule_ids],
     "surveys.targeting_delete": lambda w, who: [{"rule_id": w.target_rule_ids[0]}],
     "surveys.targeting_coverage": lambda w, who: [{}, {"on": "2026-12-31"}],
+    # survey owners: the preview of the default survey (no draft: its version 1), and its
+    # frame in the page's own language
+    "surveys.preview": lambda w, who: [
+        {"key": "receipt"},
+        {"key": "receipt", "format": "convenience"},
+    ],
+    "surveys.preview_frame": lambda w, who: [{"key": "receipt"}],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
@@ -180,4 +187,8 @@ NOT_PAGES = {
     "admin.audit_csv": "a file download: its header row is checked by test_exports",
     "admin.staff_import_template": "a CSV file whose headers are the import's column names",
     "surveys.branding_colour_css": "a stylesheet of one colour for the branding preview",
+    "shopper.survey_style": "a stylesheet generated from a survey version's conditions",
+    "shopper.brand_style": "a stylesheet setting the chain's colour",
+    "shopper.logo": "the chain's logo image",
+    "surveys.preview_style": "a stylesheet generated from the previewed survey's conditions",
 }
