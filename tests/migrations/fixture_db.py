@@ -9,6 +9,7 @@ written as SQLAlchemy stores them on SQLite (``2026-10-12 03:40:00.000000``).
 
 from __future__ import annotations
 
+import re
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import cache
@@ -73,10 +74,22 @@ def load_sql(engine: Engine, sql: str) -> None:
         if postgres:
             # The fixtures' timestamps are UTC, as the portal writes them.
             raw.execute("SET LOCAL TIME ZONE 'UTC'")
-        for statement in statements(sql):
+        ordered = statements(sql)
+        # Some migrations seed rows (0011: the default survey and its version 1); the
+        # fixture holds the whole database, those rows included, so they go first (in
+        # the reverse of the fixture's foreign-key order).
+        for table in reversed(_inserted_tables(ordered)):
+            raw.execute(f"DELETE FROM {table}")
+        for statement in ordered:
             raw.execute(statement)
         if postgres:
             _advance_sequences(raw, engine)
+
+
+def _inserted_tables(ordered: list[str]) -> list[str]:
+    """The tables the statements insert into, in order."""
+    found = (re.match(r"(?:--[^\n]*\n|\s)*INSERT INTO (\w+)", stmt) for stmt in ordered)
+    return list(dict.fromkeys(match.group(1) for match in found if match))
 
 
 def _advance_sequences(raw: Any, engine: Engine) -> None:
