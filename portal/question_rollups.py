@@ -47,24 +47,50 @@ from portal.models import (
 )
 from portal.versions import definition_of
 from surveys.answers import CustomAnswer
-from surveys.definitions import QuestionKind
+from surveys.definitions import OTHER, QuestionKind
 
 _KEY = ("survey_id", "question_key", "store_id", "day", "value")
+
+
+#: The counted values of a yes/no answer (stored as the number 1 or 0).
+YES, NO = "yes", "no"
+
+
+def answer_rows(answer: CustomAnswer) -> list[dict[str, int | str | None]]:
+    """The ``response_answers`` columns of one custom answer: a number (scale; yes/no as 1
+    or 0), a choice key (one row per ticked choice; "other" with its text), or text."""
+    value = answer.value
+    if isinstance(value, bool | int):  # a scale, or yes/no
+        return [{"number": int(value), "choice": None, "text": None}]
+    if answer.kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
+        keys = sorted(value) if isinstance(value, frozenset) else [str(value)]
+        return [
+            {"number": None, "choice": key, "text": answer.other_text if key == OTHER else None}
+            for key in keys
+        ]
+    return [{"number": None, "choice": None, "text": str(value)}]
+
+
+def answer_value(kind: QuestionKind, number: int | None, choice: str | None) -> str | None:
+    """A stored answer row's value as `question_daily_counts` counts it: a scale point as
+    text, `YES`/`NO` for 1/0, a choice key; ``None`` for a text answer (only counted as a
+    respondent)."""
+    if kind is QuestionKind.SCALE:
+        return None if number is None else str(number)
+    if kind is QuestionKind.BOOLEAN:
+        return None if number is None else (YES if number else NO)
+    if kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
+        return choice
+    return None
 
 
 def counted_values(answer: CustomAnswer) -> Iterator[str]:
     """The values one answer adds 1 to, its respondent row (`RESPONDENTS`) first."""
     yield RESPONDENTS
-    value = answer.value
-    if answer.kind is QuestionKind.SCALE:
-        yield str(value)
-    elif answer.kind is QuestionKind.BOOLEAN:
-        yield "yes" if value is True else "no"
-    elif answer.kind is QuestionKind.CHOICE:
-        yield str(value)
-    elif answer.kind is QuestionKind.MULTIPLE:
-        assert isinstance(value, frozenset)
-        yield from sorted(value)
+    for row in answer_rows(answer):
+        value = answer_value(answer.kind, row["number"], row["choice"])  # type: ignore[arg-type]
+        if value is not None:
+            yield value
 
 
 @lru_cache(maxsize=4)
@@ -163,7 +189,7 @@ def rebuild_question_counts(session: Session, store_ids: Iterable[int] | None = 
         ),
         grouped(cast(a.number, String), of_kind(QuestionKind.SCALE), a.number.is_not(None)),
         grouped(
-            case((a.number == 1, "yes"), else_="no"),
+            case((a.number == 1, YES), else_=NO),
             of_kind(QuestionKind.BOOLEAN),
             a.number.is_not(None),
         ),

@@ -51,6 +51,8 @@ class ProblemCode(StrEnum):
     STANDARD_SHAPE = "standard_shape"
     #: A scoring question (NPS, satisfaction) is missing.
     MISSING_CORE = "missing_core"
+    #: A scoring question has a condition: it is asked of everyone.
+    CORE_CONDITION = "core_condition"
     EMPTY_CHOICES = "empty_choices"
     #: "Other" offered by a question that is not a choice, or listed as a choice as well.
     MISPLACED_OTHER = "misplaced_other"
@@ -245,7 +247,7 @@ def _check_question(raw: Any, group_keys: set[str], problems: list[Problem]) -> 
         problems.append(Problem(ProblemCode.INVALID_SCALE, question=name))
     choice_keys = _check_choices(raw, name, kind, problems)
     other = bool(raw.get("other", False))
-    if other and (kind not in CHOICE_KINDS or OTHER in choice_keys):
+    if other and (kind not in CHOICE_KINDS or OTHER in choice_keys or name in STANDARD_SHAPES):
         problems.append(Problem(ProblemCode.MISPLACED_OTHER, question=name))
     max_length = raw.get("max_length")
     if kind in TEXT_KINDS and not (isinstance(max_length, int) and max_length > 0):
@@ -260,6 +262,8 @@ def _check_question(raw: Any, group_keys: set[str], problems: list[Problem]) -> 
     if group is not None and (not isinstance(group, str) or group not in group_keys):
         problems.append(Problem(ProblemCode.UNKNOWN_GROUP, question=name, value=_shown(group)))
     problems += _condition_shape(raw.get("show_if"), name)
+    if name in CORE_KEYS and raw.get("show_if") is not None:
+        problems.append(Problem(ProblemCode.CORE_CONDITION, question=name))
     return _Seen(name, kind, minimum, maximum, choice_keys, other)
 
 

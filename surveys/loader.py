@@ -198,8 +198,12 @@ def _question(raw: Any, source: str) -> Question:
     if len(set(choice_keys)) != len(choice_keys) or not all(map(KEY_PATTERN.match, choice_keys)):
         raise DefinitionError(f"{where}: choice keys must be unique lower-case words")
     other = bool(raw.get("other", False))
-    if other and (kind not in (QuestionKind.CHOICE, QuestionKind.MULTIPLE) or OTHER in choice_keys):
-        raise DefinitionError(f"{where}: 'other' is offered by a choice question, not listed")
+    if other and (
+        kind not in (QuestionKind.CHOICE, QuestionKind.MULTIPLE)
+        or OTHER in choice_keys
+        or key in STANDARD_SHAPES  # its answer is a typed column, with no room for text
+    ):
+        raise DefinitionError(f"{where}: 'other' is offered by a custom choice question only")
     max_length = raw.get("max_length")
     if kind in (QuestionKind.TEXT, QuestionKind.SHORT_TEXT) and not (
         isinstance(max_length, int) and max_length > 0
@@ -220,8 +224,15 @@ def _question(raw: Any, source: str) -> Question:
         help=_optional_text(raw.get("help"), f"{where}: help"),
         group=raw.get("group"),
         other=other,
-        show_if=_condition(raw.get("show_if"), where),
+        show_if=_core_condition(key, raw.get("show_if"), where),
     )
+
+
+def _core_condition(key: str, raw: Any, where: str) -> Condition | None:
+    # A scoring question is asked of everyone: hidden, its required answer could not be given.
+    if key in CORE_KEYS and raw is not None:
+        raise DefinitionError(f"{where}: a scoring question is always shown")
+    return _condition(raw, where)
 
 
 def _check_standard_shape(

@@ -26,6 +26,7 @@ from analysis.results import Estimate
 from portal.dashboard.custom_queries import AnswerCondition, QuestionCounts, RawCount
 from portal.errors import DomainError
 from portal.models import Survey, SurveyVersion
+from portal.question_rollups import NO, YES, answer_value
 from portal.versions import definition_of
 from surveys.definitions import OTHER, Choice, LocalizedText, Question, QuestionKind
 
@@ -34,7 +35,6 @@ COUNTED_KINDS = frozenset(
     {QuestionKind.SCALE, QuestionKind.BOOLEAN, QuestionKind.CHOICE, QuestionKind.MULTIPLE}
 )
 TEXT_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.SHORT_TEXT})
-YES, NO = "yes", "no"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,18 +118,6 @@ def _catalog(survey_id: int, key: str, versions: list[SurveyVersion]) -> SurveyC
             for k, question in latest.items()
         ),
     )
-
-
-def answer_value(kind: QuestionKind, number: int | None, choice: str | None) -> str | None:
-    """An answer row's value as `question_daily_counts` counts it: a scale point as text,
-    ``"yes"``/``"no"`` for 1/0, a choice key; ``None`` for a text answer."""
-    if kind is QuestionKind.SCALE:
-        return None if number is None else str(number)
-    if kind is QuestionKind.BOOLEAN:
-        return None if number is None else (YES if number else NO)
-    if kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
-        return choice
-    return None
 
 
 def counts_from_rows(

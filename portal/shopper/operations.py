@@ -18,12 +18,12 @@ from portal.cases.operations import open_case_for_response
 from portal.config import Settings
 from portal.errors import DomainError
 from portal.models import Receipt, Response, ResponseAnswer, ResponseContact, SurveyVersion
-from portal.question_rollups import count_answers
+from portal.question_rollups import answer_rows, count_answers
 from portal.rollups import (
     count_response,
 )
 from surveys.answers import Answers, CustomAnswer
-from surveys.definitions import OTHER, QuestionKind, SurveyDefinition
+from surveys.definitions import SurveyDefinition
 
 #: The actor of a shopper's own submit (anonymous: only the browser fingerprint is kept).
 SHOPPER = Actor(label="shopper")
@@ -135,21 +135,6 @@ def _survey_id(session: Session, receipt: Receipt) -> int:
     )
     assert survey_id is not None, "a receipt asks a version of a survey, never a checklist"
     return survey_id
-
-
-def answer_rows(answer: CustomAnswer) -> list[dict[str, int | str | None]]:
-    """The ``response_answers`` columns of one custom answer: a number (scale; yes/no as 1
-    or 0), a choice key (one row per ticked choice; "other" with its text), or text."""
-    value = answer.value
-    if isinstance(value, bool | int):  # a scale, or yes/no
-        return [{"number": int(value), "choice": None, "text": None}]
-    if answer.kind in (QuestionKind.CHOICE, QuestionKind.MULTIPLE):
-        keys = sorted(value) if isinstance(value, frozenset) else [str(value)]
-        return [
-            {"number": None, "choice": key, "text": answer.other_text if key == OTHER else None}
-            for key in keys
-        ]
-    return [{"number": None, "choice": None, "text": str(value)}]
 
 
 def _insert_answers(session: Session, response_id: int, answers: tuple[CustomAnswer, ...]) -> None:

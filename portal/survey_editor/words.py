@@ -120,7 +120,10 @@ _SENTENCES: dict[ProblemCode, Any] = {
     ),
     ProblemCode.EMPTY_CHOICES: _l("The question offers no choice: add at least one."),
     ProblemCode.MISPLACED_OTHER: _l(
-        "“Other” is offered only by a choice question, and then not listed as a choice too."
+        "“Other” is offered only by a custom choice question, and then not listed as a choice too."
+    ),
+    ProblemCode.CORE_CONDITION: _l(
+        "A scoring question is asked of everyone: it cannot have a “show only when” rule."
     ),
     ProblemCode.MISSING_MAX_LENGTH: _l("The text question needs a maximum length."),
     ProblemCode.UNKNOWN_GROUP: _l("The question names the group %(value)s, which does not exist."),

@@ -527,7 +527,9 @@ def near_valid_surveys(draw: st.DrawFn) -> dict[str, Any]:
     core = [copy.deepcopy(question(document, "nps")), copy.deepcopy(question(document, "csat"))]
     asked = draw(st.permutations(core + [draw(custom_questions(k)) for k in keys]))
     for position, item in enumerate(asked):
-        if position and draw(st.integers(0, 2)) == 0:
+        # Now and then on a scoring question too, which is refused (always shown).
+        core_ok = item["key"] not in ("nps", "csat") or draw(st.integers(0, 9)) == 0
+        if position and core_ok and draw(st.integers(0, 2)) == 0:
             rules = draw(st.lists(answer_rules(asked[:position]), min_size=1, max_size=2))
             if draw(st.booleans()):
                 rules.append({"store_format": ["convenience"]})
@@ -566,3 +568,28 @@ def test_the_checks_refuse_exactly_what_parsing_refuses(document):
     except Exception:
         parsed = False
     assert check_draft(document).ok == parsed, (document, check_draft(document).problems)
+
+
+def test_a_scoring_question_is_always_shown():
+    document = survey()
+    question(document, "csat")["show_if"] = {"any": [{"store_format": ["convenience"]}]}
+    assert codes(document) == {ProblemCode.CORE_CONDITION}
+    with pytest.raises(DefinitionError, match="always shown"):
+        parse_definition(document)
+
+
+def test_a_standard_choice_question_offers_no_other():
+    """The problem category's answer is a typed column: "other" text would be lost."""
+    document = survey()
+    document["questions"].append(
+        {
+            "key": "problem_category",
+            "kind": "choice",
+            "text": text(),
+            "choices": [{"key": "price", "text": text()}],
+            "other": True,
+        }
+    )
+    assert ProblemCode.MISPLACED_OTHER in codes(document)
+    with pytest.raises(DefinitionError, match="custom choice question only"):
+        parse_definition(document)
