@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from surveys.definitions import CORE_KEYS, OTHER, QuestionKind, RuleOp
+from surveys.definitions import CHOICE_KINDS, CORE_KEYS, OTHER, TEXT_KINDS, QuestionKind, RuleOp
 from surveys.loader import KEY_PATTERN, RULE_OPS, STANDARD_SHAPES
 from surveys.timing import LANGUAGES, NO_TIME, TARGET_SECONDS, Estimate, estimate_seconds, kind_of
 
 #: The survey's own texts, each in every language.
 SURVEY_TEXTS = ("title", "intro", "thanks", "consent")
-CHOICE_KINDS = (QuestionKind.CHOICE, QuestionKind.MULTIPLE)
-TEXT_KINDS = (QuestionKind.SHORT_TEXT, QuestionKind.TEXT)
 
 
 class ProblemCode(StrEnum):

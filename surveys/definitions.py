@@ -52,6 +52,8 @@ STANDARD_KEYS = frozenset(
 OTHER = "other"
 #: The kinds whose answer is free text: stored as ``text`` without a choice.
 TEXT_KINDS = frozenset({QuestionKind.SHORT_TEXT, QuestionKind.TEXT})
+#: The kinds whose answers are choice keys (one, or any number).
+CHOICE_KINDS = frozenset({QuestionKind.CHOICE, QuestionKind.MULTIPLE})
 
 
 class RuleOp(StrEnum):

@@ -18,6 +18,7 @@ import yaml
 from surveys.definitions import (
     CORE_KEYS,
     OTHER,
+    STANDARD_KEYS,
     AnswerRule,
     Choice,
     Condition,
@@ -32,22 +33,9 @@ from surveys.definitions import (
 
 LIBRARY = Path(__file__).resolve().parent / "library"
 
-#: The keys of the built-in receipt survey (version 1 of the default survey).
-RECEIPT_SURVEY_KEYS = frozenset(
-    {
-        "nps",
-        "csat",
-        "rating_friendliness",
-        "rating_speed",
-        "rating_availability",
-        "rating_cleanliness",
-        "rating_knowledge",
-        "problem",
-        "problem_category",
-        "comment",
-        "contact",
-    }
-)
+#: The keys of the built-in receipt survey (version 1 of the default survey): exactly the
+#: standard questions.
+RECEIPT_SURVEY_KEYS = STANDARD_KEYS
 
 
 #: The kind (and, for scales, the range) a standard question must keep: its answers go to

@@ -34,7 +34,6 @@ from surveys.definitions import OTHER, Choice, LocalizedText, Question, Question
 COUNTED_KINDS = frozenset(
     {QuestionKind.SCALE, QuestionKind.BOOLEAN, QuestionKind.CHOICE, QuestionKind.MULTIPLE}
 )
-TEXT_KINDS = frozenset({QuestionKind.TEXT, QuestionKind.SHORT_TEXT})
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,18 @@ from portal.errors import DomainError
 from portal.exports.writers import Cell
 from portal.models import Survey, SurveyVersion
 from portal.versions import definition_of
-from surveys.definitions import OTHER, TEXT_KINDS, LocalizedText, Question, QuestionKind
+from surveys.definitions import (
+    CHOICE_KINDS,
+    OTHER,
+    TEXT_KINDS,
+    LocalizedText,
+    Question,
+    QuestionKind,
+)
 from surveys.privacy import mask_personal_data
 
 #: Kinds whose answer is a number (a scale point; yes/no as 1 or 0).
 NUMBER_KINDS = frozenset({QuestionKind.SCALE, QuestionKind.BOOLEAN})
-CHOICE_KINDS = frozenset({QuestionKind.CHOICE, QuestionKind.MULTIPLE})
 
 
 class InvalidVersionChoice(DomainError):

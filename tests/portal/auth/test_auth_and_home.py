@@ -106,6 +106,7 @@ FIRST_SECTION = {
     Role.MYSTERY: "Assignments to accept",
     Role.REVIEWER: "Reports waiting for review",
     Role.HR: "Service-star decisions waiting",
+    Role.CX: "Drafts waiting to be published",
 }
 
 

@@ -41,17 +41,18 @@ CUSTOM_KEYS = ["self_checkout", "department", "visit_note", "services", "app_rat
 def mixed(db_session, make_store, make_staff, make_response):
     """Store SH-001 with answers to versions 1 (no custom question), 2 and 3 of the
     receipt survey; BJ-009 with one answer to version 3."""
-    v2 = publish_version(db_session, receipt_document(SELF_CHECKOUT, DEPARTMENT, VISIT_NOTE), NOON)
-    v3 = publish_version(
-        db_session, receipt_document(SELF_CHECKOUT_V3, SERVICES, APP_RATING, WISH), NOON
-    )
     store = make_store("SH-001", name="徐汇店")
     staff = make_staff(store, "S001")
 
     def respond(minutes, **fields):
         return make_response(store, staff, now=NOON + timedelta(minutes=minutes), **fields)
 
+    # Answered before the later versions exist: its receipt asks version 1.
     respond(0, comment="version one")
+    v2 = publish_version(db_session, receipt_document(SELF_CHECKOUT, DEPARTMENT, VISIT_NOTE), NOON)
+    v3 = publish_version(
+        db_session, receipt_document(SELF_CHECKOUT_V3, SERVICES, APP_RATING, WISH), NOON
+    )
     answer(
         db_session,
         respond(1, comment="version two"),
