@@ -26,7 +26,7 @@ from portal.models import (
 )
 from portal.receipts import IssuedReceipt, issue_receipt
 from tests.conftest import csrf_token_from
-from tests.portal.shopper.custom_survey import custom_document, publish
+from tests.portal.shopper.custom_survey import custom_document, publish, text
 
 EN = {"Accept-Language": "en"}
 HAPPY = {"nps": "9", "csat": "5", "visit_reason": "groceries"}
@@ -425,3 +425,36 @@ def test_the_receipt_keeps_the_version_it_was_issued_with(
     version_id = db_session.scalar(select(Response.survey_version_id))
     assert version_id == custom_version.id
     assert db_session.get(Receipt, issued.receipt.id).survey_version_id == custom_version.id
+
+
+def test_the_owners_words_and_the_store_name_are_text_not_markup(
+    db_session, settings, client, make_store
+):
+    """A survey owner's question, choice and help texts and a store's name reach shoppers
+    escaped: a pasted tag shows as text and never runs."""
+    tag = '<img src=x onerror="alert(1)">'
+    question = {
+        "key": "paid_with",
+        "kind": "choice",
+        "text": text(f"How did you pay? {tag}", f"怎么付款？{tag}"),
+        "help": text(f"Pick one {tag}", f"选一项 {tag}"),
+        "choices": [{"key": "cash", "text": text(f"Cash {tag}", f"现金 {tag}")}],
+    }
+    publish(db_session, custom_document([question]), utcnow())
+    store = make_store("XS-001", name=f"静安店 {tag}")
+    issued = issue_receipt(
+        db_session,
+        settings,
+        store=store,
+        staff_code=None,
+        transaction_id="XS-1",
+        issued_at=None,
+        total_cents=None,
+        now=utcnow(),
+        survey_key="custom",
+    )
+    db_session.flush()
+    html = client.get(f"/r/{issued.token}", headers=EN).get_data(as_text=True)
+    assert "How did you pay?" in html and "Cash" in html and "Pick one" in html
+    assert tag not in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html
