@@ -20,10 +20,12 @@ from wtforms import (
     FloatField,
     IntegerField,
     PasswordField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.errors import DomainError
 from surveys.strict import NotANumber, parse_decimal, parse_int, text_problem
@@ -156,3 +158,11 @@ __all__ = [
     "StrictIntegerField",
     "strict_int",
 ]
+
+
+class TickBoxesField(SelectMultipleField):
+    """Several choices, each a tick box: `render_field` writes them like radio options. A
+    plain `SelectMultipleField` stays a list to pick several from (a chain's stores)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
