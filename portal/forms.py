@@ -151,18 +151,19 @@ class StrictFloatField(_StrictNumber, FloatField):
         return float(parse_decimal(text, negative=self.negative))
 
 
-__all__ = [
-    "PortalForm",
-    "StrictDecimalField",
-    "StrictFloatField",
-    "StrictIntegerField",
-    "strict_int",
-]
-
-
 class TickBoxesField(SelectMultipleField):
     """Several choices, each a tick box: `render_field` writes them like radio options. A
     plain `SelectMultipleField` stays a list to pick several from (a chain's stores)."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+__all__ = [
+    "PortalForm",
+    "StrictDecimalField",
+    "StrictFloatField",
+    "StrictIntegerField",
+    "TickBoxesField",
+    "strict_int",
+]
