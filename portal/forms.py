@@ -20,10 +20,12 @@ from wtforms import (
     FloatField,
     IntegerField,
     PasswordField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.errors import DomainError
 from surveys.strict import NotANumber, parse_decimal, parse_int, text_problem
@@ -149,10 +151,19 @@ class StrictFloatField(_StrictNumber, FloatField):
         return float(parse_decimal(text, negative=self.negative))
 
 
+class TickBoxesField(SelectMultipleField):
+    """Several choices, each a tick box: `render_field` writes them like radio options. A
+    plain `SelectMultipleField` stays a list to pick several from (a chain's stores)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 __all__ = [
     "PortalForm",
     "StrictDecimalField",
     "StrictFloatField",
     "StrictIntegerField",
+    "TickBoxesField",
     "strict_int",
 ]

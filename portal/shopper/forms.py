@@ -20,7 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length
 
-from portal.forms import PortalForm
+from portal.forms import PortalForm, TickBoxesField
 from surveys.answers import (
     NO,
     OTHER_SUFFIX,
@@ -132,9 +132,7 @@ def _question_fields(question: Question, locale: str) -> dict[str, Field]:
         }
     elif kind is QuestionKind.MULTIPLE:
         fields = {
-            key: SelectMultipleField(
-                text, choices=_choices(question, locale), validate_choice=False
-            )
+            key: TickBoxesField(text, choices=_choices(question, locale), validate_choice=False)
         }
     elif kind is QuestionKind.SHORT_TEXT:
         return {key: StringField(text)}  # its maxlength: the template writes the box

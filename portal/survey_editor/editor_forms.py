@@ -20,15 +20,13 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.admin.forms import FORMAT_LABELS
-from portal.forms import PortalForm, StrictIntegerField
+from portal.forms import PortalForm, StrictIntegerField, TickBoxesField
 from portal.models import StoreFormat
 from portal.survey_editor.documents import (
     EDITOR_KINDS,
@@ -153,12 +151,10 @@ class RuleRowForm(_Row):
         validators=[Optional(), Length(max=500)],
         description=_l("For “is one of”: the keys, separated by commas."),
     )
-    formats = SelectMultipleField(
+    formats = TickBoxesField(
         _l("Store formats"),
         choices=[SelectChoice(f.value, FORMAT_LABELS[f.value]) for f in StoreFormat],
         validators=[Optional()],
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
     )
     remove = BooleanField(_l("Remove this rule"))
 

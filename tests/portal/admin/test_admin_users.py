@@ -215,6 +215,22 @@ def test_an_admin_edits_role_scope_name_and_language(
     assert (user.role, user.stores, user.locale) == ("reviewer", [], None)
 
 
+def test_a_managers_stores_are_picked_from_a_list_not_a_tick_box_each(
+    client, admin, store, make_user, login_as
+):
+    # A chain has hundreds of stores: the invitation and the user's page offer them as
+    # one list to pick several from, as its help line says ("hold Ctrl or ⌘").
+    user = make_user(Role.MANAGER, email="m@example.com", stores=[store])
+    login_as(admin)
+    for path in ("/admin/users/invite", f"/admin/users/{user.id}"):
+        html = client.get(path, headers=EN).get_data(as_text=True)
+        stores = re.search(r'<select[^>]*\bid="stores"[^>]*>(.*?)</select>', html, re.S)
+        assert stores is not None, path
+        assert " multiple" in stores.group(0).split(">", 1)[0] and "SH-001" in stores.group(1)
+        assert "hold Ctrl or ⌘ to pick several" in html
+        assert not re.search(r'type="checkbox"[^>]*name="stores"', html), path
+
+
 def _copy_session(app: Flask, client: FlaskClient) -> FlaskClient:
     name = app.config["SESSION_COOKIE_NAME"]
     thief = app.test_client()
