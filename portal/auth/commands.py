@@ -10,13 +10,12 @@ from portal.audit import CLI
 from portal.auth.operations import create_user
 from portal.commands import transaction
 from portal.db import utcnow
+from portal.models import Role
 
 
 @click.command("create-user")
 @click.argument("email")
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "manager", "mystery", "reviewer", "hr"])
-)
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--store", "stores", multiple=True, help="Store code (managers); repeatable.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", default="")

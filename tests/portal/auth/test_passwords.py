@@ -4,6 +4,7 @@ accepting every password an account may have."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from portal.audit import Actor
 from portal.auth.operations import (
@@ -14,7 +15,7 @@ from portal.auth.operations import (
     create_user,
 )
 from portal.db import utcnow
-from portal.models import Role
+from portal.models import Role, User
 from tests.conftest import post_form
 
 CLI = Actor(label="cli")
@@ -62,6 +63,14 @@ def test_the_create_user_command_refuses_a_common_password(runner):
     )
     assert result.exit_code != 0
     assert "too common" in result.output
+
+
+def test_the_create_user_command_knows_every_role(runner, db_session):
+    result = runner.invoke(
+        args=["create-user", "cx@example.com", "--role", "cx", "--password", "surveys all year"]
+    )
+    assert result.exit_code == 0, result.output
+    assert db_session.scalars(select(User.role).where(User.email == "cx@example.com")).one() == "cx"
 
 
 def test_the_sign_in_form_accepts_the_longest_allowed_password(client, make_user):
