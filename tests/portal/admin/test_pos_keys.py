@@ -229,6 +229,8 @@ def test_revoking_asks_for_confirmation_then_the_api_refuses_the_key(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "old till" in html and "Revoke key" in html
+    # The key's first characters are a code, not words of the page's language.
+    assert f"<code>{new.api_key.prefix}</code>…" in html
     db_session.refresh(new.api_key)
     assert new.api_key.revoked_at is None  # showing the question changes nothing
     done = client.post(
