@@ -49,7 +49,7 @@ from portal.versions import definition_of
 from surveys.answers import CustomAnswer
 from surveys.definitions import OTHER, QuestionKind
 
-_KEY = ("survey_id", "question_key", "store_id", "day", "value")
+_KEY = ("survey_id", "question_key", "store_id", "day", "channel", "value")
 
 
 #: The counted values of a yes/no answer (stored as the number 1 or 0).
@@ -116,9 +116,11 @@ def count_answers(
     survey_id: int,
     store_id: int,
     day: date,
+    channel: str,
     answers: Iterable[CustomAnswer],
 ) -> None:
-    """Add one response's custom answers to the daily counts of its survey, store and day.
+    """Add one response's custom answers to the daily counts of its survey, store, day and
+    channel.
 
     One statement, executed for every value at once. The rows are touched in key order:
     on PostgreSQL two submits of one store lock the same rows, always in the same order.
@@ -133,6 +135,7 @@ def count_answers(
             "question_key": key,
             "store_id": store_id,
             "day": day,
+            "channel": channel,
             "value": value,
             "count": 1,
         }
@@ -167,12 +170,13 @@ def rebuild_question_counts(session: Session, store_ids: Iterable[int] | None = 
                 a.question_key.label("question_key"),
                 r.store_id.label("store_id"),
                 r.local_day.label("day"),
+                r.channel.label("channel"),
                 value.label("value"),
                 (count if count is not None else func.count()).label("count"),
             )
             .select_from(joined)
             .where(v.survey_id.is_not(None), *where)
-            .group_by(v.survey_id, a.question_key, r.store_id, r.local_day, value)
+            .group_by(v.survey_id, a.question_key, r.store_id, r.local_day, r.channel, value)
         )
         return stmt if ids is None else stmt.where(r.store_id.in_(ids))
 
@@ -206,9 +210,17 @@ def rebuild_question_counts(session: Session, store_ids: Iterable[int] | None = 
         both.c.question_key,
         both.c.store_id,
         both.c.day,
+        both.c.channel,
         both.c.value,
         cast(func.sum(both.c["count"]), Integer).label("count"),
-    ).group_by(both.c.survey_id, both.c.question_key, both.c.store_id, both.c.day, both.c.value)
+    ).group_by(
+        both.c.survey_id,
+        both.c.question_key,
+        both.c.store_id,
+        both.c.day,
+        both.c.channel,
+        both.c.value,
+    )
     table = QuestionDailyCount.__table__
     assert isinstance(table, Table)
     session.execute(table.insert().from_select([*_KEY, "count"], merged))

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from portal.calendar import month_start
 from portal.db import precompiled
 from portal.models import (
+    Channel,
     DailyRollup,
     Receipt,
     Response,
@@ -41,8 +42,10 @@ from portal.models import (
 from portal.models.rollups import CSAT_COLUMNS, NPS_COLUMNS, RATING_KEYS
 from portal.question_rollups import rebuild_question_counts
 
-_KEY = ("store_id", "staff_key", "day")
+_KEY = ("store_id", "staff_key", "day", "channel")
 COUNT_COLUMNS = tuple(c.name for c in DailyRollup.__table__.columns if c.name not in _KEY)
+#: The receipt funnel (issued, and answered through any channel) is counted here.
+FUNNEL_CHANNEL = Channel.RECEIPT.value
 
 
 @lru_cache(maxsize=16)
@@ -71,25 +74,50 @@ def _upsert(session: Session, model: Any, key: dict[str, Any], increments: dict[
 
 
 def _count(
-    session: Session, store_id: int, staff_key: int, day: date, increments: dict[str, int]
+    session: Session,
+    store_id: int,
+    staff_key: int,
+    day: date,
+    channel: str,
+    increments: dict[str, int],
 ) -> None:
-    """Add ``increments`` to the staff-day, store-day and store-month rows of ``day``."""
+    """Add ``increments`` to the staff-day, store-day and store-month rows of ``day`` and
+    ``channel``."""
     _upsert(
-        session, DailyRollup, {"store_id": store_id, "staff_key": staff_key, "day": day}, increments
+        session,
+        DailyRollup,
+        {"store_id": store_id, "staff_key": staff_key, "day": day, "channel": channel},
+        increments,
     )
-    _upsert(session, StoreDailyRollup, {"store_id": store_id, "day": day}, increments)
     _upsert(
-        session, StoreMonthlyRollup, {"store_id": store_id, "month": month_start(day)}, increments
+        session,
+        StoreDailyRollup,
+        {"store_id": store_id, "day": day, "channel": channel},
+        increments,
+    )
+    _upsert(
+        session,
+        StoreMonthlyRollup,
+        {"store_id": store_id, "month": month_start(day), "channel": channel},
+        increments,
     )
 
 
 def count_receipt(session: Session, receipt: Receipt) -> None:
-    """Add one issued receipt to its rollup rows."""
-    _count(session, receipt.store_id, receipt.staff_id or 0, receipt.local_day, {"issued": 1})
+    """Add one issued receipt to its rollup rows (under the funnel's channel)."""
+    _count(
+        session,
+        receipt.store_id,
+        receipt.staff_id or 0,
+        receipt.local_day,
+        FUNNEL_CHANNEL,
+        {"issued": 1},
+    )
 
 
-def count_response(session: Session, response: Response, receipt: Receipt) -> None:
-    """Add one response: to the day it was given, and as "answered" to its receipt's day."""
+def count_response(session: Session, response: Response, receipt: Receipt | None) -> None:
+    """Add one response: to the day it was given under its channel, and, when it answered a
+    receipt, as "answered" to the receipt's day under the funnel's channel."""
     increments = {
         "responses": 1,
         "problems": int(response.problem_reported),
@@ -101,18 +129,31 @@ def count_response(session: Session, response: Response, receipt: Receipt) -> No
         if value is not None:
             increments |= {f"{key}_n": 1, f"{key}_sum": value, f"{key}_sumsq": value * value}
     staff_key = response.staff_id or 0
-    if receipt.local_day == response.local_day:
-        # The usual case: answered the same day, one set of upserts.
+    channel = response.channel
+    if receipt is not None and (receipt.local_day, FUNNEL_CHANNEL) == (
+        response.local_day,
+        channel,
+    ):
+        # The usual case: a receipt answered the same day, one set of upserts.
         _count(
             session,
             response.store_id,
             staff_key,
             response.local_day,
+            channel,
             increments | {"issued_answered": 1},
         )
         return
-    _count(session, response.store_id, staff_key, response.local_day, increments)
-    _count(session, receipt.store_id, staff_key, receipt.local_day, {"issued_answered": 1})
+    _count(session, response.store_id, staff_key, response.local_day, channel, increments)
+    if receipt is not None:
+        _count(
+            session,
+            receipt.store_id,
+            staff_key,
+            receipt.local_day,
+            FUNNEL_CHANNEL,
+            {"issued_answered": 1},
+        )
 
 
 def _sums_from_responses() -> Any:
@@ -121,6 +162,7 @@ def _sums_from_responses() -> Any:
         r.store_id.label("store_id"),
         func.coalesce(r.staff_id, literal_column("0")).label("staff_key"),
         r.local_day.label("day"),
+        r.channel.label("channel"),
         literal(0).label("issued"),
         literal(0).label("issued_answered"),
         func.count().label("responses"),
@@ -142,7 +184,7 @@ def _sums_from_responses() -> Any:
             func.coalesce(func.sum(rating * rating), 0).label(f"{key}_sumsq"),
         ]
     return select(*columns).group_by(
-        r.store_id, func.coalesce(r.staff_id, literal_column("0")), r.local_day
+        r.store_id, func.coalesce(r.staff_id, literal_column("0")), r.local_day, r.channel
     )
 
 
@@ -151,6 +193,7 @@ def _sums_from_receipts() -> Any:
         Receipt.store_id.label("store_id"),
         func.coalesce(Receipt.staff_id, literal_column("0")).label("staff_key"),
         Receipt.local_day.label("day"),
+        literal(FUNNEL_CHANNEL).label("channel"),
         func.count().label("issued"),
         func.count(Receipt.answered_at).label("issued_answered"),
     ]
@@ -178,28 +221,33 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
             clear = clear.where(model.store_id.in_(ids))
         session.execute(clear)
     both = union_all(receipts, responses).subquery()
-    # Receipt counts and response counts of one store-staff-day land in one row.
+    # Receipt counts and response counts of one store-staff-day-channel land in one row.
     merged = select(
         both.c.store_id,
         both.c.staff_key,
         both.c.day,
+        both.c.channel,
         *(cast(func.sum(both.c[name]), Integer).label(name) for name in COUNT_COLUMNS),
-    ).group_by(both.c.store_id, both.c.staff_key, both.c.day)
+    ).group_by(both.c.store_id, both.c.staff_key, both.c.day, both.c.channel)
     _insert_from(session, DailyRollup, [*_KEY, *COUNT_COLUMNS], merged)
     # The coarser grains are sums of the finest one.
-    staff_days = select(DailyRollup.store_id, DailyRollup.day, *_summed(DailyRollup)).group_by(
-        DailyRollup.store_id, DailyRollup.day
-    )
+    staff_days = select(
+        DailyRollup.store_id, DailyRollup.day, DailyRollup.channel, *_summed(DailyRollup)
+    ).group_by(DailyRollup.store_id, DailyRollup.day, DailyRollup.channel)
     if ids is not None:
         staff_days = staff_days.where(DailyRollup.store_id.in_(ids))
-    _insert_from(session, StoreDailyRollup, ["store_id", "day", *COUNT_COLUMNS], staff_days)
-    month = _month_expression(session, StoreDailyRollup.day)
-    store_months = select(StoreDailyRollup.store_id, month, *_summed(StoreDailyRollup)).group_by(
-        StoreDailyRollup.store_id, month
+    _insert_from(
+        session, StoreDailyRollup, ["store_id", "day", "channel", *COUNT_COLUMNS], staff_days
     )
+    month = _month_expression(session, StoreDailyRollup.day)
+    store_months = select(
+        StoreDailyRollup.store_id, month, StoreDailyRollup.channel, *_summed(StoreDailyRollup)
+    ).group_by(StoreDailyRollup.store_id, month, StoreDailyRollup.channel)
     if ids is not None:
         store_months = store_months.where(StoreDailyRollup.store_id.in_(ids))
-    _insert_from(session, StoreMonthlyRollup, ["store_id", "month", *COUNT_COLUMNS], store_months)
+    _insert_from(
+        session, StoreMonthlyRollup, ["store_id", "month", "channel", *COUNT_COLUMNS], store_months
+    )
     rebuild_question_counts(session, ids)
     # Count afterwards: drivers disagree on rowcount for INSERT ... SELECT (psycopg: -1).
     written = select(func.count()).select_from(DailyRollup)

@@ -31,7 +31,7 @@ PRUNE_BATCH = 20
 def screen_response(
     session: Session,
     response: Response,
-    receipt: Receipt,
+    receipt: Receipt | None,
     origin: SubmitOrigin,
     rules: BallotRules,
     now: datetime,
@@ -85,8 +85,11 @@ def _burst(
 
 
 def _too_fast(
-    session: Session, rule: FastRule, receipt: Receipt, response: Response, now: datetime
+    session: Session, rule: FastRule, receipt: Receipt | None, response: Response, now: datetime
 ) -> list[FlagRule]:
+    if receipt is None:
+        # Nothing was issued to time from (a kiosk answer without a receipt).
+        return []
     elapsed = rule.elapsed(receipt.created_at, now)
     if elapsed is None:
         return []

@@ -25,6 +25,16 @@ from portal.models.cases import (
     Resolution,
     ReturnVisit,
 )
+from portal.models.channels import (
+    Kiosk,
+    PaperCheck,
+    PaperEntry,
+    PhoneOutcome,
+    PhoneVisit,
+    SmsMessage,
+    SmsOptOut,
+    SmsStatus,
+)
 from portal.models.mystery import (
     RELEASED_STATES,
     Daypart,
@@ -37,7 +47,14 @@ from portal.models.mystery import (
     VisitState,
 )
 from portal.models.org import Region, Staff, Store, StoreFormat
-from portal.models.receipts import Receipt, Response, ResponseContact, SurveyVersion
+from portal.models.receipts import (
+    RECEIPTLESS_CHANNELS,
+    Channel,
+    Receipt,
+    Response,
+    ResponseContact,
+    SurveyVersion,
+)
 from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
 from portal.models.surveys import (
     DEFAULT_SURVEY_KEY,
@@ -51,6 +68,16 @@ from portal.models.surveys import (
 from portal.models.throttle import RateLimitHit
 
 __all__ = [
+    "RECEIPTLESS_CHANNELS",
+    "Channel",
+    "Kiosk",
+    "PaperCheck",
+    "PaperEntry",
+    "PhoneOutcome",
+    "PhoneVisit",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsStatus",
     "DEFAULT_SURVEY_KEY",
     "RESPONDENTS",
     "Branding",

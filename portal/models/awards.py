@@ -197,5 +197,10 @@ class RankingPolicy(Base):
     baseline: Mapped[float] = mapped_column(Float)
     scope: Mapped[str] = mapped_column(String(16))
     notice_days: Mapped[int]
+    #: The answer channels the ranking counts, comma-separated (`portal.models.Channel`):
+    #: by default the receipt's own, where the cashier is known and the answer unprompted.
+    channels: Mapped[str] = mapped_column(
+        String(64), default="receipt,code", server_default="receipt,code"
+    )
     changed_by: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)

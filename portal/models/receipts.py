@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -90,6 +91,26 @@ class Receipt(Base):
     response: Mapped[Response | None] = relationship(back_populates="receipt")
 
 
+class Channel(StrEnum):
+    """How an answer came in. Every response records one, and every figure can be split by
+    it (`portal.channels`)."""
+
+    #: The shopper scanned the receipt's QR code.
+    RECEIPT = "receipt"
+    #: The shopper typed the receipt's short code at ``/r``.
+    CODE = "code"
+    #: A counter tablet in the store (with the receipt's code only if the shopper typed it).
+    KIOSK = "kiosk"
+    #: A returned paper card, keyed in by staff.
+    PAPER = "paper"
+    #: A telephone return visit recorded by a manager.
+    PHONE = "phone"
+
+
+#: The channels whose answers need no receipt.
+RECEIPTLESS_CHANNELS = (Channel.KIOSK, Channel.PHONE)
+
+
 RATING_KEYS = (
     "rating_friendliness",
     "rating_speed",
@@ -108,12 +129,29 @@ class Response(Base):
         Index("ix_responses_store_id_submitted_at", "store_id", "submitted_at"),
         Index("ix_responses_store_id_local_day", "store_id", "local_day"),
         Index("ix_responses_survey_version_id", "survey_version_id"),
+        # A kiosk's queued answer carries an id made on the tablet: sent again after a lost
+        # reply, it is stored once.
+        UniqueConstraint("kiosk_id", "client_id"),
+        CheckConstraint(
+            "receipt_id IS NOT NULL OR channel IN ('kiosk', 'phone')", name="receipt_or_channel"
+        ),
     )
 
     id: Mapped[intpk]
-    #: NOT NULL + UNIQUE: the database, not the code, guarantees one response per receipt.
-    receipt_id: Mapped[int] = mapped_column(
+    #: UNIQUE: the database, not the code, guarantees one response per receipt. Only a
+    #: kiosk answer without a typed code and a phone return visit have no receipt.
+    receipt_id: Mapped[int | None] = mapped_column(
         ForeignKey("receipts.id", ondelete="CASCADE"), unique=True
+    )
+    channel: Mapped[str] = mapped_column(
+        String(8), default=Channel.RECEIPT, server_default=Channel.RECEIPT.value
+    )
+    #: The tablet that took a kiosk answer, and the answer's id made there.
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id", ondelete="SET NULL"))
+    client_id: Mapped[str | None] = mapped_column(String(36))
+    #: The member of staff who keyed in a paper card or recorded a phone answer.
+    entered_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
     )
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
     # Store and staff are copied from the receipt so that aggregates need no join.
@@ -142,7 +180,7 @@ class Response(Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    receipt: Mapped[Receipt] = relationship(back_populates="response")
+    receipt: Mapped[Receipt | None] = relationship(back_populates="response")
     store: Mapped[Store] = relationship()
     staff: Mapped[Staff | None] = relationship()
     contact: Mapped[ResponseContact | None] = relationship(back_populates="response")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint
+from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from portal.db import Base
@@ -78,11 +78,18 @@ class _StoreKey:
     def store_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True)
 
+    #: The channel of the answers counted (`portal.models.Channel`). Receipts issued and
+    #: answered (the receipt funnel) are counted under ``receipt``, whichever channel
+    #: answered them.
+    @declared_attr
+    def channel(cls) -> Mapped[str]:
+        return mapped_column(String(8), primary_key=True, server_default="receipt")
+
 
 class DailyRollup(_StoreKey, RollupCounts, Base):
     __tablename__ = "daily_rollups"
     __table_args__ = (
-        PrimaryKeyConstraint("store_id", "staff_key", "day"),
+        PrimaryKeyConstraint("store_id", "staff_key", "day", "channel"),
         Index("ix_daily_rollups_day_store_id", "day", "store_id"),
     )
 
@@ -96,7 +103,7 @@ class DailyRollup(_StoreKey, RollupCounts, Base):
 class StoreDailyRollup(_StoreKey, RollupCounts, Base):
     __tablename__ = "store_daily_rollups"
     __table_args__ = (
-        PrimaryKeyConstraint("store_id", "day"),
+        PrimaryKeyConstraint("store_id", "day", "channel"),
         Index("ix_store_daily_rollups_day", "day"),
     )
 
@@ -105,7 +112,7 @@ class StoreDailyRollup(_StoreKey, RollupCounts, Base):
 
 class StoreMonthlyRollup(_StoreKey, RollupCounts, Base):
     __tablename__ = "store_monthly_rollups"
-    __table_args__ = (PrimaryKeyConstraint("store_id", "month"),)
+    __table_args__ = (PrimaryKeyConstraint("store_id", "month", "channel"),)
 
     #: The first day of the store-local month.
     month: Mapped[date] = mapped_column(primary_key=True)

@@ -119,7 +119,7 @@ class QuestionDailyCount(Base):
 
     __tablename__ = "question_daily_counts"
     __table_args__ = (
-        PrimaryKeyConstraint("survey_id", "question_key", "store_id", "day", "value"),
+        PrimaryKeyConstraint("survey_id", "question_key", "store_id", "day", "channel", "value"),
         Index("ix_question_daily_counts_store_id_day", "store_id", "day"),
     )
 
@@ -127,6 +127,8 @@ class QuestionDailyCount(Base):
     question_key: Mapped[str] = mapped_column(String(64))
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
     day: Mapped[date]
+    #: The channel of the answers counted (`portal.models.Channel`).
+    channel: Mapped[str] = mapped_column(String(8), server_default="receipt")
     value: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(default=0)
 

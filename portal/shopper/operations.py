@@ -4,6 +4,7 @@ caller's single transaction."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
@@ -17,11 +18,18 @@ from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
 from portal.errors import DomainError
-from portal.models import Receipt, Response, ResponseAnswer, ResponseContact, SurveyVersion
-from portal.question_rollups import answer_rows, count_answers
-from portal.rollups import (
-    count_response,
+from portal.models import (
+    RECEIPTLESS_CHANNELS,
+    Channel,
+    Receipt,
+    Response,
+    ResponseAnswer,
+    ResponseContact,
+    Store,
+    SurveyVersion,
 )
+from portal.question_rollups import answer_rows, count_answers
+from portal.rollups import count_response
 from surveys.answers import Answers, CustomAnswer
 from surveys.definitions import SurveyDefinition
 
@@ -48,6 +56,10 @@ def record_response(
     submitter: str | None = None,
     origin: SubmitOrigin | None = None,
     survey_id: int | None = None,
+    channel: Channel = Channel.RECEIPT,
+    entered_by_user_id: int | None = None,
+    kiosk_id: int | None = None,
+    client_id: str | None = None,
 ) -> Response:
     """Store the answers to ``receipt``, mark it answered, count it in the daily rollups and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
@@ -55,6 +67,9 @@ def record_response(
     The response belongs to the survey version the receipt asks (``definition`` is that
     version's: its consent sentence is stored with the contact details). The custom answers
     become ``response_answers`` rows and are counted in ``question_daily_counts``.
+    ``channel`` says how it came in: the receipt's QR (the default), its typed code, a
+    kiosk where the shopper typed the code (``kiosk_id``, ``client_id``), or a paper card
+    keyed in by staff (``entered_by_user_id``).
 
     The unique receipt id on responses decides between simultaneous submits: the insert
     runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
@@ -73,7 +88,9 @@ def record_response(
     """
     if receipt.answered_at is not None:
         raise AlreadyAnswered()
-    response = Response(
+    response = _response(
+        answers,
+        channel=channel,
         receipt_id=receipt.id,
         survey_version_id=receipt.survey_version_id,
         store_id=receipt.store_id,
@@ -81,33 +98,142 @@ def record_response(
         submitted_at=now,
         local_day=local_day(now, receipt.store.timezone),
         locale=locale,
+        entered_by_user_id=entered_by_user_id,
+        kiosk_id=kiosk_id,
+        client_id=client_id,
+    )
+    _insert(session, response, AlreadyAnswered)
+    if submitter is not None:
+        record_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
+    receipt.answered_at = now
+    _follow_through(
+        session,
+        settings,
+        response,
+        receipt=receipt,
+        definition=definition,
+        answers=answers,
+        now=now,
+        origin=origin,
+        survey_id=survey_id or _survey_id(session, receipt.survey_version_id),
+    )
+    return response
+
+
+class AlreadyStored(DomainError):
+    """The kiosk already sent this answer (the same client id): nothing new was stored."""
+
+    status = 409
+    code = "already_stored"
+
+
+def record_receiptless_response(
+    session: Session,
+    *,
+    settings: Settings,
+    store: Store,
+    version: SurveyVersion,
+    definition: SurveyDefinition,
+    answers: Answers,
+    locale: str,
+    now: datetime,
+    channel: Channel,
+    staff_id: int | None = None,
+    entered_by_user_id: int | None = None,
+    kiosk_id: int | None = None,
+    client_id: str | None = None,
+    origin: SubmitOrigin | None = None,
+) -> Response:
+    """Store an answer that no receipt asked: a kiosk answer without a typed code, or a
+    phone return visit. Counted, screened and followed up like a receipt's answer.
+
+    ``now`` is when it was answered (a kiosk's queued answer: on the tablet). ``staff_id``
+    names a cashier only when a receipt named them (a phone visit about a receipt's answer).
+
+    Raises
+    ------
+    AlreadyStored
+        The kiosk sent an answer with this ``client_id`` before.
+    """
+    assert channel in RECEIPTLESS_CHANNELS, "paper and web answers always answer a receipt"
+    response = _response(
+        answers,
+        channel=channel,
+        receipt_id=None,
+        survey_version_id=version.id,
+        store_id=store.id,
+        staff_id=staff_id,
+        submitted_at=now,
+        local_day=local_day(now, store.timezone),
+        locale=locale,
+        entered_by_user_id=entered_by_user_id,
+        kiosk_id=kiosk_id,
+        client_id=client_id,
+    )
+    _insert(session, response, AlreadyStored)
+    assert version.survey_id is not None, "answers are to a survey, never to a checklist"
+    _follow_through(
+        session,
+        settings,
+        response,
+        receipt=None,
+        definition=definition,
+        answers=answers,
+        now=now,
+        origin=origin,
+        survey_id=version.survey_id,
+    )
+    return response
+
+
+def _response(answers: Answers, **columns: Any) -> Response:
+    return Response(
         nps=answers.nps,
         csat=answers.csat,
         problem_reported=answers.problem_reported,
         problem_category=answers.problem_category,
         comment=answers.comment,
         **answers.ratings,
+        **columns,
     )
+
+
+def _insert(session: Session, response: Response, conflict: type[DomainError]) -> None:
+    # A savepoint: the loser of two simultaneous inserts (one receipt, or one kiosk answer
+    # sent twice) gets ``conflict`` and the caller's transaction stays usable.
     try:
         with session.begin_nested():
             session.add(response)
     except IntegrityError:
-        raise AlreadyAnswered() from None
+        raise conflict() from None
+
+
+def _follow_through(
+    session: Session,
+    settings: Settings,
+    response: Response,
+    *,
+    receipt: Receipt | None,
+    definition: SurveyDefinition,
+    answers: Answers,
+    now: datetime,
+    origin: SubmitOrigin | None,
+    survey_id: int,
+) -> None:
+    """Everything a stored answer implies: its contact and custom answers, ballot
+    screening, the follow-up case, and its counts."""
     if answers.contact is not None:
         session.add(
             ResponseContact(
                 response_id=response.id,
                 phone=answers.contact.phone,
                 email=answers.contact.email,
-                consent_text=definition.consent.get(locale),
+                consent_text=definition.consent.get(response.locale),
                 consented_at=now,
             )
         )
     if answers.custom:
         _insert_answers(session, response.id, answers.custom)
-    if submitter is not None:
-        record_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
-    receipt.answered_at = now
     session.flush()
     if origin is not None:
         screen_response(session, response, receipt, origin, rules_of(settings), now)
@@ -119,19 +245,19 @@ def record_response(
     if answers.custom:
         count_answers(
             session,
-            survey_id=survey_id or _survey_id(session, receipt),
+            survey_id=survey_id,
             store_id=response.store_id,
             day=response.local_day,
+            channel=response.channel,
             answers=answers.custom,
         )
     count_response(session, response, receipt)
-    return response
 
 
-def _survey_id(session: Session, receipt: Receipt) -> int:
+def _survey_id(session: Session, version_id: int) -> int:
     # The one column, not the version with its definition document.
     survey_id = session.scalar(
-        select(SurveyVersion.survey_id).where(SurveyVersion.id == receipt.survey_version_id)
+        select(SurveyVersion.survey_id).where(SurveyVersion.id == version_id)
     )
     assert survey_id is not None, "a receipt asks a version of a survey, never a checklist"
     return survey_id
