@@ -51,6 +51,8 @@ from portal.home import views as home_views
 from portal.hr import views as hr_views
 from portal.hr import words as hr_words
 from portal.i18n import current_locale, select_locale
+from portal.kiosk import console_views as kiosk_console_views
+from portal.kiosk import views as kiosk_views
 from portal.metrics_api import views as metrics_api_views
 from portal.models import User
 from portal.mystery import draft_views as mystery_draft_views
@@ -104,6 +106,8 @@ VIEW_MODULES = (
     survey_editor_draft_views,
     survey_targeting_views,
     survey_preview_views,
+    kiosk_views,
+    kiosk_console_views,
     pos_api_views,
     metrics_api_views,
 )

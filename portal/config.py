@@ -120,6 +120,10 @@ class Settings:
     invitation_days: int = 7
     #: Minutes a password-reset link stays valid: short, as it reaches an existing account.
     reset_minutes: int = 60
+    #: Counter tablets (`portal.kiosk`): more than this many answers of one tablet within
+    #: the window (by the time the tablet says they were given) are refused at sync.
+    kiosk_max_answers: int = 30
+    kiosk_window_minutes: int = 10
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -219,6 +223,8 @@ class Settings:
             ballot_fast_seconds=_whole(env_vars, "PORTAL_BALLOT_FAST_SECONDS", 20, 0, 3600),
             ballot_pattern_copies=_whole(env_vars, "PORTAL_BALLOT_PATTERN_COPIES", 5, 0, 1000),
             ballot_pattern_minutes=_whole(env_vars, "PORTAL_BALLOT_PATTERN_MINUTES", 10, 1, 1440),
+            kiosk_max_answers=_whole(env_vars, "PORTAL_KIOSK_MAX_ANSWERS", 30, 1, 10000),
+            kiosk_window_minutes=_whole(env_vars, "PORTAL_KIOSK_WINDOW_MINUTES", 10, 1, 1440),
         )
 
 

@@ -119,6 +119,12 @@ ACTION_LABELS: dict[str, Any] = {
     "target_rule.created": _l("Targeting rule added"),
     "target_rule.updated": _l("Targeting rule changed"),
     "target_rule.deleted": _l("Targeting rule deleted"),
+    # counter tablets (kiosks)
+    "kiosk.create": _l("Counter tablet added"),
+    "kiosk.code": _l("Counter tablet: new enrolment code made"),
+    "kiosk.enrol": _l("Counter tablet enrolled"),
+    "kiosk.rename": _l("Counter tablet renamed"),
+    "kiosk.revoke": _l("Counter tablet switched off"),
     # the demo chain
     "demo.build": _l("Demo data built"),
     # surveys and branding
@@ -134,6 +140,7 @@ ACTOR_LABELS: dict[str, Any] = {
     "customer": _l("the customer"),
     # The ranking policy in force before HR saved one.
     "default": _l("the defaults"),
+    "kiosk": _l("a counter tablet"),
 }
 
 #: Subjects named by a key their owner chose (a lower-case word), shown as code.
@@ -158,6 +165,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "survey": _l("Survey"),
     "branding": _l("Branding"),
     "target_rule": _l("Targeting rule"),
+    "kiosk": _l("Counter tablet"),
 }
 
 ROLE_LABELS: dict[str, Any] = {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.db import utcnow
+from portal.kiosk.views import COOKIE as KIOSK_COOKIE
 from portal.schema import upgrade_database
 from tests.conftest import SETTINGS, csrf_token_from, empty_database
 from tests.portal.translated.text import Checker
@@ -51,4 +52,6 @@ def walk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Walk]:
         app = create_app(settings, bind=engine)
         clients = {login: sign_in(app, email) for login, email in LOGINS.items()}
         clients["anonymous"] = app.test_client()
+        # The anonymous client is also the enrolled counter tablet (its cookie is /kiosk's).
+        clients["anonymous"].set_cookie(KIOSK_COOKIE, world.kiosk_credential, path="/kiosk")
         yield Walk(app, engine, world, Checker(world.data), clients)

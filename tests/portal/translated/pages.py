@@ -173,6 +173,14 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
         {"key": "receipt", "format": "convenience"},
     ],
     "surveys.preview_frame": lambda w, who: [{"key": "receipt"}],
+    # counter tablets: the console, and the tablet's own pages (the anonymous client is the
+    # world's enrolled tablet)
+    "kiosks.index": _console(lambda w, who: ONE),
+    "kiosks.device": _console(
+        lambda w, who: [{"kiosk_id": k} for k, code in w.kiosks if who and code in who.store_codes]
+    ),
+    "kiosk.enrol": lambda w, who: ONE,
+    "kiosk.index": lambda w, who: ONE,
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
@@ -191,4 +199,5 @@ NOT_PAGES = {
     "shopper.brand_style": "a stylesheet setting the chain's colour",
     "shopper.logo": "the chain's logo image",
     "surveys.preview_style": "a stylesheet generated from the previewed survey's conditions",
+    "kiosk.service_worker": "the counter tablet's service worker script",
 }

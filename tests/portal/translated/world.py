@@ -79,6 +79,7 @@ from surveys.tokens import sign_receipt_token
 from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_custom import add_custom_answers
+from tests.portal.translated.world_kiosk import add_kiosks
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -142,6 +143,9 @@ class World:
     data: set[str]
     #: Targeting rules: a format rule, a dated A/B test of a region, a store's rule.
     target_rule_ids: list[int] = field(default_factory=list)
+    #: Counter tablets (id, store code), and the credential of the enrolled one.
+    kiosks: list[tuple[int, str]] = field(default_factory=list)
+    kiosk_credential: str = ""
 
 
 def _aware(value: datetime) -> datetime:
@@ -177,6 +181,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _hold_ballot_answers(session, settings, home_store, now=now)
     _nominate_someone_not_eligible(session, now=now)
     add_custom_answers(session, now=now)
+    tablets = add_kiosks(session, settings, home_store, in_region[0], now=now)
 
     target_rule_ids = _targeting(session, owner, now=now)
     fresh = issue_receipt_to_try(session, settings, now=now)
@@ -194,6 +199,8 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         reset_token=reset_token,
         data=data_strings(session),
         target_rule_ids=target_rule_ids,
+        kiosks=tablets.kiosks,
+        kiosk_credential=tablets.credential,
     )
 
 
