@@ -172,7 +172,9 @@
   function sync(heartbeat) {
     var after = running || Promise.resolve();
     var mine = after.then(function () {
-      if (state.revoked) { return {}; }
+      // The browser knows it has no network at all: wait for its "online" event.
+      state.online = state.online && navigator.onLine;
+      if (state.revoked || !navigator.onLine) { return {}; }
       return sendAll(heartbeat);
     }).catch(function () { return {}; });
     running = mine.then(function (results) {
@@ -327,7 +329,8 @@
     queue.add(item).then(function () {
       current = item.id;
       show();
-      return state.online ? Promise.race([sync(false), waitFor(SUBMIT_WAIT_MS)]) : null;
+      var online = state.online && navigator.onLine;
+      return online ? Promise.race([sync(false), waitFor(SUBMIT_WAIT_MS)]) : null;
     }, function () {
       // No queue on this tablet (storage refused): send the form the plain way.
       form.submit();
