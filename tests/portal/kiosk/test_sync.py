@@ -18,6 +18,7 @@ from portal.models import (
     Kiosk,
     Response,
     ResponseOrigin,
+    Role,
     StoreDailyRollup,
 )
 from surveys.codes import format_short_code
@@ -128,9 +129,14 @@ def test_a_wrong_code_is_reported_for_that_answer(
     assert stored(db_session) == []
 
 
-def test_kiosk_answers_are_counted_under_channel_kiosk(client, kiosk, db_session):
-    version = page_version(client)
-    answers = [queued(version, values={"nps": str(n), "csat": "4"}) for n in (10, 9, 2)]
+def test_kiosk_answers_are_counted_under_channel_kiosk(
+    client, kiosk, store, db_session, make_user, login_as
+):
+    version, yesterday = page_version(client), utcnow() - timedelta(days=1)
+    answers = [
+        queued(version, answered_at=yesterday, values={"nps": str(n), "csat": "4"})
+        for n in (10, 9, 2)
+    ]
     assert statuses(sync(client, answers)) == ["stored"] * 3
     rows = db_session.execute(
         select(StoreDailyRollup.channel, func.sum(StoreDailyRollup.responses)).group_by(
@@ -138,8 +144,10 @@ def test_kiosk_answers_are_counted_under_channel_kiosk(client, kiosk, db_session
         )
     ).all()
     assert rows == [("kiosk", 3)]
-    page = client.get("/kiosk/")
-    assert page.status_code == 200
+    # And on the store's page: NPS = 100 * (2 - 1) / 3.
+    login_as(make_user(Role.MANAGER, stores=[store]))
+    html = client.get("/stores/SH-001?days=30", headers=EN).get_data(as_text=True)
+    assert "n = 3" in html and '<span class="metric-value">33</span>' in html
 
 
 def test_every_kiosk_answer_is_screened_as_one_device(client, kiosk, db_session, settings):
