@@ -302,6 +302,8 @@ DETAILS: dict[str, Detail] = {
     "staff_code": Detail(_l("Staff code"), _text),
     "code": Detail(_l("Staff code"), _text),
     "name": Detail(_l("Name"), _text),
+    # A renamed region's or counter tablet's name before.
+    "before": Detail(_l("Name before"), _text),
     "user": Detail(_l("User"), _text),
     "email": Detail(_l("E-mail"), _text),
     "role": Detail(_l("Role"), _one_of(ROLE_LABELS)),

@@ -4,6 +4,7 @@ enrolment code once. Region managers read; only admins change anything."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -160,7 +161,7 @@ def rename(kiosk_id: int) -> Any:
         )
     except DomainError as error:
         session.rollback()
-        page = lambda **kw: _device_page(scope, kiosk, rename=form, **kw)  # noqa: E731
+        page = partial(_device_page, scope, kiosk, rename=form)
         return render_refusal(page, form, error, version=kiosk.version, default="name")
     session.commit()
     flash(_("The tablet is now called “%(name)s”.", name=kiosk.name), "success")

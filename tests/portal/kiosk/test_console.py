@@ -93,6 +93,8 @@ def test_of_two_admins_renaming_at_once_the_second_is_told(client, admin, new_ki
     db_session.refresh(kiosk)
     assert kiosk.name == "出口"
     assert actions(db_session) == ["kiosk.create", "kiosk.rename", "kiosk.rename"]
+    audit = client.get("/admin/audit", headers=EN).get_data(as_text=True)
+    assert "Counter tablet renamed" in audit and "Name before: <bdi>入口</bdi>" in audit
 
 
 def test_a_rename_after_the_tablet_synced_still_applies(client, app, admin, new_kiosk, db_session):
