@@ -21,6 +21,7 @@ SEND = (By.CSS_SELECTOR, "form.kiosk-survey button[type=submit]")
 THANKS = (By.ID, "kiosk-thanks")
 NEXT = (By.ID, "kiosk-next")
 BADGE = (By.ID, "kiosk-status")
+ALERT = (By.ID, "kiosk-alert")
 
 
 class TabletNavigator:
@@ -143,16 +144,44 @@ class TabletNavigator:
         label.click()
         self._until(lambda _: radio.is_selected(), f"{name} {value} was not chosen")
 
+    def type_code(self, code: str) -> None:
+        box = self.driver.find_element(By.ID, "receipt_code")
+        box.clear()
+        box.send_keys(code)
+
+    def send_refused(self) -> dict[str, str]:
+        """Press Send for answers the page or the server refuses: the survey stays, with a
+        message on each field at fault; returns field -> message."""
+        self.driver.find_element(*SEND).click()
+        self._until(ec.visibility_of_element_located(ALERT), "no refusal was shown")
+        errors = {}
+        for line in self.driver.find_elements(By.CSS_SELECTOR, "form.kiosk-survey .errors li"):
+            box = line.find_element(By.XPATH, "ancestor::*[@id][1]")
+            errors[str(box.get_attribute("id"))] = str(line.text)
+        return errors
+
     def answer_and_send(self, nps: int, csat: int) -> None:
-        """Answer, press Send, see the thank-you screen, and tap "Next customer": the page
-        starts over (from the service worker's copy when offline)."""
         self.choose("nps", nps)
         self.choose("csat", csat)
+        self.send_and_start_over()
+
+    def send_and_start_over(self) -> None:
+        """Press Send, see the thank-you screen, tap "Next customer": the form starts over
+        for the next shopper, empty."""
         self.driver.find_element(*SEND).click()
         self._until(ec.visibility_of_element_located(THANKS), "no thank-you screen")
-        self.driver.execute_script("window.journeyOldPage = true;")
         self.driver.find_element(*NEXT).click()
-        self._new_page("the next customer")
+        self._until(ec.visibility_of_element_located(SEND), "the survey did not start over")
+        self._until(
+            lambda d: not d.find_elements(By.CSS_SELECTOR, "form.kiosk-survey input:checked"),
+            "the next shopper's form is not empty",
+        )
+
+    def reload(self) -> None:
+        """The tablet reloads the page (a restart, a power cut)."""
+        self.driver.execute_script("window.journeyOldPage = true;")
+        self.driver.refresh()
+        self._new_page("reloading")
 
     # -- the badge ---------------------------------------------------------------------------
 

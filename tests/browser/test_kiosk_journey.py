@@ -1,8 +1,10 @@
 """A counter tablet loses its network: the administrator adds a tablet for the store and
 reads its enrolment code; the tablet is enrolled, loads its survey while online (the
-service worker keeps a copy), then the network is switched off in DevTools — for the page
-and its worker — and three shoppers answer; the badge counts three waiting answers and
-the portal has none of them; the network comes back, the badge says all are sent, and the
+service worker keeps a copy) and refuses, with messages, a survey sent unanswered and a
+wrong receipt code; then the network is switched off in DevTools — for the page and its
+worker — and three shoppers answer; the badge counts three waiting answers and the
+portal has none of them; the page, reloaded, comes from the worker's copy with the
+three still waiting; the network comes back, the badge says all are sent, and the
 portal holds exactly three kiosk answers, counted once in the store's figures."""
 
 from __future__ import annotations
@@ -54,6 +56,22 @@ def test_a_tablet_keeps_three_answers_while_offline_and_sends_each_once(
     assert tablet.wait_for_badge("sent") == "所有回答均已发送"
     tablet.wait_until_offline_ready()
 
+    # Online: the page checks the answers itself, and the server the typed receipt code.
+    assert tablet.send_refused() == {
+        "question-nps": "请回答此问题。",
+        "question-csat": "请回答此问题。",
+    }
+    tablet.choose("nps", 9)
+    tablet.choose("csat", 5)
+    tablet.type_code("00000-00000")
+    assert tablet.send_refused() == {"receipt_code-field": "未找到与此代码对应的小票。"}
+    assert kiosk_answers(live_portal) == before
+    tablet.type_code("")
+    tablet.send_and_start_over()
+    assert tablet.wait_for_badge("sent") == "所有回答均已发送"
+    before = kiosk_answers(live_portal)
+    assert before[0] >= 1
+
     tablet.go_offline()
     assert not tablet.server_reachable()
     for n, (nps, csat) in enumerate(ANSWERS, start=1):
@@ -61,6 +79,10 @@ def test_a_tablet_keeps_three_answers_while_offline_and_sends_each_once(
         tablet.wait_for_badge("offline", f"{n} ")
     assert tablet.wait_for_badge("offline", "3") == "离线 · 3 份回答等待发送"
     assert kiosk_answers(live_portal) == before
+    # Reloaded while offline, the page comes from the service worker's copy, the queue
+    # from IndexedDB.
+    tablet.reload()
+    assert tablet.wait_for_badge("offline", "3") == "离线 · 3 份回答等待发送"
 
     tablet.go_online()
     assert tablet.wait_for_badge("sent") == "所有回答均已发送"

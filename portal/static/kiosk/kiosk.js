@@ -5,7 +5,8 @@
    leaves the queue only when the server says it is stored (or was stored before);
    one it refuses is dropped and counted, never retried for ever. The service worker
    (templates/kiosk/sw.js) keeps this page working offline. After each answer, and after
-   a minute untouched, the page starts over for the next shopper. Every word shown comes
+   a minute untouched, the form starts over for the next shopper (a page is loaded again
+   only for another language or a new survey version). Every word shown comes
    from the page (data-* attributes written by the server in its language). */
 (function () {
   "use strict";
@@ -302,15 +303,34 @@
 
   var busy = false;
   var lastTouch = Date.now();
+  var thanksTimer = null;
+  /* A new service worker took over (a new survey version, new files): the next shopper
+     gets a freshly loaded page rather than this one. */
+  var stale = false;
 
-  function startOver() { location.replace(data.startUrl); }
+  /* The next shopper starts on a clean form, in the tablet's own language. Within the
+     page when it can (nothing to load: the same with or without a network). */
+  function startOver() {
+    if (stale || location.search) {
+      location.replace(data.startUrl);
+      return;
+    }
+    clearTimeout(thanksTimer);
+    form.reset();
+    clearErrors();
+    form.dispatchEvent(new Event("change"));  // survey.js shows and hides as answered
+    thanksBox.hidden = true;
+    startBox.hidden = false;
+    window.scrollTo(0, 0);
+    lastTouch = Date.now();
+    busy = false;
+  }
 
   function thank() {
-    busy = false;
     startBox.hidden = true;
     thanksBox.hidden = false;
     window.scrollTo(0, 0);
-    setTimeout(startOver, THANKS_MS);
+    thanksTimer = setTimeout(startOver, THANKS_MS);
   }
 
   function waitFor(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms, null); }); }
@@ -340,8 +360,8 @@
       var result = results && results[item.id];
       var rejected = result && result.status === "rejected";
       var onForm = rejected ? result.reasons.filter(function (r) { return r.field && place(r.field); }) : [];
+      busy = false;
       if (onForm.length) {
-        busy = false;
         showErrors(onForm);
         return;
       }
@@ -369,9 +389,15 @@
   }, 5000);
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(data.workerUrl, { scope: data.scope }).catch(function () {
-      /* Without the worker the page still works while online. */
+    var controlled = Boolean(navigator.serviceWorker.controller);
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      stale = controlled;
+      controlled = true;
     });
+    navigator.serviceWorker.register(data.workerUrl, { scope: data.scope }).then(function (worker) {
+      // The page is rarely reloaded: ask now and then whether the survey changed.
+      setInterval(function () { worker.update().catch(function () {}); }, HEARTBEAT_MS);
+    }, function () { /* Without the worker the page still works while online. */ });
   }
   show();
   sync(Date.now() - lastContact() > HEARTBEAT_MS);
