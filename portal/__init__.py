@@ -42,6 +42,7 @@ from portal.awards import views as awards_views
 from portal.ballot import views as ballot_views
 from portal.cases import views as cases_views
 from portal.cases.forms import case_reasons
+from portal.channels import channel_label
 from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
 from portal.exports import views as exports_views
@@ -229,6 +230,7 @@ def _register_template_helpers(app: Flask) -> None:
         actor_name=display_names.actor_name,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
         command=formatting.command,
+        channel_label=channel_label,
     )
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())

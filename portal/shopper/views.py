@@ -310,7 +310,7 @@ def code_entry() -> Any:
         form.code.errors.append(_l("We found no receipt with this code."))
         return render_template("shopper/code_entry.html", form=form), 404
     token = receipt_token(current_settings(), receipt)
-    return redirect(url_for("shopper.survey", token=token, **{VIA: Channel.CODE.value}))
+    return redirect(url_for("shopper.survey", token=token, via=Channel.CODE.value))
 
 
 #: Assets named by their content: the same URL always serves the same bytes.

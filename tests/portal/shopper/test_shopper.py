@@ -342,9 +342,7 @@ def _answer_by_code(client, receipt, **kwargs):
     return html
 
 
-def test_an_answer_reached_by_a_typed_code_is_recorded_as_channel_code(
-    client, receipt, db_session
-):
+def test_an_answer_reached_by_a_typed_code_is_recorded_as_channel_code(client, receipt, db_session):
     html = _answer_by_code(client, receipt)
     # The form posts to the survey's own address; the hidden field carries the fact even
     # if the query string were lost on the way.
