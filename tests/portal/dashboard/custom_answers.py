@@ -136,11 +136,17 @@ def count_answer(
 ) -> None:
     """Add ``by`` to the daily count of one value (the respondents row for ``""``)."""
     assert version.survey_id is not None
-    ids = (version.survey_id, key, response.store_id, response.local_day, value)
+    ids = (version.survey_id, key, response.store_id, response.local_day, response.channel, value)
     row = session.get(QuestionDailyCount, ids)
     if row is None:
         row = QuestionDailyCount(
-            survey_id=ids[0], question_key=key, store_id=ids[2], day=ids[3], value=value, count=0
+            survey_id=ids[0],
+            question_key=key,
+            store_id=ids[2],
+            day=ids[3],
+            channel=response.channel,
+            value=value,
+            count=0,
         )
         session.add(row)
     row.count += by
