@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.audit import Actor, record_audit
 from portal.config import Settings
 from portal.errors import DomainError
-from portal.models import Store
+from portal.models import Receipt, Store
 from portal.receipts import issue_receipt, require_open, survey_links
 from portal.shopper.survey_page import survey_layout
 from portal.versions import definition_of
@@ -69,6 +69,7 @@ class PaperCard:
     """One printed card: its code as printed, the link its QR code holds, and the survey
     version it asks."""
 
+    receipt: Receipt
     short_code: str
     survey_url: str
     definition: SurveyDefinition
@@ -127,6 +128,7 @@ def issue_paper_cards(
         receipt = issued.receipt
         cards.append(
             PaperCard(
+                receipt=receipt,
                 short_code=format_short_code(receipt.short_code),
                 survey_url=survey_links(settings, issued.token).survey_url,
                 definition=definition_of(receipt.survey_version),

@@ -54,6 +54,7 @@ from portal.receipts import StoreClosed, UnknownStaff
 from portal.shopper.forms import SurveyForm, survey_form_class
 from portal.shopper.survey_page import survey_layout
 from portal.versions import definition_of
+from surveys.answers import OTHER_TEXT_LIMIT
 from surveys.codes import format_short_code
 
 PAPER_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -153,6 +154,7 @@ def _card_page(receipt: Receipt, answers: SurveyForm, side: CardSideForm, status
             locale=current_locale(),
             form=answers,
             side=side,
+            other_limit=OTHER_TEXT_LIMIT,
             action=url_for("paper.card", code=format_short_code(receipt.short_code)),
         ),
         status,
@@ -217,6 +219,7 @@ def _check_page(receipt: Receipt, answers: SurveyForm, status: int = 200) -> Any
             layout=survey_layout(definition, receipt.store.format),
             locale=current_locale(),
             form=answers,
+            other_limit=OTHER_TEXT_LIMIT,
         ),
         status,
     )
