@@ -58,6 +58,7 @@ from portal.mystery import report_views as mystery_report_views
 from portal.mystery import views as mystery_views
 from portal.mystery import visit_views as mystery_visit_views
 from portal.mystery.photos import upload_body_limit
+from portal.paper import views as paper_views
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.survey_editor import branding_views as survey_branding_views
@@ -90,6 +91,7 @@ VIEW_MODULES = (
     hr_views,
     awards_views,
     ballot_views,
+    paper_views,
     exports_views,
     tokens_views,
     admin_home_views,

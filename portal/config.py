@@ -120,6 +120,8 @@ class Settings:
     invitation_days: int = 7
     #: Minutes a password-reset link stays valid: short, as it reaches an existing account.
     reset_minutes: int = 60
+    #: Share (%) of keyed-in paper cards drawn for a second person's check.
+    paper_check_percent: int = 10
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -219,6 +221,7 @@ class Settings:
             ballot_fast_seconds=_whole(env_vars, "PORTAL_BALLOT_FAST_SECONDS", 20, 0, 3600),
             ballot_pattern_copies=_whole(env_vars, "PORTAL_BALLOT_PATTERN_COPIES", 5, 0, 1000),
             ballot_pattern_minutes=_whole(env_vars, "PORTAL_BALLOT_PATTERN_MINUTES", 10, 1, 1440),
+            paper_check_percent=_whole(env_vars, "PORTAL_PAPER_CHECK_PERCENT", 10, 0, 100),
         )
 
 

@@ -35,6 +35,7 @@ from portal.i18n import current_locale
 from portal.models import AuditEntry
 from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS
 from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
+from portal.paper.forms import CHECK_LABELS, KEPT_LABELS, LANGUAGE_LABELS, PURPOSE_LABELS
 from surveys.privacy import mask_personal_data
 
 #: Action key -> what happened, in words. Keys are ``area.verb`` as the code writes them.
@@ -119,6 +120,11 @@ ACTION_LABELS: dict[str, Any] = {
     "target_rule.created": _l("Targeting rule added"),
     "target_rule.updated": _l("Targeting rule changed"),
     "target_rule.deleted": _l("Targeting rule deleted"),
+    # paper survey cards
+    "paper.cards_printed": _l("Paper survey cards printed"),
+    "paper.card_entered": _l("Paper card keyed in"),
+    "paper.card_checked": _l("Paper card keyed in a second time"),
+    "paper.check_decided": _l("Paper card: decided which keying stands"),
     # the demo chain
     "demo.build": _l("Demo data built"),
     # surveys and branding
@@ -352,6 +358,13 @@ DETAILS: dict[str, Detail] = {
     "question": Detail(_l("Question"), _key),
     "version": Detail(_l("Version"), _text),
     "scoring_series": Detail(_l("Scoring series"), _text),
+    "cards": Detail(_l("Cards"), _text),
+    "purpose": Detail(_l("Cards for"), _one_of(PURPOSE_LABELS)),
+    "language": Detail(_l("Language of the cards"), _one_of(LANGUAGE_LABELS)),
+    "short_code": Detail(_l("Card code"), _text),
+    "drawn_for_check": Detail(_l("Drawn for a second keying"), _yes_no),
+    "check": Detail(_l("Second keying"), _one_of(CHECK_LABELS)),
+    "kept": Detail(_l("Decision"), _one_of(KEPT_LABELS)),
     "note": Detail(_l("Note"), _masked),
     "reason": Detail(_l("Reason"), _masked),
 }

@@ -173,6 +173,17 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
         {"key": "receipt", "format": "convenience"},
     ],
     "surveys.preview_frame": lambda w, who: [{"key": "receipt"}],
+    # paper cards: printing, keying in, the check queue, a second keying, a decision
+    "paper.print_form": lambda w, who: ONE,
+    "paper.entry": lambda w, who: ONE,
+    "paper.card": lambda w, who: [{"code": w.paper.codes[c["code"]]} for c in _store(w, who)],
+    "paper.checks": lambda w, who: ONE,
+    "paper.check": lambda w, who: [
+        {"response_id": w.paper.pending[c["code"]]} for c in _store(w, who)
+    ],
+    "paper.decision": lambda w, who: [
+        {"response_id": w.paper.mismatched[c["code"]]} for c in _store(w, who)
+    ],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.

@@ -79,6 +79,7 @@ from surveys.tokens import sign_receipt_token
 from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_custom import add_custom_answers
+from tests.portal.translated.world_paper import PaperWorld, add_paper_cards
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -142,6 +143,8 @@ class World:
     data: set[str]
     #: Targeting rules: a format rule, a dated A/B test of a region, a store's rule.
     target_rule_ids: list[int] = field(default_factory=list)
+    #: Paper cards to key in, to check and to decide on.
+    paper: PaperWorld = field(default_factory=PaperWorld)
 
 
 def _aware(value: datetime) -> datetime:
@@ -183,6 +186,9 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
     _survey_versions_and_branding(session, _user(session, LOGINS["admin"]), now)
+    paper = add_paper_cards(
+        session, settings, _user(session, LOGINS["admin"]), password=PASSWORD, now=now
+    )
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -194,6 +200,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         reset_token=reset_token,
         data=data_strings(session),
         target_rule_ids=target_rule_ids,
+        paper=paper,
     )
 
 
