@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.access import scope_to_user
 from portal.errors import NotFound
-from portal.models import Case, PhoneVisit, Response, ResponseContact, Staff, Store, User
+from portal.models import (
+    Case,
+    PhoneOutcome,
+    PhoneVisit,
+    Response,
+    ResponseContact,
+    Staff,
+    Store,
+    User,
+)
 from portal.pagination import Page, paginate
 
 #: Answers older than this are no longer offered for a call: a return visit follows soon
@@ -42,6 +51,8 @@ class CustomerToCall:
     staff_name: str | None
     #: The case the answer opened: the call is then recorded on the case.
     case_id: int | None
+    #: Calls so far that did not reach the customer.
+    unreachable: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +65,12 @@ class StoreToCall:
 
 
 def _waiting(now: datetime) -> ColumnElement[bool]:
-    """SQL: a recent answer with a consented phone number that no call was about yet."""
-    called = exists().where(PhoneVisit.about_response_id == Response.id)
+    """SQL: a recent answer with a consented phone number whose customer no call has
+    reached yet (a call nobody answered leaves them on the list, to try again)."""
+    called = exists().where(
+        PhoneVisit.about_response_id == Response.id,
+        PhoneVisit.outcome != PhoneOutcome.UNREACHABLE,
+    )
     return and_(
         ResponseContact.phone.is_not(None),
         Response.submitted_at >= now - timedelta(days=RECENT_DAYS),
@@ -69,6 +84,12 @@ def list_customers_to_call(
     """One page of the store's customers waiting for a call, the newest answer first.
 
     The caller has checked that the user may see ``store`` (`get_visible_store`)."""
+    tries = (
+        select(func.count())
+        .where(PhoneVisit.about_response_id == Response.id)
+        .correlate(Response)
+        .scalar_subquery()
+    )
     stmt = (
         select(
             Response.id,
@@ -80,6 +101,7 @@ def list_customers_to_call(
             Staff.code,
             Staff.name,
             Case.id,
+            tries,
         )
         .join(ResponseContact, ResponseContact.response_id == Response.id)
         .outerjoin(Staff, Staff.id == Response.staff_id)

@@ -275,16 +275,21 @@ def test_a_call_from_the_list_is_recorded_and_leaves_the_list(
     url = f"/phone-visits/answers/{happy.id}"
     form = client.get(url).get_data(as_text=True)
     assert f'href="tel:{PHONE}"' in form and 'name="version"' not in form
+    # Nobody answers: the customer stays on the list, to try again.
+    assert post_call(client, url, {"outcome": "unreachable"}).status_code == 302
+    html = client.get("/stores/SH-001/phone-visits").get_data(as_text=True)
+    assert f'id="answer-{happy.id}"' in html
+    assert "Called once without reaching the customer." in html
     done = post_call(client, url, {**ANSWERED, "nps": "10", "csat": "5"})
     assert done.status_code == 302 and done.headers["Location"] == "/stores/SH-001/phone-visits"
 
     (phone,) = phone_answers(db_session)
     assert phone.staff_id == chain["cashier"].id and phone.nps == 10
-    visit = db_session.scalars(select(PhoneVisit)).one()
+    visit = db_session.scalars(select(PhoneVisit).where(PhoneVisit.outcome == "answered")).one()
     assert (visit.about_response_id, visit.case_id) == (happy.id, None)
     assert db_session.scalar(select(func.count()).select_from(Case)) == 0
-    audit = select(AuditEntry).where(AuditEntry.action == "phone_visit.recorded")
-    assert db_session.scalars(audit).one().actor == "user:boss@sh.example"
+    audit = select(AuditEntry.actor).where(AuditEntry.action == "phone_visit.recorded")
+    assert db_session.scalars(audit).all() == ["user:boss@sh.example"] * 2
     html = client.get("/stores/SH-001/phone-visits").get_data(as_text=True)
     assert f'id="answer-{happy.id}"' not in html and "Nobody is waiting for a call." in html
     # The audit log says it in words.

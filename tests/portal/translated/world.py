@@ -288,8 +288,9 @@ def _phone_visits(
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Return calls for the phone pages. The demo's customers who leave a number are all
     unhappy (each has a case), so every store gets a happy one waiting for a call; in the
-    demo manager's store a case is called (unreachable, then answered) and a happy customer
-    declines. Returns, by store code, an answer to call and a case with a number."""
+    demo manager's store a case is called (unreachable, then answered), one happy customer
+    declines and another does not answer. Returns, by store code, an answer to call and a
+    case with a number."""
     manager = _user(session, LOGINS["manager"])
     home = sorted(manager.stores, key=lambda s: s.code)[0]
     answers: dict[str, int] = {}
@@ -329,6 +330,17 @@ def _phone_visits(
         note="顾客正在开车，不方便回答",
         user=manager,
         now=now - timedelta(minutes=50),
+    )
+    # Nobody answers the other: still on the list, with the try shown.
+    record_phone_visit(
+        session,
+        settings,
+        store=home,
+        about_response=home_answers[0],
+        outcome="unreachable",
+        note="",
+        user=manager,
+        now=now - timedelta(minutes=45),
     )
     with_phone = select(Case).where(Case.contact_phone.is_not(None)).order_by(Case.id)
     cases: dict[str, int] = {}
