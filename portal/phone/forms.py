@@ -22,7 +22,7 @@ from portal.models import PhoneOutcome
 from portal.phone.survey import phone_questions
 from portal.shopper.forms import ERROR_MESSAGES
 from portal.workflow_forms import VersionedForm, add_field_error
-from surveys.answers import NO, YES, RawValue, validate_answers
+from surveys.answers import NO, YES, Answers, RawValue, validate_answers
 from surveys.definitions import SurveyDefinition
 
 #: How a call went, in words.
@@ -40,7 +40,7 @@ class PhoneCall:
     """What the form says about the call, checked: answers only for an answered call."""
 
     outcome: str
-    answers: Any
+    answers: Answers | None
     problem_solved: bool | None
     note: str
 

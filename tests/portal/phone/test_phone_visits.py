@@ -98,6 +98,15 @@ def unhappy(
     return make
 
 
+def answered(nps: int, csat: int, *, solved: bool) -> dict[str, Any]:
+    """The arguments of a call the customer answered."""
+    return {
+        "outcome": PhoneOutcome.ANSWERED,
+        "answers": scores(nps, csat),
+        "problem_solved": solved,
+    }
+
+
 def call(session: Session, store: Store, user: User, **kwargs: Any) -> PhoneVisit:
     kwargs.setdefault("note", "")
     kwargs.setdefault("now", CALLED)
@@ -128,9 +137,7 @@ def test_an_answered_call_from_a_case_is_a_phone_answer_and_a_timeline_event(
         store,
         manager,
         case=case,
-        outcome=PhoneOutcome.ANSWERED,
-        answers=scores(8, 4),
-        problem_solved=True,
+        **answered(8, 4, solved=True),
         note="顾客接受了道歉",
         expected_version=case.version,
     )
@@ -173,9 +180,7 @@ def test_an_unhappy_answer_on_the_call_opens_no_second_case(
         store,
         manager,
         case=case,
-        outcome=PhoneOutcome.ANSWERED,
-        answers=scores(0, 1),
-        problem_solved=False,
+        **answered(0, 1, solved=False),
     )
     (answer,) = phone_answers(db_session)
     assert db_session.scalar(select(func.count()).select_from(Case)) == 1
@@ -213,8 +218,7 @@ def test_an_unreachable_call_keeps_a_return_visit_already_known(
     db_session: Session, store: Store, manager: User, unhappy: Any
 ) -> None:
     case = unhappy()
-    answered = {"answers": scores(9, 5), "problem_solved": True}
-    call(db_session, store, manager, case=case, outcome=PhoneOutcome.ANSWERED, **answered)
+    call(db_session, store, manager, case=case, **answered(9, 5, solved=True))
     call(db_session, store, manager, case=case, outcome=PhoneOutcome.UNREACHABLE)
     assert case.return_visit == ReturnVisit.SATISFIED
 
@@ -227,8 +231,7 @@ def test_an_answered_call_closes_a_resolved_case(
     call(db_session, store, manager, case=case, outcome=PhoneOutcome.DECLINED)
     resolve_case(db_session, case, resolution="apology", note="道歉", actor=actor, now=CALLED)
     later = CALLED + timedelta(days=1)
-    answered = {"answers": scores(7, 4), "problem_solved": False}
-    call(db_session, store, manager, case=case, outcome="answered", now=later, **answered)
+    call(db_session, store, manager, case=case, now=later, **answered(7, 4, solved=False))
     assert (case.state, case.return_visit, case.closed_at) == (
         CaseState.CLOSED,
         ReturnVisit.UNSATISFIED,
@@ -255,8 +258,7 @@ def test_a_manual_complaint_names_no_cashier_on_the_call(
         actor=Actor.of_user(manager),
         now=NOW,
     )
-    answered = {"answers": scores(6, 3), "problem_solved": True}
-    call(db_session, store, manager, case=case, outcome="answered", **answered)
+    call(db_session, store, manager, case=case, **answered(6, 3, solved=True))
     (answer,) = phone_answers(db_session)
     assert case.staff_id == cashier.id and answer.staff_id is None
     assert answer.locale == SETTINGS.default_locale
@@ -308,9 +310,7 @@ def test_a_stale_case_version_is_refused_before_anything_is_stored(
             store,
             manager,
             case=case,
-            outcome="answered",
-            answers=scores(9, 5),
-            problem_solved=True,
+            **answered(9, 5, solved=True),
             expected_version=case.version - 1,
         )
     assert phone_answers(db_session) == []
@@ -350,9 +350,7 @@ def test_a_call_about_a_happy_answer_names_the_receipts_cashier(
         store,
         manager,
         about_response=about,
-        outcome="answered",
-        answers=scores(10, 5),
-        problem_solved=True,
+        **answered(10, 5, solved=True),
     )
     (answer,) = phone_answers(db_session)
     assert (visit.case_id, visit.about_response_id, visit.response_id) == (
@@ -377,9 +375,7 @@ def test_a_call_about_a_card_without_a_cashier_names_nobody(
         store,
         manager,
         about_response=about,
-        outcome="answered",
-        answers=scores(9, 5),
-        problem_solved=True,
+        **answered(9, 5, solved=True),
     )
     assert phone_answers(db_session)[0].staff_id is None
 
@@ -397,9 +393,7 @@ def test_an_unhappy_customer_on_a_call_from_the_list_gets_a_case_with_their_cont
         store,
         manager,
         about_response=about,
-        outcome="answered",
-        answers=scores(3, 2),
-        problem_solved=False,
+        **answered(3, 2, solved=False),
     )
     (answer,) = phone_answers(db_session)
     (case,) = db_session.scalars(select(Case)).all()
@@ -417,9 +411,7 @@ def test_a_call_about_an_answer_with_a_case_is_the_cases_call(
         store,
         manager,
         about_response=case.response,
-        outcome="answered",
-        answers=scores(2, 1),
-        problem_solved=False,
+        **answered(2, 1, solved=False),
     )
     assert visit.case_id == case.id
     assert db_session.scalar(select(func.count()).select_from(Case)) == 1
@@ -447,15 +439,11 @@ def test_answered_calls_count_in_the_recovery_rate_by_each_cases_latest_word(
     db_session: Session, store: Store, manager: User, unhappy: Any
 ) -> None:
     solved, unsolved, changed_mind, unreachable = (unhappy() for _ in range(4))
-    answered = "answered"
-    call(db_session, store, manager, case=solved, outcome=answered, answers=scores(9, 5),
-         problem_solved=True)  # fmt: skip
-    call(db_session, store, manager, case=unsolved, outcome=answered, answers=scores(3, 2),
-         problem_solved=False)  # fmt: skip
-    call(db_session, store, manager, case=changed_mind, outcome=answered, answers=scores(3, 2),
-         problem_solved=False)  # fmt: skip
-    call(db_session, store, manager, case=changed_mind, outcome=answered, answers=scores(8, 4),
-         problem_solved=True, now=CALLED + timedelta(days=1))  # fmt: skip
+    call(db_session, store, manager, case=solved, **answered(9, 5, solved=True))
+    call(db_session, store, manager, case=unsolved, **answered(3, 2, solved=False))
+    call(db_session, store, manager, case=changed_mind, **answered(3, 2, solved=False))
+    later = CALLED + timedelta(days=1)
+    call(db_session, store, manager, case=changed_mind, now=later, **answered(8, 4, solved=True))
     call(db_session, store, manager, case=unreachable, outcome="unreachable")
 
     week = Period(NOW.date(), NOW.date() + timedelta(days=6))
@@ -539,9 +527,7 @@ def test_two_managers_recording_a_call_for_one_case_at_once_one_is_stored(
                     SETTINGS,
                     store=session.get_one(Store, shop_id),
                     case=mine,
-                    outcome="answered",
-                    answers=scores(9, 5),
-                    problem_solved=True,
+                    **answered(9, 5, solved=True),
                     note=f"call {n}",
                     user=session.get_one(User, boss_ids[n]),
                     now=CALLED,
