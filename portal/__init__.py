@@ -59,6 +59,8 @@ from portal.mystery import views as mystery_views
 from portal.mystery import visit_views as mystery_visit_views
 from portal.mystery.photos import upload_body_limit
 from portal.paper import views as paper_views
+from portal.phone import views as phone_views
+from portal.phone.forms import PHONE_OUTCOME_LABELS
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
 from portal.survey_editor import branding_views as survey_branding_views
@@ -84,6 +86,7 @@ VIEW_MODULES = (
     codes_views,
     dashboard_views,
     cases_views,
+    phone_views,
     mystery_views,
     mystery_visit_views,
     mystery_draft_views,
@@ -231,6 +234,8 @@ def _register_template_helpers(app: Flask) -> None:
         actor_name=display_names.actor_name,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
         command=formatting.command,
+        # How a phone return visit went, for the case timeline (`portal.phone`).
+        phone_outcome_labels=PHONE_OUTCOME_LABELS,
     )
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())

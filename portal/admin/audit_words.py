@@ -36,6 +36,7 @@ from portal.models import AuditEntry
 from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS
 from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
 from portal.paper.forms import CHECK_LABELS, KEPT_LABELS, LANGUAGE_LABELS, PURPOSE_LABELS
+from portal.phone.forms import PHONE_OUTCOME_LABELS
 from surveys.privacy import mask_personal_data
 
 #: Action key -> what happened, in words. Keys are ``area.verb`` as the code writes them.
@@ -85,6 +86,8 @@ ACTION_LABELS: dict[str, Any] = {
     "case.note": _l("Case: note added"),
     "case.follow_up_sent": _l("Case: follow-up question sent"),
     "case.follow_up_answered": _l("Case: the customer answered the follow-up"),
+    "case.phone_visit": _l("Case: phone return visit recorded"),
+    "phone_visit.recorded": _l("Phone return visit recorded"),
     # mystery visits
     "mystery.scheduled": _l("Mystery visit scheduled"),
     "mystery.accepted": _l("Mystery visit accepted"),
@@ -156,6 +159,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "retention": _l("Retention"),
     "customer": _l("Customer"),
     "case": _l("Case"),
+    "phone_visit": _l("Phone return visit"),
     "mystery_visit": _l("Mystery visit"),
     "ranking_policy": _l("Ranking policy"),
     "award_cycle": _l("Award month"),
@@ -313,6 +317,8 @@ DETAILS: dict[str, Detail] = {
     "resolution": Detail(_l("Resolution"), _one_of(RESOLUTION_LABELS)),
     "substantiated": Detail(_l("Complaint substantiated"), _yes_no),
     "return_visit": Detail(_l("Return visit"), _one_of(RETURN_VISIT_LABELS)),
+    "call_outcome": Detail(_l("How the call went"), _one_of(PHONE_OUTCOME_LABELS)),
+    "problem_solved": Detail(_l("Problem solved"), _yes_no),
     "by_email": Detail(_l("Sent by e-mail"), _yes_no),
     "score": Detail(_l("Score"), _score),
     "daypart": Detail(_l("Time of day"), _one_of(DAYPART_LABELS)),

@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
-from portal.access import public, requires, store_choices
+from portal.access import CONTACT_ROLES, public, requires, store_choices
 from portal.admin.operations import get_store
 from portal.audit import Actor
 from portal.cases import bp
@@ -78,7 +78,8 @@ from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.loader import receipt_survey
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
 
-CASE_ROLES = (Role.MANAGER, Role.ADMIN)
+#: Cases carry contact details: for those who may read them.
+CASE_ROLES = CONTACT_ROLES
 
 
 class InvalidFollowUpLink(DomainError):

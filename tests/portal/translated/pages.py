@@ -43,6 +43,13 @@ def _staff(world: World, who: Who | None) -> Variants:
     return [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])]
 
 
+def _phone_case(world: World, who: Who | None) -> list[int]:
+    """A case with a consented phone number of the sign-in's first store (with return calls
+    recorded in the demo manager's store)."""
+    codes = who.store_codes[:1] if who else []
+    return [world.phone_cases[c] for c in codes if c in world.phone_cases]
+
+
 def _console(
     pages: Callable[[World, Who | None], Variants],
 ) -> Callable[[World, Who | None], Variants]:
@@ -90,9 +97,21 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "cases.outbox": lambda w, who: ONE,
     # cases and codes
     "cases.index": lambda w, who: [{}, {"state": "closed"}],
-    "cases.detail": lambda w, who: [{"case_id": c} for c in (who.case_ids if who else [])],
+    # One case per state, and a case with return calls of the sign-in's first store.
+    "cases.detail": lambda w, who: [
+        {"case_id": c} for c in (who.case_ids if who else []) + _phone_case(w, who)
+    ],
     "cases.new": lambda w, who: ONE,
     "codes.check": lambda w, who: ONE,
+    # telephone return visits
+    "phone.index": lambda w, who: ONE,
+    "phone.store": _store,
+    "phone.call_answer": lambda w, who: [
+        {"response_id": w.phone_answers[c]}
+        for c in (who.store_codes[:1] if who else [])
+        if c in w.phone_answers
+    ],
+    "phone.call_case": lambda w, who: [{"case_id": c} for c in _phone_case(w, who)],
     # dashboards and exports
     "dashboard.chain": lambda w, who: [{}, {"only": "checkout_ease:5"}],
     "dashboard.store": lambda w, who: [
