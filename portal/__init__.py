@@ -60,6 +60,9 @@ from portal.mystery import visit_views as mystery_visit_views
 from portal.mystery.photos import upload_body_limit
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
+from portal.sms import forms as sms_words
+from portal.sms import views as sms_views
+from portal.sms import webhooks as sms_webhooks
 from portal.survey_editor import branding_views as survey_branding_views
 from portal.survey_editor import editor_views as survey_editor_draft_views
 from portal.survey_editor import preview_views as survey_preview_views
@@ -83,6 +86,8 @@ VIEW_MODULES = (
     codes_views,
     dashboard_views,
     cases_views,
+    sms_views,
+    sms_webhooks,
     mystery_views,
     mystery_visit_views,
     mystery_draft_views,
@@ -232,6 +237,7 @@ def _register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())
+    app.jinja_env.globals.update(sms_words.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,

@@ -35,6 +35,8 @@ from portal.i18n import current_locale
 from portal.models import AuditEntry
 from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS
 from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
+from portal.sms.forms import KIND_LABELS as SMS_KIND_LABELS
+from portal.sms.forms import STATUS_LABELS as SMS_STATUS_LABELS
 from surveys.privacy import mask_personal_data
 
 #: Action key -> what happened, in words. Keys are ``area.verb`` as the code writes them.
@@ -84,6 +86,10 @@ ACTION_LABELS: dict[str, Any] = {
     "case.note": _l("Case: note added"),
     "case.follow_up_sent": _l("Case: follow-up question sent"),
     "case.follow_up_answered": _l("Case: the customer answered the follow-up"),
+    "case.text_message": _l("Case: text message to the customer"),
+    # text messages
+    "sms.opt_out": _l("A customer opted out of text messages"),
+    "sms.opt_in": _l("A customer opted back in to text messages"),
     # mystery visits
     "mystery.scheduled": _l("Mystery visit scheduled"),
     "mystery.accepted": _l("Mystery visit accepted"),
@@ -158,6 +164,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "survey": _l("Survey"),
     "branding": _l("Branding"),
     "target_rule": _l("Targeting rule"),
+    "sms_number": _l("Phone number"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -308,6 +315,9 @@ DETAILS: dict[str, Detail] = {
     "substantiated": Detail(_l("Complaint substantiated"), _yes_no),
     "return_visit": Detail(_l("Return visit"), _one_of(RETURN_VISIT_LABELS)),
     "by_email": Detail(_l("Sent by e-mail"), _yes_no),
+    "by_text": Detail(_l("Sent by text message"), _yes_no),
+    "text_kind": Detail(_l("Text message"), _one_of(SMS_KIND_LABELS)),
+    "text_status": Detail(_l("Text message status"), _one_of(SMS_STATUS_LABELS)),
     "score": Detail(_l("Score"), _score),
     "daypart": Detail(_l("Time of day"), _one_of(DAYPART_LABELS)),
     "flags": Detail(_l("Flags"), _flags),
