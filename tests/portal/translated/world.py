@@ -79,6 +79,7 @@ from surveys.tokens import sign_receipt_token
 from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_custom import add_custom_answers
+from tests.portal.translated.world_sms import add_text_messages
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -183,6 +184,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
     _survey_versions_and_branding(session, _user(session, LOGINS["admin"]), now)
+    add_text_messages(session, settings, manager, now=now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
