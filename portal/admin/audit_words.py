@@ -334,6 +334,7 @@ DETAILS: dict[str, Detail] = {
     "case_texts": Detail(_l("Case texts removed"), _text),
     "notes": Detail(_l("Notes removed"), _text),
     "mails": Detail(_l("Mails removed"), _text),
+    "texts": Detail(_l("Text messages removed"), _text),
     "scope": Detail(_l("Award scope"), _one_of(SCOPE_LABELS)),
     "min_n": Detail(_l("Minimum answers"), _text),
     "top_fraction": Detail(_l("Share recognised"), _text),
