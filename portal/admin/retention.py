@@ -197,21 +197,8 @@ def erase_customer(
             )
         )
     if phone:
-        wanted = phone_key(phone)
-        if not wanted:
-            raise NoSuchCustomer(_l("This phone number is not valid."))
-        rows = session.execute(
-            select(ResponseContact.response_id, ResponseContact.phone).where(
-                ResponseContact.phone.is_not(None)
-            )
-        )
-        response_ids |= {rid for rid, value in rows if phone_key(value) == wanted}
-        cases = session.execute(
-            select(Case.id, Case.contact_phone).where(Case.contact_phone.is_not(None))
-        )
-        case_ids |= {cid for cid, value in cases if phone_key(value) == wanted}
-        numbers = session.scalars(select(SmsMessage.to_number).distinct())
-        text_to |= {number for number in numbers if phone_key(number) == wanted}
+        found = _found_by_phone(session, phone)
+        response_ids, case_ids, text_to = found.response_ids, found.case_ids, found.numbers
     if email:
         wanted_mail = email.strip().lower()
         response_ids |= set(
@@ -295,6 +282,41 @@ def _erase(
     if conditions:
         mails = _count(session.execute(delete(OutboxMessage).where(or_(*conditions))))
     return Removed(contacts, case_contacts, comments, case_texts, notes, mails, answer_texts)
+
+
+@dataclass(frozen=True, slots=True)
+class _ByPhone:
+    response_ids: set[int]
+    case_ids: set[int]
+    #: Text message numbers (E.164) that are this phone.
+    numbers: set[str]
+
+
+def _found_by_phone(session: Session, phone: str) -> _ByPhone:
+    """What holds ``phone``, compared digit by digit (`phone_key`).
+
+    Raises
+    ------
+    NoSuchCustomer
+        ``phone`` has no digits.
+    """
+    wanted = phone_key(phone)
+    if not wanted:
+        raise NoSuchCustomer(_l("This phone number is not valid."))
+    rows = session.execute(
+        select(ResponseContact.response_id, ResponseContact.phone).where(
+            ResponseContact.phone.is_not(None)
+        )
+    )
+    cases = session.execute(
+        select(Case.id, Case.contact_phone).where(Case.contact_phone.is_not(None))
+    )
+    numbers = session.scalars(select(SmsMessage.to_number).distinct())
+    return _ByPhone(
+        {rid for rid, value in rows if phone_key(value) == wanted},
+        {cid for cid, value in cases if phone_key(value) == wanted},
+        {number for number in numbers if phone_key(number) == wanted},
+    )
 
 
 def _erase_texts(session: Session, case_ids: set[int], numbers: set[str]) -> int:

@@ -200,16 +200,14 @@ def send_follow_up_by_sms(
     Raises
     ------
     SmsNotPossible
-        No mobile number; the follow-up was answered, has expired, or its text is already
-        on its way.
+        The case is not resolved, or has no mobile number; its follow-up was answered, has
+        expired, or its text is already on its way.
     FollowUpNotPossible
-        The case is not resolved (from `send_follow_up`).
+        Another request made the follow-up link meanwhile (from `send_follow_up`).
     InvalidTransition
         The page showed another version of the case.
     """
     check_version(case, expected_version)
-    if customer_number(case) is None:
-        raise SmsNotPossible(_l("The customer left no mobile number a text message can reach."))
     if case.state != CaseState.RESOLVED:
         raise SmsNotPossible(_l("Send the follow-up question once the case is resolved."))
     follow_up = get_follow_up(session, case.id)

@@ -237,7 +237,7 @@ def test_the_text_message_list_shows_each_user_their_stores_messages(
     db_session.flush()
     login_as(store_and_manager[1])
     own = client.get("/text-messages" + EN).get_data(as_text=True)
-    assert "门店店长将致电" in own or "徐汇店店长将致电" in own
+    assert "徐汇店店长将致电回访您的反馈" in own
     assert E164 in own and f"/cases/{case.id}" in own
 
     other = make_user(Role.MANAGER, stores=[make_store("BJ-001")], email="bj@example.com")

@@ -67,6 +67,13 @@ def test_the_store_name_is_used_when_it_fits():
     assert text.body == "【好又多】徐汇店店长将致电回访您的反馈，请留意来电。回TD退订"
 
 
+def test_without_branding_the_store_name_still_says_who_calls():
+    text = render_sms(SmsKind.RETURN_VISIT, "zh_CN", store="徐汇店")
+    assert text.body == "徐汇店店长将致电回访您的反馈，请留意来电。回TD退订"
+    bare = render_sms(SmsKind.RETURN_VISIT, "zh_CN")
+    assert bare.body == "门店店长将致电回访您的反馈，请留意来电。回TD退订"
+
+
 @pytest.mark.parametrize("kind", list(SmsKind))
 def test_the_english_messages_are_plain_gsm_in_one_segment(kind):
     text = render_sms(kind, "en", link=_link(LONGEST_BASE), chain="Haoyouduo Markets")
