@@ -63,6 +63,9 @@ from portal.phone import views as phone_views
 from portal.phone.forms import PHONE_OUTCOME_LABELS
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
+from portal.sms import forms as sms_words
+from portal.sms import views as sms_views
+from portal.sms import webhooks as sms_webhooks
 from portal.survey_editor import branding_views as survey_branding_views
 from portal.survey_editor import editor_views as survey_editor_draft_views
 from portal.survey_editor import preview_views as survey_preview_views
@@ -87,6 +90,8 @@ VIEW_MODULES = (
     dashboard_views,
     cases_views,
     phone_views,
+    sms_views,
+    sms_webhooks,
     mystery_views,
     mystery_visit_views,
     mystery_draft_views,
@@ -239,6 +244,7 @@ def _register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())
+    app.jinja_env.globals.update(sms_words.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,

@@ -37,6 +37,8 @@ from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS
 from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
 from portal.paper.forms import CHECK_LABELS, KEPT_LABELS, LANGUAGE_LABELS, PURPOSE_LABELS
 from portal.phone.forms import PHONE_OUTCOME_LABELS
+from portal.sms.forms import KIND_LABELS as SMS_KIND_LABELS
+from portal.sms.forms import STATUS_LABELS as SMS_STATUS_LABELS
 from surveys.privacy import mask_personal_data
 
 #: Action key -> what happened, in words. Keys are ``area.verb`` as the code writes them.
@@ -88,6 +90,10 @@ ACTION_LABELS: dict[str, Any] = {
     "case.follow_up_answered": _l("Case: the customer answered the follow-up"),
     "case.phone_visit": _l("Case: phone return visit recorded"),
     "phone_visit.recorded": _l("Phone return visit recorded"),
+    "case.text_message": _l("Case: text message to the customer"),
+    # text messages
+    "sms.opt_out": _l("A customer opted out of text messages"),
+    "sms.opt_in": _l("A customer opted back in to text messages"),
     # mystery visits
     "mystery.scheduled": _l("Mystery visit scheduled"),
     "mystery.accepted": _l("Mystery visit accepted"),
@@ -168,6 +174,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "survey": _l("Survey"),
     "branding": _l("Branding"),
     "target_rule": _l("Targeting rule"),
+    "sms_number": _l("Phone number"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -320,6 +327,9 @@ DETAILS: dict[str, Detail] = {
     "call_outcome": Detail(_l("How the call went"), _one_of(PHONE_OUTCOME_LABELS)),
     "problem_solved": Detail(_l("Problem solved"), _yes_no),
     "by_email": Detail(_l("Sent by e-mail"), _yes_no),
+    "by_text": Detail(_l("Sent by text message"), _yes_no),
+    "text_kind": Detail(_l("Text message"), _one_of(SMS_KIND_LABELS)),
+    "text_status": Detail(_l("Text message status"), _one_of(SMS_STATUS_LABELS)),
     "score": Detail(_l("Score"), _score),
     "daypart": Detail(_l("Time of day"), _one_of(DAYPART_LABELS)),
     "flags": Detail(_l("Flags"), _flags),
@@ -336,6 +346,7 @@ DETAILS: dict[str, Detail] = {
     "case_texts": Detail(_l("Case texts removed"), _text),
     "notes": Detail(_l("Notes removed"), _text),
     "mails": Detail(_l("Mails removed"), _text),
+    "texts": Detail(_l("Text messages removed"), _text),
     "scope": Detail(_l("Award scope"), _one_of(SCOPE_LABELS)),
     "min_n": Detail(_l("Minimum answers"), _text),
     "top_fraction": Detail(_l("Share recognised"), _text),

@@ -95,6 +95,7 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "admin.revoke_key": lambda w, who: [{"key_id": k} for k in (who.key_ids[:1] if who else [])],
     "auth.failed_login_list": lambda w, who: ONE,
     "cases.outbox": lambda w, who: ONE,
+    "sms.messages": lambda w, who: [{}, {"page": 2}],
     # cases and codes
     "cases.index": lambda w, who: [{}, {"state": "closed"}],
     # One case per state, and a case with return calls of the sign-in's first store.
@@ -209,6 +210,7 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
 NOT_PAGES = {
     "static": "stylesheets, scripts and images of the site itself",
     "shopper.qr": "a QR code image: no words",
+    "sms.short_link": "a redirect to the follow-up question (cases.follow_up, walked)",
     "mystery.photo": "the shopper's receipt photo as uploaded",
     "metrics_api.summary": "JSON for integrations: keys are an API, not page text",
     "exports.responses": "a file download: its header row is checked by test_exports",

@@ -81,6 +81,7 @@ from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_custom import add_custom_answers
 from tests.portal.translated.world_paper import PaperWorld, add_paper_cards
+from tests.portal.translated.world_sms import add_text_messages
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -197,6 +198,8 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     )
 
     phone_answers, phone_cases = _phone_visits(session, settings, now=now)
+
+    add_text_messages(session, settings, manager, now=now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
