@@ -24,7 +24,7 @@ from portal.cases.operations import DETRACTOR_MAX
 from portal.config import Settings
 from portal.demo.bulk import Progress, insert_rows
 from portal.demo.chain import STORES, Cashier, Chain, StaffProfile, StoreProfile
-from portal.models import Receipt, Response, ResponseContact
+from portal.models import Channel, Receipt, Response, ResponseContact
 from portal.models.receipts import RATING_KEYS
 from portal.versions import publish_survey_version
 from surveys.codes import new_short_code
@@ -46,6 +46,9 @@ _PEAK_HOURS = frozenset({12, 13, 18, 19})
 _WEEKDAY_WEIGHTS = (0.9, 0.9, 0.95, 1.0, 1.1, 1.4, 1.35)
 # The recent drift of a store (worse or better) builds up over this many last days.
 _TREND_DAYS = 35
+#: The share of answers reached by typing the receipt's code, drawn from its own stream.
+_TYPED_CODE_SHARE = 0.12
+_CHANNEL_SEED = 13
 # Mean delay between purchase and answer under _draw_delay (about 7.4 h); answers that
 # would fall after `now` are not given yet, and the receipt count makes up for them.
 _MEAN_DELAY = timedelta(hours=7.4)
@@ -189,6 +192,8 @@ class _Answers:
         responses: int,
     ) -> None:
         self.rng = rng
+        # Its own fixed stream: drawing the channel changes no other draw of the demo.
+        self.channel_rng = random.Random(_CHANNEL_SEED)
         self.definition = definition
         self.version_id = version_id
         self.now = now
@@ -346,6 +351,7 @@ class _Answers:
                     "submitted_at": submitted,
                     "local_day": local_day(submitted, DEFAULT_ZONE),
                     "locale": locale,
+                    "channel": self._channel(),
                     "nps": nps,
                     "csat": csat,
                     **ratings,
@@ -360,6 +366,10 @@ class _Answers:
         # Only unhappy shoppers leave details, and only some of them.
         if nps <= DETRACTOR_MAX and rng.random() < (0.2 if category else 0.06):
             self.contacts.append((token_id, self._contact(locale, submitted)))
+
+    def _channel(self) -> str:
+        # About one shopper in eight types the code under the QR instead of scanning it.
+        return Channel.CODE if self.channel_rng.random() < _TYPED_CODE_SHARE else Channel.RECEIPT
 
     def _problem(self, nps: int, csat: int, ratings: dict[str, int | None]) -> str | None:
         rng = self.rng
