@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
@@ -201,19 +203,11 @@ def _read_signals(
         select(
             rollup.staff_key,
             month_col,
-            answers(rollup.csat_4 + rollup.csat_5),
-            answers(rollup.csat_1 + rollup.csat_2 + rollup.csat_3 + rollup.csat_4 + rollup.csat_5),
-            answers(rollup.nps_9 + rollup.nps_10),
-            answers(rollup.nps_7 + rollup.nps_8),
-            answers(
-                rollup.nps_0
-                + rollup.nps_1
-                + rollup.nps_2
-                + rollup.nps_3
-                + rollup.nps_4
-                + rollup.nps_5
-                + rollup.nps_6
-            ),
+            answers(_added(rollup, "csat_4", "csat_5")),
+            answers(_added(rollup, *(f"csat_{score}" for score in range(1, 6)))),
+            answers(_added(rollup, "nps_9", "nps_10")),
+            answers(_added(rollup, "nps_7", "nps_8")),
+            answers(_added(rollup, *(f"nps_{score}" for score in range(7)))),
             func.sum(rollup.issued),
             func.sum(rollup.issued_answered),
         )
@@ -263,6 +257,11 @@ def _read_signals(
             elif gates and resolved_month < month and state != CaseState.CLOSED:
                 barred[i].add(staff_id)
     return _Signals(customer, dict(mystery), dict(complaints), dict(barred))
+
+
+def _added(model: Any, *names: str) -> Any:
+    """The sum of some count columns of a row, in SQL."""
+    return reduce(operator.add, (getattr(model, name) for name in names))
 
 
 def _month_case(day: Any, months: Sequence[date]) -> ColumnElement[int]:
