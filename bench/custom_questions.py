@@ -163,23 +163,25 @@ def _count_answers(session: Session, survey_id: int) -> None:
         (answer.question_key == SCALE, cast(answer.number, String)),
         else_=answer.choice,
     )
-    columns = ["survey_id", "question_key", "store_id", "day", "value", "count"]
+    columns = ["survey_id", "question_key", "store_id", "day", "channel", "value", "count"]
     joined = select().select_from(answer).join(response, response.id == answer.response_id)
     per_value = joined.with_only_columns(
         literal(survey_id),
         answer.question_key,
         response.store_id,
         response.local_day,
+        response.channel,
         value,
         cast(func.count(), Integer),
-    ).group_by(answer.question_key, response.store_id, response.local_day, value)
+    ).group_by(answer.question_key, response.store_id, response.local_day, response.channel, value)
     respondents = joined.with_only_columns(
         literal(survey_id),
         answer.question_key,
         response.store_id,
         response.local_day,
+        response.channel,
         literal(RESPONDENTS),
         cast(func.count(answer.response_id.distinct()), Integer),
-    ).group_by(answer.question_key, response.store_id, response.local_day)
+    ).group_by(answer.question_key, response.store_id, response.local_day, response.channel)
     for stmt in (per_value, respondents):
         session.execute(insert(QuestionDailyCount).from_select(columns, stmt))

@@ -513,6 +513,11 @@ def _insert_responses(
             "comment": responses.comment[a:b],
             "redeemed_at": writer.timestamps(responses.redeemed[a:b]),
             "redeemed_by_user_id": [None] * (b - a),
+            # One answer in eight through the typed code, as in the demo.
+            "channel": ["code" if i % 8 == 0 else "receipt" for i in range(a, b)],
+            "kiosk_id": [None] * (b - a),
+            "client_id": [None] * (b - a),
+            "entered_by_user_id": [None] * (b - a),
         }
         for column, key in enumerate(_RATING_COLUMNS):
             columns[key] = [v or None for v in responses.ratings[a:b, column].tolist()]

@@ -42,6 +42,7 @@ from portal.awards import views as awards_views
 from portal.ballot import views as ballot_views
 from portal.cases import views as cases_views
 from portal.cases.forms import case_reasons
+from portal.channels import channel_label
 from portal.config import DEFAULT_INSTANCE_PATH, Settings
 from portal.dashboard import views as dashboard_views
 from portal.exports import views as exports_views
@@ -60,8 +61,14 @@ from portal.mystery import report_views as mystery_report_views
 from portal.mystery import views as mystery_views
 from portal.mystery import visit_views as mystery_visit_views
 from portal.mystery.photos import upload_body_limit
+from portal.paper import views as paper_views
+from portal.phone import views as phone_views
+from portal.phone.forms import PHONE_OUTCOME_LABELS
 from portal.pos_api import views as pos_api_views
 from portal.shopper import views as shopper_views
+from portal.sms import forms as sms_words
+from portal.sms import views as sms_views
+from portal.sms import webhooks as sms_webhooks
 from portal.survey_editor import branding_views as survey_branding_views
 from portal.survey_editor import editor_views as survey_editor_draft_views
 from portal.survey_editor import preview_views as survey_preview_views
@@ -85,6 +92,9 @@ VIEW_MODULES = (
     codes_views,
     dashboard_views,
     cases_views,
+    phone_views,
+    sms_views,
+    sms_webhooks,
     mystery_views,
     mystery_visit_views,
     mystery_draft_views,
@@ -92,6 +102,7 @@ VIEW_MODULES = (
     hr_views,
     awards_views,
     ballot_views,
+    paper_views,
     exports_views,
     tokens_views,
     admin_home_views,
@@ -233,9 +244,13 @@ def _register_template_helpers(app: Flask) -> None:
         actor_name=display_names.actor_name,
         problem_label=lambda key: formatting.problem_label(key, current_locale()),
         command=formatting.command,
+        channel_label=channel_label,
+        # How a phone return visit went, for the case timeline (`portal.phone`).
+        phone_outcome_labels=PHONE_OUTCOME_LABELS,
     )
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())
+    app.jinja_env.globals.update(sms_words.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,

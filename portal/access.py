@@ -27,6 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 CHAIN_WIDE = frozenset({Role.ADMIN, Role.HR, Role.REVIEWER, Role.CX})
 #: Who writes, publishes and targets surveys and sets the branding.
 SURVEY_OWNERS = (Role.CX, Role.ADMIN)
+#: Who may read customers' contact details (on cases, on the list of customers to call
+#: back): managers, for the stores they see, and admins. HR and reviewers see the figures,
+#: not the customers behind them.
+CONTACT_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 def requires(*roles: Role) -> Callable[[F], F]:

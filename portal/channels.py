@@ -6,10 +6,11 @@ channel, so every figure can be limited to some channels or split by them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, true
 
 from portal.models import Channel
 
@@ -31,3 +32,37 @@ def parse_channels(values: Iterable[str]) -> tuple[Channel, ...]:
     An empty result means "every channel"."""
     wanted = {value.strip() for value in values}
     return tuple(channel for channel in CHANNELS if channel.value in wanted)
+
+
+def channel_condition(column: Any, channels: Sequence[str]) -> ColumnElement[bool]:
+    """The one SQL filter by channel: ``column IN (channels)``, or always true when
+    ``channels`` is empty (every channel). ``column`` is any channel column: a rollup's,
+    `QuestionDailyCount.channel` or `Response.channel`, e.g.
+    ``select(...).where(channel_condition(StoreDailyRollup.channel, channels))``."""
+    if not channels:
+        return true()
+    condition: ColumnElement[bool] = column.in_([str(channel) for channel in channels])
+    return condition
+
+
+def includes_funnel(channels: Sequence[str]) -> bool:
+    """Whether figures limited to ``channels`` (empty: every channel) hold the receipt
+    funnel: receipts issued and answered are counted under channel ``receipt`` alone,
+    whichever channel answered them, so without it "issued" and the response rate would
+    read 0 instead of "not applicable"."""
+    return not channels or Channel.RECEIPT in channels
+
+
+def unknown_channels(values: Iterable[str]) -> list[str]:
+    """The values that name no channel (for inputs that refuse them rather than ignore
+    them, such as the metrics API)."""
+    known = {channel.value for channel in CHANNELS}
+    return [value for value in values if value.strip() not in known]
+
+
+def channel_label(value: str) -> str:
+    """A stored channel in words (the value itself for one this version does not know)."""
+    try:
+        return str(CHANNEL_LABELS[Channel(value)])
+    except ValueError:
+        return value

@@ -33,6 +33,7 @@ from portal.pos_api.commands import (
     list_api_keys_command,
     revoke_api_key_command,
 )
+from portal.sms.commands import send_sms_command
 from portal.validation_codes.commands import check_code_command
 
 COMMANDS = (
@@ -51,6 +52,7 @@ COMMANDS = (
     rebuild_rollups_command,
     overdue_command,
     send_mail_command,
+    send_sms_command,
     finalise_visits_command,
     award_cycle_command,
     verify_awards_command,

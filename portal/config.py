@@ -8,12 +8,14 @@ Invalid settings fail at start-up, never at the first request.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from math import log2
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -124,6 +126,22 @@ class Settings:
     #: the window (by the time the tablet says they were given) are refused at sync.
     kiosk_max_answers: int = 30
     kiosk_window_minutes: int = 10
+    #: Share (%) of keyed-in paper cards drawn for a second person's check.
+    paper_check_percent: int = 10
+
+    #: Who sends text messages: ``outbox`` (nothing leaves; the text message page shows
+    #: them) or ``twilio`` (its HTTP API, with the four settings below).
+    sms_provider: str = "outbox"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    #: The sending number (E.164) or, starting ``MG``, a messaging service sid.
+    twilio_from: str = ""
+    #: Twilio's API origin; tests point it at a local stand-in.
+    twilio_api_base: str = "https://api.twilio.com"
+    #: Text messages to one number in 24 hours, beyond which more are not sent (0: no limit).
+    sms_per_number_per_day: int = 3
+    #: Tries of a message the provider could not take (network, 429, 5xx) before it fails.
+    sms_max_attempts: int = 5
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -225,6 +243,8 @@ class Settings:
             ballot_pattern_minutes=_whole(env_vars, "PORTAL_BALLOT_PATTERN_MINUTES", 10, 1, 1440),
             kiosk_max_answers=_whole(env_vars, "PORTAL_KIOSK_MAX_ANSWERS", 30, 1, 10000),
             kiosk_window_minutes=_whole(env_vars, "PORTAL_KIOSK_WINDOW_MINUTES", 10, 1, 1440),
+            paper_check_percent=_whole(env_vars, "PORTAL_PAPER_CHECK_PERCENT", 10, 0, 100),
+            **_sms_settings(env_vars, production=env == "production"),
         )
 
 
@@ -321,6 +341,48 @@ def _grade_bands(text: str) -> tuple[float, float, float]:
     if not 100 >= gold > silver > standard >= 0:
         raise SettingsError("PORTAL_GRADE_BANDS must be decreasing numbers within 0..100")
     return gold, silver, standard
+
+
+SMS_PROVIDERS = ("outbox", "twilio")
+
+
+def _sms_settings(env_vars: Mapping[str, str], *, production: bool) -> dict[str, Any]:
+    """The text message settings; ``twilio`` needs its account, token and sender."""
+    provider = env_vars.get("PORTAL_SMS_PROVIDER", "outbox").strip().lower() or "outbox"
+    if provider not in SMS_PROVIDERS:
+        raise SettingsError("PORTAL_SMS_PROVIDER must be 'outbox' or 'twilio'")
+    sid = env_vars.get("PORTAL_TWILIO_ACCOUNT_SID", "").strip()
+    token = env_vars.get("PORTAL_TWILIO_AUTH_TOKEN", "").strip()
+    sender = env_vars.get("PORTAL_TWILIO_FROM", "").strip()
+    api_base = env_vars.get("PORTAL_TWILIO_API_BASE", "https://api.twilio.com").strip()
+    api_base = api_base.rstrip("/")
+    if provider == "twilio":
+        if not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+            raise SettingsError("PORTAL_TWILIO_ACCOUNT_SID must be the account sid (AC + 32 hex)")
+        if not token:
+            raise SettingsError(
+                "PORTAL_TWILIO_AUTH_TOKEN is required with PORTAL_SMS_PROVIDER=twilio"
+            )
+        if not re.fullmatch(r"\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32}", sender):
+            raise SettingsError(
+                "PORTAL_TWILIO_FROM must be the sending number (+E.164) or a messaging "
+                "service sid (MG + 32 hex)"
+            )
+    scheme = "https://" if production else ("https://", "http://")
+    if not api_base.startswith(scheme) or urlsplit(api_base).path not in ("", "/"):
+        raise SettingsError(
+            "PORTAL_TWILIO_API_BASE must be an origin such as https://api.twilio.com"
+            + (" (HTTPS in production)" if production else "")
+        )
+    return {
+        "sms_provider": provider,
+        "twilio_account_sid": sid,
+        "twilio_auth_token": token,
+        "twilio_from": sender,
+        "twilio_api_base": api_base,
+        "sms_per_number_per_day": _whole(env_vars, "PORTAL_SMS_PER_NUMBER_PER_DAY", 3, 0, 100),
+        "sms_max_attempts": _whole(env_vars, "PORTAL_SMS_MAX_ATTEMPTS", 5, 1, 20),
+    }
 
 
 def _deadlines(text: str) -> tuple[tuple[str, int], ...]:

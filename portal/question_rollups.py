@@ -118,9 +118,10 @@ def count_answers(
     day: date,
     channel: str,
     answers: Iterable[CustomAnswer],
+    sign: int = 1,
 ) -> None:
     """Add one response's custom answers to the daily counts of its survey, store, day and
-    channel.
+    channel (``sign`` -1 takes them out again: a corrected answer).
 
     One statement, executed for every value at once. The rows are touched in key order:
     on PostgreSQL two submits of one store lock the same rows, always in the same order.
@@ -137,7 +138,7 @@ def count_answers(
             "day": day,
             "channel": channel,
             "value": value,
-            "count": 1,
+            "count": sign,
         }
         for key, value in keys
     ]

@@ -115,9 +115,8 @@ def count_receipt(session: Session, receipt: Receipt) -> None:
     )
 
 
-def count_response(session: Session, response: Response, receipt: Receipt | None) -> None:
-    """Add one response: to the day it was given under its channel, and, when it answered a
-    receipt, as "answered" to the receipt's day under the funnel's channel."""
+def response_increments(response: Response) -> dict[str, int]:
+    """What one response adds to the rollup row of its day and channel."""
     increments = {
         "responses": 1,
         "problems": int(response.problem_reported),
@@ -128,6 +127,29 @@ def count_response(session: Session, response: Response, receipt: Receipt | None
         value = getattr(response, f"rating_{key}")
         if value is not None:
             increments |= {f"{key}_n": 1, f"{key}_sum": value, f"{key}_sumsq": value * value}
+    return increments
+
+
+def count_correction(session: Session, response: Response, before: dict[str, int]) -> None:
+    """Move a corrected response's counts: ``before`` (`response_increments` of its answers
+    before the correction) out of its day's rows, its answers now in, in one upsert per
+    grain. Its day, channel, store and staff member stay, and so does the receipt funnel."""
+    after = response_increments(response)
+    change = {name: after.get(name, 0) - before.get(name, 0) for name in {*before, *after}}
+    _count(
+        session,
+        response.store_id,
+        response.staff_id or 0,
+        response.local_day,
+        response.channel,
+        {name: n for name, n in change.items() if n},
+    )
+
+
+def count_response(session: Session, response: Response, receipt: Receipt | None) -> None:
+    """Add one response: to the day it was given under its channel, and, when it answered a
+    receipt, as "answered" to the receipt's day under the funnel's channel."""
+    increments = response_increments(response)
     staff_key = response.staff_id or 0
     channel = response.channel
     if receipt is not None and (receipt.local_day, FUNNEL_CHANNEL) == (

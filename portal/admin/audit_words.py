@@ -35,6 +35,10 @@ from portal.i18n import current_locale
 from portal.models import AuditEntry
 from portal.mystery.forms import DAYPART_LABELS, FLAG_LABELS
 from portal.mystery.forms import STATE_LABELS as VISIT_STATE_LABELS
+from portal.paper.forms import CHECK_LABELS, KEPT_LABELS, LANGUAGE_LABELS, PURPOSE_LABELS
+from portal.phone.forms import PHONE_OUTCOME_LABELS
+from portal.sms.forms import KIND_LABELS as SMS_KIND_LABELS
+from portal.sms.forms import STATUS_LABELS as SMS_STATUS_LABELS
 from surveys.privacy import mask_personal_data
 
 #: Action key -> what happened, in words. Keys are ``area.verb`` as the code writes them.
@@ -84,6 +88,12 @@ ACTION_LABELS: dict[str, Any] = {
     "case.note": _l("Case: note added"),
     "case.follow_up_sent": _l("Case: follow-up question sent"),
     "case.follow_up_answered": _l("Case: the customer answered the follow-up"),
+    "case.phone_visit": _l("Case: phone return visit recorded"),
+    "phone_visit.recorded": _l("Phone return visit recorded"),
+    "case.text_message": _l("Case: text message to the customer"),
+    # text messages
+    "sms.opt_out": _l("A customer opted out of text messages"),
+    "sms.opt_in": _l("A customer opted back in to text messages"),
     # mystery visits
     "mystery.scheduled": _l("Mystery visit scheduled"),
     "mystery.accepted": _l("Mystery visit accepted"),
@@ -125,6 +135,11 @@ ACTION_LABELS: dict[str, Any] = {
     "kiosk.enrol": _l("Counter tablet enrolled"),
     "kiosk.rename": _l("Counter tablet renamed"),
     "kiosk.revoke": _l("Counter tablet switched off"),
+    # paper survey cards
+    "paper.cards_printed": _l("Paper survey cards printed"),
+    "paper.card_entered": _l("Paper card keyed in"),
+    "paper.card_checked": _l("Paper card keyed in a second time"),
+    "paper.check_decided": _l("Paper card: decided which keying stands"),
     # the demo chain
     "demo.build": _l("Demo data built"),
     # surveys and branding
@@ -157,6 +172,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "retention": _l("Retention"),
     "customer": _l("Customer"),
     "case": _l("Case"),
+    "phone_visit": _l("Phone return visit"),
     "mystery_visit": _l("Mystery visit"),
     "ranking_policy": _l("Ranking policy"),
     "award_cycle": _l("Award month"),
@@ -166,6 +182,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "branding": _l("Branding"),
     "target_rule": _l("Targeting rule"),
     "kiosk": _l("Counter tablet"),
+    "sms_number": _l("Phone number"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
@@ -317,7 +334,12 @@ DETAILS: dict[str, Detail] = {
     "resolution": Detail(_l("Resolution"), _one_of(RESOLUTION_LABELS)),
     "substantiated": Detail(_l("Complaint substantiated"), _yes_no),
     "return_visit": Detail(_l("Return visit"), _one_of(RETURN_VISIT_LABELS)),
+    "call_outcome": Detail(_l("How the call went"), _one_of(PHONE_OUTCOME_LABELS)),
+    "problem_solved": Detail(_l("Problem solved"), _yes_no),
     "by_email": Detail(_l("Sent by e-mail"), _yes_no),
+    "by_text": Detail(_l("Sent by text message"), _yes_no),
+    "text_kind": Detail(_l("Text message"), _one_of(SMS_KIND_LABELS)),
+    "text_status": Detail(_l("Text message status"), _one_of(SMS_STATUS_LABELS)),
     "score": Detail(_l("Score"), _score),
     "daypart": Detail(_l("Time of day"), _one_of(DAYPART_LABELS)),
     "flags": Detail(_l("Flags"), _flags),
@@ -334,6 +356,7 @@ DETAILS: dict[str, Detail] = {
     "case_texts": Detail(_l("Case texts removed"), _text),
     "notes": Detail(_l("Notes removed"), _text),
     "mails": Detail(_l("Mails removed"), _text),
+    "texts": Detail(_l("Text messages removed"), _text),
     "scope": Detail(_l("Award scope"), _one_of(SCOPE_LABELS)),
     "min_n": Detail(_l("Minimum answers"), _text),
     "top_fraction": Detail(_l("Share recognised"), _text),
@@ -362,6 +385,13 @@ DETAILS: dict[str, Detail] = {
     "question": Detail(_l("Question"), _key),
     "version": Detail(_l("Version"), _text),
     "scoring_series": Detail(_l("Scoring series"), _text),
+    "cards": Detail(_l("Cards"), _text),
+    "purpose": Detail(_l("Cards for"), _one_of(PURPOSE_LABELS)),
+    "language": Detail(_l("Language of the cards"), _one_of(LANGUAGE_LABELS)),
+    "short_code": Detail(_l("Card code"), _text),
+    "drawn_for_check": Detail(_l("Drawn for a second keying"), _yes_no),
+    "check": Detail(_l("Second keying"), _one_of(CHECK_LABELS)),
+    "kept": Detail(_l("Decision"), _one_of(KEPT_LABELS)),
     "note": Detail(_l("Note"), _masked),
     "reason": Detail(_l("Reason"), _masked),
 }

@@ -160,7 +160,8 @@ def purge_command(vacuum: bool) -> None:
     compact_database(current_app.extensions["portal.db"][0], vacuum=vacuum)
     click.echo(
         f"Purged contact details of {removed.contacts} response(s) and "
-        f"{removed.case_contacts} case(s), {removed.mails} mail(s) "
+        f"{removed.case_contacts} case(s), {removed.mails} mail(s), "
+        f"{removed.texts} text message(s) "
         f"(older than {settings.contact_retention_days} days); comments of "
         f"{removed.comments} response(s), {removed.answer_texts} answer text(s), texts of "
         f"{removed.case_texts} case(s) and "
@@ -183,5 +184,6 @@ def erase_customer_command(code: str | None, phone: str | None, email: str | Non
         f"Erased: {removed.contacts} contact(s), {removed.case_contacts} case contact(s), "
         f"{removed.comments} comment(s), {removed.answer_texts} answer text(s), "
         f"{removed.case_texts} case text(s), "
-        f"{removed.notes} case note(s), {removed.mails} mail(s)."
+        f"{removed.notes} case note(s), {removed.mails} mail(s), "
+        f"{removed.texts} text message(s)."
     )

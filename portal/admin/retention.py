@@ -1,7 +1,8 @@
 """Retention and erasure of shoppers' personal data (PIPL: retention, erasure).
 
 `purge` deletes what is past its retention: contact details (the consented
-`ResponseContact` rows, the copies on cases, the mail sent to or about customers) after
+`ResponseContact` rows, the copies on cases, the mail and text messages sent to or about
+customers) after
 ``PORTAL_CONTACT_RETENTION_DAYS`` and shoppers' texts (response comments, the texts typed
 into custom questions and their "other" boxes, case summaries, case notes and resolution
 notes, which quote or describe the customer) after
@@ -19,7 +20,7 @@ empties the write-ahead log. Like every operation these only flush; the caller c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ from portal.models import (
     Response,
     ResponseAnswer,
     ResponseContact,
+    SmsMessage,
 )
 from surveys.codes import InvalidCode, normalize_short_code
 
@@ -56,6 +58,8 @@ class Removed:
     mails: int = 0
     #: Answers to custom questions (text, or the text beside "other") whose text went.
     answer_texts: int = 0
+    #: Text messages to customers (their numbers and the links they carried).
+    texts: int = 0
 
     @property
     def total(self) -> int:
@@ -67,6 +71,7 @@ class Removed:
             + self.notes
             + self.mails
             + self.answer_texts
+            + self.texts
         )
 
     def as_details(self) -> dict[str, int]:
@@ -78,6 +83,7 @@ class Removed:
             "notes": self.notes,
             "mails": self.mails,
             "answer_texts": self.answer_texts,
+            "texts": self.texts,
         }
 
 
@@ -113,6 +119,10 @@ def purge_expired(
     mails = _count(
         session.execute(delete(OutboxMessage).where(OutboxMessage.created_at < contact_cutoff))
     )
+    # The opt-outs stay: they are how the customer's "no more texts" keeps being honoured.
+    texts = _count(
+        session.execute(delete(SmsMessage).where(SmsMessage.created_at < contact_cutoff))
+    )
     comments = _count(
         session.execute(
             update(Response)
@@ -126,7 +136,9 @@ def purge_expired(
     )
     old_cases = select(Case.id).where(Case.opened_at < comment_cutoff)
     case_texts, notes = _clear_case_texts(session, old_cases)
-    removed = Removed(contacts, case_contacts, comments, case_texts, notes, mails, answer_texts)
+    removed = Removed(
+        contacts, case_contacts, comments, case_texts, notes, mails, answer_texts, texts
+    )
     record_audit(
         session,
         actor,
@@ -171,6 +183,7 @@ def erase_customer(
     response_ids: set[int] = set()
     case_ids: set[int] = set()
     mail_to: set[str] = set()
+    text_to: set[str] = set()
     if code:
         try:
             short_code = normalize_short_code(code)
@@ -184,19 +197,8 @@ def erase_customer(
             )
         )
     if phone:
-        wanted = phone_key(phone)
-        if not wanted:
-            raise NoSuchCustomer(_l("This phone number is not valid."))
-        rows = session.execute(
-            select(ResponseContact.response_id, ResponseContact.phone).where(
-                ResponseContact.phone.is_not(None)
-            )
-        )
-        response_ids |= {rid for rid, value in rows if phone_key(value) == wanted}
-        cases = session.execute(
-            select(Case.id, Case.contact_phone).where(Case.contact_phone.is_not(None))
-        )
-        case_ids |= {cid for cid, value in cases if phone_key(value) == wanted}
+        found = _found_by_phone(session, phone)
+        response_ids, case_ids, text_to = found.response_ids, found.case_ids, found.numbers
     if email:
         wanted_mail = email.strip().lower()
         response_ids |= set(
@@ -231,9 +233,10 @@ def erase_customer(
         ):
             mail_to.add((contact_email or "").lower())
     mail_to.discard("")
-    if not response_ids and not case_ids:
+    if not response_ids and not case_ids and not text_to:
         raise NoSuchCustomer(_l("No receipt, contact or case matches this customer."))
     removed = _erase(session, response_ids, case_ids, mail_to)
+    removed = replace(removed, texts=_erase_texts(session, case_ids, text_to))
     record_audit(
         session, actor, ERASED, "customer", "-", now, named_by=given[0], **removed.as_details()
     )
@@ -279,6 +282,53 @@ def _erase(
     if conditions:
         mails = _count(session.execute(delete(OutboxMessage).where(or_(*conditions))))
     return Removed(contacts, case_contacts, comments, case_texts, notes, mails, answer_texts)
+
+
+@dataclass(frozen=True, slots=True)
+class _ByPhone:
+    response_ids: set[int]
+    case_ids: set[int]
+    #: Text message numbers (E.164) that are this phone.
+    numbers: set[str]
+
+
+def _found_by_phone(session: Session, phone: str) -> _ByPhone:
+    """What holds ``phone``, compared digit by digit (`phone_key`).
+
+    Raises
+    ------
+    NoSuchCustomer
+        ``phone`` has no digits.
+    """
+    wanted = phone_key(phone)
+    if not wanted:
+        raise NoSuchCustomer(_l("This phone number is not valid."))
+    rows = session.execute(
+        select(ResponseContact.response_id, ResponseContact.phone).where(
+            ResponseContact.phone.is_not(None)
+        )
+    )
+    cases = session.execute(
+        select(Case.id, Case.contact_phone).where(Case.contact_phone.is_not(None))
+    )
+    numbers = session.scalars(select(SmsMessage.to_number).distinct())
+    return _ByPhone(
+        {rid for rid, value in rows if phone_key(value) == wanted},
+        {cid for cid, value in cases if phone_key(value) == wanted},
+        {number for number in numbers if phone_key(number) == wanted},
+    )
+
+
+def _erase_texts(session: Session, case_ids: set[int], numbers: set[str]) -> int:
+    """Delete the text messages of the cases and to the numbers (the opt-outs stay)."""
+    conditions = []
+    if case_ids:
+        conditions.append(SmsMessage.case_id.in_(case_ids))
+    if numbers:
+        conditions.append(SmsMessage.to_number.in_(numbers))
+    if not conditions:
+        return 0
+    return _count(session.execute(delete(SmsMessage).where(or_(*conditions))))
 
 
 def _clear_answer_texts(session: Session, response_ids: Any) -> int:

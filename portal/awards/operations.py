@@ -34,7 +34,7 @@ from portal.awards.queries import count_pending, get_snapshot_row
 from portal.awards.snapshot import CODE_VERSION, cycle_parameters, snapshot_row_values
 from portal.calendar import chain_today, month_key, month_start, next_month
 from portal.errors import Conflict, DomainError
-from portal.hr.ranking import current_policy, parameters_of, rank_month
+from portal.hr.ranking import current_policy, parameters_of, policy_channels, rank_month
 from portal.models import (
     Appeal,
     AwardCycle,
@@ -246,7 +246,13 @@ def open_cycle(session: Session, month: date, *, actor: Actor, now: datetime) ->
             )
         )
     policy = current_policy(session)
-    result = rank_month(session, month, scope=policy.scope, parameters=parameters_of(policy))
+    result = rank_month(
+        session,
+        month,
+        scope=policy.scope,
+        parameters=parameters_of(policy),
+        channels=policy_channels(policy),
+    )
     cycle = AwardCycle(
         month=month,
         scope=policy.scope,

@@ -12,7 +12,7 @@ from importlib import metadata
 from typing import Any
 
 from analysis.ranking import Component, Ranking
-from portal.hr.ranking import RankedStaff
+from portal.hr.ranking import RankedStaff, policy_channels
 from portal.models import RankingPolicy
 
 
@@ -93,6 +93,8 @@ def cycle_parameters(policy: RankingPolicy, ranking: Ranking) -> dict[str, Any]:
         "policy_id": policy.id,
         "policy_changed_by": policy.changed_by,
         "scope": policy.scope,
+        # The answer channels whose answers the ranking counted.
+        "channels": [channel.value for channel in policy_channels(policy)],
         "notice_days": policy.notice_days,
         "weights": list(parameters.weights),
         "normalised_weights": list(parameters.normalised_weights()),

@@ -420,9 +420,16 @@ class FollowUpNotPossible(DomainError):
 
 
 def send_follow_up(
-    session: Session, settings: Settings, case: Case, *, actor: Actor, now: datetime
+    session: Session,
+    settings: Settings,
+    case: Case,
+    *,
+    actor: Actor,
+    now: datetime,
+    by_text: bool = False,
 ) -> str:
-    """Create the case's one-question recovery link and e-mail it if there is an e-mail.
+    """Create the case's one-question recovery link and e-mail it if there is an e-mail;
+    ``by_text`` when the caller texts it too (`portal.sms.operations`), for the timeline.
 
     Returns the link (the manager can also read it out or text it).
 
@@ -460,7 +467,12 @@ def send_follow_up(
             body = _("One question, one click:") + f"\n\n{link}\n"
         queue_mail(session, to=case.contact_email, now=now, case=case, subject=subject, body=body)
     by_email = bool(case.contact_email)
-    record_change(session, CASES, case, actor, "follow_up_sent", now, by_email=by_email)
+    if by_text:
+        record_change(
+            session, CASES, case, actor, "follow_up_sent", now, by_email=by_email, by_text=True
+        )
+    else:
+        record_change(session, CASES, case, actor, "follow_up_sent", now, by_email=by_email)
     return link
 
 

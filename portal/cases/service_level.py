@@ -2,9 +2,10 @@
 
 Owns `service_level`, the figures on the store dashboard's case panel: cases opened,
 the share answered within the deadline, the median hours to the first response and to
-the resolution, complaints per 1,000 receipts and the recovery rate, each with its n.
-Counts are SQL aggregates; the two medians are taken in Python from the per-case times of
-one store and one period (see `_durations`).
+the resolution, complaints per 1,000 receipts and the recovery rate (from follow-up
+answers and phone return visits), each with its n. Counts are SQL aggregates; the two
+medians are taken in Python from the per-case times of one store and one period (see
+`_durations`).
 
 The period is the store's own calendar days: a case belongs to the period when it was
 opened between the store-local midnight that starts the first day and the one that ends
@@ -18,14 +19,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, union_all
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from analysis.csat import wilson_interval
 from analysis.results import Estimate
 from portal.calendar import Period, local_midnight
 from portal.errors import NotFound
-from portal.models import Case, DailyRollup, FollowUp, Store
+from portal.models import Case, DailyRollup, FollowUp, PhoneOutcome, PhoneVisit, Store
 
 #: Follow-up answers (1-5) that count as a recovered customer.
 RECOVERED_MIN_SCORE = 4
@@ -54,8 +56,10 @@ class ServiceLevel:
     median_hours_to_resolution: Estimate
     #: Cases opened per 1,000 receipts issued in the period; n = receipts issued.
     complaint_rate_per_1000: Estimate
-    #: Percent of answered follow-up questions scored 4-5 ("problem solved"), for cases
-    #: opened in the period; n = answered follow-ups.
+    #: Percent of cases whose customer said the problem was solved, for cases opened in the
+    #: period; n = those cases on which the customer said either way, in a follow-up answer
+    #: (4-5 of 5: solved) or on an answered phone return visit ("solved?" yes/no), each case
+    #: once, by its latest answer (`_recovery`).
     recovery_rate: Estimate
 
 
@@ -76,8 +80,9 @@ def service_level(
     """The service-level figures of one store over one period.
 
     ``now`` decides which unanswered cases are already past their deadline. Four small
-    queries: the case counts, the per-case times for the medians, the follow-up answers
-    and the receipts issued (from the daily rollup).
+    queries: the case counts, the per-case times for the medians, the customers' answers
+    on whether the problem was solved (follow-ups and phone visits) and the receipts
+    issued (from the daily rollup).
 
     Raises
     ------
@@ -98,14 +103,7 @@ def service_level(
             func.count().filter(due_in, Case.first_contact_at <= Case.first_response_due_at),
         ).where(Case.store_id == store_id, or_(opened_in, due_in))
     ).one()
-    recovered, follow_ups = session.execute(
-        select(
-            func.count().filter(FollowUp.score >= RECOVERED_MIN_SCORE),
-            func.count(),
-        )
-        .join(Case, Case.id == FollowUp.case_id)
-        .where(Case.store_id == store_id, opened_in, FollowUp.answered_at.is_not(None))
-    ).one()
+    recovered, checked = _recovery(session, store_id, opened_in)
     receipts = session.scalar(
         select(func.coalesce(func.sum(DailyRollup.issued), 0)).where(
             DailyRollup.store_id == store_id,
@@ -120,8 +118,49 @@ def service_level(
         median_hours_to_first_response=_median(to_contact),
         median_hours_to_resolution=_median(to_resolve),
         complaint_rate_per_1000=_share(int(opened), int(receipts or 0), 1000),
-        recovery_rate=_share(int(recovered), int(follow_ups), 100),
+        recovery_rate=_share(recovered, checked, 100),
     )
+
+
+def _recovery(session: Session, store_id: int, opened_in: ColumnElement[bool]) -> tuple[int, int]:
+    """(recovered, asked): of the cases opened in the period on which the customer said
+    afterwards whether the problem was solved, those whose latest word was "solved".
+
+    The customer says it in a follow-up answer (4-5 of 5: solved) or on an answered phone
+    return visit ("was your problem solved?" yes). A case asked twice (a follow-up, then a
+    call; or two calls) counts once, by its latest answer, as its return visit does.
+    """
+    said = union_all(
+        select(
+            FollowUp.case_id.label("case_id"),
+            FollowUp.answered_at.label("at"),
+            sql_case((FollowUp.score >= RECOVERED_MIN_SCORE, 1), else_=0).label("solved"),
+        ).where(FollowUp.answered_at.is_not(None)),
+        select(
+            PhoneVisit.case_id.label("case_id"),
+            PhoneVisit.called_at.label("at"),
+            sql_case((PhoneVisit.problem_solved.is_(True), 1), else_=0).label("solved"),
+        ).where(
+            PhoneVisit.case_id.is_not(None),
+            PhoneVisit.outcome == PhoneOutcome.ANSWERED,
+            PhoneVisit.problem_solved.is_not(None),
+        ),
+    ).subquery()
+    order = (said.c.at.desc(), said.c.solved)
+    latest = (
+        select(
+            said.c.case_id,
+            said.c.solved,
+            func.row_number().over(partition_by=said.c.case_id, order_by=order).label("nth"),
+        )
+        .join(Case, Case.id == said.c.case_id)
+        .where(Case.store_id == store_id, opened_in)
+        .subquery()
+    )
+    recovered, asked = session.execute(
+        select(func.count().filter(latest.c.solved == 1), func.count()).where(latest.c.nth == 1)
+    ).one()
+    return int(recovered), int(asked)
 
 
 def _durations(

@@ -21,7 +21,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
-from portal.access import public, requires, store_choices
+from portal.access import CONTACT_ROLES, public, requires, store_choices
 from portal.admin.operations import get_store
 from portal.audit import Actor
 from portal.cases import bp
@@ -73,12 +73,14 @@ from portal.i18n import current_locale
 from portal.models import Case, CaseState, FollowUp, Response, Role
 from portal.models.receipts import RATING_KEYS
 from portal.pagination import requested_page
+from portal.sms.panel import text_message_panel
 from portal.workflow import InvalidTransition
 from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.loader import receipt_survey
 from surveys.tokens import ExpiredToken, ForgedToken, verify_receipt_token
 
-CASE_ROLES = (Role.MANAGER, Role.ADMIN)
+#: Cases carry contact details: for those who may read them.
+CASE_ROLES = CONTACT_ROLES
 
 
 class InvalidFollowUpLink(DomainError):
@@ -268,9 +270,16 @@ def _case_page(
         problem=problem,
         link=link,
         now=utcnow(),
+        text_messages=text_message_panel(session, current_settings(), case, utcnow()),
         **_labels(),
     )
     return page, status
+
+
+def case_page(session: Session, case: Case, *, problem: Any = None, status: int = 200) -> Any:
+    """The case page as it is now, with ``problem`` above it: how another area's action on
+    a case (a text message) shows its refusal."""
+    return _case_page(session, case, _forms(session, case), problem=problem, status=status)
 
 
 @bp.get("/cases/<int:case_id>")

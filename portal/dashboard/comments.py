@@ -15,6 +15,7 @@ from sqlalchemy import Select, String, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.calendar import Period
+from portal.channels import channel_condition
 from portal.errors import DomainError
 from portal.models import Case, Response, ResponseAnswer, Staff, Survey, SurveyVersion
 from portal.versions import definition_of
@@ -37,6 +38,8 @@ class CommentFilter:
     staff_code: str = ""
     #: "" for comments and text answers, `COMMENT_QUESTION`, or a text question's key.
     question: str = ""
+    #: The answer channels searched (empty: every channel).
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class CommentItem:
     text: str
     case_id: int | None
     question: str | None
+    #: How the answer came in (`portal.models.Channel`).
+    channel: str = "receipt"
 
 
 def text_questions(session: Session) -> dict[str, LocalizedText]:
@@ -138,6 +143,7 @@ _COMMENT_FIELDS = (
     "case_id",
     "version_id",
     "question_key",
+    "channel",
 )
 
 
@@ -156,6 +162,7 @@ def _comment_columns(text: Any, position: Any, question_key: Any) -> Select[Any]
             Case.id.label("case_id"),
             Response.survey_version_id.label("version_id"),
             question_key.label("question_key"),
+            Response.channel.label("channel"),
         )
         .select_from(Response)
         .outerjoin(Staff, Staff.id == Response.staff_id)
@@ -170,6 +177,7 @@ def _comment_filters(
         Response.store_id == store_id,
         Response.local_day >= period.start,
         Response.local_day <= period.end,
+        channel_condition(Response.channel, filters.channels),
     )
     if filters.text:
         # Escape LIKE wildcards: a shopper's "100%" is text, not a pattern.
@@ -216,6 +224,7 @@ def label_comments(session: Session, rows: Sequence[Any], locale: str) -> list[C
                 row.text,
                 row.case_id,
                 question,
+                row.channel,
             )
         )
     return items

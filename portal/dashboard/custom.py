@@ -23,6 +23,7 @@ from analysis.distribution import (
     scale_distribution,
 )
 from analysis.results import Estimate
+from portal.dashboard.channel_split import ChannelMix, counts_in_order
 from portal.dashboard.custom_queries import AnswerCondition, QuestionCounts, RawCount
 from portal.errors import DomainError
 from portal.models import Survey, SurveyVersion
@@ -122,14 +123,16 @@ def _catalog(survey_id: int, key: str, versions: list[SurveyVersion]) -> SurveyC
 def counts_from_rows(
     catalogs: Sequence[SurveyCatalog],
     rows: Iterable[RawCount],
-    respondents: dict[tuple[int, str], int],
+    respondents: dict[tuple[int, str], dict[str, int]],
     survey_of: dict[int, int] | None = None,
 ) -> dict[tuple[int, str], QuestionCounts]:
     """Raw answer rows as rollup-shaped counts per (group, question key); ``survey_of``
-    maps a group that is a version id to its survey id (for the question's kind)."""
+    maps a group that is a version id to its survey id (for the question's kind).
+    ``respondents`` are per (group, question key) and channel."""
     kinds = {(c.survey_id, q.key): q.kind for c in catalogs for q in c.questions}
     found: dict[tuple[int, str], QuestionCounts] = {
-        key: QuestionCounts(respondents=n) for key, n in respondents.items()
+        key: QuestionCounts(respondents=sum(split.values()), respondents_by_channel=dict(split))
+        for key, split in respondents.items()
     }
     for row in rows:
         survey_id = row.group if survey_of is None else survey_of[row.group]
@@ -161,6 +164,8 @@ class QuestionResult:
     rows: tuple[OptionRow, ...]
     #: ``None`` for a text question (only its respondents are counted).
     distribution: Distribution | None
+    #: The respondents of each answer channel (the note when they are mixed).
+    channels: ChannelMix = ChannelMix()
 
     @property
     def mean(self) -> Estimate | None:
@@ -216,8 +221,11 @@ def question_result(
 ) -> QuestionResult:
     """The distribution of one question's counts, labelled for the page."""
     text = question.question.text.get(locale)
+    channels = ChannelMix(counts=counts_in_order(counts.respondents_by_channel))
     if question.kind not in COUNTED_KINDS:
-        return QuestionResult(question.key, question.kind, text, counts.respondents, (), None)
+        return QuestionResult(
+            question.key, question.kind, text, counts.respondents, (), None, channels
+        )
     keys = _option_keys(question, counts.values)
     # Counts beyond the respondents (a rollup row written twice) would be refused by the
     # statistics; show at least as many respondents as the largest count.
@@ -233,7 +241,9 @@ def question_result(
             respondents = max(respondents, sum(c for _k, c in pairs_str))
         distribution = option_distribution(pairs_str, respondents, exclusive=exclusive)
     rows = tuple(OptionRow(option_label(question, o.key, locale), o) for o in distribution.options)
-    return QuestionResult(question.key, question.kind, text, respondents, rows, distribution)
+    return QuestionResult(
+        question.key, question.kind, text, respondents, rows, distribution, channels
+    )
 
 
 def survey_results(

@@ -5,6 +5,9 @@ x options, never with answers). A filter by answer ("only shoppers who used
 self-checkout") and the comparison of two versions have no rollup to read: they count the
 raw `responses` and `response_answers` of the period, one store's or version's rows
 through their indexes.
+
+Every read takes ``channels``, the answer channels to count (empty: every channel), and
+counts the respondents of each question per channel (for the "Mixed channels" note).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portal.access import scope_to_user
 from portal.calendar import Period
+from portal.channels import channel_condition
 from portal.dashboard.queries import Totals
 from portal.models import QuestionDailyCount, Response, ResponseAnswer, SurveyVersion, User
 from portal.models.surveys import RESPONDENTS
@@ -41,6 +45,8 @@ class QuestionCounts:
 
     respondents: int = 0
     values: dict[str, int] = field(default_factory=dict)
+    #: The respondents of each channel (they add up to ``respondents``).
+    respondents_by_channel: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +61,14 @@ class RawCount:
 
 
 def rollup_counts(
-    session: Session, store_ids: Iterable[int], period: Period
+    session: Session, store_ids: Iterable[int], period: Period, channels: Sequence[str] = ()
 ) -> dict[tuple[int, str], QuestionCounts]:
     """(survey id, question key) -> counts of the stores' answers in the period."""
     stmt = (
         select(
             QuestionDailyCount.survey_id,
             QuestionDailyCount.question_key,
+            QuestionDailyCount.channel,
             QuestionDailyCount.value,
             func.sum(QuestionDailyCount.count),
         )
@@ -69,20 +76,24 @@ def rollup_counts(
             QuestionDailyCount.store_id.in_(list(store_ids)),
             QuestionDailyCount.day >= period.start,
             QuestionDailyCount.day <= period.end,
+            channel_condition(QuestionDailyCount.channel, channels),
         )
         .group_by(
             QuestionDailyCount.survey_id,
             QuestionDailyCount.question_key,
+            QuestionDailyCount.channel,
             QuestionDailyCount.value,
         )
     )
     found: dict[tuple[int, str], QuestionCounts] = {}
-    for survey_id, key, value, count in session.execute(stmt).all():
+    for survey_id, key, channel, value, count in session.execute(stmt).all():
         counts = found.setdefault((survey_id, key), QuestionCounts())
+        n = int(count or 0)
         if value == RESPONDENTS:
-            counts.respondents = int(count or 0)
+            counts.respondents += n
+            counts.respondents_by_channel[channel] = n
         else:
-            counts.values[value] = int(count or 0)
+            counts.values[value] = counts.values.get(value, 0) + n
     return found
 
 
@@ -107,17 +118,28 @@ def _in_period(stmt: Select[Any], period: Period) -> Select[Any]:
 
 
 def filtered_totals(
-    session: Session, store_ids: Sequence[int], period: Period, condition: AnswerCondition
-) -> Totals:
+    session: Session,
+    store_ids: Sequence[int],
+    period: Period,
+    condition: AnswerCondition,
+    channels: Sequence[str] = (),
+) -> dict[str, Totals]:
     """NPS and CSAT counts (the rollup's columns ``responses``, ``nps_*``, ``csat_*``) of
-    the stores' responses in the period that gave the answer."""
+    the stores' responses in the period that gave the answer, per channel."""
     stmt = _in_period(
-        select(Response.nps, Response.csat, func.count())
-        .where(Response.store_id.in_(list(store_ids)), has_answer(condition))
-        .group_by(Response.nps, Response.csat),
+        select(Response.channel, Response.nps, Response.csat, func.count())
+        .where(
+            Response.store_id.in_(list(store_ids)),
+            has_answer(condition),
+            channel_condition(Response.channel, channels),
+        )
+        .group_by(Response.channel, Response.nps, Response.csat),
         period,
     )
-    return totals_of(session.execute(stmt).all())
+    rows: dict[str, list[tuple[int, int, int]]] = {}
+    for channel, nps, csat, count in session.execute(stmt).all():
+        rows.setdefault(channel, []).append((nps, csat, count))
+    return {channel: totals_of(found) for channel, found in rows.items()}
 
 
 def totals_of(rows: Iterable[Sequence[Any]]) -> Totals:
@@ -132,49 +154,73 @@ def totals_of(rows: Iterable[Sequence[Any]]) -> Totals:
 
 
 def filtered_answer_counts(
-    session: Session, store_ids: Sequence[int], period: Period, condition: AnswerCondition
-) -> tuple[list[RawCount], dict[tuple[int, str], int]]:
+    session: Session,
+    store_ids: Sequence[int],
+    period: Period,
+    condition: AnswerCondition,
+    channels: Sequence[str] = (),
+) -> tuple[list[RawCount], dict[tuple[int, str], dict[str, int]]]:
     """Answer rows per survey id of the stores' responses in the period that gave the
-    answer, and the respondents of each (survey id, question key)."""
+    answer, and the respondents of each (survey id, question key) per channel."""
     where = [
         Response.store_id.in_(list(store_ids)),
         Response.local_day >= period.start,
         Response.local_day <= period.end,
         has_answer(condition),
+        channel_condition(Response.channel, channels),
     ]
     return _answer_rows(session, SurveyVersion.survey_id, where)
 
 
 def version_totals(
-    session: Session, user: User, version_ids: Sequence[int], store_id: int | None, period: Period
-) -> dict[int, Totals]:
-    """Version id -> NPS and CSAT counts of its responses in the period, at the stores
-    ``user`` may see (only ``store_id`` when given)."""
+    session: Session,
+    user: User,
+    version_ids: Sequence[int],
+    store_id: int | None,
+    period: Period,
+    channels: Sequence[str] = (),
+) -> dict[int, dict[str, Totals]]:
+    """Version id -> NPS and CSAT counts of its responses in the period per channel, at
+    the stores ``user`` may see (only ``store_id`` when given)."""
     stmt = _in_period(
-        select(Response.survey_version_id, Response.nps, Response.csat, func.count())
-        .where(Response.survey_version_id.in_(list(version_ids)))
-        .group_by(Response.survey_version_id, Response.nps, Response.csat),
+        select(
+            Response.survey_version_id, Response.channel, Response.nps, Response.csat, func.count()
+        )
+        .where(
+            Response.survey_version_id.in_(list(version_ids)),
+            channel_condition(Response.channel, channels),
+        )
+        .group_by(Response.survey_version_id, Response.channel, Response.nps, Response.csat),
         period,
     )
     if store_id is not None:
         stmt = stmt.where(Response.store_id == store_id)
-    rows: dict[int, list[tuple[int, int, int]]] = {v: [] for v in version_ids}
-    for version_id, nps, csat, count in session.execute(
+    rows: dict[int, dict[str, list[tuple[int, int, int]]]] = {v: {} for v in version_ids}
+    for version_id, channel, nps, csat, count in session.execute(
         scope_to_user(stmt, user, Response.store_id)
     ).all():
-        rows[version_id].append((nps, csat, count))
-    return {version_id: totals_of(found) for version_id, found in rows.items()}
+        rows[version_id].setdefault(channel, []).append((nps, csat, count))
+    return {
+        version_id: {channel: totals_of(found) for channel, found in split.items()}
+        for version_id, split in rows.items()
+    }
 
 
 def version_answer_counts(
-    session: Session, user: User, version_ids: Sequence[int], store_id: int | None, period: Period
-) -> tuple[list[RawCount], dict[tuple[int, str], int]]:
-    """Answer rows per version id, and respondents per (version id, question key), of the
-    versions' responses in the period at the stores ``user`` may see."""
+    session: Session,
+    user: User,
+    version_ids: Sequence[int],
+    store_id: int | None,
+    period: Period,
+    channels: Sequence[str] = (),
+) -> tuple[list[RawCount], dict[tuple[int, str], dict[str, int]]]:
+    """Answer rows per version id, and respondents per (version id, question key) and
+    channel, of the versions' responses in the period at the stores ``user`` may see."""
     where: list[ColumnElement[bool]] = [
         Response.survey_version_id.in_(list(version_ids)),
         Response.local_day >= period.start,
         Response.local_day <= period.end,
+        channel_condition(Response.channel, channels),
     ]
     if store_id is not None:
         where.append(Response.store_id == store_id)
@@ -186,7 +232,7 @@ def _answer_rows(
     group: Any,
     where: list[ColumnElement[bool]],
     user: User | None = None,
-) -> tuple[list[RawCount], dict[tuple[int, str], int]]:
+) -> tuple[list[RawCount], dict[tuple[int, str], dict[str, int]]]:
     def counted(*columns: Any) -> Select[Any]:
         stmt = (
             select(*columns)
@@ -199,12 +245,15 @@ def _answer_rows(
 
     key, number, choice = ResponseAnswer.question_key, ResponseAnswer.number, ResponseAnswer.choice
     values = counted(group, key, number, choice, func.count()).group_by(group, key, number, choice)
-    people = counted(group, key, func.count(ResponseAnswer.response_id.distinct())).group_by(
-        group, key
-    )
+    channel = Response.channel
+    people = counted(
+        group, key, channel, func.count(ResponseAnswer.response_id.distinct())
+    ).group_by(group, key, channel)
     rows = [
         RawCount(g, key, number, choice, int(count))
         for g, key, number, choice, count in session.execute(values).all()
     ]
-    respondents = {(g, key): int(n) for g, key, n in session.execute(people).all()}
+    respondents: dict[tuple[int, str], dict[str, int]] = {}
+    for g, key, found_in, n in session.execute(people).all():
+        respondents.setdefault((g, key), {})[found_in] = int(n)
     return rows, respondents

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.calendar import Period
 from portal.dashboard import custom_queries
+from portal.dashboard.channel_split import ChannelMix, answers_of, summed
 from portal.dashboard.custom import (
     AnswerFilter,
     FilterChoice,
@@ -34,6 +35,8 @@ class CustomReport:
     #: NPS and CSAT of the responses that gave the filter's answer (this period against the
     #: previous one), counted from the answers: ``None`` without a filter.
     filtered: Headline | None
+    #: The answers of each channel among ``filtered`` (nothing without a filter).
+    filtered_channels: ChannelMix
     #: The options of the page's questions (unfiltered), for the filter's list.
     filter_choices: tuple[FilterChoice, ...]
     #: The filter in words ("Used self-checkout? = Yes"); empty without one.
@@ -49,13 +52,17 @@ def custom_report(
     only: str,
     zone: str | None,
     locale: str,
+    channels: ChannelMix | None = None,
 ) -> CustomReport:
-    """The custom-question part of a page for ``store_ids`` over ``period``.
+    """The custom-question part of a page for ``store_ids`` over ``period``, of the
+    answers of ``channels``' chosen channels (every channel without).
 
     ``only`` is the ``only`` query argument (``question_key:value`` or empty); a bad one
     raises `portal.dashboard.custom.InvalidAnswerFilter` (400).
     """
-    rolled = custom_queries.rollup_counts(session, store_ids, period)
+    channels = channels or ChannelMix()
+    chosen = channels.chosen
+    rolled = custom_queries.rollup_counts(session, store_ids, period, chosen)
     # Without a filter only the surveys answered here are needed; a filter may name a
     # question of any survey.
     catalogs = survey_catalogs(
@@ -64,6 +71,7 @@ def custom_report(
     answer_filter = parse_answer_filter(only, catalogs)
     unfiltered = survey_results(catalogs, rolled, locale)
     label = ""
+    filtered_channels = ChannelMix(chosen)
     if answer_filter is None:
         surveys, filtered = unfiltered, None
     else:
@@ -74,18 +82,21 @@ def custom_report(
         )
         condition = answer_filter.condition
         rows, respondents = custom_queries.filtered_answer_counts(
-            session, store_ids, period, condition
+            session, store_ids, period, condition, chosen
         )
         surveys = survey_results(catalogs, counts_from_rows(catalogs, rows, respondents), locale)
-        filtered = headline(
-            custom_queries.filtered_totals(session, store_ids, period, condition),
-            custom_queries.filtered_totals(session, store_ids, period.previous(), condition),
+        split = custom_queries.filtered_totals(session, store_ids, period, condition, chosen)
+        before = custom_queries.filtered_totals(
+            session, store_ids, period.previous(), condition, chosen
         )
+        filtered = headline(summed(split), summed(before))
+        filtered_channels = channels.counted(answers_of(split))
     return CustomReport(
         surveys=surveys,
         answer_filter=answer_filter,
         filtered=filtered,
+        filtered_channels=filtered_channels,
         filter_choices=filter_choices(unfiltered),
         filter_label=label,
-        breaks=series_breaks(session, store_ids, period, zone),
+        breaks=series_breaks(session, store_ids, period, zone, chosen),
     )

@@ -1,6 +1,9 @@
 """Reads for the dashboards. Scores come from the daily rollup (cost grows with days x
 stores, not with responses); categories, drivers and the hourly funnel read the raw rows
-of one store and one period through their indexes (comments: `portal.dashboard.comments`)."""
+of one store and one period through their indexes (comments: `portal.dashboard.comments`).
+
+Every read of answers takes ``channels``: the answer channels to count (empty: every
+channel), applied in SQL by `portal.channels.channel_condition`."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from sqlalchemy.orm import Session
 from analysis.results import NpsCounts
 from portal.access import scope_to_user
 from portal.calendar import Period, month_start, next_month
+from portal.channels import channel_condition
 from portal.models import (
     DailyRollup,
     Receipt,
@@ -84,8 +88,12 @@ def _totals(row: Sequence[Any]) -> Totals:
     return Totals(tuple(int(v or 0) for v in row))
 
 
-def _in_period(stmt: Select[Any], period: Period) -> Select[Any]:
-    return stmt.where(DailyRollup.day >= period.start, DailyRollup.day <= period.end)
+def _in_period(stmt: Select[Any], period: Period, channels: Sequence[str] = ()) -> Select[Any]:
+    return stmt.where(
+        DailyRollup.day >= period.start,
+        DailyRollup.day <= period.end,
+        channel_condition(DailyRollup.channel, channels),
+    )
 
 
 def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
@@ -106,10 +114,16 @@ def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
     return edges, Period(first, after_last - timedelta(days=1))
 
 
-def _period_rows(period: Period, *keys: str, store_ids: Iterable[int] | None = None) -> Any:
-    """One row per ``keys`` group (``store_id``) of the period's counts, as a subquery.
+def _period_rows(
+    period: Period,
+    *keys: str,
+    store_ids: Iterable[int] | None = None,
+    channels: Sequence[str] = (),
+) -> Any:
+    """One row per ``keys`` group (``store_id``, ``channel``) of the period's counts of
+    ``channels`` (empty: every channel), as a subquery.
 
-    The store filter goes into each part, where the primary keys can serve it.
+    The store and channel filters go into each part, where the primary keys can serve them.
     """
     edges, months = split_by_months(period)
     ids = None if store_ids is None else list(store_ids)
@@ -117,14 +131,22 @@ def _period_rows(period: Period, *keys: str, store_ids: Iterable[int] | None = N
     for edge in edges:
         part = (
             select(*(getattr(StoreDailyRollup, k) for k in keys), *_sums(StoreDailyRollup))
-            .where(StoreDailyRollup.day >= edge.start, StoreDailyRollup.day <= edge.end)
+            .where(
+                StoreDailyRollup.day >= edge.start,
+                StoreDailyRollup.day <= edge.end,
+                channel_condition(StoreDailyRollup.channel, channels),
+            )
             .group_by(*(getattr(StoreDailyRollup, k) for k in keys))
         )
         parts.append(part if ids is None else part.where(StoreDailyRollup.store_id.in_(ids)))
     if months is not None:
         part = (
             select(*(getattr(StoreMonthlyRollup, k) for k in keys), *_sums(StoreMonthlyRollup))
-            .where(StoreMonthlyRollup.month >= months.start, StoreMonthlyRollup.month <= months.end)
+            .where(
+                StoreMonthlyRollup.month >= months.start,
+                StoreMonthlyRollup.month <= months.end,
+                channel_condition(StoreMonthlyRollup.channel, channels),
+            )
             .group_by(*(getattr(StoreMonthlyRollup, k) for k in keys))
         )
         parts.append(part if ids is None else part.where(StoreMonthlyRollup.store_id.in_(ids)))
@@ -137,18 +159,39 @@ def _period_rows(period: Period, *keys: str, store_ids: Iterable[int] | None = N
     )
 
 
-def totals(session: Session, store_ids: Iterable[int] | None, period: Period) -> Totals:
+def totals(
+    session: Session,
+    store_ids: Iterable[int] | None,
+    period: Period,
+    channels: Sequence[str] = (),
+) -> Totals:
     """Summed rollups of some stores (``None``: every store) over a period."""
-    rows = _period_rows(period, "store_id", store_ids=store_ids)
+    rows = _period_rows(period, "store_id", store_ids=store_ids, channels=channels)
     stmt = select(*(func.coalesce(func.sum(c), 0) for c in list(rows.c)[1:]))
     return _totals(session.execute(stmt).one())
 
 
+def totals_by_channel(
+    session: Session,
+    store_ids: Iterable[int] | None,
+    period: Period,
+    channels: Sequence[str] = (),
+) -> dict[str, Totals]:
+    """Summed rollups of some stores over a period, per channel (channels without rows
+    are absent): one GROUP BY channel."""
+    rows = _period_rows(period, "channel", store_ids=store_ids, channels=channels)
+    return {row[0]: _totals(row[1:]) for row in session.execute(select(rows)).all()}
+
+
 def totals_by_store(
-    session: Session, user: User, period: Period, region: str | None = None
+    session: Session,
+    user: User,
+    period: Period,
+    region: str | None = None,
+    channels: Sequence[str] = (),
 ) -> list[tuple[Store, Totals]]:
     """Every store ``user`` may see (optionally of one region), with its totals."""
-    rows = _period_rows(period, "store_id")
+    rows = _period_rows(period, "store_id", channels=channels)
     stmt = select(Store, *list(rows.c)[1:]).outerjoin(rows, rows.c.store_id == Store.id)
     if region:
         stmt = stmt.where(Store.region == region)
@@ -156,13 +199,43 @@ def totals_by_store(
     return [(row[0], _totals(row[1:])) for row in session.execute(stmt).all()]
 
 
+def totals_by_store_and_channel(
+    session: Session,
+    user: User,
+    period: Period,
+    region: str | None = None,
+    channels: Sequence[str] = (),
+) -> list[tuple[Store, dict[str, Totals]]]:
+    """Every store ``user`` may see (optionally of one region), with its totals per
+    channel (empty for a store without answers or receipts)."""
+    rows = _period_rows(period, "store_id", "channel", channels=channels)
+    stmt = select(Store, *list(rows.c)[1:]).outerjoin(rows, rows.c.store_id == Store.id)
+    if region:
+        stmt = stmt.where(Store.region == region)
+    stmt = scope_to_user(stmt.order_by(Store.region, Store.code, Store.id), user, Store.id)
+    found: dict[int, tuple[Store, dict[str, Totals]]] = {}
+    for row in session.execute(stmt).all():
+        store, channel = row[0], row[1]
+        per_channel = found.setdefault(store.id, (store, {}))[1]
+        if channel is not None:
+            per_channel[channel] = _totals(row[2:])
+    return list(found.values())
+
+
 def totals_by_day(
-    session: Session, store_ids: Iterable[int] | None, period: Period
+    session: Session,
+    store_ids: Iterable[int] | None,
+    period: Period,
+    channels: Sequence[str] = (),
 ) -> list[tuple[date, Totals]]:
     """Daily totals (days without rows are absent); callers bucket them into weeks."""
     stmt = (
         select(StoreDailyRollup.day, *_sums(StoreDailyRollup))
-        .where(StoreDailyRollup.day >= period.start, StoreDailyRollup.day <= period.end)
+        .where(
+            StoreDailyRollup.day >= period.start,
+            StoreDailyRollup.day <= period.end,
+            channel_condition(StoreDailyRollup.channel, channels),
+        )
         .group_by(StoreDailyRollup.day)
         .order_by(StoreDailyRollup.day)
     )
@@ -172,7 +245,10 @@ def totals_by_day(
 
 
 def totals_by_month(
-    session: Session, store_ids: Iterable[int] | None, period: Period
+    session: Session,
+    store_ids: Iterable[int] | None,
+    period: Period,
+    channels: Sequence[str] = (),
 ) -> list[tuple[date, Totals]]:
     """Monthly totals; the partial months at either end come from the daily rollup."""
     edges, months = split_by_months(period)
@@ -180,7 +256,11 @@ def totals_by_month(
     if months is not None:
         stmt = (
             select(StoreMonthlyRollup.month, *_sums(StoreMonthlyRollup))
-            .where(StoreMonthlyRollup.month >= months.start, StoreMonthlyRollup.month <= months.end)
+            .where(
+                StoreMonthlyRollup.month >= months.start,
+                StoreMonthlyRollup.month <= months.end,
+                channel_condition(StoreMonthlyRollup.channel, channels),
+            )
             .group_by(StoreMonthlyRollup.month)
         )
         if store_ids is not None:
@@ -188,14 +268,14 @@ def totals_by_month(
         for row in session.execute(stmt).all():
             result[row[0]] = _totals(row[1:])
     for edge in edges:
-        for day, day_totals in totals_by_day(session, store_ids, edge):
+        for day, day_totals in totals_by_day(session, store_ids, edge, channels):
             month = month_start(day)
             result[month] = result.get(month, Totals()) + day_totals
     return sorted(result.items())
 
 
 def weekly_detractors_by_store(
-    session: Session, user: User, period: Period
+    session: Session, user: User, period: Period, channels: Sequence[str] = ()
 ) -> dict[int, list[tuple[date, int, int]]]:
     """Per visible store, per week of the period: (week start, detractors, responses).
 
@@ -211,7 +291,11 @@ def weekly_detractors_by_store(
             func.sum(detractors),
             func.sum(StoreDailyRollup.responses),
         )
-        .where(StoreDailyRollup.day >= period.start, StoreDailyRollup.day <= period.end)
+        .where(
+            StoreDailyRollup.day >= period.start,
+            StoreDailyRollup.day <= period.end,
+            channel_condition(StoreDailyRollup.channel, channels),
+        )
         .group_by(StoreDailyRollup.store_id, week)
     )
     stmt = scope_to_user(stmt, user, StoreDailyRollup.store_id)
@@ -239,13 +323,16 @@ class StaffTotals:
     totals: Totals
 
 
-def totals_by_staff(session: Session, store_id: int, period: Period) -> list[StaffTotals]:
+def totals_by_staff(
+    session: Session, store_id: int, period: Period, channels: Sequence[str] = ()
+) -> list[StaffTotals]:
     """Per staff member of a store (and the batch cards, staff 0), from the rollup."""
     sums = _in_period(
         select(DailyRollup.staff_key, *_sums())
         .where(DailyRollup.store_id == store_id)
         .group_by(DailyRollup.staff_key),
         period,
+        channels,
     )
     names = {s.id: s for s in session.scalars(select(Staff).where(Staff.store_id == store_id))}
     rows = []
@@ -265,7 +352,9 @@ def totals_by_staff(session: Session, store_id: int, period: Period) -> list[Sta
 # --- raw rows of one store and one period ------------------------------------------------
 
 
-def category_counts(session: Session, store_id: int, period: Period) -> dict[str, int]:
+def category_counts(
+    session: Session, store_id: int, period: Period, channels: Sequence[str] = ()
+) -> dict[str, int]:
     stmt = (
         select(Response.problem_category, func.count())
         .where(
@@ -273,6 +362,7 @@ def category_counts(session: Session, store_id: int, period: Period) -> dict[str
             Response.local_day >= period.start,
             Response.local_day <= period.end,
             Response.problem_category.is_not(None),
+            channel_condition(Response.channel, channels),
         )
         .group_by(Response.problem_category)
     )
@@ -283,7 +373,9 @@ def category_counts(session: Session, store_id: int, period: Period) -> dict[str
 DRIVER_SAMPLE = 5000
 
 
-def driver_rows(session: Session, store_id: int, period: Period) -> list[tuple[Any, ...]]:
+def driver_rows(
+    session: Session, store_id: int, period: Period, channels: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
     """(nps, rating_friendliness, ..., rating_knowledge) of the period's newest answers."""
     columns = [Response.nps, *(getattr(Response, f"rating_{k}") for k in RATING_KEYS)]
     stmt = (
@@ -292,6 +384,7 @@ def driver_rows(session: Session, store_id: int, period: Period) -> list[tuple[A
             Response.store_id == store_id,
             Response.local_day >= period.start,
             Response.local_day <= period.end,
+            channel_condition(Response.channel, channels),
         )
         .order_by(Response.submitted_at.desc())
         .limit(DRIVER_SAMPLE)

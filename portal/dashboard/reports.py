@@ -23,6 +23,13 @@ from analysis.significance import is_significant
 from analysis.trends import TrendPoint, month_start, trend_points, week_start
 from portal.calendar import Period
 from portal.dashboard import queries
+from portal.dashboard.channel_split import (
+    ChannelMix,
+    ChannelRow,
+    answers_of,
+    channel_rows,
+    summed,
+)
 from portal.dashboard.queries import StaffTotals, Totals
 from portal.errors import DomainError
 from portal.models import Store, User
@@ -123,13 +130,24 @@ class StoreReport:
     staff: tuple[StaffRow, ...]
     day_parts: tuple[DayPart, ...]
     response_rate: Estimate
+    #: The channel filter and the answers of each channel in the period's figures.
+    channels: ChannelMix
+    #: NPS and CSAT per channel of the period.
+    by_channel: tuple[ChannelRow, ...]
 
 
-def store_report(session: Session, store: Store, period: Period) -> StoreReport:
-    current = queries.totals(session, [store.id], period)
-    previous = queries.totals(session, [store.id], period.previous())
-    rest = queries.totals(session, None, period) - current
-    staff = queries.totals_by_staff(session, store.id, period)
+def store_report(
+    session: Session, store: Store, period: Period, channels: ChannelMix | None = None
+) -> StoreReport:
+    """The store page's figures over ``period``, of the answers of ``channels``' chosen
+    channels (every channel without)."""
+    channels = channels or ChannelMix()
+    chosen = channels.chosen
+    split = queries.totals_by_channel(session, [store.id], period, chosen)
+    current = summed(split)
+    previous = queries.totals(session, [store.id], period.previous(), chosen)
+    rest = queries.totals(session, None, period, chosen) - current
+    staff = queries.totals_by_staff(session, store.id, period, chosen)
     flags = {
         f.key: f
         for f in funnel_outliers(
@@ -151,8 +169,8 @@ def store_report(session: Session, store: Store, period: Period) -> StoreReport:
             current.csat_top2, current.csat_n, rest.csat_top2, rest.csat_n, min_n=MIN_N
         ),
         ratings=tuple((m.key, mean_interval(m.n, m.total, m.total_sq)) for m in current.ratings),
-        categories=store_categories(session, store, period),
-        drivers=store_drivers(session, store, period),
+        categories=store_categories(session, store, period, chosen),
+        drivers=store_drivers(session, store, period, chosen),
         staff=tuple(
             StaffRow(
                 staff=s,
@@ -167,12 +185,16 @@ def store_report(session: Session, store: Store, period: Period) -> StoreReport:
             for key, issued, answered in queries.funnel_by_day_part(session, store, period)
         ),
         response_rate=response_rate(current["issued_answered"], current["issued"]),
+        channels=channels.counted(answers_of(split)),
+        by_channel=channel_rows(split),
     )
 
 
-def store_drivers(session: Session, store: Store, period: Period) -> tuple[Driver, ...]:
+def store_drivers(
+    session: Session, store: Store, period: Period, channels: Sequence[str] = ()
+) -> tuple[Driver, ...]:
     """Which service rating moves likelihood to recommend most, at this store."""
-    rows = queries.driver_rows(session, store.id, period)
+    rows = queries.driver_rows(session, store.id, period, channels)
     return tuple(
         key_drivers(
             [r[0] for r in rows],
@@ -182,8 +204,10 @@ def store_drivers(session: Session, store: Store, period: Period) -> tuple[Drive
     )
 
 
-def store_categories(session: Session, store: Store, period: Period) -> tuple[CategoryShare, ...]:
-    return tuple(category_shares(queries.category_counts(session, store.id, period)))
+def store_categories(
+    session: Session, store: Store, period: Period, channels: Sequence[str] = ()
+) -> tuple[CategoryShare, ...]:
+    return tuple(category_shares(queries.category_counts(session, store.id, period, channels)))
 
 
 def response_rate(answered: int, issued: int) -> Estimate:
@@ -210,7 +234,12 @@ def _label(day: date, bucket: str) -> tuple[date, str]:
     return start, start.strftime("%Y-%m")
 
 
-def trend(session: Session, store_ids: Sequence[int] | None, period: Period) -> list[TrendPoint]:
+def trend(
+    session: Session,
+    store_ids: Sequence[int] | None,
+    period: Period,
+    channels: Sequence[str] = (),
+) -> list[TrendPoint]:
     """NPS and CSAT per day, week or month of the period (empty buckets shown as n = 0)."""
     bucket = bucket_of(period)
     sums: dict[tuple[date, str], Totals] = {}
@@ -219,7 +248,7 @@ def trend(session: Session, store_ids: Sequence[int] | None, period: Period) -> 
         sums.setdefault(_label(day, bucket), Totals())
         day += timedelta(days=1)
     read = queries.totals_by_month if bucket == "month" else queries.totals_by_day
-    for day, totals in read(session, store_ids, period):
+    for day, totals in read(session, store_ids, period, channels):
         key = _label(day, bucket)
         sums[key] = sums[key] + totals
     return trend_points(
@@ -253,6 +282,8 @@ class ChainRow:
     change_flagged: bool
     #: A week of the period whose detractor share is above its p-chart limit.
     out_of_control_weeks: tuple[str, ...]
+    #: The answers of each channel among this store's figures.
+    channels: ChannelMix = ChannelMix()
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,15 +293,36 @@ class ChainReport:
     rows: tuple[ChainRow, ...]
     total: Headline
     total_n: int
+    #: The channel filter and the answers of each channel over the stores shown.
+    channels: ChannelMix = ChannelMix()
+    #: NPS and CSAT per channel over the stores shown.
+    by_channel: tuple[ChannelRow, ...] = ()
 
 
-def chain_report(session: Session, user: User, period: Period, region: str | None) -> ChainReport:
-    current = queries.totals_by_store(session, user, period, region)
+def chain_report(
+    session: Session,
+    user: User,
+    period: Period,
+    region: str | None,
+    channels: ChannelMix | None = None,
+) -> ChainReport:
+    """The chain (or region) page's figures, of the answers of ``channels``' chosen
+    channels (every channel without)."""
+    channels = channels or ChannelMix()
+    chosen = channels.chosen
+    by_store = queries.totals_by_store_and_channel(session, user, period, region, chosen)
+    current = [(store, summed(split)) for store, split in by_store]
+    split_total: dict[str, Totals] = {}
+    for _store, split in by_store:
+        for channel, totals in split.items():
+            split_total[channel] = split_total.get(channel, Totals()) + totals
     previous = dict(
         (store.id, totals)
-        for store, totals in queries.totals_by_store(session, user, period.previous(), region)
+        for store, totals in queries.totals_by_store(
+            session, user, period.previous(), region, chosen
+        )
     )
-    weekly = _weekly_detractors(session, user, period)
+    weekly = _weekly_detractors(session, user, period, chosen)
     heads = [(store, totals, headline(totals, previous[store.id])) for store, totals in current]
     tested = [i for i, (_s, _t, h) in enumerate(heads) if h.nps_change.p_value is not None]
     adjusted = benjamini_hochberg([heads[i][2].nps_change.p_value or 1.0 for i in tested])
@@ -283,21 +335,34 @@ def chain_report(session: Session, user: User, period: Period, region: str | Non
             change_p_adjusted=p_adjusted.get(i),
             change_flagged=head.nps_change.significant and is_significant(p_adjusted.get(i)),
             out_of_control_weeks=weekly.get(store.id, ()),
+            channels=channels.counted(answers_of(split)),
         )
-        for i, (store, totals, head) in enumerate(heads)
+        for i, ((store, totals, head), (_store, split)) in enumerate(
+            zip(heads, by_store, strict=True)
+        )
     )
     total = sum((t for _s, t in current), Totals())
     total_previous = sum(previous.values(), Totals())
-    return ChainReport(period, region, rows, headline(total, total_previous), total.responses)
+    return ChainReport(
+        period,
+        region,
+        rows,
+        headline(total, total_previous),
+        total.responses,
+        channels=channels.counted(answers_of(split_total)),
+        by_channel=channel_rows(split_total),
+    )
 
 
-def _weekly_detractors(session: Session, user: User, period: Period) -> dict[int, tuple[str, ...]]:
+def _weekly_detractors(
+    session: Session, user: User, period: Period, channels: Sequence[str] = ()
+) -> dict[int, tuple[str, ...]]:
     """The period's last weeks above the p-chart limit, judged against 12 weeks before them."""
     judged_from = max(
         week_start(period.start), week_start(period.end) - timedelta(weeks=JUDGED_WEEKS - 1)
     )
     first = judged_from - timedelta(weeks=BASELINE_WEEKS)
-    weekly = queries.weekly_detractors_by_store(session, user, Period(first, period.end))
+    weekly = queries.weekly_detractors_by_store(session, user, Period(first, period.end), channels)
     flagged: dict[int, tuple[str, ...]] = {}
     for store_id, rows in weekly.items():
         weeks = {start: [detractors, n] for start, detractors, n in rows}

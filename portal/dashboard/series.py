@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal.calendar import Period, local_day
 from portal.calendar import zone as time_zone
+from portal.channels import channel_condition
 from portal.models import Response, Survey, SurveyVersion
 
 
@@ -32,7 +33,11 @@ class _Series:
 
 
 def series_breaks(
-    session: Session, store_ids: Sequence[int], period: Period, zone: str | None
+    session: Session,
+    store_ids: Sequence[int],
+    period: Period,
+    zone: str | None,
+    channels: Sequence[str] = (),
 ) -> tuple[SeriesBreak, ...]:
     """The surveys whose responses at ``store_ids`` in ``period`` come from more than one
     scoring series, each with the day the newest answered series began (in ``zone``).
@@ -64,7 +69,7 @@ def series_breaks(
             local_day(s.first_published, tz)
             for s in all_series.values()
             if local_day(s.first_published, tz) <= period.end
-            and _answered(session, store_ids, period, s.version_ids)
+            and _answered(session, store_ids, period, s.version_ids, channels)
         ]
         if len(answered) > 1:
             breaks.append(SeriesBreak(key, max(answered)))
@@ -72,7 +77,11 @@ def series_breaks(
 
 
 def _answered(
-    session: Session, store_ids: Sequence[int], period: Period, version_ids: list[int]
+    session: Session,
+    store_ids: Sequence[int],
+    period: Period,
+    version_ids: list[int],
+    channels: Sequence[str],
 ) -> bool:
     probe = exists(
         select(1).where(
@@ -80,6 +89,7 @@ def _answered(
             Response.local_day >= period.start,
             Response.local_day <= period.end,
             Response.survey_version_id.in_(version_ids),
+            channel_condition(Response.channel, channels),
         )
     )
     return bool(session.scalar(select(probe)))

@@ -4,6 +4,7 @@ versions ask, option by option."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from analysis.nps import nps_interval
 from analysis.results import Comparison, Estimate
 from portal.calendar import Period
 from portal.dashboard import custom_queries
+from portal.dashboard.channel_split import ChannelMix, answers_of, summed
 from portal.dashboard.custom import (
     COUNTED_KINDS,
     counts_from_rows,
@@ -46,6 +48,8 @@ class VersionSide:
     responses: int
     nps: Estimate
     csat: Estimate
+    #: The answers of each channel among this version's figures.
+    channels: ChannelMix
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ class VersionComparison:
     #: Both versions ask NPS and CSAT in the same wording (the same scoring series).
     same_series: bool
     questions: tuple[SharedQuestion, ...]
+    #: The channel filter the comparison obeys.
+    channels: ChannelMix
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +140,18 @@ def compare_versions(
     store: Store | None,
     period: Period,
     locale: str,
+    channels: ChannelMix | None = None,
 ) -> VersionComparison:
     """Version A against version B over the responses of ``period`` at the stores ``user``
-    may see (only ``store`` when given)."""
+    may see (only ``store`` when given), of ``channels``' chosen channels (every channel
+    without)."""
     a, b = request.a, request.b
+    channels = channels or ChannelMix()
     store_id = None if store is None else store.id
-    totals = custom_queries.version_totals(session, user, [a.id, b.id], store_id, period)
+    split = custom_queries.version_totals(
+        session, user, [a.id, b.id], store_id, period, channels.chosen
+    )
+    totals = {version_id: summed(found) for version_id, found in split.items()}
     ta, tb = totals[a.id], totals[b.id]
 
     def side(version: SurveyVersion) -> VersionSide:
@@ -152,6 +164,7 @@ def compare_versions(
             responses=t.responses,
             nps=nps_interval(t.nps),
             csat=csat_interval(t.csat_top2, t.csat_n),
+            channels=channels.counted(answers_of(split[version.id])),
         )
 
     newer = a if (a.number or 0) > (b.number or 0) else b
@@ -165,7 +178,10 @@ def compare_versions(
         nps=compare_nps(ta.nps, tb.nps, min_n=MIN_N),
         csat=compare_csat(ta.csat_top2, ta.csat_n, tb.csat_top2, tb.csat_n, min_n=MIN_N),
         same_series=a.scoring_series == b.scoring_series,
-        questions=_shared_questions(session, user, request, store_id, period, locale),
+        questions=_shared_questions(
+            session, user, request, store_id, period, locale, channels.chosen
+        ),
+        channels=channels,
     )
 
 
@@ -176,6 +192,7 @@ def _shared_questions(
     store_id: int | None,
     period: Period,
     locale: str,
+    channels: Sequence[str],
 ) -> tuple[SharedQuestion, ...]:
     a, b = request.a, request.b
     keys_b = {q.key for q in definition_of(b).custom_questions()}
@@ -188,7 +205,7 @@ def _shared_questions(
         return ()
     catalogs = survey_catalogs(session, [request.survey.id])
     rows, respondents = custom_queries.version_answer_counts(
-        session, user, [a.id, b.id], store_id, period
+        session, user, [a.id, b.id], store_id, period, channels
     )
     counts = counts_from_rows(
         catalogs, rows, respondents, {a.id: request.survey.id, b.id: request.survey.id}

@@ -14,6 +14,7 @@ from portal.access import requires, store_choices
 from portal.calendar import Period, local_today
 from portal.cases.service_level import service_level
 from portal.dashboard import bp, charts, comments, queries, reports, version_compare
+from portal.dashboard.channel_split import ChannelMix, requested_mix
 from portal.dashboard.comments import CommentFilter
 from portal.dashboard.custom import survey_catalogs
 from portal.dashboard.custom_report import custom_report
@@ -42,6 +43,11 @@ def _period(zone: str | None) -> Period:
     return reports.parse_period(args.get("days"), args.get("from"), args.get("to"), today)
 
 
+def _channels() -> ChannelMix:
+    """The channel filter, ``?channel=receipt&channel=code`` (none: every channel)."""
+    return requested_mix(request.args.getlist("channel"))
+
+
 def _only() -> str:
     """The filter by answer, ``?only=question_key:value`` (see `portal.dashboard.custom`)."""
     return request.args.get("only", "").strip()[:130]
@@ -55,7 +61,7 @@ def _rating_label(key: str) -> str:
 @requires(*STORE_ROLES)
 def store(code: str) -> Any:
     store = _store(code)
-    period = _period(store.timezone)
+    period, channels = _period(store.timezone), _channels()
     session = get_session()
     questions = comments.text_questions(session)
     filters = CommentFilter(
@@ -64,17 +70,24 @@ def store(code: str) -> Any:
         category=request.args.get("category", ""),
         staff_code=request.args.get("staff", ""),
         question=comments.checked_question(request.args.get("question", ""), questions),
+        channels=tuple(c.value for c in channels.chosen),
     )
     custom = custom_report(
-        session, [store.id], period, only=_only(), zone=store.timezone, locale=current_locale()
+        session,
+        [store.id],
+        period,
+        only=_only(),
+        zone=store.timezone,
+        locale=current_locale(),
+        channels=channels,
     )
     page = paginate(session, comments.comments(store.id, period, filters), requested_page(), 20)
     page = replace(page, items=comments.label_comments(session, page.items, current_locale()))
     return render_template(
         "dashboard/store.html",
-        report=reports.store_report(session, store, period),
+        report=reports.store_report(session, store, period, channels),
         custom=custom,
-        question_comments_url=lambda key: _comments_of(store.code, period, key),
+        question_comments_url=lambda key: _comments_of(store.code, period, key, channels),
         service=service_level(session, store.id, period, now=utcnow()),
         filters=filters,
         page=page,
@@ -86,9 +99,10 @@ def store(code: str) -> Any:
     )
 
 
-def _comments_of(code: str, period: Period, question_key: str) -> str:
+def _comments_of(code: str, period: Period, question_key: str, channels: ChannelMix) -> str:
     """The store's comment search filtered to the answers to one text question."""
     args: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    args.update(channels.args)
     return url_for("dashboard.store", code=code, question=question_key, _anchor="comments", **args)
 
 
@@ -96,9 +110,9 @@ def _comments_of(code: str, period: Period, question_key: str) -> str:
 @requires(*STORE_ROLES)
 def store_trend(code: str, metric: str) -> Any:
     store = _store(code)
-    session, period = get_session(), _period(store.timezone)
-    points = reports.trend(session, [store.id], period)
-    breaks = series_breaks(session, [store.id], period, store.timezone)
+    session, period, chosen = get_session(), _period(store.timezone), _channels().chosen
+    points = reports.trend(session, [store.id], period, chosen)
+    breaks = series_breaks(session, [store.id], period, store.timezone, chosen)
     return _trend(points, metric, _break_at(points, period, breaks))
 
 
@@ -108,11 +122,10 @@ def chain_trend(metric: str) -> Any:
     session = get_session()
     region = request.args.get("region") or None
     ids = queries.visible_store_ids_in(session, current_user, region)
-    period = _period(None)
-    points = reports.trend(session, ids, period)
-    return _trend(
-        points, metric, _break_at(points, period, series_breaks(session, ids, period, None))
-    )
+    period, chosen = _period(None), _channels().chosen
+    points = reports.trend(session, ids, period, chosen)
+    breaks = series_breaks(session, ids, period, None, chosen)
+    return _trend(points, metric, _break_at(points, period, breaks))
 
 
 def _break_at(points: list[Any], period: Period, breaks: Any) -> float | None:
@@ -147,7 +160,9 @@ def _trend(points: list[Any], metric: str, break_at: float | None = None) -> Any
 @requires(*STORE_ROLES)
 def store_drivers(code: str) -> Any:
     store = _store(code)
-    drivers = reports.store_drivers(get_session(), store, _period(store.timezone))
+    drivers = reports.store_drivers(
+        get_session(), store, _period(store.timezone), _channels().chosen
+    )
     bars = [(_rating_label(d.key), d.rho) for d in drivers]
     return charts.svg_response(
         charts.driver_svg(
@@ -162,7 +177,9 @@ def store_drivers(code: str) -> Any:
 @requires(*STORE_ROLES)
 def store_categories(code: str) -> Any:
     store = _store(code)
-    shares = reports.store_categories(get_session(), store, _period(store.timezone))
+    shares = reports.store_categories(
+        get_session(), store, _period(store.timezone), _channels().chosen
+    )
     locale = current_locale()
     bars = [(problem_label(c.key, locale), c.share) for c in shares]
     return charts.svg_response(
@@ -177,7 +194,7 @@ def store_categories(code: str) -> Any:
 def chain() -> Any:
     session = get_session()
     region = request.args.get("region") or None
-    period = _period(None)
+    period, channels = _period(None), _channels()
     custom = custom_report(
         session,
         queries.visible_store_ids_in(session, current_user, region),
@@ -185,8 +202,9 @@ def chain() -> Any:
         only=_only(),
         zone=None,
         locale=current_locale(),
+        channels=channels,
     )
-    report = reports.chain_report(session, current_user, period, region)
+    report = reports.chain_report(session, current_user, period, region, channels)
     rows = list(report.rows)
     sort = request.args.get("sort", "nps")
     rows.sort(key=_sort_key(sort), reverse=sort in ("nps", "csat", "n"))
@@ -222,10 +240,12 @@ def compare_versions() -> Any:
             store,
             _period(store.timezone if store else None),
             current_locale(),
+            _channels(),
         )
     return render_template(
         "dashboard/compare_versions.html",
         comparison=comparison,
+        channels=_channels() if comparison is None else comparison.channels,
         surveys=survey_catalogs(session, None),
         stores=store_choices(session, current_user, blank=_("All the stores I can see")),
         period=_period(None) if comparison is None else comparison.period,

@@ -1,5 +1,5 @@
-"""The export form: store, survey and versions, store-local date range, kind and format,
-read from the query string (GET, so no CSRF token: it changes nothing)."""
+"""The export form: store, survey and versions, store-local date range, answer channels,
+kind and format, read from the query string (GET, so no CSRF token: it changes nothing)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from portal.forms import PortalForm
+from portal.channels import CHANNEL_LABELS, CHANNELS
+from portal.forms import PortalForm, TickBoxesField
 from surveys.strict import NotANumber, parse_int
 
 #: The longest range one export may cover, in days (inclusive).
@@ -45,6 +46,12 @@ class ExportForm(PortalForm):
     # DataRequired, which would replace that message by a vaguer one.
     date_from = DateField(_l("From"), name="from", invalid_value_message=_BAD_DATE)
     date_to = DateField(_l("To"), name="to", invalid_value_message=_BAD_DATE)
+    # ``channel=receipt&channel=code``, as on the dashboards; none ticked: every channel.
+    channels = TickBoxesField(
+        _l("Answer channels (none ticked: every channel)"),
+        name="channel",
+        choices=[SelectChoice(c.value, CHANNEL_LABELS[c]) for c in CHANNELS],
+    )
     kind = RadioField(
         _l("Export"),
         choices=[
@@ -64,7 +71,7 @@ class ExportForm(PortalForm):
         # render_form passes required=field.flags.required, which an unset flag (None)
         # renders as required="None"; say it outright. Both days are needed, the store not.
         self.store.flags.required = self.survey.flags.required = False
-        self.versions.flags.required = False
+        self.versions.flags.required = self.channels.flags.required = False
         self.date_from.flags.required = self.date_to.flags.required = True
 
     def validate_date_to(self, field: Field) -> None:

@@ -35,6 +35,7 @@ RESPONSE_HEADERS: dict[str, Any] = {
     "comment": _l("Comment"),
     "locale": _l("Language"),
     "redeemed_at": _l("Thank-you code redeemed at"),
+    "channel": _l("Answer channel"),
     "survey": _l("Survey"),
     "survey_version": _l("Survey version"),
 }

@@ -20,6 +20,7 @@ from analysis.nps import nps_interval
 from analysis.results import NpsCounts
 from portal.access import scope_to_user
 from portal.calendar import zone
+from portal.channels import channel_condition
 from portal.errors import NotFound
 from portal.exports.custom import ExportLayout, ExportVersions, merge_answers
 from portal.exports.writers import Cell
@@ -50,13 +51,14 @@ class VisibleStore:
 
 @dataclass(frozen=True, slots=True)
 class ExportRange:
-    """What to export: one store (or every visible one), inclusive store-local days, and
-    the survey versions."""
+    """What to export: one store (or every visible one), inclusive store-local days, the
+    survey versions, and the answer channels (empty: every channel)."""
 
     store: VisibleStore | None
     first: date
     last: date
     versions: ExportVersions
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,9 @@ class ResponseExportRow:
     comment: str | None
     locale: str
     redeemed_at: datetime | None
+    #: How the answer came in (`portal.models.Channel`: receipt, code, kiosk, paper, phone);
+    #: after the answer's own columns, so that spreadsheets built on them keep working.
+    channel: str
     #: The survey's key and the version's number (empty for a version of no survey).
     survey: str | None = None
     survey_version: int | None = None
@@ -167,7 +172,7 @@ def _in_range(stmt: Select[Any], user: User, wanted: ExportRange) -> Select[Any]
         stmt = stmt.where(Response.store_id == wanted.store.id)
     if wanted.versions.version_ids is not None:
         stmt = stmt.where(Response.survey_version_id.in_(wanted.versions.version_ids))
-    return stmt
+    return stmt.where(channel_condition(Response.channel, wanted.channels))
 
 
 def response_export(user: User, wanted: ExportRange, layout: ExportLayout) -> ResponseExport:
@@ -221,6 +226,7 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
             Response.locale,
             Response.redeemed_at,
             Response.survey_version_id,
+            Response.channel,
         )
         .join(Store, Store.id == Response.store_id)
         .outerjoin(Staff, Staff.id == Response.staff_id)
@@ -273,6 +279,7 @@ def iter_response_rows(session: Session, export: ResponseExport) -> Iterator[Res
             row[18] and mask_personal_data(row[18]),
             row[19],
             None if redeemed is None else redeemed.astimezone(store_zone),
+            row[22],
             survey,
             number,
             layout.cells(version_id, found) if layout.columns else (),

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from portal.access import requires, store_choices
 from portal.calendar import local_today
+from portal.channels import parse_channels
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.exports import bp
@@ -131,7 +132,8 @@ def _requested_range(form: ExportForm) -> ExportRange:
         # Shown on its field when the form page is drawn again, like the form's own errors.
         form[error.field or "survey"].errors.append(error.message)
         raise InvalidExport(error.message) from None
-    return ExportRange(store, first, last, versions)
+    channels = tuple(c.value for c in parse_channels(form.channels.data or ()))
+    return ExportRange(store, first, last, versions, channels)
 
 
 def _range_args(wanted: ExportRange) -> dict[str, Any]:
@@ -142,6 +144,8 @@ def _range_args(wanted: ExportRange) -> dict[str, Any]:
         args["survey"] = wanted.versions.survey_key
         if wanted.versions.numbers is not None:
             args["versions"] = ",".join(map(str, wanted.versions.numbers))
+    if wanted.channels:
+        args["channel"] = list(wanted.channels)
     return args
 
 
@@ -196,6 +200,8 @@ def _filename(kind: str, wanted: ExportRange) -> str:
         parts.append(wanted.versions.survey_key)
         if wanted.versions.numbers is not None:
             parts.append("v" + "_".join(map(str, wanted.versions.numbers)))
+    if wanted.channels:
+        parts.append("_".join(wanted.channels))
     parts += [wanted.first.isoformat(), wanted.last.isoformat()]
     return "-".join(_UNSAFE_IN_FILENAME.sub("_", part) for part in parts)
 

@@ -23,7 +23,13 @@ from portal.calendar import last_complete_month, parse_month
 from portal.commands import transaction
 from portal.db import utcnow
 from portal.hr.queries import reasons_of
-from portal.hr.ranking import RankedStaff, current_policy, parameters_of, rank_month
+from portal.hr.ranking import (
+    RankedStaff,
+    current_policy,
+    parameters_of,
+    policy_channels,
+    rank_month,
+)
 from portal.models import AwardScope, Staff, Store
 
 HEADER = ("rank", "code", "name", "store", "n", "Q", "Q10", "eligible", "proposed")
@@ -143,7 +149,13 @@ def rank_command(key: str, month_text: str | None, scope: str | None) -> None:
         kind, ids = _resolve(session, key)
         policy = current_policy(session)
         scope = scope or policy.scope
-        ranking = rank_month(session, month, scope=scope, parameters=parameters_of(policy))
+        ranking = rank_month(
+            session,
+            month,
+            scope=scope,
+            parameters=parameters_of(policy),
+            channels=policy_channels(policy),
+        )
     wanted = set(ids)
     rows = sorted((r for r in ranking.rows if r.staff.staff_id in wanted), key=_order)
     groups = sorted({r.score.group for r in rows})

@@ -1,4 +1,5 @@
-"""The ranking policy form (weights, thresholds, award scope, notice period). Shape only;
+"""The ranking policy form (weights, thresholds, award scope, notice period, the answer
+channels counted). Shape only;
 the month and scope pickers of the ranking pages are plain GET forms in the templates."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectChoice, SelectField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from portal.forms import PortalForm, StrictFloatField, StrictIntegerField
+from portal.channels import CHANNEL_LABELS, CHANNELS
+from portal.forms import PortalForm, StrictFloatField, StrictIntegerField, TickBoxesField
 from portal.models import AwardScope
 
 SCOPE_LABELS: dict[str, Any] = {
@@ -33,6 +35,16 @@ def _weight(label: Any) -> StrictFloatField:
         [InputRequired(), finite, NumberRange(min=0, max=10)],
         description=_l("0 or more; the weights are divided by their sum."),
     )
+
+
+class AtLeastOne:
+    """A tick-box field with at least one box ticked (marked required on the page)."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Tick at least one channel."))
 
 
 class PolicyForm(PortalForm):
@@ -59,6 +71,15 @@ class PolicyForm(PortalForm):
     )
     notice_days = StrictIntegerField(
         _l("Public notice period (days)"), [InputRequired(), NumberRange(min=1, max=30)]
+    )
+    channels = TickBoxesField(
+        _l("Answer channels the ranking counts"),
+        [AtLeastOne()],
+        choices=[SelectChoice(c.value, CHANNEL_LABELS[c]) for c in CHANNELS],
+        description=_l(
+            "By default the receipt's QR code and its typed code: there the receipt names "
+            "the cashier and the shopper answered unprompted."
+        ),
     )
 
     def validate_top_fraction(self, field: Field) -> None:

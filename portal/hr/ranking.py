@@ -4,8 +4,12 @@ Signals (reference §3.2), each aggregated in SQL over the month:
 
 * customer answers attributed through the receipt's staff code, from the staff-day rollup
   (satisfaction 4–5 of all satisfaction answers; NPS counts; receipts issued = transactions),
-  less the answers held out as suspected ballot stuffing (`portal.ballot.holds`: flagged
-  and not cleared by a reviewer), read from those few answers themselves;
+  of the answer channels the policy allows (`RankingPolicy.channels`, by default the
+  receipt's QR code and its typed code: a kiosk, paper or phone answer does not move a
+  cashier's rank unless HR adds its channel), less the answers held out as suspected
+  ballot stuffing (`portal.ballot.holds`: flagged and not cleared by a reviewer), read from
+  those few answers themselves. Receipts issued and answered (the invitation funnel) count
+  whichever channel answered;
 * released mystery observations of that person (visits released, disputed or final, by
   visit day);
 * substantiated complaint cases against them, by the day (China time) they were resolved.
@@ -20,19 +24,21 @@ staff member's 12-month trend costs one scan of the rollup, not twelve. The excl
 change who is proposed but never a score or a rank, so the trend and last month's ranks
 (movement) skip them (``gates=False``): the funnel check is the slowest part of a month.
 
-The ranking policy (weights, thresholds, award scope) is insert-only: `set_policy` adds
-the new row and its audit entry; the newest row applies.
+The ranking policy (weights, thresholds, award scope, channels) lives in
+`portal.hr.policy`; its names are importable from here too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
@@ -48,9 +54,16 @@ from analysis.ranking import (
     rank_staff,
 )
 from analysis.results import NpsCounts
-from portal.audit import Actor, record_audit
 from portal.ballot.holds import held_out
 from portal.calendar import local_midnight, local_today, month_start, next_month
+from portal.channels import channel_condition
+from portal.hr.policy import DEFAULT_CHANNELS as DEFAULT_CHANNELS
+from portal.hr.policy import DEFAULT_POLICY as DEFAULT_POLICY
+from portal.hr.policy import PolicyValues as PolicyValues
+from portal.hr.policy import current_policy as current_policy
+from portal.hr.policy import parameters_of as parameters_of
+from portal.hr.policy import policy_channels as policy_channels
+from portal.hr.policy import set_policy as set_policy
 from portal.models import (
     RELEASED_STATES,
     AwardScope,
@@ -58,7 +71,6 @@ from portal.models import (
     CaseState,
     DailyRollup,
     MysteryVisit,
-    RankingPolicy,
     Receipt,
     Response,
     Staff,
@@ -78,72 +90,6 @@ class IneligibleReason(StrEnum):
 
 SUBSTANTIATED_COMPLAINT = IneligibleReason.SUBSTANTIATED_COMPLAINT
 FLAGGED_ANSWERS = IneligibleReason.FLAGGED_ANSWERS
-
-#: The policy in force before HR has saved one (reference §3.3 defaults).
-DEFAULT_POLICY = RankingPolicy(
-    customer_weight=0.5,
-    mystery_weight=0.3,
-    complaints_weight=0.2,
-    min_n=20,
-    top_fraction=0.10,
-    baseline=-1.0,
-    scope=AwardScope.REGION,
-    notice_days=3,
-    changed_by="default",
-)
-
-
-def current_policy(session: Session) -> RankingPolicy:
-    """The newest saved policy, or the defaults."""
-    policy = session.scalar(select(RankingPolicy).order_by(RankingPolicy.id.desc()).limit(1))
-    return policy or DEFAULT_POLICY
-
-
-def parameters_of(policy: RankingPolicy) -> RankingParameters:
-    return RankingParameters(
-        weights=(policy.customer_weight, policy.mystery_weight, policy.complaints_weight),
-        min_n=policy.min_n,
-        top_fraction=policy.top_fraction,
-        baseline=policy.baseline,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyValues:
-    """What HR sets (the form's data, already checked for shape)."""
-
-    customer_weight: float
-    mystery_weight: float
-    complaints_weight: float
-    min_n: int
-    top_fraction: float
-    baseline: float
-    scope: str
-    notice_days: int
-
-
-def set_policy(
-    session: Session, values: PolicyValues, *, actor: Actor, now: datetime
-) -> RankingPolicy:
-    """Insert a new ranking policy (the newest applies) and its audit entry; flushed, not
-    committed.
-
-    Raises
-    ------
-    ValueError
-        The values do not make valid ranking parameters (e.g. every weight 0); nothing is
-        added.
-    """
-    policy = RankingPolicy(**asdict(values), changed_by=actor.label[:100], changed_at=now)
-    parameters_of(policy)  # the analysis layer's own checks, before anything is written
-    if values.scope not in set(AwardScope) or not 1 <= values.notice_days <= 30:
-        raise ValueError("scope must be region, store or chain and notice days 1-30")
-    session.add(policy)
-    session.flush()
-    record_audit(
-        session, actor, "ranking_policy.set", "ranking_policy", policy.id, now, **asdict(values)
-    )
-    return policy
 
 
 # --------------------------------------------------------------------------- results
@@ -236,31 +182,32 @@ def _month_index(months: Sequence[date], day: date) -> int | None:
     return months.index(key) if key in months else None
 
 
-def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Signals:
+def _read_signals(
+    session: Session, months: Sequence[date], gates: bool, channels: Sequence[str]
+) -> _Signals:
     start, end = months[0], next_month(months[-1])
     rollup = DailyRollup
     # One scan for all the months: the month of each rollup day by a CASE over the ranges
     # (portable, and the day index still bounds the scan).
     index = literal(0) if len(months) == 1 else _month_case(rollup.day, months)
     month_col = index.label("month")
+    counted = channel_condition(rollup.channel, channels)
+
+    def answers(expression: Any) -> Any:
+        # Answers count only from the policy's channels; the funnel (issued, answered)
+        # whichever channel answered.
+        return func.sum(case((counted, expression), else_=0))
+
     customer: dict[tuple[int, int], CustomerMonth] = {}
     for row in session.execute(
         select(
             rollup.staff_key,
             month_col,
-            func.sum(rollup.csat_4 + rollup.csat_5),
-            func.sum(rollup.csat_1 + rollup.csat_2 + rollup.csat_3 + rollup.csat_4 + rollup.csat_5),
-            func.sum(rollup.nps_9 + rollup.nps_10),
-            func.sum(rollup.nps_7 + rollup.nps_8),
-            func.sum(
-                rollup.nps_0
-                + rollup.nps_1
-                + rollup.nps_2
-                + rollup.nps_3
-                + rollup.nps_4
-                + rollup.nps_5
-                + rollup.nps_6
-            ),
+            answers(_added(rollup, "csat_4", "csat_5")),
+            answers(_added(rollup, *(f"csat_{score}" for score in range(1, 6)))),
+            answers(_added(rollup, "nps_9", "nps_10")),
+            answers(_added(rollup, "nps_7", "nps_8")),
+            answers(_added(rollup, *(f"nps_{score}" for score in range(7)))),
             func.sum(rollup.issued),
             func.sum(rollup.issued_answered),
         )
@@ -268,7 +215,7 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
         .group_by(rollup.staff_key, *([month_col] if len(months) > 1 else []))
     ):
         customer[(int(row[0]), int(row[1]))] = CustomerMonth(*(int(v or 0) for v in row[2:]))
-    for key, held in _held_answers(session, months).items():
+    for key, held in _held_answers(session, months, channels).items():
         if key in customer:
             customer[key] = customer[key].without(held)
 
@@ -312,30 +259,41 @@ def _read_signals(session: Session, months: Sequence[date], gates: bool) -> _Sig
     return _Signals(customer, dict(mystery), dict(complaints), dict(barred))
 
 
+def _added(model: Any, *names: str) -> Any:
+    """The sum of some count columns of a row, in SQL."""
+    return reduce(operator.add, (getattr(model, name) for name in names))
+
+
 def _month_case(day: Any, months: Sequence[date]) -> ColumnElement[int]:
     """The index in ``months`` of the month of ``day`` (NULL outside them), in SQL."""
     return case(*((and_(day >= m, day < next_month(m)), i) for i, m in enumerate(months)))
 
 
-def _held_answers(session: Session, months: Sequence[date]) -> dict[tuple[int, int], CustomerMonth]:
+def _held_answers(
+    session: Session, months: Sequence[date], channels: Sequence[str]
+) -> dict[tuple[int, int], CustomerMonth]:
     """The answers held out of rankings (`portal.ballot.holds`) among the rollup counts,
-    by (staff id, month index): counted in the month they were given, and as "answered"
-    in the month of their receipt, as the rollup counts them. Reads only flagged answers."""
+    by (staff id, month index): counted in the month they were given (when their channel
+    is one the ranking counts), and as "answered" in the month of their receipt (any
+    channel, as the funnel counts them). Reads only flagged answers."""
     start, end = months[0], next_month(months[-1])
     given_in = _month_case(Response.local_day, months).label("given_in")
     answered_in = _month_case(Receipt.local_day, months).label("answered_in")
+    counted = channel_condition(Response.channel, channels).label("counted")
     rows = session.execute(
         select(
             Response.staff_id,
             given_in,
             answered_in,
+            counted,
             func.sum(case((Response.csat >= 4, 1), else_=0)),
             func.count(),
             func.sum(case((Response.nps >= 9, 1), else_=0)),
             func.sum(case((Response.nps.between(7, 8), 1), else_=0)),
             func.sum(case((Response.nps <= 6, 1), else_=0)),
         )
-        .join(Receipt, Receipt.id == Response.receipt_id)
+        # Outer: a kiosk or phone answer naming a cashier may have no receipt.
+        .outerjoin(Receipt, Receipt.id == Response.receipt_id)
         .where(
             held_out(Response.id),
             Response.staff_id.is_not(None),
@@ -344,11 +302,11 @@ def _held_answers(session: Session, months: Sequence[date]) -> dict[tuple[int, i
                 and_(Receipt.local_day >= start, Receipt.local_day < end),
             ),
         )
-        .group_by(Response.staff_id, given_in, answered_in)
+        .group_by(Response.staff_id, given_in, answered_in, counted)
     )
     held: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * 7)
-    for staff_id, given, answered, *counts in rows:
-        if given is not None:
+    for staff_id, given, answered, in_channels, *counts in rows:
+        if given is not None and in_channels:
             for j, value in enumerate(counts):
                 held[(int(staff_id), int(given))][j] += int(value or 0)
         if answered is not None:
@@ -457,11 +415,17 @@ def _with_data(signals: _Signals) -> set[int]:
 
 
 def staff_inputs(
-    session: Session, month: date, scope: str, *, gates: bool = True
+    session: Session,
+    month: date,
+    scope: str,
+    *,
+    gates: bool = True,
+    channels: Sequence[str] | None = None,
 ) -> tuple[list[StaffRow], list[StaffInput]]:
     """Every active staff member (and anyone with data in the month) with their month's
-    signals, in staff id order."""
-    signals = _read_signals(session, [month_start(month)], gates)
+    signals, in staff id order; answers of ``channels`` (``None``: the policy's)."""
+    chosen = _channels_or_policy(session, channels)
+    signals = _read_signals(session, [month_start(month)], gates, chosen)
     people = _people(session, _with_data(signals))
     return _month_inputs(
         people, _by_month(signals, 1)[0], signals.barred.get(0, set()), scope, gates
@@ -526,10 +490,12 @@ def rank_months(
     scope: str,
     parameters: RankingParameters,
     gates: bool = True,
+    channels: Sequence[str] | None = None,
 ) -> list[MonthRanking]:
     """Score and rank every staff member of the chain for each of ``months`` (consecutive,
     oldest first), reading each signal once for all of them. Without ``gates`` nobody is
     excluded from a proposal (scores and ranks are unchanged; the funnel check is skipped).
+    Customer answers count from ``channels`` (``None``: those of the policy in force).
     """
     months = [month_start(m) for m in months]
     for a, b in zip(months, months[1:], strict=False):
@@ -537,7 +503,7 @@ def rank_months(
             raise ValueError("months must be consecutive, oldest first")
     if not months:
         return []
-    signals = _read_signals(session, months, gates)
+    signals = _read_signals(session, months, gates, _channels_or_policy(session, channels))
     people = _people(session, _with_data(signals))
     result = []
     for i, (month, data) in enumerate(zip(months, _by_month(signals, len(months)), strict=True)):
@@ -561,7 +527,21 @@ def rank_months(
 
 
 def rank_month(
-    session: Session, month: date, *, scope: str, parameters: RankingParameters
+    session: Session,
+    month: date,
+    *,
+    scope: str,
+    parameters: RankingParameters,
+    channels: Sequence[str] | None = None,
 ) -> MonthRanking:
-    """Score and rank every staff member of the chain for ``month``."""
-    return rank_months(session, [month], scope=scope, parameters=parameters)[0]
+    """Score and rank every staff member of the chain for ``month``, counting customer
+    answers of ``channels`` (``None``: those of the policy in force)."""
+    return rank_months(session, [month], scope=scope, parameters=parameters, channels=channels)[0]
+
+
+def _channels_or_policy(session: Session, channels: Sequence[str] | None) -> tuple[str, ...]:
+    if channels is None:
+        channels = policy_channels(current_policy(session))
+    if not channels:
+        raise ValueError("a ranking counts the answers of at least one channel")
+    return tuple(str(channel) for channel in channels)

@@ -22,13 +22,14 @@ from portal.dashboard import charts
 from portal.db import get_session, utcnow
 from portal.hr import bp, queries, words
 from portal.hr.forms import SCOPE_LABELS, PolicyForm
-from portal.hr.ranking import (
+from portal.hr.policy import (
     PolicyValues,
     current_policy,
     parameters_of,
-    rank_month,
+    policy_channels,
     set_policy,
 )
+from portal.hr.ranking import rank_month
 from portal.i18n import current_locale
 from portal.models import AwardScope, RankingPolicy, Role
 from portal.pagination import paginate, requested_page
@@ -58,6 +59,7 @@ def _common(month: date, scope: str, policy: RankingPolicy) -> dict[str, Any]:
         "month": month,
         "scope": scope,
         "policy": policy,
+        "policy_channels": policy_channels(policy),
         "scope_labels": SCOPE_LABELS,
         "scopes": [AwardScope.STORE] if current_user.role == Role.MANAGER else list(AwardScope),
     }
@@ -171,9 +173,12 @@ def coaching() -> Any:
 def policy() -> Any:
     session = get_session()
     current = current_policy(session)
-    form = PolicyForm(data=None if request.method == "POST" else _policy_data(current))
+    form = PolicyForm(data=None if request.method == "POST" else _form_data(current))
     if form.validate_on_submit():
-        values = PolicyValues(**{name: form[name].data for name in PolicyValues.__slots__})
+        values = PolicyValues(
+            **{name: form[name].data for name in PolicyValues.__slots__ if name != "channels"},
+            channels=",".join(form.channels.data),
+        )
         try:
             set_policy(session, values, actor=Actor.of_user(current_user), now=utcnow())
         except ValueError:
@@ -198,6 +203,11 @@ def _policy_data(policy: RankingPolicy) -> dict[str, Any]:
     return {name: getattr(policy, name) for name in PolicyValues.__slots__}
 
 
+def _form_data(policy: RankingPolicy) -> dict[str, Any]:
+    # The channels are stored comma-separated and ticked one box each.
+    return _policy_data(policy) | {"channels": [c.value for c in policy_channels(policy)]}
+
+
 def _with_changes(history: Sequence[RankingPolicy]) -> list[tuple[RankingPolicy, set[str]]]:
     """Each saved policy with the names of the values it changed from the one before."""
     rows = []
@@ -220,5 +230,6 @@ def method() -> Any:
         parameters=asdict(parameters),
         weights=parameters.normalised_weights(),
         scope_labels=SCOPE_LABELS,
+        channels=policy_channels(policy),
         body=f"hr/_method_{current_locale()}.html",
     )

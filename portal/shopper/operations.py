@@ -143,12 +143,15 @@ def record_receiptless_response(
     kiosk_id: int | None = None,
     client_id: str | None = None,
     origin: SubmitOrigin | None = None,
+    open_case: bool = True,
 ) -> Response:
     """Store an answer that no receipt asked: a kiosk answer without a typed code, or a
     phone return visit. Counted, screened and followed up like a receipt's answer.
 
     ``now`` is when it was answered (a kiosk's queued answer: on the tablet). ``staff_id``
     names a cashier only when a receipt named them (a phone visit about a receipt's answer).
+    ``open_case=False`` opens no case however unhappy the answer: a return call made from
+    a case is that case's answer, not a new complaint (`portal.phone.operations`).
 
     Raises
     ------
@@ -182,6 +185,7 @@ def record_receiptless_response(
         now=now,
         origin=origin,
         survey_id=version.survey_id,
+        open_case=open_case,
     )
     return response
 
@@ -219,9 +223,10 @@ def _follow_through(
     now: datetime,
     origin: SubmitOrigin | None,
     survey_id: int,
+    open_case: bool = True,
 ) -> None:
     """Everything a stored answer implies: its contact and custom answers, ballot
-    screening, the follow-up case, and its counts."""
+    screening, the follow-up case (unless ``open_case`` is false), and its counts."""
     if answers.contact is not None:
         session.add(
             ResponseContact(
@@ -237,7 +242,8 @@ def _follow_through(
     session.flush()
     if origin is not None:
         screen_response(session, response, receipt, origin, rules_of(settings), now)
-    open_case_for_response(session, settings, response, now=now)
+    if open_case:
+        open_case_for_response(session, settings, response, now=now)
     # Counted last, after everything else is flushed: every submit of a store adds to the
     # same few rollup rows, and on PostgreSQL their row locks hold the store's other
     # submits until this one commits.

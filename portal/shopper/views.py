@@ -27,7 +27,7 @@ from portal.db import get_session, read_session, utcnow
 from portal.errors import DomainError, keep_typed_values
 from portal.extensions import csrf
 from portal.i18n import current_locale
-from portal.models import Branding, Receipt, SurveyVersion
+from portal.models import Branding, Channel, Receipt, SurveyVersion
 from portal.receipts import (
     find_receipt_by_short_code,
     get_receipt,
@@ -75,6 +75,16 @@ class ExpiredLink(DomainError):
 
 
 BUSY = _l("We could not save your answers just now. Please press Send again.")
+
+#: The query argument (and hidden field) that says the shopper reached the survey by
+#: typing the receipt's short code at ``/r`` rather than scanning its QR code.
+VIA = "via"
+
+
+def _channel() -> Channel:
+    """How this survey was reached: the hidden field of the page, else its address."""
+    via = request.form.get(VIA) or request.args.get(VIA)
+    return Channel.CODE if via == Channel.CODE.value else Channel.RECEIPT
 
 
 def _claims(token: str, *, opened: str | None = None) -> ReceiptTokenClaims:
@@ -136,6 +146,7 @@ def _render_survey(
             store_name=page.store_name,
             problem=problem,
             opened=opened,
+            via=Channel.CODE.value if _channel() is Channel.CODE else "",
             style_url=url_for("shopper.survey_style", content_hash=page.definition.content_hash),
         ),
         status,
@@ -233,6 +244,7 @@ def submit(token: str) -> Any:
             submitter=_submitter(),
             origin=_origin(),
             survey_id=page.survey_id,
+            channel=_channel(),
         )
         # Only a shopper who left contact details is told when the store will call.
         due = None if answers.contact is None else get_follow_up_due(db, response.id)
@@ -297,7 +309,8 @@ def code_entry() -> Any:
         throttle.count_failure(throttle.SHORT_CODE, address)
         form.code.errors.append(_l("We found no receipt with this code."))
         return render_template("shopper/code_entry.html", form=form), 404
-    return redirect(url_for("shopper.survey", token=receipt_token(current_settings(), receipt)))
+    token = receipt_token(current_settings(), receipt)
+    return redirect(url_for("shopper.survey", token=token, via=Channel.CODE.value))
 
 
 #: Assets named by their content: the same URL always serves the same bytes.

@@ -303,7 +303,7 @@ def test_receipt_links_codes_and_reprints_work_as_before(upgraded: Upgraded) -> 
     assert "already been answered" in answered_before.get_data(as_text=True)
     assert client.get(url["SH-20261101-0005"], headers=EN).status_code == 410  # expired
     typed = post_form(client, "/r", {"code": format_short_code(short_code)}, headers=EN)
-    assert typed.headers["Location"].endswith(url["SH-20261118-0101"])
+    assert typed.headers["Location"].endswith(f"{url['SH-20261118-0101']}?via=code")
     # The till reprints a receipt of October: the same token, and the same total. (The
     # API refuses a stated purchase time older than the token lifetime, so none is sent.)
     reprint = client.post(

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from portal.access import scope_to_user
+from portal.dashboard.channel_split import ChannelMix, counts_in_order
 from portal.models import Response, Staff, Store, StoreDailyRollup, User
 
 
@@ -24,10 +25,15 @@ class StoreActivity:
     receipts: int
     responses: int
     last_response_at: datetime | None
+    #: Receipts of the window answered, through any channel (the receipt funnel).
+    answered: int = 0
+    #: The responses of each channel (kiosk and phone answers have no receipt).
+    channels: ChannelMix = ChannelMix()
 
     @property
     def response_rate(self) -> float | None:
-        return self.responses / self.receipts if self.receipts else None
+        # Answered receipts, not responses: a kiosk or phone answer answers no receipt.
+        return min(self.answered, self.receipts) / self.receipts if self.receipts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,7 @@ def list_store_activity(session: Session, user: User, since: datetime) -> list[S
             StoreDailyRollup.store_id,
             func.sum(StoreDailyRollup.issued).label("issued"),
             func.sum(StoreDailyRollup.responses).label("responses"),
+            func.sum(StoreDailyRollup.issued_answered).label("answered"),
         )
         .where(StoreDailyRollup.day >= since.date())
         .group_by(StoreDailyRollup.store_id)
@@ -77,12 +84,15 @@ def list_store_activity(session: Session, user: User, since: datetime) -> list[S
             func.coalesce(counts.c.issued, 0),
             func.coalesce(counts.c.responses, 0),
             last,
+            func.coalesce(counts.c.answered, 0),
+            Store.id,
         )
         .outerjoin(staff, staff.c.store_id == Store.id)
         .outerjoin(counts, counts.c.store_id == Store.id)
         .order_by(Store.region, Store.code)
     )
     rows = session.execute(scope_to_user(stmt, user, Store.id)).all()
+    by_channel = _responses_by_channel(session, user, since)
     return [
         StoreActivity(
             code=row[0],
@@ -92,9 +102,32 @@ def list_store_activity(session: Session, user: User, since: datetime) -> list[S
             receipts=int(row[4]),
             responses=int(row[5]),
             last_response_at=row[6],
+            answered=int(row[7]),
+            channels=ChannelMix(counts=counts_in_order(by_channel.get(row[8], {}))),
         )
         for row in rows
     ]
+
+
+def _responses_by_channel(
+    session: Session, user: User, since: datetime
+) -> dict[int, dict[str, int]]:
+    """Per visible store, its responses of each channel since ``since``'s day."""
+    stmt = (
+        select(
+            StoreDailyRollup.store_id,
+            StoreDailyRollup.channel,
+            func.sum(StoreDailyRollup.responses),
+        )
+        .where(StoreDailyRollup.day >= since.date())
+        .group_by(StoreDailyRollup.store_id, StoreDailyRollup.channel)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for store_id, channel, n in session.execute(
+        scope_to_user(stmt, user, StoreDailyRollup.store_id)
+    ).all():
+        found.setdefault(store_id, {})[channel] = int(n or 0)
+    return found
 
 
 def latest_responses(user: User, since: datetime) -> Select[Any]:

@@ -18,7 +18,13 @@ from portal.access import scope_to_user
 from portal.awards.queries import list_cycles
 from portal.calendar import last_complete_month, previous_month
 from portal.hr.queries import coaching_list, visible_ids
-from portal.hr.ranking import StaffRow, current_policy, parameters_of, rank_months
+from portal.hr.ranking import (
+    StaffRow,
+    current_policy,
+    parameters_of,
+    policy_channels,
+    rank_months,
+)
 from portal.models import Appeal, AwardCycle, CycleState, Nomination, SnapshotRow, User
 
 #: Appeals listed; the cycle page holds the rest.
@@ -145,7 +151,11 @@ def coaching_changes(session: Session, user: User, now: datetime) -> CoachingCha
     month = last_complete_month(session, now)
     before = previous_month(month)
     earlier, latest = rank_months(
-        session, [before, month], scope=policy.scope, parameters=parameters_of(policy)
+        session,
+        [before, month],
+        scope=policy.scope,
+        parameters=parameters_of(policy),
+        channels=policy_channels(policy),
     )
     store_ids = visible_ids(session, user)
     was = {row.ranked.staff.staff_id: row.ranked.staff for row in coaching_list(earlier, store_ids)}

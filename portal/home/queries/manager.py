@@ -25,7 +25,8 @@ from portal.access import scope_to_user
 from portal.awards.queries import list_cycles
 from portal.calendar import Period, local_today
 from portal.cases.queries import UNFINISHED, overdue_condition
-from portal.dashboard.queries import Totals, totals_by_store
+from portal.dashboard.channel_split import ChannelMix, answers_of, counts_in_order, summed
+from portal.dashboard.queries import Totals, totals_by_store, totals_by_store_and_channel
 from portal.models import (
     Case,
     CaseState,
@@ -111,6 +112,8 @@ class StoreToday:
     #: Over the last `RECENT_DAYS` days: one day is too few answers to read a score.
     nps_recent: Estimate
     csat_recent: Estimate
+    #: The answers of each channel behind the recent scores (the note when mixed).
+    channels: ChannelMix = ChannelMix()
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,15 +284,20 @@ def list_store_days(session: Session, user: User, now: datetime) -> list[StoreTo
     found: list[StoreToday] = []
     for day in days:
         recent = Period(day - timedelta(days=RECENT_DAYS - 1), day)
-        week = {store.id: totals for store, totals in totals_by_store(session, user, recent)}
+        week = {
+            store.id: split for store, split in totals_by_store_and_channel(session, user, recent)
+        }
         for store, today in totals_by_store(session, user, Period(day, day)):
             if store.closed_at is not None or local_today(store.timezone, now) != day:
                 continue
-            found.append(_store_today(store, day, today, week.get(store.id, Totals())))
+            found.append(_store_today(store, day, today, week.get(store.id, {})))
     return sorted(found, key=lambda s: s.code)
 
 
-def _store_today(store: Store, day: date, today: Totals, recent: Totals) -> StoreToday:
+def _store_today(
+    store: Store, day: date, today: Totals, recent_split: dict[str, Totals]
+) -> StoreToday:
+    recent = summed(recent_split)
     return StoreToday(
         code=store.code,
         name=store.name,
@@ -298,4 +306,5 @@ def _store_today(store: Store, day: date, today: Totals, recent: Totals) -> Stor
         receipts_today=today["issued"],
         nps_recent=nps_interval(recent.nps),
         csat_recent=csat_interval(recent.csat_top2, recent.csat_n),
+        channels=ChannelMix(counts=counts_in_order(answers_of(recent_split))),
     )

@@ -39,7 +39,7 @@ def upgrade() -> None:
         sa.Column("to_number", sa.String(length=20), nullable=False),
         sa.Column("opted_out_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("word", sa.String(length=32), nullable=False),
-        sa.Column("active", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.PrimaryKeyConstraint("to_number", name=op.f("pk_sms_opt_outs")),
     )
     op.create_table(

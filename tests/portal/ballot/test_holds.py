@@ -97,7 +97,7 @@ def star_data(db_session, team):
 
 
 def answered(db_session, team):
-    signals = _read_signals(db_session, [OCT], gates=True)
+    signals = _read_signals(db_session, [OCT], gates=True, channels=("receipt", "code"))
     return signals.customer[(team["star"].id, 0)].answered
 
 

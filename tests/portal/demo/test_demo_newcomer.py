@@ -72,7 +72,7 @@ def test_the_printed_link_and_code_open_a_fresh_receipts_survey(demo_run: Run) -
     assert 'name="nps"' in page.get_data(as_text=True)
     typed = post_form(client, "/r", {"code": code.group(1)})
     assert typed.status_code == 302
-    assert typed.headers["Location"].endswith(path)
+    assert typed.headers["Location"].endswith(f"{path}?via=code")
     assert client.get(typed.headers["Location"]).status_code == 200
     # Issued by this run, open and unanswered.
     with Session(demo_run.app.extensions["portal.db"][0]) as session:

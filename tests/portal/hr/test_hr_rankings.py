@@ -209,6 +209,7 @@ def test_the_policy_form_checks_its_input_and_keeps_a_history(client, db_session
         "baseline": "-1.2",
         "scope": "chain",
         "notice_days": "5",
+        "channels": ["receipt", "code"],
     }
     bad_inputs = [
         {"customer_weight": "0", "mystery_weight": "0", "complaints_weight": "0"},

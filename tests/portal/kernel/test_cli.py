@@ -224,6 +224,7 @@ EXTRA_COMMANDS = {
     "revoke-api-key",
     "overdue",
     "send-mail",
+    "send-sms",
     "finalise-visits",
     "award-cycle",
     "verify-awards",

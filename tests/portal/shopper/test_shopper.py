@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import portal.shopper.views as views
 from portal.db import utcnow
-from portal.models import Receipt, Response, ResponseContact, SurveyVersion
+from portal.models import Receipt, Response, ResponseContact, StoreDailyRollup, SurveyVersion
 from surveys.codes import format_short_code, new_short_code, read_validation_code
 from surveys.loader import receipt_survey
 from surveys.tokens import sign_receipt_token
@@ -331,7 +331,64 @@ def test_a_typed_code_opens_the_survey(client, receipt):
     typed = format_short_code(receipt.receipt.short_code).lower().replace("-", " ")
     page = post_form(client, "/r", {"code": typed})
     assert page.status_code == 302
-    assert page.headers["Location"].endswith(f"/r/{receipt.token}")
+    assert page.headers["Location"].endswith(f"/r/{receipt.token}?via=code")
+
+
+def _answer_by_code(client, receipt, **kwargs):
+    typed = format_short_code(receipt.receipt.short_code)
+    survey_url = post_form(client, "/r", {"code": typed}).headers["Location"]
+    html = client.get(survey_url, **kwargs).get_data(as_text=True)
+    assert '<input type="hidden" name="via" value="code">' in html
+    return html
+
+
+def test_an_answer_reached_by_a_typed_code_is_recorded_as_channel_code(client, receipt, db_session):
+    html = _answer_by_code(client, receipt)
+    # The form posts to the survey's own address; the hidden field carries the fact even
+    # if the query string were lost on the way.
+    page = client.post(
+        f"/r/{receipt.token}",
+        data={"csrf_token": csrf_token_from(html), "via": "code", **GOOD},
+    )
+    assert page.status_code == 200
+    response = db_session.scalars(select(Response)).one()
+    assert response.channel == "code"
+    day = response.local_day
+    counted = dict(
+        db_session.execute(
+            select(StoreDailyRollup.channel, StoreDailyRollup.responses).where(
+                StoreDailyRollup.day == day
+            )
+        ).all()
+    )
+    # The answer under "code"; the receipt's funnel (issued, answered) under "receipt".
+    assert counted == {"code": 1, "receipt": 0}
+    funnel = db_session.execute(
+        select(StoreDailyRollup.issued, StoreDailyRollup.issued_answered).where(
+            StoreDailyRollup.channel == "receipt"
+        )
+    ).one()
+    assert tuple(funnel) == (1, 1)
+
+
+def test_a_scanned_qr_code_answer_is_channel_receipt(client, url, db_session):
+    assert post_form(client, url, GOOD).status_code == 200
+    assert db_session.scalars(select(Response.channel)).one() == "receipt"
+
+
+def test_a_wrong_answer_keeps_the_typed_code_channel_for_the_next_send(client, receipt, db_session):
+    html = _answer_by_code(client, receipt)
+    page = client.post(
+        f"/r/{receipt.token}?via=code", data={"csrf_token": csrf_token_from(html), "nps": "11"}
+    )
+    assert page.status_code == 400
+    again = page.get_data(as_text=True)
+    assert '<input type="hidden" name="via" value="code">' in again
+    client.post(
+        f"/r/{receipt.token}?via=code",
+        data={"csrf_token": csrf_token_from(again), "via": "code", **GOOD},
+    )
+    assert db_session.scalars(select(Response.channel)).one() == "code"
 
 
 def test_a_mistyped_code_is_caught_by_the_check_character(client, receipt, count_queries):

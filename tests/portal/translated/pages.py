@@ -43,6 +43,13 @@ def _staff(world: World, who: Who | None) -> Variants:
     return [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])]
 
 
+def _phone_case(world: World, who: Who | None) -> list[int]:
+    """A case with a consented phone number of the sign-in's first store (with return calls
+    recorded in the demo manager's store)."""
+    codes = who.store_codes[:1] if who else []
+    return [world.phone_cases[c] for c in codes if c in world.phone_cases]
+
+
 def _console(
     pages: Callable[[World, Who | None], Variants],
 ) -> Callable[[World, Who | None], Variants]:
@@ -88,11 +95,24 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "admin.revoke_key": lambda w, who: [{"key_id": k} for k in (who.key_ids[:1] if who else [])],
     "auth.failed_login_list": lambda w, who: ONE,
     "cases.outbox": lambda w, who: ONE,
+    "sms.messages": lambda w, who: [{}, {"page": 2}],
     # cases and codes
     "cases.index": lambda w, who: [{}, {"state": "closed"}],
-    "cases.detail": lambda w, who: [{"case_id": c} for c in (who.case_ids if who else [])],
+    # One case per state, and a case with return calls of the sign-in's first store.
+    "cases.detail": lambda w, who: [
+        {"case_id": c} for c in (who.case_ids if who else []) + _phone_case(w, who)
+    ],
     "cases.new": lambda w, who: ONE,
     "codes.check": lambda w, who: ONE,
+    # telephone return visits
+    "phone.index": lambda w, who: ONE,
+    "phone.store": _store,
+    "phone.call_answer": lambda w, who: [
+        {"response_id": w.phone_answers[c]}
+        for c in (who.store_codes[:1] if who else [])
+        if c in w.phone_answers
+    ],
+    "phone.call_case": lambda w, who: [{"case_id": c} for c in _phone_case(w, who)],
     # dashboards and exports
     "dashboard.chain": lambda w, who: [{}, {"only": "checkout_ease:5"}],
     "dashboard.store": lambda w, who: [
@@ -181,12 +201,24 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     ),
     "kiosk.enrol": lambda w, who: ONE,
     "kiosk.index": lambda w, who: ONE,
+    # paper cards: printing, keying in, the check queue, a second keying, a decision
+    "paper.print_form": lambda w, who: ONE,
+    "paper.entry": lambda w, who: ONE,
+    "paper.card": lambda w, who: [{"code": w.paper.codes[c["code"]]} for c in _store(w, who)],
+    "paper.checks": lambda w, who: ONE,
+    "paper.check": lambda w, who: [
+        {"response_id": w.paper.pending[c["code"]]} for c in _store(w, who)
+    ],
+    "paper.decision": lambda w, who: [
+        {"response_id": w.paper.mismatched[c["code"]]} for c in _store(w, who)
+    ],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
 NOT_PAGES = {
     "static": "stylesheets, scripts and images of the site itself",
     "shopper.qr": "a QR code image: no words",
+    "sms.short_link": "a redirect to the follow-up question (cases.follow_up, walked)",
     "mystery.photo": "the shopper's receipt photo as uploaded",
     "metrics_api.summary": "JSON for integrations: keys are an API, not page text",
     "exports.responses": "a file download: its header row is checked by test_exports",

@@ -39,6 +39,7 @@ from portal.models import (
     ApiKey,
     AwardCycle,
     Case,
+    Channel,
     CycleState,
     FollowUp,
     MysteryVisit,
@@ -54,6 +55,7 @@ from portal.models import (
     User,
     VisitState,
 )
+from portal.phone.operations import record_phone_visit
 from portal.pos_api.operations import create_api_key
 from portal.receipts import issue_receipt
 from portal.shopper.operations import record_response
@@ -70,7 +72,7 @@ from portal.survey_editor.drafts import SurveyStart, create_survey, edit_draft
 from portal.survey_editor.logo import clean_logo
 from portal.survey_editor.target_rules import create_target_rule
 from portal.versions import default_survey
-from surveys.answers import Answers
+from surveys.answers import Answers, ContactAnswer
 from surveys.checklists import get_checklist
 from surveys.loader import receipt_survey
 from surveys.privacy import mask_personal_data
@@ -80,6 +82,8 @@ from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_custom import add_custom_answers
 from tests.portal.translated.world_kiosk import add_kiosks
+from tests.portal.translated.world_paper import PaperWorld, add_paper_cards
+from tests.portal.translated.world_sms import add_text_messages
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -146,6 +150,13 @@ class World:
     #: Counter tablets (id, store code), and the credential of the enrolled one.
     kiosks: list[tuple[int, str]] = field(default_factory=list)
     kiosk_credential: str = ""
+    #: Paper cards to key in, to check and to decide on.
+    paper: PaperWorld = field(default_factory=PaperWorld)
+
+    #: Store code -> an answer whose customer waits for a return call, and a case with a
+    #: consented phone number (in the demo manager's store, one called three ways).
+    phone_answers: dict[str, int] = field(default_factory=dict)
+    phone_cases: dict[str, int] = field(default_factory=dict)
 
 
 def _aware(value: datetime) -> datetime:
@@ -188,6 +199,13 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     _survey_draft(session, now=now)
     invitation_token, reset_token = _account_links(session, settings, now)
     _survey_versions_and_branding(session, _user(session, LOGINS["admin"]), now)
+    paper = add_paper_cards(
+        session, settings, _user(session, LOGINS["admin"]), password=PASSWORD, now=now
+    )
+
+    phone_answers, phone_cases = _phone_visits(session, settings, now=now)
+
+    add_text_messages(session, settings, manager, now=now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -201,6 +219,9 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         target_rule_ids=target_rule_ids,
         kiosks=tablets.kiosks,
         kiosk_credential=tablets.credential,
+        paper=paper,
+        phone_answers=phone_answers,
+        phone_cases=phone_cases,
     )
 
 
@@ -282,6 +303,95 @@ def _targeting(session: Session, owner: User, *, now: datetime) -> list[int]:
     return [create_target_rule(session, rule, actor=actor, now=now).id for rule in rules]
 
 
+def _phone_visits(
+    session: Session, settings: Settings, *, now: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Return calls for the phone pages. The demo's customers who leave a number are all
+    unhappy (each has a case), so every store gets a happy one waiting for a call; in the
+    demo manager's store a case is called (unreachable, then answered), one happy customer
+    declines and another does not answer. Returns, by store code, an answer to call and a
+    case with a number."""
+    manager = _user(session, LOGINS["manager"])
+    home = sorted(manager.stores, key=lambda s: s.code)[0]
+    answers: dict[str, int] = {}
+    home_answers: list[Response] = []
+    open_stores = select(Store).where(Store.closed_at.is_(None)).order_by(Store.code)
+    for store in session.scalars(open_stores).all():
+        cashier = session.scalars(select(Staff).where(Staff.store_id == store.id)).first()
+        for n in range(2 if store.id == home.id else 1):
+            issued = issue_receipt(
+                session,
+                settings,
+                store=store,
+                staff_code=None if cashier is None else cashier.code,
+                transaction_id=f"PHONE-{n}",
+                issued_at=None,
+                total_cents=None,
+                now=now - timedelta(hours=3 + n),
+            )
+            happy = record_response(
+                session,
+                settings=settings,
+                receipt=issued.receipt,
+                definition=receipt_survey(),
+                answers=_phone_scores(9, 5, contact=ContactAnswer("13800138000", None)),
+                locale="zh_CN",
+                now=now - timedelta(hours=2 + n),
+            )
+            answers.setdefault(store.code, happy.id)
+            if store.id == home.id:
+                home_answers.append(happy)
+    record_phone_visit(
+        session,
+        settings,
+        store=home,
+        about_response=home_answers[-1],
+        outcome="declined",
+        note="顾客正在开车，不方便回答",
+        user=manager,
+        now=now - timedelta(minutes=50),
+    )
+    # Nobody answers the other: still on the list, with the try shown.
+    record_phone_visit(
+        session,
+        settings,
+        store=home,
+        about_response=home_answers[0],
+        outcome="unreachable",
+        note="",
+        user=manager,
+        now=now - timedelta(minutes=45),
+    )
+    with_phone = select(Case).where(Case.contact_phone.is_not(None)).order_by(Case.id)
+    cases: dict[str, int] = {}
+    for case in session.scalars(with_phone):
+        cases.setdefault(case.store.code, case.id)
+    called = session.get_one(Case, cases[home.code])
+    unreachable = {"outcome": "unreachable", "note": "", "now": now - timedelta(minutes=40)}
+    answered = {
+        "outcome": "answered",
+        "answers": _phone_scores(6, 3),
+        "problem_solved": False,
+        "note": "顾客说退款还没到账",
+        "now": now - timedelta(minutes=30),
+    }
+    for call in (unreachable, answered):
+        record_phone_visit(session, settings, store=home, case=called, user=manager, **call)
+    return answers, cases
+
+
+def _phone_scores(nps: int, csat: int, contact: ContactAnswer | None = None) -> Answers:
+    return Answers(
+        nps=nps,
+        csat=csat,
+        ratings={},
+        problem_reported=False,
+        problem_category=None,
+        comment=None,
+        contact=contact,
+    )
+
+
 def _account_links(session: Session, settings: Settings, now: datetime) -> tuple[str, str]:
     """Links for two users nobody signs in as during the walk (a sign-in would void them):
     one invited and waiting, one who forgot their password."""
@@ -349,6 +459,9 @@ def _hold_ballot_answers(
             locale="zh_CN",
             now=at,
             origin=origin_of(settings.secret_key, "203.0.113.7", "Phone A"),
+            # Half typed the receipt's code: the store's figures mix channels (the note and
+            # the split by channel are walked too).
+            channel=Channel.CODE if n % 2 else Channel.RECEIPT,
         )
 
 
