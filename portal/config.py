@@ -126,6 +126,9 @@ class Settings:
     #: the window (by the time the tablet says they were given) are refused at sync.
     kiosk_max_answers: int = 30
     kiosk_window_minutes: int = 10
+    #: Answers from one counter tablet within the ballot burst window beyond which they are
+    #: held for review (the tablet's burst limit; a phone's is ``ballot_burst_device``).
+    kiosk_burst: int = 12
     #: Share (%) of keyed-in paper cards drawn for a second person's check.
     paper_check_percent: int = 10
 
@@ -243,6 +246,7 @@ class Settings:
             ballot_pattern_minutes=_whole(env_vars, "PORTAL_BALLOT_PATTERN_MINUTES", 10, 1, 1440),
             kiosk_max_answers=_whole(env_vars, "PORTAL_KIOSK_MAX_ANSWERS", 30, 1, 10000),
             kiosk_window_minutes=_whole(env_vars, "PORTAL_KIOSK_WINDOW_MINUTES", 10, 1, 1440),
+            kiosk_burst=_whole(env_vars, "PORTAL_KIOSK_BURST", 12, 0, 10000),
             paper_check_percent=_whole(env_vars, "PORTAL_PAPER_CHECK_PERCENT", 10, 0, 100),
             **_sms_settings(env_vars, production=env == "production"),
         )

@@ -12,11 +12,15 @@ applies them to a submit. A limit of 0 turns a rule, or one part of the burst ru
   its code exists, whereas the till's ``issued_at`` comes from a clock we do not keep.
 * **pattern** — the same scores, choices and comment (normalised) as ``copies`` or more
   other answers for the same store or staff member within ``window``.
+
+A counter tablet (`kiosk_rules_of`) is one device that every shopper at the counter
+shares, and it has no network of its own: its burst limit is the kiosk's own
+(``PORTAL_KIOSK_BURST``), and the network part is off.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from portal.config import Settings
@@ -79,3 +83,11 @@ def rules_of(settings: Settings) -> BallotRules:
             window=timedelta(minutes=settings.ballot_pattern_minutes),
         ),
     )
+
+
+def kiosk_rules_of(settings: Settings) -> BallotRules:
+    """The rules for a counter tablet's answers: `rules_of` with the tablet's own burst
+    limit, since a phone's three answers in ten minutes are a busy counter's normal."""
+    rules = rules_of(settings)
+    burst = replace(rules.burst, device_limit=settings.kiosk_burst, network_limit=0)
+    return replace(rules, burst=burst)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record_audit
 from portal.ballot.origin import SubmitOrigin
-from portal.ballot.rules import rules_of
+from portal.ballot.rules import kiosk_rules_of, rules_of
 from portal.ballot.screening import screen_response
 from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
@@ -60,6 +60,7 @@ def record_response(
     entered_by_user_id: int | None = None,
     kiosk_id: int | None = None,
     client_id: str | None = None,
+    open_case: bool = True,
 ) -> Response:
     """Store the answers to ``receipt``, mark it answered, count it in the daily rollups and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
@@ -69,7 +70,8 @@ def record_response(
     become ``response_answers`` rows and are counted in ``question_daily_counts``.
     ``channel`` says how it came in: the receipt's QR (the default), its typed code, a
     kiosk where the shopper typed the code (``kiosk_id``, ``client_id``), or a paper card
-    keyed in by staff (``entered_by_user_id``).
+    keyed in by staff (``entered_by_user_id``). ``open_case=False`` leaves the follow-up
+    case to the caller (the demo plays every case's life itself).
 
     The unique receipt id on responses decides between simultaneous submits: the insert
     runs in a savepoint, and the loser's IntegrityError becomes AlreadyAnswered.
@@ -116,6 +118,7 @@ def record_response(
         now=now,
         origin=origin,
         survey_id=survey_id or _survey_id(session, receipt.survey_version_id),
+        open_case=open_case,
     )
     return response
 
@@ -241,7 +244,10 @@ def _follow_through(
         _insert_answers(session, response.id, answers.custom)
     session.flush()
     if origin is not None:
-        screen_response(session, response, receipt, origin, rules_of(settings), now)
+        rules = (
+            kiosk_rules_of(settings) if response.channel == Channel.KIOSK else rules_of(settings)
+        )
+        screen_response(session, response, receipt, origin, rules, now)
     if open_case:
         open_case_for_response(session, settings, response, now=now)
     # Counted last, after everything else is flushed: every submit of a store adds to the

@@ -154,8 +154,8 @@ def test_every_kiosk_answer_is_screened_as_one_device(client, kiosk, db_session,
     version = page_version(client)
     start = utcnow() - timedelta(minutes=5)
     answers = [
-        queued(version, answered_at=start + timedelta(seconds=30 * n), values={"nps": str(n)})
-        for n in range(settings.ballot_burst_device + 1)
+        queued(version, answered_at=start + timedelta(seconds=30 * n), values={"nps": str(n % 11)})
+        for n in range(settings.kiosk_burst + 1)
     ]
     assert statuses(sync(client, answers)) == ["stored"] * len(answers)
     origins = db_session.scalars(select(ResponseOrigin)).all()
@@ -165,6 +165,21 @@ def test_every_kiosk_answer_is_screened_as_one_device(client, kiosk, db_session,
 
     held = db_session.scalars(select(ResponseFlag.response_id).where(ResponseFlag.rule == "burst"))
     assert sorted(held) == [r.id for r in stored(db_session)]
+
+
+def test_a_busy_counter_is_not_a_burst(client, kiosk, db_session, settings):
+    # A phone's burst limit (three in ten minutes) is a counter tablet's normal pace.
+    assert settings.ballot_burst_device < settings.kiosk_burst
+    version = page_version(client)
+    start = utcnow() - timedelta(minutes=5)
+    answers = [
+        queued(version, answered_at=start + timedelta(seconds=30 * n), values={"nps": str(n % 11)})
+        for n in range(settings.kiosk_burst)
+    ]
+    assert statuses(sync(client, answers)) == ["stored"] * len(answers)
+    from portal.models import ResponseFlag
+
+    assert db_session.scalars(select(ResponseFlag)).all() == []
 
 
 def test_sync_stamps_the_tablet_as_seen_without_changing_its_version(client, kiosk, db_session):
