@@ -314,8 +314,7 @@ class _Answers:
         if profile.trend and issued > self.trend_start:
             drift = profile.trend * (issued - self.trend_start) / (self.now - self.trend_start)
         y = profile.quality + staff.effect + drift + rng.gauss(0.0, 1.0)
-        nps = bisect.bisect(_NPS_CUTS, y)
-        csat = 1 + bisect.bisect(_CSAT_CUTS, y + rng.gauss(0.0, 0.5))
+        nps, csat = draw_scores(rng, y)
         # Each rating follows the overall mood plus what it is about; a shopper who
         # skips the optional ratings usually skips them all.
         knows_products = 0.2 if staff.position != "收银员" else 0.0
@@ -430,6 +429,14 @@ class _Answers:
             "consent_text": self.definition.consent.get(locale),
             "consented_at": submitted,
         }
+
+
+def draw_scores(rng: random.Random, mood: float) -> tuple[int, int]:
+    """Likelihood to recommend (0-10) and satisfaction (1-5) of a shopper whose experience
+    was ``mood`` (store quality + staff effect + noise, about N(0, 1) for an average store)."""
+    nps = bisect.bisect(_NPS_CUTS, mood)
+    csat = 1 + bisect.bisect(_CSAT_CUTS, mood + rng.gauss(0.0, 0.5))
+    return nps, csat
 
 
 def _draw_delay(rng: random.Random) -> timedelta:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.audit import CLI, record_audit
@@ -32,8 +33,10 @@ from portal.demo.chain import (
     demo_logins,
     find_user,
 )
+from portal.demo.channels import ChannelsDemo, add_channel_answers
 from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
 from portal.errors import Conflict
+from portal.models import PhoneVisit
 from portal.rollups import rebuild_rollups
 
 
@@ -55,6 +58,10 @@ class DemoSummary:
     mystery: MysteryDemoSummary
     #: The service-star award cycles: one month final, the last one in HR review.
     awards: AwardsDemo
+    #: The counter tablets, paper cards and their answers.
+    channels: ChannelsDemo
+    #: Telephone return visits to customers of resolved cases.
+    phone_visits: int
 
 
 def build_demo(
@@ -100,6 +107,15 @@ def build_demo(
     counts = add_answers(
         session, settings, chain, rng=rng, now=now, days=days, responses=responses, report=report
     )
+    channels = add_channel_answers(
+        session,
+        settings,
+        chain,
+        seed=seed,
+        now=now,
+        admin=find_user(session, DEMO_ADMIN_EMAIL),
+        manager=find_user(session, "manager@demo.example"),
+    )
     cases = add_cases(
         session,
         settings,
@@ -134,7 +150,8 @@ def build_demo(
         hr2=find_user(session, "hr2@demo.example"),
         manager=find_user(session, "manager@demo.example"),
     )
-    summary = _summary(chain, counts, cases, days, mystery, awards)
+    phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
+    summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)
     _audit(session, summary, seed=seed, now=now)
     session.flush()
     report.reach(100)
@@ -148,6 +165,8 @@ def _summary(
     days: int,
     mystery: MysteryDemoSummary,
     awards: AwardsDemo,
+    channels: ChannelsDemo,
+    phone_visits: int,
 ) -> DemoSummary:
     return DemoSummary(
         stores=len(chain.stores),
@@ -159,6 +178,8 @@ def _summary(
         logins=demo_logins(),
         mystery=mystery,
         awards=awards,
+        channels=channels,
+        phone_visits=phone_visits,
     )
 
 
@@ -177,4 +198,7 @@ def _audit(session: Session, summary: DemoSummary, *, seed: int, now: datetime) 
         cases=summary.cases,
         mystery_visits=summary.mystery.visits,
         award_nominations=summary.awards.nominations,
+        kiosk_answers=summary.channels.kiosk_answers,
+        paper_answers=summary.channels.paper_answers,
+        phone_visits=summary.phone_visits,
     )

@@ -39,6 +39,7 @@ from portal.cases.operations import (
     send_follow_up,
 )
 from portal.config import Settings
+from portal.demo.channels import call_back
 from portal.demo.timeline import Timeline
 from portal.models import Case, CaseState, FollowUp, OutboxMessage, Response, ReturnVisit, User
 from surveys.answers import LOW_SATISFACTION
@@ -180,7 +181,7 @@ def add_cases(
         managed={store_id for store_id in store_ids if managers_of(session, store_id)},
     )
     lives = [planner.plan(r) for r in unhappy if case_trigger(r.nps, r.csat, r.problem_reported)]
-    player = _Player(session, settings, admin=admin, now=now)
+    player = _Player(session, settings, admin=admin, now=now, seed=seed)
     for life in lives:
         player.add(life)
     if lives:
@@ -288,7 +289,9 @@ class _Player:
     """Queues the planned steps of every case and the hourly overdue job, then runs them
     in time order through the case operations."""
 
-    def __init__(self, session: Session, settings: Settings, *, admin: User, now: datetime):
+    def __init__(
+        self, session: Session, settings: Settings, *, admin: User, now: datetime, seed: int
+    ):
         self.session = session
         self.settings = settings
         self.admin = admin
@@ -296,6 +299,9 @@ class _Player:
         self.timeline = Timeline()
         #: Cases that may still fall overdue (pruned by the overdue job).
         self.waiting: list[Case] = []
+        #: What the customers say on the return calls: its own stream, so the rest of the
+        #: demo is drawn as before.
+        self.calls = random.Random(f"{seed}:calls")
 
     def add(self, life: _Life) -> None:
         """Queue each step of the case's planned life at its own time."""
@@ -369,6 +375,13 @@ class _Player:
         answer_follow_up(self.session, token_id, life.score, now=at)
 
     def _close(self, life: _Life, at: datetime) -> None:
+        case = _case(life)
+        if case.contact_phone is not None and case.assignee is not None:
+            # The return visit is a call: announced by a text message, recorded as a phone
+            # visit; an answered call closes the case itself.
+            call_back(self.session, self.settings, case, life.return_visit, self.calls, now=at)
+            if case.state == CaseState.CLOSED:
+                return
         self._close_as(life, life.return_visit, at)
 
     def _close_again(self, life: _Life, at: datetime) -> None:

@@ -100,6 +100,12 @@ def _echo_summary(summary: DemoSummary, seconds: float) -> None:
         f"{summary.awards.review_month:%Y-%m} in HR review "
         f"({summary.awards.nominations} nominations, {summary.awards.decided} decided)"
     )
+    channels = summary.channels
+    click.echo(
+        f"other channels: {channels.kiosks} counter tablets with {channels.kiosk_answers} "
+        f"answers, {channels.paper_cards} paper cards ({channels.paper_answers} keyed in), "
+        f"{summary.phone_visits} phone return visits"
+    )
 
 
 def _reset_sqlite(bind: Any) -> None:

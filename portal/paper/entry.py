@@ -122,6 +122,7 @@ def enter_card(
     now: datetime,
     locale: str,
     rng: random.Random | None = None,
+    open_case: bool = True,
 ) -> PaperEntry:
     """Store the answers keyed in from a paper card: a response of channel "paper" to the
     card's receipt (its own survey version; rollups, custom answers and the case an unhappy
@@ -131,7 +132,8 @@ def enter_card(
 
     ``answers`` are validated against the card's version by the caller (the entry form);
     ``locale`` is the language of the card's side the customer filled in (its consent
-    sentence is the one stored with contact details).
+    sentence is the one stored with contact details). ``open_case=False`` leaves the
+    follow-up case to the caller (the demo plays every case's life itself).
 
     Raises
     ------
@@ -150,6 +152,7 @@ def enter_card(
             now=now,
             channel=Channel.PAPER,
             entered_by_user_id=user.id,
+            open_case=open_case,
         )
     except AlreadyAnswered:
         raise CardAnswered(

@@ -1,0 +1,241 @@
+"""The demo's other ways in, beside the receipts' QR codes and typed codes: a counter tablet
+in each of the demo manager's stores with two weeks of answers, paper cards printed for
+those stores and keyed in by the manager (a few drawn for a second keying), and, after the
+cases have lived their lives, telephone return visits to the customers of resolved cases,
+each announced by a text message (kept in the outbox: the demo sends nothing); the case
+demo (`portal.demo.cases`) makes them with `call_back`.
+
+Answers go through the channels' own operations on the demo's clock. Their unhappy ones
+open no case here: `portal.demo.cases` opens and plays every case of the demo, these
+included. The draws come from their own random streams, so the rest of the demo is the
+same with or without them.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from portal.audit import Actor
+from portal.calendar import local_day
+from portal.config import Settings
+from portal.demo.answers import draw_scores
+from portal.demo.chain import STORES, Chain, StoreProfile
+from portal.kiosk.answers import kiosk_origin
+from portal.kiosk.devices import create_kiosk, enrol_kiosk
+from portal.kiosk.queries import split_key
+from portal.models import Case, Channel, PhoneOutcome, ReturnVisit, Store, User
+from portal.paper.cards import CardLanguage, CardPurpose, issue_paper_cards
+from portal.paper.entry import enter_card
+from portal.phone.operations import record_phone_visit
+from portal.shopper.operations import record_receiptless_response
+from portal.sms.operations import send_return_visit_notice
+from portal.targeting import version_for_receipt
+from portal.versions import definition_of
+from surveys.answers import Answers
+
+#: The demo manager's stores: each has a tablet at the counter and paper cards.
+CHANNEL_STORES = ("SH-001", "SH-002")
+KIOSK_DAYS = 14
+#: Answers a tablet takes on an ordinary day (more at the weekend).
+KIOSK_PER_DAY = 5
+#: Paper cards printed per store, and the share of them that came back answered.
+PAPER_CARDS = 40
+PAPER_RETURNED = 0.6
+PAPER_DAYS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelsDemo:
+    kiosks: int
+    kiosk_answers: int
+    paper_cards: int
+    paper_answers: int
+
+
+def add_channel_answers(
+    session: Session,
+    settings: Settings,
+    chain: Chain,
+    *,
+    seed: int,
+    now: datetime,
+    admin: User,
+    manager: User,
+) -> ChannelsDemo:
+    """Enrol a tablet in each of `CHANNEL_STORES` and add its answers of the last
+    `KIOSK_DAYS` days; print `PAPER_CARDS` cards for each and key in the returned ones.
+    Adds and flushes; opens no case (see the module's docstring)."""
+    rng = random.Random(f"{seed}:channels")
+    profiles = {profile.code: profile for profile in STORES}
+    kiosk_answers = paper_answers = 0
+    for code in CHANNEL_STORES:
+        store = chain.stores[code]
+        kiosk_answers += _kiosk(session, settings, store, profiles[code], rng, now, admin)
+        paper_answers += _paper(session, settings, store, profiles[code], rng, now, manager)
+    return ChannelsDemo(
+        kiosks=len(CHANNEL_STORES),
+        kiosk_answers=kiosk_answers,
+        paper_cards=PAPER_CARDS * len(CHANNEL_STORES),
+        paper_answers=paper_answers,
+    )
+
+
+def _answers(rng: random.Random, profile: StoreProfile) -> Answers:
+    nps, csat = draw_scores(rng, profile.quality + rng.gauss(0.0, 1.0))
+    return Answers(
+        nps=nps,
+        csat=csat,
+        ratings={},
+        problem_reported=False,
+        problem_category=None,
+        comment=None,
+        contact=None,
+    )
+
+
+def _kiosk(
+    session: Session,
+    settings: Settings,
+    store: Store,
+    profile: StoreProfile,
+    rng: random.Random,
+    now: datetime,
+    admin: User,
+) -> int:
+    enrolled_at = now - timedelta(days=KIOSK_DAYS, hours=2)
+    kiosk, code = create_kiosk(
+        session, store, "收银台平板", Actor.of_user(admin), enrolled_at - timedelta(hours=1)
+    )
+    enrol_kiosk(session, code, address="192.0.2.10", now=enrolled_at)
+    version = version_for_receipt(
+        session, store, local_day(enrolled_at, store.timezone), split_key(kiosk)
+    )
+    definition = definition_of(version)
+    origin = kiosk_origin(settings.secret_key, kiosk.id)
+    taken = 0
+    for back in range(KIOSK_DAYS, 0, -1):
+        day = now - timedelta(days=back)
+        weekend = local_day(day, store.timezone).weekday() >= 5
+        for _ in range(rng.randint(KIOSK_PER_DAY - 2, KIOSK_PER_DAY + (4 if weekend else 2))):
+            answered = day + timedelta(minutes=rng.randint(0, 10 * 60))
+            record_receiptless_response(
+                session,
+                settings=settings,
+                store=store,
+                version=version,
+                definition=definition,
+                answers=_answers(rng, profile),
+                locale="en" if rng.random() < profile.english else "zh_CN",
+                now=answered.replace(microsecond=0),
+                channel=Channel.KIOSK,
+                kiosk_id=kiosk.id,
+                client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                origin=origin,
+                open_case=False,
+            )
+            taken += 1
+    return taken
+
+
+def _paper(
+    session: Session,
+    settings: Settings,
+    store: Store,
+    profile: StoreProfile,
+    rng: random.Random,
+    now: datetime,
+    manager: User,
+) -> int:
+    printed = now - timedelta(days=PAPER_DAYS)
+    cards = issue_paper_cards(
+        session,
+        settings,
+        store,
+        PAPER_CARDS,
+        purpose=CardPurpose.COUNTER,
+        language=CardLanguage.BOTH,
+        actor=Actor.of_user(manager),
+        now=printed,
+    )
+    keyed = 0
+    for card in cards:
+        if rng.random() >= PAPER_RETURNED:
+            continue
+        entered = printed + timedelta(days=rng.uniform(1, PAPER_DAYS - 1))
+        enter_card(
+            session,
+            settings,
+            receipt=card.receipt,
+            answers=_answers(rng, profile),
+            user=manager,
+            now=entered.replace(microsecond=0),
+            locale="zh_CN",
+            rng=rng,
+            open_case=False,
+        )
+        keyed += 1
+    return keyed
+
+
+def call_back(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    return_visit: str,
+    rng: random.Random,
+    *,
+    now: datetime,
+) -> None:
+    """The return visit of a resolved ``case`` as a phone call by its assignee: a text
+    message announces it an hour before, then the call is recorded: answered (its
+    answers drawn to fit ``return_visit``, satisfied or not) or unreachable. An answered
+    call closes the case (`portal.phone.operations.record_phone_visit`)."""
+    assert case.assignee is not None, "the assignee calls"
+    manager = case.assignee
+    send_return_visit_notice(
+        session, settings, case, actor=Actor.of_user(manager), now=now - timedelta(hours=1)
+    )
+    if return_visit == ReturnVisit.UNREACHABLE:
+        record_phone_visit(
+            session,
+            settings,
+            store=case.store,
+            case=case,
+            outcome=PhoneOutcome.UNREACHABLE,
+            note="",
+            user=manager,
+            now=now,
+        )
+        return
+    solved = return_visit == ReturnVisit.SATISFIED
+    record_phone_visit(
+        session,
+        settings,
+        store=case.store,
+        case=case,
+        outcome=PhoneOutcome.ANSWERED,
+        answers=_call_answers(rng, solved),
+        problem_solved=solved,
+        note="",
+        user=manager,
+        now=now,
+    )
+
+
+def _call_answers(rng: random.Random, solved: bool) -> Answers:
+    # A customer whose problem was solved mostly thinks better of the store.
+    nps, csat = draw_scores(rng, rng.gauss(0.3 if solved else -1.5, 0.8))
+    return Answers(
+        nps=nps,
+        csat=csat,
+        ratings={},
+        problem_reported=False,
+        problem_category=None,
+        comment=None,
+        contact=None,
+    )
