@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from portal.demo.chain import (
 from portal.demo.channels import ChannelsDemo, add_channel_answers
 from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
 from portal.errors import Conflict
-from portal.models import PhoneVisit
+from portal.models import Channel, PhoneVisit, Response
 from portal.rollups import rebuild_rollups
 
 
@@ -113,6 +113,8 @@ def build_demo(
         chain,
         seed=seed,
         now=now,
+        days=days,
+        responses=responses,
         admin=find_user(session, DEMO_ADMIN_EMAIL),
         manager=find_user(session, "manager@demo.example"),
     )
@@ -151,11 +153,16 @@ def build_demo(
         manager=find_user(session, "manager@demo.example"),
     )
     phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
+    channels = replace(channels, phone_answers=_phone_answers(session))
     summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)
     _audit(session, summary, seed=seed, now=now)
     session.flush()
     report.reach(100)
     return summary
+
+
+def _phone_answers(session: Session) -> int:
+    return session.scalar(select(func.count()).where(Response.channel == Channel.PHONE)) or 0
 
 
 def _summary(
@@ -171,8 +178,9 @@ def _summary(
     return DemoSummary(
         stores=len(chain.stores),
         staff=len(chain.plans),
-        receipts=counts.receipts,
-        responses=counts.responses,
+        # The bulk's, and those of the other channels (paper cards; tablets, paper, calls).
+        receipts=counts.receipts + channels.paper_cards,
+        responses=counts.responses + channels.answers,
         cases=cases,
         days=days,
         logins=demo_logins(),

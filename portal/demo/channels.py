@@ -40,13 +40,16 @@ from surveys.answers import Answers
 
 #: The demo manager's stores: each has a tablet at the counter and paper cards.
 CHANNEL_STORES = ("SH-001", "SH-002")
+#: The tablets' last days of answers, and the days since the paper cards were printed
+#: (at most the demo's days).
 KIOSK_DAYS = 14
-#: Answers a tablet takes on an ordinary day (more at the weekend).
-KIOSK_PER_DAY = 5
-#: Paper cards printed per store, and the share of them that came back answered.
-PAPER_CARDS = 40
-PAPER_RETURNED = 0.6
 PAPER_DAYS = 20
+#: Per store, tablet answers and paper cards per 1,000 answers asked of the demo (the
+#: default demo of 45,000: about 70 tablet answers and 40 cards a store).
+KIOSK_PER_1000 = 1.5
+CARDS_PER_1000 = 0.9
+#: The share of the paper cards that came back answered.
+PAPER_RETURNED = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,12 @@ class ChannelsDemo:
     kiosk_answers: int
     paper_cards: int
     paper_answers: int
+    #: Answered return calls (set once the cases have lived: `portal.demo.cases`).
+    phone_answers: int = 0
+
+    @property
+    def answers(self) -> int:
+        return self.kiosk_answers + self.paper_answers + self.phone_answers
 
 
 def add_channel_answers(
@@ -64,23 +73,33 @@ def add_channel_answers(
     *,
     seed: int,
     now: datetime,
+    days: int,
+    responses: int,
     admin: User,
     manager: User,
 ) -> ChannelsDemo:
     """Enrol a tablet in each of `CHANNEL_STORES` and add its answers of the last
-    `KIOSK_DAYS` days; print `PAPER_CARDS` cards for each and key in the returned ones.
-    Adds and flushes; opens no case (see the module's docstring)."""
+    `KIOSK_DAYS` days; print cards for each and key in the returned ones, in numbers
+    proportional to the ``responses`` of the demo, within its ``days``. Adds and flushes;
+    opens no case (see the module's docstring)."""
     rng = random.Random(f"{seed}:channels")
     profiles = {profile.code: profile for profile in STORES}
+    taken = max(2, round(responses * KIOSK_PER_1000 / 1000))
+    cards = max(4, round(responses * CARDS_PER_1000 / 1000))
     kiosk_answers = paper_answers = 0
     for code in CHANNEL_STORES:
-        store = chain.stores[code]
-        kiosk_answers += _kiosk(session, settings, store, profiles[code], rng, now, admin)
-        paper_answers += _paper(session, settings, store, profiles[code], rng, now, manager)
+        store, profile = chain.stores[code], profiles[code]
+        kiosk_days = min(KIOSK_DAYS, days)
+        kiosk_answers += _kiosk(
+            session, settings, store, profile, rng, now, admin, taken, kiosk_days
+        )
+        paper_answers += _paper(
+            session, settings, store, profile, rng, now, manager, cards, min(PAPER_DAYS, days)
+        )
     return ChannelsDemo(
         kiosks=len(CHANNEL_STORES),
         kiosk_answers=kiosk_answers,
-        paper_cards=PAPER_CARDS * len(CHANNEL_STORES),
+        paper_cards=cards * len(CHANNEL_STORES),
         paper_answers=paper_answers,
     )
 
@@ -106,8 +125,12 @@ def _kiosk(
     rng: random.Random,
     now: datetime,
     admin: User,
+    count: int,
+    days: int,
 ) -> int:
-    enrolled_at = now - timedelta(days=KIOSK_DAYS, hours=2)
+    """``count`` answers of the store's tablet, enrolled ``days`` days ago, at random
+    moments of the store's opening hours since."""
+    enrolled_at = now - timedelta(days=days)
     kiosk, code = create_kiosk(
         session, store, "收银台平板", Actor.of_user(admin), enrolled_at - timedelta(hours=1)
     )
@@ -117,28 +140,28 @@ def _kiosk(
     )
     definition = definition_of(version)
     origin = kiosk_origin(settings.secret_key, kiosk.id)
-    taken = 0
-    for back in range(KIOSK_DAYS, 0, -1):
-        day = now - timedelta(days=back)
-        weekend = local_day(day, store.timezone).weekday() >= 5
-        for _ in range(rng.randint(KIOSK_PER_DAY - 2, KIOSK_PER_DAY + (4 if weekend else 2))):
-            answered = day + timedelta(minutes=rng.randint(0, 10 * 60))
-            record_receiptless_response(
-                session,
-                settings=settings,
-                store=store,
-                version=version,
-                definition=definition,
-                answers=_answers(rng, profile),
-                locale="en" if rng.random() < profile.english else "zh_CN",
-                now=answered.replace(microsecond=0),
-                channel=Channel.KIOSK,
-                kiosk_id=kiosk.id,
-                client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                origin=origin,
-                open_case=False,
-            )
-            taken += 1
+    moments = sorted(
+        now - timedelta(days=rng.uniform(0, days), minutes=rng.randint(0, 10 * 60))
+        for _ in range(count)
+    )
+    for answered in moments:
+        answered = max(answered, enrolled_at + timedelta(minutes=5))
+        record_receiptless_response(
+            session,
+            settings=settings,
+            store=store,
+            version=version,
+            definition=definition,
+            answers=_answers(rng, profile),
+            locale="en" if rng.random() < profile.english else "zh_CN",
+            now=answered.replace(microsecond=0),
+            channel=Channel.KIOSK,
+            kiosk_id=kiosk.id,
+            client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            origin=origin,
+            open_case=False,
+        )
+    taken = count
     return taken
 
 
@@ -150,13 +173,16 @@ def _paper(
     rng: random.Random,
     now: datetime,
     manager: User,
+    count: int,
+    days: int,
 ) -> int:
-    printed = now - timedelta(days=PAPER_DAYS)
+    """``count`` cards printed ``days`` days ago, the returned ones keyed in since."""
+    printed = now - timedelta(days=days)
     cards = issue_paper_cards(
         session,
         settings,
         store,
-        PAPER_CARDS,
+        count,
         purpose=CardPurpose.COUNTER,
         language=CardLanguage.BOTH,
         actor=Actor.of_user(manager),
@@ -166,7 +192,7 @@ def _paper(
     for card in cards:
         if rng.random() >= PAPER_RETURNED:
             continue
-        entered = printed + timedelta(days=rng.uniform(1, PAPER_DAYS - 1))
+        entered = printed + timedelta(days=rng.uniform(0.1, days - 0.1))
         enter_card(
             session,
             settings,

@@ -27,6 +27,7 @@ from portal import create_app
 from portal.awards.ledger import verify_award_log
 from portal.models import (
     Case,
+    Channel,
     MysteryVisit,
     Receipt,
     Region,
@@ -193,8 +194,10 @@ def test_the_receipt_survey_becomes_version_1_of_the_default_survey(upgraded: Up
         )
         assert unanswered <= {numbered[-1][0]}
         # The scores of the existing answers did not move: the figures tests below check
-        # them through the API; here, that none was lost.
-        assert session.scalar(select(func.count()).select_from(Response)) == len(answered)
+        # them through the API; here, that none was lost (kiosk and phone answers, from
+        # 0012 on, answer no receipt).
+        with_receipt = select(func.count()).where(Response.receipt_id.is_not(None))
+        assert session.scalar(with_receipt) == len(answered)
 
 
 def test_rollups_at_head_are_those_of_the_answers(upgraded: Upgraded) -> None:
@@ -234,17 +237,22 @@ def test_store_figures_at_head_are_those_the_answers_imply(upgraded: Upgraded) -
             args=["create-api-token", "manager.sh@chain.example"]
         )
         token = result.output.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
     for code, expected in FIGURES.items():
+        # The receipt's answers: what every revision before 0012 had, and what it called
+        # them when the channel came.
         page = client.get(
-            f"/api/v1/metrics/summary?store={code}&from=2026-10-01&to=2026-11-30",
-            headers={"Authorization": f"Bearer {token}"},
+            f"/api/v1/metrics/summary?store={code}&from=2026-10-01&to=2026-11-30&channel=receipt",
+            headers=headers,
         )
         assert page.status_code == 200, page.get_data(as_text=True)
         assert {key: page.get_json()[key] for key in expected} == expected, code
         # The counts again from the raw answers, without the rollups the API reads.
         with upgraded.session() as session:
             scores = session.scalars(
-                select(Response.nps).join(Store).where(Store.code == code)
+                select(Response.nps)
+                .join(Store)
+                .where(Store.code == code, Response.channel == Channel.RECEIPT)
             ).all()
         counted = {
             "n": len(scores),
@@ -253,6 +261,18 @@ def test_store_figures_at_head_are_those_the_answers_imply(upgraded: Upgraded) -
             "detractors": sum(s <= 6 for s in scores),
         }
         assert counted == {key: expected[key] for key in counted}, code
+    if since(upgraded.revision, "0012"):
+        # A counter tablet's answer (8), a paper card's (10) and a phone call's (7).
+        page = client.get(
+            "/api/v1/metrics/summary?store=SH-001&from=2026-10-01&to=2026-11-30"
+            "&channel=kiosk,paper,phone",
+            headers=headers,
+        )
+        assert {k: page.get_json()[k] for k in ("n", "promoters", "passives")} == {
+            "n": 3,
+            "promoters": 1,
+            "passives": 2,
+        }
 
 
 def test_accounts_sign_in_with_the_passwords_they_had(upgraded: Upgraded) -> None:
@@ -410,11 +430,46 @@ def test_downgrade_from_head_through_every_revision_keeps_what_each_can_hold(
     for revision in reversed(revisions()[:-1]):
         downgrade_database(empty_engine, revision)
         schema = reflect_schema(empty_engine)
+        held = at_head if since(revision, "0012") else _below_0012(head_columns, at_head)
         expected = {
             table: [tuple(row[head_columns[table].index(c)] for c in names) for row in rows]
             for table, names in columns_of(schema).items()
-            for rows in [at_head[table]]
+            for rows in [held[table]]
         }
         assert read_tables(empty_engine, schema) == expected, f"downgrading to {revision}"
     upgrade_database(empty_engine)
     assert read_tables(empty_engine, schema) == expected, "upgrading again"
+
+
+#: Derived counts that 0012's downgrade empties (init-db counts the answers again).
+_ROLLUPS = (
+    "daily_rollups",
+    "store_daily_rollups",
+    "store_monthly_rollups",
+    "question_daily_counts",
+)
+
+
+def _below_0012(columns: dict[str, list[str]], at_head: dict[str, list[Any]]) -> dict[str, Any]:
+    """What a database below 0012 can hold of ``at_head``: no answer without a receipt (a
+    kiosk's or a phone call's, with what hangs on it), and no rollups."""
+    answers = columns["responses"]
+    gone = {
+        row[answers.index("id")]
+        for row in at_head["responses"]
+        if row[answers.index("receipt_id")] is None
+    }
+    held: dict[str, Any] = {}
+    for table, rows in at_head.items():
+        names = columns[table]
+        if table in _ROLLUPS:
+            rows = []
+        elif table == "responses":
+            rows = [row for row in rows if row[names.index("id")] not in gone]
+        elif "response_id" in names and table != "cases":
+            rows = [row for row in rows if row[names.index("response_id")] not in gone]
+        elif table == "cases":
+            at = names.index("response_id")
+            rows = [(*row[:at], None, *row[at + 1 :]) if row[at] in gone else row for row in rows]
+        held[table] = rows
+    return held

@@ -246,11 +246,16 @@ def _channel_before(table: str, key: list[str]) -> list[str]:
 
 
 def downgrade() -> None:
-    # Answers without a receipt (kiosk, phone) cannot exist below this revision; the
-    # rollups of what stays are merged back to one row per old key by init-db's rebuild.
+    # Answers without a receipt (kiosk, phone) cannot exist below this revision. The
+    # rollups are derived data that cannot be split back from their channels: they are
+    # emptied, and init-db counts the answers that stay into them again.
+    receiptless = "SELECT id FROM responses WHERE receipt_id IS NULL"
+    for table in ("response_origins", "response_flags", "response_answers", "response_contacts"):
+        op.execute(f"DELETE FROM {table} WHERE response_id IN ({receiptless})")
+    op.execute(f"UPDATE cases SET response_id = NULL WHERE response_id IN ({receiptless})")
     op.execute("DELETE FROM responses WHERE receipt_id IS NULL")
     for table, key in ROLLUP_KEYS.items():
-        op.execute(f"DELETE FROM {table} WHERE channel <> 'receipt'")
+        op.execute(f"DELETE FROM {table}")
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(f"pk_{table}", type_="primary")
             batch_op.create_primary_key(f"pk_{table}", key)
