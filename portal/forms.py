@@ -24,7 +24,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import StopValidation
+from wtforms.validators import InputRequired, Length, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.errors import DomainError
@@ -167,3 +167,20 @@ __all__ = [
     "TickBoxesField",
     "strict_int",
 ]
+
+
+def short_code_field(label: Any, missing: Any, *, autofocus: bool = False) -> StringField:
+    """A field for a receipt's or card's short code as printed (``ABCDE-FGH12``): typed, so
+    no autocompletion or spelling help, capitals offered on phones. ``missing`` is the
+    message when it is left empty; the code itself is checked by `surveys.codes`."""
+    render_kw: dict[str, Any] = {
+        "autocomplete": "off",
+        "autocapitalize": "characters",
+        "spellcheck": "false",
+        "placeholder": "ABCDE-FGH12",
+    }
+    if autofocus:
+        render_kw["autofocus"] = True
+    return StringField(
+        label, validators=[InputRequired(missing), Length(max=40)], render_kw=render_kw
+    )

@@ -83,6 +83,20 @@ class Answers:
     #: The answered custom questions that were shown, in the survey's order.
     custom: tuple[CustomAnswer, ...] = ()
 
+    @classmethod
+    def scores(cls, nps: int, csat: int, comment: str | None = None) -> Answers:
+        """Only the two scoring questions (and a comment): a phone call's short survey, or
+        an answer made up for the demo and the tests."""
+        return cls(
+            nps=nps,
+            csat=csat,
+            ratings={},
+            problem_reported=False,
+            problem_category=None,
+            comment=comment,
+            contact=None,
+        )
+
 
 @dataclass(slots=True)
 class _Parsed:

@@ -106,15 +106,7 @@ def add_channel_answers(
 
 def _answers(rng: random.Random, profile: StoreProfile) -> Answers:
     nps, csat = draw_scores(rng, profile.quality + rng.gauss(0.0, 1.0))
-    return Answers(
-        nps=nps,
-        csat=csat,
-        ratings={},
-        problem_reported=False,
-        problem_category=None,
-        comment=None,
-        contact=None,
-    )
+    return Answers.scores(nps, csat)
 
 
 def _kiosk(
@@ -256,12 +248,4 @@ def call_back(
 def _call_answers(rng: random.Random, solved: bool) -> Answers:
     # A customer whose problem was solved mostly thinks better of the store.
     nps, csat = draw_scores(rng, rng.gauss(0.3 if solved else -1.5, 0.8))
-    return Answers(
-        nps=nps,
-        csat=csat,
-        ratings={},
-        problem_reported=False,
-        problem_category=None,
-        comment=None,
-        contact=None,
-    )
+    return Answers.scores(nps, csat)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from portal.forms import PortalForm
+from portal.forms import PortalForm, short_code_field
 from portal.kiosk.devices import MAX_NAME_LENGTH, KioskState
 from portal.workflow_forms import VersionedForm
 
@@ -47,16 +47,6 @@ class KioskActionForm(VersionedForm):
 
 
 class EnrolForm(PortalForm):
-    code = StringField(
-        _l("Enrolment code"),
-        validators=[
-            InputRequired(_l("Type the enrolment code shown in the admin console.")),
-            Length(max=40),
-        ],
-        render_kw={
-            "autocomplete": "off",
-            "autocapitalize": "characters",
-            "spellcheck": "false",
-            "placeholder": "ABCDE-FGH12",
-        },
+    code = short_code_field(
+        _l("Enrolment code"), _l("Type the enrolment code shown in the admin console.")
     )

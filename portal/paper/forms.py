@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from portal.forms import PortalForm, StrictIntegerField
+from portal.forms import PortalForm, StrictIntegerField, short_code_field
 from portal.models import PaperCheck
 from portal.paper.cards import CardLanguage, CardPurpose
 from portal.paper.checks import Keeping
@@ -64,16 +64,8 @@ class PrintForm(PortalForm):
 
 
 class CodeForm(PortalForm):
-    code = StringField(
-        _l("Card code"),
-        validators=[InputRequired(_l("Type the code printed on the card.")), Length(max=40)],
-        render_kw={
-            "autofocus": True,
-            "autocomplete": "off",
-            "autocapitalize": "characters",
-            "spellcheck": "false",
-            "placeholder": "ABCDE-FGH12",
-        },
+    code = short_code_field(
+        _l("Card code"), _l("Type the code printed on the card."), autofocus=True
     )
 
 

@@ -18,9 +18,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length
 
-from portal.forms import PortalForm, TickBoxesField
+from portal.forms import PortalForm, TickBoxesField, short_code_field
 from surveys.answers import (
     NO,
     OTHER_SUFFIX,
@@ -165,16 +164,4 @@ def survey_form_class(definition: SurveyDefinition, locale: str) -> type[SurveyF
 
 
 class CodeEntryForm(PortalForm):
-    code = StringField(
-        _l("Receipt code"),
-        validators=[
-            InputRequired(_l("Please type the code printed on your receipt.")),
-            Length(max=40),
-        ],
-        render_kw={
-            "autocomplete": "off",
-            "autocapitalize": "characters",
-            "spellcheck": "false",
-            "placeholder": "ABCDE-FGH12",
-        },
-    )
+    code = short_code_field(_l("Receipt code"), _l("Please type the code printed on your receipt."))
