@@ -151,6 +151,7 @@ POLICY = {
     "baseline": "-1.2",
     "scope": "chain",
     "notice_days": "5",
+    "channels": ["receipt", "code"],
 }
 
 
