@@ -34,6 +34,7 @@ from portal.models import (
     Case,
     CaseEvent,
     OutboxMessage,
+    PhoneVisit,
     Receipt,
     Response,
     ResponseAnswer,
@@ -334,12 +335,25 @@ def _erase_texts(session: Session, case_ids: set[int], numbers: set[str]) -> int
 def _clear_answer_texts(session: Session, response_ids: Any) -> int:
     """Empty the texts of the custom answers of ``response_ids`` (a set or a SELECT of ids):
     what a shopper typed can quote them or name others, like a comment. The rows stay, so
-    the question's counts and the choice "other" are unchanged."""
+    the question's counts and the choice "other" are unchanged. The notes of return calls
+    about those answers go too: a manager's note of a call can name the customer."""
+    answers = session.execute(
+        update(ResponseAnswer)
+        .where(ResponseAnswer.response_id.in_(response_ids), ResponseAnswer.text.is_not(None))
+        .values(text=None)
+        .execution_options(synchronize_session=False)
+    )
+    return _count(answers) + _clear_call_notes(
+        session, PhoneVisit.about_response_id.in_(response_ids)
+    )
+
+
+def _clear_call_notes(session: Session, which: ColumnElement[bool]) -> int:
     return _count(
         session.execute(
-            update(ResponseAnswer)
-            .where(ResponseAnswer.response_id.in_(response_ids), ResponseAnswer.text.is_not(None))
-            .values(text=None)
+            update(PhoneVisit)
+            .where(which, PhoneVisit.note.is_not(None), PhoneVisit.note != "")
+            .values(note=None)
             .execution_options(synchronize_session=False)
         )
     )
@@ -387,7 +401,8 @@ def _like_literal(value: str) -> str:
 
 def _clear_case_texts(session: Session, case_ids: Any) -> tuple[int, int]:
     """Empty the texts of the cases ``case_ids`` (a list or a SELECT of ids): summaries and
-    resolution notes, and the notes on their timelines; how many cases and notes changed."""
+    resolution notes, and the notes on their timelines and of their return calls; how many
+    cases and notes changed."""
     texts = session.execute(
         update(Case)
         .where(Case.id.in_(case_ids), or_(Case.summary != "", Case.resolution_note.is_not(None)))
@@ -400,7 +415,8 @@ def _clear_case_texts(session: Session, case_ids: Any) -> tuple[int, int]:
         .values(note="")
         .execution_options(synchronize_session=False)
     )
-    return _count(texts), _count(notes)
+    calls = _clear_call_notes(session, PhoneVisit.case_id.in_(case_ids))
+    return _count(texts), _count(notes) + calls
 
 
 def _count(result: object) -> int:

@@ -22,12 +22,15 @@ from portal.models import (
     CaseEvent,
     DailyRollup,
     OutboxMessage,
+    PhoneOutcome,
     Response,
     ResponseContact,
     Role,
     StoreDailyRollup,
     StoreMonthlyRollup,
+    User,
 )
+from portal.phone.operations import record_phone_visit
 from portal.rollups import rebuild_rollups
 from portal.shopper.operations import record_response
 from surveys.answers import Answers, ContactAnswer
@@ -161,10 +164,23 @@ def test_case_notes_and_manual_case_texts_are_purged_with_the_comments(db_sessio
         now=ANCIENT,
     )
     add_note(db_session, case, note="已致电 13912345678", actor=CLI, now=ANCIENT)
+    manager = db_session.scalars(select(User).where(User.email == "boss@sh.example")).one()
+    call = record_phone_visit(
+        db_session,
+        SETTINGS,
+        store=store,
+        case=case,
+        outcome=PhoneOutcome.UNREACHABLE,
+        note="王先生让换个号码 13800000000 再打",
+        user=manager,
+        now=ANCIENT,
+    )
     purge_expired(db_session, CLI, contact_days=90, comment_days=730, now=NOW)
     assert (case.contact_name, case.contact_phone, case.summary) == (None, None, "")
     notes = db_session.scalars(select(CaseEvent.note).where(CaseEvent.case_id == case.id))
     assert all(note == "" for note in notes)
+    db_session.refresh(call)
+    assert call.note is None
 
 
 @pytest.mark.parametrize("named_by", ["code", "phone", "email"])
