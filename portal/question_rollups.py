@@ -71,6 +71,23 @@ def answer_rows(answer: CustomAnswer) -> list[dict[str, int | str | None]]:
     return [{"number": None, "choice": None, "text": str(value)}]
 
 
+def insert_answers(session: Session, response_id: int, answers: Iterable[CustomAnswer]) -> None:
+    """Store the custom answers of one response as its `ResponseAnswer` rows (`answer_rows`).
+
+    One executemany through Core: the ORM's unit of work would add a round of bookkeeping
+    per row inside the write transaction.
+    """
+    rows = [
+        {"response_id": response_id, "question_key": answer.key, **row}
+        for answer in answers
+        for row in answer_rows(answer)
+    ]
+    if rows:
+        table = ResponseAnswer.__table__
+        assert isinstance(table, Table)
+        session.connection().execute(table.insert(), rows)
+
+
 def answer_value(kind: QuestionKind, number: int | None, choice: str | None) -> str | None:
     """A stored answer row's value as `question_daily_counts` counts it: a scale point as
     text, `YES`/`NO` for 1/0, a choice key; ``None`` for a text answer (only counted as a

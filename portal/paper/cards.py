@@ -197,35 +197,3 @@ def render_cards_pdf(
     fetcher = URLFetcher(allowed_protocols=("data",))
     pdf: bytes = HTML(string=document, url_fetcher=fetcher).write_pdf()
     return pdf
-
-
-def print_cards(
-    session: Session,
-    settings: Settings,
-    store: Store,
-    count: int,
-    *,
-    purpose: CardPurpose,
-    language: CardLanguage,
-    actor: Actor,
-    now: datetime,
-    staff_code: str | None = None,
-) -> bytes:
-    """Issue ``count`` cards (`issue_paper_cards`) and return their PDF, in the caller's
-    transaction (for the demo and scripts; the page commits before drawing, so that a long
-    drawing does not hold the database's write lock).
-
-    Raises what `issue_paper_cards` raises.
-    """
-    cards = issue_paper_cards(
-        session,
-        settings,
-        store,
-        count,
-        purpose=purpose,
-        language=language,
-        actor=actor,
-        now=now,
-        staff_code=staff_code,
-    )
-    return render_cards_pdf(cards, store, purpose=purpose, language=language)

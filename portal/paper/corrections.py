@@ -15,7 +15,7 @@ from portal.config import Settings
 from portal.models import Case, Response, ResponseAnswer, ResponseContact, SurveyVersion
 from portal.models.receipts import RATING_KEYS
 from portal.paper.keyings import answers_of
-from portal.question_rollups import answer_rows, count_answers
+from portal.question_rollups import count_answers, insert_answers
 from portal.rollups import count_correction, response_increments
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
@@ -71,9 +71,7 @@ def correct_response(
 def _replace_custom_answers(session: Session, response: Response, answers: Answers) -> None:
     session.execute(delete(ResponseAnswer).where(ResponseAnswer.response_id == response.id))
     session.expire(response, ["answers"])
-    for custom in answers.custom:
-        for row in answer_rows(custom):
-            session.add(ResponseAnswer(response_id=response.id, question_key=custom.key, **row))
+    insert_answers(session, response.id, answers.custom)
 
 
 def _replace_contact(

@@ -142,23 +142,25 @@ def entry() -> Any:
     return redirect(url_for("paper.card", code=format_short_code(receipt.short_code)))
 
 
-def _card_page(receipt: Receipt, answers: SurveyForm, side: CardSideForm, status: int = 200) -> Any:
+def _survey_form(receipt: Receipt, answers: SurveyForm) -> dict[str, Any]:
+    """What the keying and the check pages both draw: the card's questions as its version
+    lays them out for its store, and the form of its answers."""
     definition = definition_of(receipt.survey_version)
-    return (
-        render_template(
-            "paper/card.html",
-            receipt=receipt,
-            code=format_short_code(receipt.short_code),
-            definition=definition,
-            layout=survey_layout(definition, receipt.store.format),
-            locale=current_locale(),
-            form=answers,
-            side=side,
-            other_limit=OTHER_TEXT_LIMIT,
-            action=url_for("paper.card", code=format_short_code(receipt.short_code)),
-        ),
-        status,
-    )
+    return {
+        "receipt": receipt,
+        "code": format_short_code(receipt.short_code),
+        "definition": definition,
+        "layout": survey_layout(definition, receipt.store.format),
+        "locale": current_locale(),
+        "form": answers,
+        "other_limit": OTHER_TEXT_LIMIT,
+    }
+
+
+def _card_page(receipt: Receipt, answers: SurveyForm, side: CardSideForm, status: int = 200) -> Any:
+    page = _survey_form(receipt, answers)
+    action = url_for("paper.card", code=page["code"])
+    return render_template("paper/card.html", side=side, action=action, **page), status
 
 
 @bp.route("/paper/entry/<code>", methods=["GET", "POST"])
@@ -209,20 +211,7 @@ def checks() -> Any:
 
 
 def _check_page(receipt: Receipt, answers: SurveyForm, status: int = 200) -> Any:
-    definition = definition_of(receipt.survey_version)
-    return (
-        render_template(
-            "paper/check.html",
-            receipt=receipt,
-            code=format_short_code(receipt.short_code),
-            definition=definition,
-            layout=survey_layout(definition, receipt.store.format),
-            locale=current_locale(),
-            form=answers,
-            other_limit=OTHER_TEXT_LIMIT,
-        ),
-        status,
-    )
+    return render_template("paper/check.html", **_survey_form(receipt, answers)), status
 
 
 def _own_entry(error: OwnEntry) -> Any:

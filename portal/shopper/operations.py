@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,14 +23,13 @@ from portal.models import (
     Channel,
     Receipt,
     Response,
-    ResponseAnswer,
     ResponseContact,
     Store,
     SurveyVersion,
 )
-from portal.question_rollups import answer_rows, count_answers
+from portal.question_rollups import count_answers, insert_answers
 from portal.rollups import count_response
-from surveys.answers import Answers, CustomAnswer
+from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
 
 #: The actor of a shopper's own submit (anonymous: only the browser fingerprint is kept).
@@ -241,7 +240,7 @@ def _follow_through(
             )
         )
     if answers.custom:
-        _insert_answers(session, response.id, answers.custom)
+        insert_answers(session, response.id, answers.custom)
     session.flush()
     if origin is not None:
         rules = (
@@ -273,16 +272,3 @@ def _survey_id(session: Session, version_id: int) -> int:
     )
     assert survey_id is not None, "a receipt asks a version of a survey, never a checklist"
     return survey_id
-
-
-def _insert_answers(session: Session, response_id: int, answers: tuple[CustomAnswer, ...]) -> None:
-    # One executemany through Core: the ORM's unit of work would add a round of bookkeeping
-    # per row inside the write transaction.
-    table = ResponseAnswer.__table__
-    assert isinstance(table, Table)
-    rows = [
-        {"response_id": response_id, "question_key": answer.key, **row}
-        for answer in answers
-        for row in answer_rows(answer)
-    ]
-    session.connection().execute(table.insert(), rows)
