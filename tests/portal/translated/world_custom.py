@@ -30,7 +30,9 @@ def add_custom_answers(session: Session, *, now: datetime, per_store: int = 8) -
     for store_id in session.scalars(select(Store.id)):
         latest = session.scalars(
             select(Response)
-            .where(Response.store_id == store_id)
+            # Answers of receipts: `answer` moves the receipt to the version too (a
+            # tablet's or a call's answer, the newest at times, has none).
+            .where(Response.store_id == store_id, Response.receipt_id.is_not(None))
             .order_by(Response.submitted_at.desc())
             .limit(per_store)
         ).all()
