@@ -55,6 +55,22 @@ from portal.models.receipts import (
     ResponseContact,
     SurveyVersion,
 )
+from portal.models.review import (
+    LOWER_IS_BETTER,
+    Alert,
+    AlertKind,
+    AlertRecipient,
+    AlertRule,
+    CommentClassification,
+    CommentTheme,
+    Metric,
+    MonthlyReview,
+    Sentiment,
+    Target,
+    Training,
+    TrainingState,
+    scope_key_of,
+)
 from portal.models.rollups import DailyRollup, StoreDailyRollup, StoreMonthlyRollup
 from portal.models.surveys import (
     DEFAULT_SURVEY_KEY,
@@ -68,6 +84,20 @@ from portal.models.surveys import (
 from portal.models.throttle import RateLimitHit
 
 __all__ = [
+    "LOWER_IS_BETTER",
+    "Alert",
+    "AlertKind",
+    "AlertRecipient",
+    "AlertRule",
+    "CommentClassification",
+    "CommentTheme",
+    "Metric",
+    "MonthlyReview",
+    "Sentiment",
+    "Target",
+    "Training",
+    "TrainingState",
+    "scope_key_of",
     "RECEIPTLESS_CHANNELS",
     "Channel",
     "Kiosk",

@@ -1,0 +1,1 @@
+"""Targets per metric and scope, and every targeted figure judged with its interval."""

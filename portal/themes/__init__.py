@@ -1,0 +1,1 @@
+"""What comments are about: theme and sentiment words, theme shares and their comments."""
