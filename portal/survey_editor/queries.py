@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.models import Survey, SurveyVersion
 from surveys.definitions import LocalizedText
@@ -39,20 +39,19 @@ def list_surveys(session: Session) -> list[SurveySummary]:
         .group_by(SurveyVersion.survey_id)
         .subquery()
     )
+    newest = aliased(SurveyVersion)
+    # One query: each survey with its newest version joined (not one query per survey).
     rows = session.execute(
-        select(Survey, latest.c.versions, latest.c.number)
+        select(Survey, latest.c.versions, latest.c.number, newest)
         .outerjoin(latest, latest.c.survey_id == Survey.id)
+        .outerjoin(
+            newest,
+            (newest.survey_id == Survey.id) & (newest.number == latest.c.number),
+        )
         .order_by(Survey.id)
     ).all()
     summaries = []
-    for survey, count, number in rows:
-        version = None
-        if number is not None:
-            version = session.scalars(
-                select(SurveyVersion).where(
-                    SurveyVersion.survey_id == survey.id, SurveyVersion.number == number
-                )
-            ).one()
+    for survey, count, number, version in rows:
         document = survey.draft if survey.draft is not None else (version and version.definition)
         summaries.append(
             SurveySummary(
