@@ -13,6 +13,7 @@ from analysis.charts import SeriesPoint
 from portal.access import requires, store_choices
 from portal.calendar import Period, local_today
 from portal.cases.service_level import service_level
+from portal.targets.scorecard import store_targets
 from portal.dashboard import bp, charts, comments, queries, reports, version_compare
 from portal.dashboard.channel_split import ChannelMix, requested_mix
 from portal.dashboard.comments import CommentFilter
@@ -83,12 +84,15 @@ def store(code: str) -> Any:
     )
     page = paginate(session, comments.comments(store.id, period, filters), requested_page(), 20)
     page = replace(page, items=comments.label_comments(session, page.items, current_locale()))
+    report = reports.store_report(session, store, period, channels)
+    service = service_level(session, store.id, period, now=utcnow())
     return render_template(
         "dashboard/store.html",
-        report=reports.store_report(session, store, period, channels),
+        report=report,
         custom=custom,
         question_comments_url=lambda key: _comments_of(store.code, period, key, channels),
-        service=service_level(session, store.id, period, now=utcnow()),
+        service=service,
+        targets=store_targets(session, store, period, report.headline, service),
         filters=filters,
         page=page,
         min_n=reports.MIN_N,

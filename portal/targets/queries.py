@@ -90,3 +90,62 @@ def targets_by_scope(session: Session, scopes: tuple[Scope, ...] | None = None) 
     if scopes is not None:
         stmt = stmt.where(Target.scope_key.in_([s.key for s in scopes]))
     return list(session.scalars(stmt).all())
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    """A target on the list: in force today, coming (``future``) or replaced (``past``)."""
+
+    target: Target
+    scope_label: str
+    state: str
+
+
+def target_rows(session: Session, scopes: tuple[Scope, ...] | None, today: date) -> list[TargetRow]:
+    """The targets of ``scopes`` (``None``: all), each with the state it has on ``today``.
+
+    Of one metric and scope, the newest target effective on or before today is in force,
+    earlier ones are past and later ones future.
+    """
+    targets = targets_by_scope(session, scopes)
+    in_force: dict[tuple[str, str], int] = {}
+    for target in targets:  # by date within (metric, scope): the last one wins
+        if target.effective_from <= today:
+            in_force[(target.metric, target.scope_key)] = target.id
+    regions = dict(session.execute(select(Region.id, Region.name)).tuples().all())
+    stores = {
+        s.id: f"{s.code} {s.name}"
+        for s in session.scalars(
+            select(Store).where(Store.id.in_([t.store_id for t in targets if t.store_id]))
+        )
+    }
+    rows = []
+    for target in targets:
+        if target.effective_from > today:
+            state = "future"
+        elif in_force.get((target.metric, target.scope_key)) == target.id:
+            state = "in_force"
+        else:
+            state = "past"
+        rows.append(TargetRow(target, _scope_label(target, regions, stores), state))
+    return rows
+
+
+def _scope_label(target: Target, regions: dict[int, str], stores: dict[int, str]) -> str:
+    if target.store_id is not None:
+        return stores.get(target.store_id, "")
+    if target.region_id is not None:
+        return regions.get(target.region_id, "")
+    return ""
+
+
+def visible_scopes(session: Session, store_ids: list[int]) -> tuple[Scope, ...]:
+    """The scopes whose targets judge some of these stores: theirs, their regions', the
+    chain's."""
+    names = set(session.scalars(select(Store.region).where(Store.id.in_(store_ids))))
+    region_ids = session.scalars(select(Region.id).where(Region.name.in_(sorted(names))))
+    return (
+        *(Scope(store_id=i) for i in store_ids),
+        *(Scope(region_id=i) for i in region_ids),
+        CHAIN,
+    )

@@ -18,7 +18,7 @@ Where each figure comes from (nothing here writes its own SQL):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,13 +29,14 @@ from analysis.nps import nps_interval
 from analysis.results import Estimate
 from analysis.targets import TargetStatus, target_status
 from portal.calendar import Period
-from portal.cases.service_level import case_counts
+from portal.cases.service_level import ServiceLevel, case_counts
 from portal.config import Settings
 from portal.dashboard.queries import totals
+from portal.dashboard.reports import Headline
 from portal.db import utcnow
 from portal.models import LOWER_IS_BETTER, Metric, Store
 from portal.mystery.reports import Moments, score_by_month
-from portal.targets.queries import resolution, resolve_target
+from portal.targets.queries import Scope, resolution, resolve_target
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,54 @@ def scorecard(
     period = Period(start, end)
     scopes = resolution(session, store=target_store, region_id=target_region_id)
     found = figures(session, store_ids, period, channels=channels, now=now or utcnow())
-    result = []
-    for metric, estimate in found.items():
-        target = resolve_target(session, metric, scopes, end)
-        result.append(judge(metric, estimate, None if target is None else target.value))
-    return result
+    targets = targets_in_force(session, scopes, end)
+    return [judge(metric, estimate, targets[metric]) for metric, estimate in found.items()]
+
+
+def targets_in_force(
+    session: Session, scopes: tuple[Scope, ...], day: date
+) -> dict[Metric, float | None]:
+    """Each metric's target for ``scopes`` (most specific first) on ``day``."""
+    found = {}
+    for metric in Metric:
+        target = resolve_target(session, metric, scopes, day)
+        found[metric] = None if target is None else target.value
+    return found
+
+
+def judge_store_figures(
+    session: Session, store: Store, day: date, estimates: Mapping[Metric, Estimate]
+) -> dict[str, TargetedFigure]:
+    """Figures a page already computed for one store, each judged by the store's target in
+    force on ``day``; keyed by the metric's value for the templates. Every estimate must be
+    in its metric's display unit (complaint rate in percent of receipts)."""
+    targets = targets_in_force(session, resolution(session, store=store), day)
+    return {m.value: judge(m, e, targets[m]) for m, e in estimates.items()}
+
+
+def rescaled(estimate: Estimate, factor: float) -> Estimate:
+    """The same estimate in another unit (per 1,000 to percent: 0.1)."""
+
+    def times(x: float | None) -> float | None:
+        return None if x is None else x * factor
+
+    return Estimate(times(estimate.value), times(estimate.low), times(estimate.high), estimate.n)
+
+
+def store_targets(
+    session: Session, store: Store, period: Period, headline: Headline, service: ServiceLevel
+) -> dict[str, TargetedFigure]:
+    """The store page's figures that have targets (the headline's NPS and CSAT, the case
+    panel's shares), judged by the store's targets in force on the period's last day."""
+    return judge_store_figures(
+        session,
+        store,
+        period.end,
+        {
+            Metric.NPS: headline.nps,
+            Metric.CSAT: headline.csat,
+            Metric.COMPLAINT_RATE: rescaled(service.complaint_rate_per_1000, 0.1),
+            Metric.FIRST_RESPONSE: service.answered_within_deadline,
+            Metric.RECOVERY_RATE: service.recovery_rate,
+        },
+    )
