@@ -13,7 +13,6 @@ from analysis.charts import SeriesPoint
 from portal.access import requires, store_choices
 from portal.calendar import Period, local_today
 from portal.cases.service_level import service_level
-from portal.targets.scorecard import store_targets
 from portal.dashboard import bp, charts, comments, queries, reports, version_compare
 from portal.dashboard.channel_split import ChannelMix, requested_mix
 from portal.dashboard.comments import CommentFilter
@@ -25,6 +24,7 @@ from portal.formatting import problem_label
 from portal.i18n import current_locale
 from portal.models import Role
 from portal.pagination import paginate, requested_page
+from portal.targets.scorecard import store_targets
 from surveys.loader import receipt_survey
 
 STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER, Role.CX)
