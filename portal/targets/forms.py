@@ -44,7 +44,7 @@ class TargetForm(PortalForm):
         validators=[InputRequired(_l("Choose a figure."))],
     )
     scope = RadioField(
-        _l("For"),
+        _l("Applies to"),
         choices=[SelectChoice(key, label) for key, label in SCOPE_CHOICES.items()],
         default="chain",
         validators=[InputRequired(_l("Choose the chain, a region or a store."))],
