@@ -237,3 +237,20 @@ def test_two_people_setting_the_same_target_at_once_one_wins(fresh_engine):
     assert sorted(outcomes) == ["refused", "set"]
     with Session(fresh_engine) as session:
         assert len(session.scalars(select(Target).where(Target.metric == "nps")).all()) == 1
+
+
+def test_the_demo_targets_judge_every_demo_month_and_one_is_coming(db_session, make_store):
+    from portal.demo.targets import add_targets
+
+    region(db_session, "华东")
+    shop = make_store("SH-001", region="华东")
+    now = datetime(2026, 6, 15, 4, tzinfo=UTC)
+    assert add_targets(db_session, now=now, days=120) == 8
+    first = date(2026, 2, 15)
+    assert target_for(db_session, Metric.NPS, shop, first).value == 45
+    assert target_for(db_session, Metric.CSAT, shop, first).value == 92
+    assert target_for(db_session, Metric.MYSTERY_SCORE, shop, first).value == 80
+    coming = db_session.scalars(
+        select(Target).where(Target.metric == "nps", Target.scope_key == "chain")
+    ).all()
+    assert sorted(t.effective_from for t in coming) == [first, date(2026, 7, 1)]
