@@ -51,6 +51,8 @@ ACTION_LABELS: dict[str, Any] = {
     "region.create": _l("Region added"),
     "region.rename": _l("Region renamed"),
     "region.delete": _l("Region deleted"),
+    "target.set": _l("Target set"),
+    "target.removed": _l("Target removed"),
     "staff.create": _l("Staff member added"),
     "staff.update": _l("Staff member changed"),
     "staff.move": _l("Staff member moved to another store"),

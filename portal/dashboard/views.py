@@ -24,6 +24,7 @@ from portal.formatting import problem_label
 from portal.i18n import current_locale
 from portal.models import Role
 from portal.pagination import paginate, requested_page
+from portal.targets.scorecard import store_targets
 from surveys.loader import receipt_survey
 
 STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER, Role.CX)
@@ -83,12 +84,15 @@ def store(code: str) -> Any:
     )
     page = paginate(session, comments.comments(store.id, period, filters), requested_page(), 20)
     page = replace(page, items=comments.label_comments(session, page.items, current_locale()))
+    report = reports.store_report(session, store, period, channels)
+    service = service_level(session, store.id, period, now=utcnow())
     return render_template(
         "dashboard/store.html",
-        report=reports.store_report(session, store, period, channels),
+        report=report,
         custom=custom,
         question_comments_url=lambda key: _comments_of(store.code, period, key, channels),
-        service=service_level(session, store.id, period, now=utcnow()),
+        service=service,
+        targets=store_targets(session, store, period, report.headline, service),
         filters=filters,
         page=page,
         min_n=reports.MIN_N,

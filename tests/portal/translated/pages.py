@@ -212,6 +212,8 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "paper.decision": lambda w, who: [
         {"response_id": w.paper.mismatched[c["code"]]} for c in _store(w, who)
     ],
+    "targets.index": lambda w, who: ONE,
+    "targets.scorecard": lambda w, who: [{}, *({"store": c["code"]} for c in _store(w, who))],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
