@@ -54,12 +54,17 @@ from portal.review.content import (
     TrendMonth,
     Trends,
 )
+from portal.targets.scorecard import scorecard
+from portal.themes.queries import example_comments, top_themes
 
 #: Months of trainings the review lists (the training effects are read over weeks around
 #: each training, so the last quarter's are the ones with something to say).
 TRAINING_MONTHS = 3
 #: Months of the trend series, ending with the month reviewed.
 TREND_MONTHS = 12
+#: The themes a review shows, and the example comments of each.
+TOP_THEMES = 5
+THEME_EXAMPLES = 2
 
 
 def month_period(month: date) -> Period:
@@ -152,15 +157,48 @@ def review_targets(
     region: Region | None,
     period: Period,
 ) -> tuple[tuple[TargetLine, ...], bool]:
-    """The figures against their targets, and whether the scorecard was read."""
-    return (), False
+    """The six targeted figures against the targets in force on the month's last day (the
+    store's own, else its region's, else the chain's), and that they were read."""
+    found = scorecard(
+        session,
+        settings,
+        store_ids=[s.id for s in stores],
+        start=period.start,
+        end=period.end,
+        target_store=store,
+        target_region_id=None if region is None else region.id,
+        now=_month_end(period),
+    )
+    return tuple(
+        TargetLine(
+            metric=figure.metric.value,
+            estimate=Figure.of(figure.estimate),
+            target=figure.target,
+            status="no_target" if figure.status is None else figure.status.value,
+        )
+        for figure in found
+    ), True
 
 
 def review_themes(
     session: Session, store_ids: Sequence[int], period: Period
 ) -> tuple[tuple[ThemeLine, ...], bool]:
-    """The month's top themes with masked example comments, and whether they were read."""
-    return (), False
+    """The month's most mentioned themes, each with its share of the classified comments
+    in percent and a few of its comments (negative ones first), personal data masked."""
+    lines = []
+    for row in top_themes(session, store_ids, period.start, period.end, limit=TOP_THEMES):
+        examples = example_comments(
+            session, store_ids, row.key, period.start, period.end, limit=THEME_EXAMPLES
+        )
+        lines.append(
+            ThemeLine(
+                theme=row.key,
+                share=_scaled(row.share, 100),
+                negative=row.negative,
+                examples=tuple(comment.text for comment in examples),
+            )
+        )
+    return tuple(lines), True
 
 
 # -- (b) trends ----------------------------------------------------------------------------
@@ -223,16 +261,23 @@ def _service_row(session: Session, store: Store, period: Period) -> ServiceRow:
         within_deadline=Figure.of(level.answered_within_deadline),
         hours_to_first_response=Figure.of(level.median_hours_to_first_response),
         hours_to_resolution=Figure.of(level.median_hours_to_resolution),
-        complaint_rate=_per_100(rate),
+        complaint_rate=_scaled(rate, 0.1),
         recovery_rate=Figure.of(level.recovery_rate),
     )
 
 
-def _per_100(per_1000: Estimate) -> Figure:
+def _scaled(estimate: Estimate, factor: float) -> Figure:
     def scale(v: float | None) -> float | None:
-        return None if v is None else v / 10
+        return None if v is None else v * factor
 
-    return Figure(scale(per_1000.value), scale(per_1000.low), scale(per_1000.high), per_1000.n)
+    return Figure(scale(estimate.value), scale(estimate.low), scale(estimate.high), estimate.n)
+
+
+def _month_end(period: Period) -> datetime:
+    """The instant the month is over in every zone of the chain (UTC-12 is the last)."""
+    return datetime.combine(period.end + timedelta(days=1), datetime.min.time(), UTC) + timedelta(
+        hours=12
+    )
 
 
 def _count(share: Figure, scale: float) -> int:

@@ -14,6 +14,7 @@ from portal.models.review import Training, TrainingState
 from portal.review.builder import build_review
 from portal.review.content import from_json, to_json
 from tests.conftest import SETTINGS
+from tests.portal.themes.rows import classify_as
 
 MARCH = date(2026, 3, 1)
 
@@ -34,8 +35,22 @@ def chain(db_session, make_store, make_staff, make_user, make_response, make_vis
     # March at SH-001: NPS answers 10, 9, 9, 6 -> (3 - 1) / 4 = +50; CSAT 5, 4, 5, 2 ->
     # 3 of 4 = 75 %. The last one (a detractor, satisfaction 2) opens one case: 1 case
     # of 4 receipts = 25 cases per 100 receipts.
-    for day, (nps, csat) in enumerate([(10, 5), (9, 4), (9, 5), (6, 2)], start=2):
-        make_response(shop, cashier, nps=nps, csat=csat, now=at(3, day))
+    march = [
+        make_response(shop, cashier, nps=nps, csat=csat, now=at(3, day), comment=text)
+        for day, (nps, csat, text) in enumerate(
+            [
+                (10, 5, "服务很热情"),
+                (9, 4, None),
+                (9, 5, "收银很快"),
+                (6, 2, "排队太久了，请回电 13812345678"),
+            ],
+            start=2,
+        )
+    ]
+    # Three classified comments: the queue once (negatively), staff attitude twice.
+    classify_as(db_session, march[0], {"staff_attitude": "positive"})
+    classify_as(db_session, march[2], {"staff_attitude": "positive", "checkout": "positive"})
+    classify_as(db_session, march[3], {"queue": "negative"}, "negative")
     # February: two promoters (the previous month); April: not in the review.
     make_response(shop, cashier, nps=10, csat=5, now=at(2, 10))
     make_response(shop, cashier, nps=10, csat=5, now=at(2, 11))
@@ -93,6 +108,35 @@ def test_a_store_review_of_a_known_month_has_the_figures_worked_out_by_hand(db_s
         date(2026, 3, 20),
     )
     assert content.awards_state == "none"
+
+
+def test_a_store_review_judges_its_figures_by_the_chain_targets(db_session, chain):
+    shop, _other = chain
+    content = build_review(db_session, SETTINGS, store=shop, region=None, month=MARCH)
+
+    assert content.targets_ready
+    lines = {t.metric: t for t in content.targets}
+    # Seeded chain targets: complaint rate below 0.5 % and satisfaction at least 90 %.
+    # 1 case of 4 receipts: 25 %, the whole Wilson interval (4.6 - 70 %) above 0.5 %.
+    assert lines["complaint_rate"].target == pytest.approx(0.5)
+    assert lines["complaint_rate"].status == "misses"
+    # 3 of 4 satisfied: 75 %, an interval (30 - 95 %) on both sides of 90 %.
+    assert lines["csat"].status == "unclear"
+    assert lines["nps"].status == "no_target" and lines["nps"].estimate.value == 50.0
+
+
+def test_a_store_review_lists_the_top_themes_with_masked_examples(db_session, chain):
+    shop, _other = chain
+    content = build_review(db_session, SETTINGS, store=shop, region=None, month=MARCH)
+
+    assert content.themes_ready
+    themes = {t.theme: t for t in content.themes}
+    # 2 of the 3 classified comments speak of staff attitude.
+    assert themes["staff_attitude"].share.value == pytest.approx(200 / 3)
+    assert themes["staff_attitude"].share.n == 3
+    assert themes["queue"].negative == 1
+    (example,) = themes["queue"].examples
+    assert "排队太久了" in example and "13812345678" not in example
 
 
 def test_a_region_review_pools_its_stores_and_leaves_out_other_regions(db_session, chain):
