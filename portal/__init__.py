@@ -65,6 +65,7 @@ from portal.paper import views as paper_views
 from portal.phone import views as phone_views
 from portal.phone.forms import PHONE_OUTCOME_LABELS
 from portal.pos_api import views as pos_api_views
+from portal.review import views as review_views
 from portal.shopper import views as shopper_views
 from portal.sms import forms as sms_words
 from portal.sms import views as sms_views
@@ -123,6 +124,7 @@ VIEW_MODULES = (
     pos_api_views,
     metrics_api_views,
     targets_views,
+    review_views,
 )
 
 

@@ -33,6 +33,7 @@ from portal.pos_api.commands import (
     list_api_keys_command,
     revoke_api_key_command,
 )
+from portal.review.commands import monthly_review_command
 from portal.sms.commands import send_sms_command
 from portal.validation_codes.commands import check_code_command
 
@@ -61,6 +62,7 @@ COMMANDS = (
     erase_customer_command,
     backup_command,
     restore_command,
+    monthly_review_command,
 )
 
 

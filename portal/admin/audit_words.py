@@ -139,6 +139,7 @@ ACTION_LABELS: dict[str, Any] = {
     "kiosk.revoke": _l("Counter tablet switched off"),
     # paper survey cards
     "paper.cards_printed": _l("Paper survey cards printed"),
+    "review.regenerated": _l("Monthly service review built again"),
     "paper.card_entered": _l("Paper card keyed in"),
     "paper.card_checked": _l("Paper card keyed in a second time"),
     "paper.check_decided": _l("Paper card: decided which keying stands"),

@@ -35,6 +35,7 @@ from portal.demo.chain import (
 )
 from portal.demo.channels import ChannelsDemo, add_channel_answers
 from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
+from portal.demo.reviews import build_reviews_demo
 from portal.demo.targets import add_targets
 from portal.errors import Conflict
 from portal.models import Channel, PhoneVisit, Response
@@ -154,6 +155,8 @@ def build_demo(
         manager=find_user(session, "manager@demo.example"),
     )
     add_targets(session, now=now, days=days)
+    # Last month's service reviews read everything above: answers, cases, visits, awards.
+    build_reviews_demo(session, settings, now=now)
     phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
     channels = replace(channels, phone_answers=_phone_answers(session))
     summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)

@@ -145,6 +145,9 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
         for m, n, code in w.certificates
         if who and code in who.store_codes
     ][:1],
+    # monthly service reviews: the archive, a store's review and a region's
+    "review.archive": lambda w, who: ONE,
+    "review.detail": lambda w, who: [{"review_id": r} for r in (who.review_ids if who else [])],
     # mystery shopping
     "mystery.index": lambda w, who: ONE,
     "mystery.schedule": lambda w, who: ONE,
@@ -218,6 +221,7 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
 
 #: GET endpoints that are not pages to read, each with the reason.
 NOT_PAGES = {
+    "review.pdf": "a PDF: its Chinese text is read back by tests/portal/review/test_review_pages",
     "static": "stylesheets, scripts and images of the site itself",
     "shopper.qr": "a QR code image: no words",
     "sms.short_link": "a redirect to the follow-up question (cases.follow_up, walked)",

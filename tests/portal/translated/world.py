@@ -58,6 +58,8 @@ from portal.models import (
 from portal.phone.operations import record_phone_visit
 from portal.pos_api.operations import create_api_key
 from portal.receipts import issue_receipt
+from portal.review.queries import visible_reviews
+from portal.review.views import REVIEW_ROLES
 from portal.shopper.operations import record_response
 from portal.survey_editor.branding_operations import BrandingChange, branding_token, save_branding
 from portal.survey_editor.documents import (
@@ -128,6 +130,8 @@ class Who:
     visit_ids: list[int] = field(default_factory=list)
     staff_ids: list[int] = field(default_factory=list)
     key_ids: list[int] = field(default_factory=list)
+    #: Monthly reviews this sign-in may open: a store's and a region's.
+    review_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -527,6 +531,10 @@ def _who(session: Session, login: str) -> Who:
             select(Staff.id).where(Staff.store_id.in_(store_ids)).order_by(Staff.id)
         ).all()
         who.staff_ids = list(staff[:1]) + list(staff[-1:])
+    if role in REVIEW_ROLES:
+        reviews = session.scalars(visible_reviews(user)).all()
+        firsts = {review.region_id is None: review.id for review in reversed(reviews)}
+        who.review_ids = sorted(firsts.values())
     return who
 
 
