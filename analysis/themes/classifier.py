@@ -56,6 +56,7 @@ class _Role:
     """What one phrase can be: cue of themes (with polarity), judging word, modifier."""
 
     cues: dict[str, int] = field(default_factory=dict)
+    weak: set[str] = field(default_factory=set)
     polarity: int = 0
     theme_polarity: dict[str, int] = field(default_factory=dict)
     negator: bool = False
@@ -81,7 +82,10 @@ def _tables() -> _Tables:
     roles: dict[tuple[str, ...], _Role] = defaultdict(_Role)
     for theme in taxonomy.themes:
         for cue in theme.cues:
-            roles[_phrase(cue.text)].cues[theme.key] = cue.polarity
+            role = roles[_phrase(cue.text)]
+            role.cues[theme.key] = cue.polarity
+            if cue.weak:
+                role.weak.add(theme.key)
         for words, sign in ((theme.positive, 1), (theme.negative, -1)):
             for word in words:
                 roles[_phrase(word)].theme_polarity[theme.key] = sign
@@ -206,30 +210,74 @@ def classify(text: str) -> Classification:
     if not text or not text.strip():
         return Classification((), NEUTRAL)
     tables = _tables()
-    theme_scores: dict[str, float] = {}
+    found: dict[str, _Judgement] = {}
     overall = 0.0
     for roles, weight in _clauses(text, tables):
-        mods = _modifiers(roles)
-        for i, role in enumerate(roles):
-            if role is None:
-                continue
-            if role.polarity:
-                overall += role.polarity * mods[i] * weight
-            elif role.cues:
-                cue_sign = min(role.cues.values()) or max(role.cues.values())
-                overall += cue_sign * CUE_WEIGHT * mods[i] * weight
-            for theme, sign in role.cues.items():
-                score = sign * CUE_WEIGHT * mods[i]
-                lo, hi = max(0, i - WINDOW), min(len(roles), i + WINDOW + 1)
-                for j in range(lo, hi):
-                    other = roles[j]
-                    if j == i or other is None:
-                        continue
-                    own = other.theme_polarity.get(theme) or other.polarity
-                    score += own * mods[j]
-                theme_scores[theme] = theme_scores.get(theme, 0.0) + score
+        clause = _judge_clause(roles)
+        overall += clause.score * weight
+        for theme, judgement in clause.themes.items():
+            if not judgement.judged:
+                # Nothing judges the theme near its cue: the clause's tone stands for it.
+                judgement = _Judgement(clause.score, clause.score != 0)
+            before = found.get(theme)
+            found[theme] = judgement if before is None else before.plus(judgement)
     hits = tuple(
-        ThemeHit(theme, _score(theme_scores[theme]))
-        for theme in sorted(theme_scores, key=tables.order.__getitem__)
+        ThemeHit(theme, _score(found[theme].score if found[theme].judged else overall))
+        for theme in sorted(found, key=tables.order.__getitem__)
     )
     return Classification(hits, _score(overall))
+
+
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    score: float
+    judged: bool
+
+    def plus(self, other: _Judgement) -> _Judgement:
+        return _Judgement(self.score + other.score, self.judged or other.judged)
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    score: float
+    themes: dict[str, _Judgement]
+
+
+def _judge_clause(roles: list[_Role | None]) -> _Clause:
+    """The themes named in one clause, each judged by the words near its cue, and the
+    clause's own score (judging words, judging cues, theme words next to their cue)."""
+    mods = _modifiers(roles)
+    themes: dict[str, _Judgement] = {}
+    score = 0.0
+    used: set[int] = set()
+    for i, role in enumerate(roles):
+        if role is None or not role.cues:
+            continue
+        for theme, sign in role.cues.items():
+            total = sign * CUE_WEIGHT * mods[i]
+            own_word = False
+            judged = sign != 0
+            for j in range(max(0, i - WINDOW), min(len(roles), i + WINDOW + 1)):
+                other = roles[j]
+                if j == i or other is None:
+                    continue
+                if theme in other.theme_polarity:
+                    total += other.theme_polarity[theme] * mods[j]
+                    own_word = judged = True
+                    if j not in used and not other.polarity:
+                        score += other.theme_polarity[theme] * mods[j]
+                        used.add(j)
+                elif other.polarity:
+                    total += other.polarity * mods[j]
+                    judged = True
+            if theme in role.weak and not own_word:
+                continue
+            themes[theme] = _Judgement(total, judged)
+        if i not in used and not role.polarity and any(role.cues.values()):
+            cue_sign = min(role.cues.values()) or max(role.cues.values())
+            score += cue_sign * CUE_WEIGHT * mods[i]
+            used.add(i)
+    for i, role in enumerate(roles):
+        if role is not None and role.polarity:
+            score += role.polarity * mods[i]
+    return _Clause(score, themes)

@@ -22,11 +22,14 @@ LANGUAGES: tuple[str, ...] = ("zh", "en")
 class Cue:
     """A word or phrase that says a comment is about a theme.
 
-    ``polarity`` is +1 or -1 when the cue judges by itself (干净, 缺货), else 0.
+    ``polarity`` is +1 or -1 when the cue judges by itself (干净, 缺货), else 0. A ``weak``
+    cue (written ``~word``: 店员, 东西) names the theme only when one of the theme's own
+    judging words is near it (店员很热情 is about attitude, 店员帮我找 is not).
     """
 
     text: str
     polarity: int
+    weak: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,8 @@ def _words(entry: Any, name: str) -> tuple[str, ...]:
 def _cue(text: str) -> Cue:
     if text[0] in "+-" and len(text) > 1:
         return Cue(text[1:], 1 if text[0] == "+" else -1)
+    if text[0] == "~" and len(text) > 1:
+        return Cue(text[1:], 0, weak=True)
     return Cue(text, 0)
 
 
