@@ -61,8 +61,11 @@ def _new_tokenizer(words: Iterable[str]) -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    with resources.as_file(resources.files("analysis.themes").joinpath("retail_dict.txt")) as p:
-        tokenizer.load_userdict(str(p))
+    # An open file, closed here: given a path, jieba opens the file and never closes it
+    # (a ResourceWarning, an error under pytest's filterwarnings).
+    retail = resources.files("analysis.themes").joinpath("retail_dict.txt")
+    with retail.open("rb") as words_file:
+        tokenizer.load_userdict(words_file)
     for word in words:
         if len(word) > 1 and not word.isascii():
             # Enough frequency that the phrase comes out whole wherever it appears.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from analysis.themes import classify
 from portal.models import Sentiment
 
 #: Theme -> case category, most specific first: a store topic names the problem more
@@ -61,3 +62,9 @@ def suggest_category(hits: Iterable[tuple[str, str]]) -> str | None:
         mapped, key=lambda hit: (hit[1] != Sentiment.NEGATIVE.value, _RANK[hit[0]])
     )
     return CATEGORY_OF_THEME[theme]
+
+
+def suggest_category_of_text(text: str) -> str | None:
+    """The category `suggest_category` gives the themes of ``text`` (what the customer
+    said, as the manager wrote it down), classified as a stored comment would be."""
+    return suggest_category((hit.theme, hit.sentiment) for hit in classify(text).themes)

@@ -259,3 +259,11 @@ def themes_of(session: Session, response_ids: Sequence[int]) -> dict[int, tuple[
         rid: tuple(sorted(keys, key=lambda k: (order.get(k, len(order)), k)))
         for rid, keys in found.items()
     }
+
+
+def theme_hits_of(session: Session, response_id: int) -> list[tuple[str, str]]:
+    """A response's comment themes, each with its sentiment: ``(theme, sentiment)``."""
+    stmt = select(CommentTheme.theme, CommentTheme.sentiment).where(
+        CommentTheme.response_id == response_id
+    )
+    return [(theme, sentiment) for theme, sentiment in session.execute(stmt)]
