@@ -77,6 +77,7 @@ from portal.survey_editor import targeting_views as survey_targeting_views
 from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
 from portal.targets import views as targets_views
+from portal.themes import views as themes_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
 from surveys.privacy import mask_personal_data
@@ -125,6 +126,7 @@ VIEW_MODULES = (
     metrics_api_views,
     targets_views,
     review_views,
+    themes_views,
 )
 
 
@@ -255,6 +257,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(plain_words.template_globals())
     app.jinja_env.globals.update(hr_words.template_globals())
     app.jinja_env.globals.update(sms_words.template_globals())
+    app.jinja_env.globals.update(themes_views.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,

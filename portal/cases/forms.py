@@ -18,6 +18,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, Regexp
@@ -107,6 +108,7 @@ class CaseFilterForm(PortalForm):
         default="",
     )
     overdue = BooleanField(_l("Overdue only"), render_kw={"value": "yes"})
+    theme = SelectField(_l("Comment theme"), validate_choice=False, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -204,6 +206,8 @@ class NewCaseForm(PortalForm):
         render_kw={"type": "email", "autocomplete": "off", "maxlength": 254},
     )
     consent = BooleanField(_l("The customer agrees to be contacted about this complaint."))
+    #: Re-renders the form with the category suggested from the complaint; writes nothing.
+    suggest = SubmitField(_l("Suggest a category from the complaint"))
 
 
 class FollowUpAnswerForm(PortalForm):

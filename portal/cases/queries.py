@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.access import managers_of, scope_to_user
 from portal.errors import NotFound
-from portal.models import Case, CaseState, FollowUp, OutboxMessage, Role, Store, User
+from portal.models import (
+    Case,
+    CaseState,
+    CommentTheme,
+    FollowUp,
+    OutboxMessage,
+    Role,
+    Store,
+    User,
+)
 from portal.pagination import Page, paginate
 
 #: Cases still waiting for work; in the list they come before resolved and closed ones.
@@ -40,6 +49,8 @@ class CaseFilters:
     category: str = ""
     assignee: str = ""
     overdue: bool = False
+    #: A comment theme: cases whose answer's comment was classified with it.
+    theme: str = ""
 
 
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
@@ -88,6 +99,9 @@ def list_cases(
         stmt = stmt.where(Case.store_id.in_(select(Store.id).where(Store.code == filters.store)))
     if filters.category:
         stmt = stmt.where(Case.category == filters.category)
+    if filters.theme:
+        themed = select(CommentTheme.response_id).where(CommentTheme.theme == filters.theme)
+        stmt = stmt.where(Case.response_id.in_(themed))
     if filters.overdue:
         stmt = stmt.where(overdue)
     if filters.assignee == "me":

@@ -69,11 +69,15 @@ from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, keep_typed_values
 from portal.extensions import csrf
+from portal.formatting import problem_label
 from portal.i18n import current_locale
 from portal.models import Case, CaseState, FollowUp, Response, Role
 from portal.models.receipts import RATING_KEYS
 from portal.pagination import requested_page
 from portal.sms.panel import text_message_panel
+from portal.themes.categories import suggest_category, suggest_category_of_text
+from portal.themes.queries import theme_hits_of, themes_of
+from portal.themes.words import THEMES, theme_label
 from portal.workflow import InvalidTransition
 from portal.workflow_forms import VersionedForm, render_refusal
 from surveys.loader import receipt_survey
@@ -95,6 +99,10 @@ class ExpiredFollowUpLink(DomainError):
     message = _l("This question has closed. Thank you all the same!")
 
 
+def _theme_choices() -> list[SelectChoice]:
+    return [SelectChoice(key, theme_label(key)) for key in THEMES]
+
+
 def _category_choices() -> list[SelectChoice]:
     locale = current_locale()
     question = receipt_survey().question("problem_category")
@@ -111,6 +119,7 @@ def _filters(form: CaseFilterForm) -> CaseFilters:
         category=form.category.data or "",
         assignee=form.assignee.data or "",
         overdue=bool(form.overdue.data),
+        theme=form.theme.data or "",
     )
 
 
@@ -121,11 +130,19 @@ def index() -> Any:
     form = CaseFilterForm(request.args)
     form.store.choices = store_choices(session, current_user, blank=_("all my stores"))
     form.category.choices = [SelectChoice("", _("any")), *_category_choices()]
+    form.theme.choices = [SelectChoice("", _("any theme")), *_theme_choices()]
     page = list_cases(session, current_user, _filters(form), now=now, page=requested_page())
+    case_themes = themes_of(session, [c.response_id for c in page.items if c.response_id])
     # Only the form's own fields travel to the other pages: nothing else reaches url_for.
     filters = {f.name: request.args[f.name] for f in form if request.args.get(f.name)}
     return render_template(
-        "cases/list.html", form=form, page=page, filters=filters, now=now, **_labels()
+        "cases/list.html",
+        form=form,
+        page=page,
+        filters=filters,
+        now=now,
+        case_themes=case_themes,
+        **_labels(),
     )
 
 
@@ -260,9 +277,13 @@ def _case_page(
         follow_up is not None or not (case.contact_phone or case.contact_email)
     ):
         offered = tuple(name for name in offered if name != "follow-up")
+    hits = [] if case.response_id is None else theme_hits_of(session, case.response_id)
     page = render_template(
         "cases/detail.html",
         case=case,
+        comment_themes=sorted({theme for theme, _sentiment in hits}, key=_theme_order),
+        # Only for a case without a category: the shopper's own choice stands otherwise.
+        suggested_category=None if case.category else suggest_category(hits),
         forms=forms,
         offered=offered,
         follow_up=follow_up,
@@ -288,6 +309,10 @@ def detail(case_id: int) -> Any:
     session = get_session()
     case = _load_case(session, case_id)
     return _case_page(session, case, _forms(session, case))
+
+
+def _theme_order(key: str) -> int:
+    return THEMES.index(key) if key in THEMES else len(THEMES)
 
 
 def _load_case(session: Session, case_id: int) -> Case:
@@ -337,9 +362,29 @@ def _refused(
 _NEW_CASE_FIELDS = {"staff": "staff_code"}
 
 
-def _new_page(form: NewCaseForm, *, problem: Any = None, status: int = 200) -> Any:
+def _new_page(
+    form: NewCaseForm, *, problem: Any = None, status: int = 200, suggestion: Any = None
+) -> Any:
     # The refusals of a new case always name a field of the form (the summary at worst).
-    return render_template("cases/new.html", form=form, problem=problem), status
+    page = render_template("cases/new.html", form=form, problem=problem, suggestion=suggestion)
+    return page, status
+
+
+def _suggest(form: NewCaseForm) -> Any:
+    """The form again with the category suggested from the complaint preselected (unless
+    one is chosen already), and a note saying where it came from. Writes nothing."""
+    summary = (form.summary.data or "").strip()
+    if not summary:
+        return _new_page(form, suggestion=_("Write down what the customer said first."))
+    category = suggest_category_of_text(summary)
+    if category is None:
+        note = _("No category could be suggested from the complaint: please choose one.")
+        return _new_page(form, suggestion=note)
+    if not form.category.data:
+        form.category.data = category
+    label = problem_label(category, current_locale())
+    note = _("Suggested from the complaint: %(category)s. Check it before opening.", category=label)
+    return _new_page(form, suggestion=note)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -349,6 +394,8 @@ def new() -> Any:
     form = NewCaseForm()
     form.store.choices = store_choices(session, current_user)
     form.category.choices = [SelectChoice("", "—"), *_category_choices()]
+    if request.method == "POST" and form.suggest.data:
+        return _suggest(form)
     if not form.validate_on_submit():
         return _new_page(form, status=400 if form.errors else 200)
     keep_typed_values(lambda message: _new_page(form, problem=message))

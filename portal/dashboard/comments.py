@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, String, cast, literal, null, select, union_all
+from sqlalchemy import Select, String, cast, false, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.calendar import Period
 from portal.channels import channel_condition
 from portal.errors import DomainError
 from portal.models import Case, Response, ResponseAnswer, Staff, Survey, SurveyVersion
+from portal.themes.queries import has_theme, themes_of
 from portal.versions import definition_of
 from surveys.definitions import TEXT_KINDS, LocalizedText
 
@@ -40,6 +41,11 @@ class CommentFilter:
     question: str = ""
     #: The answer channels searched (empty: every channel).
     channels: tuple[str, ...] = ()
+    #: A comment theme (`portal.themes.words.THEMES`) and a sentiment: comments only,
+    #: those classified with the theme (spoken of with the sentiment), or with only a
+    #: sentiment, those of that overall sentiment.
+    theme: str = ""
+    sentiment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,8 @@ class CommentItem:
     question: str | None
     #: How the answer came in (`portal.models.Channel`).
     channel: str = "receipt"
+    #: A comment's themes (`portal.themes.words.THEMES`), in the taxonomy's order.
+    themes: tuple[str, ...] = ()
 
 
 def text_questions(session: Session) -> dict[str, LocalizedText]:
@@ -108,7 +116,8 @@ def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[An
                 period,
             ).where(Response.comment.is_not(None))
         )
-    if filters.question != COMMENT_QUESTION:
+    # Themes are the comment's: a theme filter leaves the custom text answers out.
+    if filters.question != COMMENT_QUESTION and not (filters.theme or filters.sentiment):
         answers = _comment_filters(
             _comment_columns(ResponseAnswer.text, ResponseAnswer.id, ResponseAnswer.question_key)
             .join(ResponseAnswer, ResponseAnswer.response_id == Response.id)
@@ -123,6 +132,11 @@ def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[An
         if filters.question:
             answers = answers.where(ResponseAnswer.question_key == filters.question)
         branches.append(answers)
+    if not branches:
+        # A theme filter with a text question's key: themes are the comment's only.
+        branches.append(
+            _comment_columns(Response.comment, literal(0), cast(null(), String(64))).where(false())
+        )
     found = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
     return select(*(found.c[name] for name in _COMMENT_FIELDS)).order_by(
         found.c.submitted_at.desc(), found.c.response_id.desc(), found.c.position
@@ -193,6 +207,8 @@ def _comment_filters(
         stmt = stmt.where(Response.problem_category == filters.category)
     if filters.staff_code:
         stmt = stmt.where(Staff.code == filters.staff_code)
+    if filters.theme or filters.sentiment:
+        stmt = stmt.where(has_theme(filters.theme, filters.sentiment))
     return stmt
 
 
@@ -204,6 +220,7 @@ def label_comments(session: Session, rows: Sequence[Any], locale: str) -> list[C
     if ids:
         stmt = select(SurveyVersion).where(SurveyVersion.id.in_(ids))
         wording = {version.id: definition_of(version) for version in session.scalars(stmt)}
+    themes = themes_of(session, [row.response_id for row in rows if row.question_key is None])
     items = []
     for row in rows:
         question = None
@@ -225,6 +242,7 @@ def label_comments(session: Session, rows: Sequence[Any], locale: str) -> list[C
                 row.case_id,
                 question,
                 row.channel,
+                themes.get(row.response_id, ()) if row.question_key is None else (),
             )
         )
     return items

@@ -72,6 +72,8 @@ def store(code: str) -> Any:
         staff_code=request.args.get("staff", ""),
         question=comments.checked_question(request.args.get("question", ""), questions),
         channels=tuple(c.value for c in channels.chosen),
+        theme=request.args.get("theme", "").strip()[:32],
+        sentiment=request.args.get("sentiment", "").strip()[:8],
     )
     custom = custom_report(
         session,

@@ -26,6 +26,7 @@ from analysis.results import Estimate
 from portal.calendar import Period
 from portal.channels import channel_condition
 from portal.models import CommentClassification, CommentTheme, Response, Sentiment, Store
+from portal.themes.words import THEMES
 from surveys.privacy import mask_personal_data
 
 
@@ -241,3 +242,28 @@ def has_theme(theme: str, sentiment: str = "") -> Any:
         CommentClassification.response_id == Response.id,
         CommentClassification.sentiment == sentiment,
     )
+
+
+def themes_of(session: Session, response_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The themes of each response's comment, in the taxonomy's order (one query)."""
+    if not response_ids:
+        return {}
+    stmt = select(CommentTheme.response_id, CommentTheme.theme).where(
+        CommentTheme.response_id.in_(list(response_ids))
+    )
+    found: dict[int, list[str]] = {}
+    for response_id, theme in session.execute(stmt):
+        found.setdefault(response_id, []).append(theme)
+    order = {key: i for i, key in enumerate(THEMES)}
+    return {
+        rid: tuple(sorted(keys, key=lambda k: (order.get(k, len(order)), k)))
+        for rid, keys in found.items()
+    }
+
+
+def theme_hits_of(session: Session, response_id: int) -> list[tuple[str, str]]:
+    """A response's comment themes, each with its sentiment: ``(theme, sentiment)``."""
+    stmt = select(CommentTheme.theme, CommentTheme.sentiment).where(
+        CommentTheme.response_id == response_id
+    )
+    return [(theme, sentiment) for theme, sentiment in session.execute(stmt)]

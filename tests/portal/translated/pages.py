@@ -115,12 +115,21 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "phone.call_case": lambda w, who: [{"case_id": c} for c in _phone_case(w, who)],
     # dashboards and exports
     "dashboard.chain": lambda w, who: [{}, {"only": "checkout_ease:5"}],
-    "dashboard.store": lambda w, who: [
-        {**v, **only}
-        for v in _store(w, who)
-        for only in ({}, {"only": "self_checkout:yes"}, {"only": "departments:other"})
-    ],
+    "dashboard.store": lambda w, who: (
+        [
+            {**v, **only}
+            for v in _store(w, who)
+            for only in ({}, {"only": "self_checkout:yes"}, {"only": "departments:other"})
+        ]
+        + [{**v, "theme": "queue", "days": 90} for v in _store(w, who)]
+    ),
     "dashboard.compare_versions": lambda w, who: [{}, COMPARED],
+    # comment themes: the sign-in's stores, one store, a theme's comments across stores
+    "themes.index": lambda w, who: [
+        {"month": w.theme_month},
+        *({"month": w.theme_month, "store": v["code"]} for v in _store(w, who)),
+    ],
+    "themes.comments": lambda w, who: [{"month": w.theme_month, "theme": "queue"}],
     "exports.index": lambda w, who: ONE,
     "surveys.index": lambda w, who: ONE,
     "ballot.queue": lambda w, who: [{"rule": r} for r in ("burst", "fast", "pattern")],

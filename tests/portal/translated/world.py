@@ -86,6 +86,7 @@ from tests.portal.translated.world_custom import add_custom_answers
 from tests.portal.translated.world_kiosk import add_kiosks
 from tests.portal.translated.world_paper import PaperWorld, add_paper_cards
 from tests.portal.translated.world_sms import add_text_messages
+from tests.portal.translated.world_themes import add_comment_themes
 
 PASSWORD = DEMO_PASSWORD
 #: Small enough to build in a few seconds, big enough for every state the demo plays.
@@ -161,6 +162,8 @@ class World:
     #: consented phone number (in the demo manager's store, one called three ways).
     phone_answers: dict[str, int] = field(default_factory=dict)
     phone_cases: dict[str, int] = field(default_factory=dict)
+    #: The month (YYYY-MM) of the newest classified comments (`world_themes`).
+    theme_month: str = ""
 
 
 def _aware(value: datetime) -> datetime:
@@ -210,6 +213,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     phone_answers, phone_cases = _phone_visits(session, settings, now=now)
 
     add_text_messages(session, settings, manager, now=now)
+    theme_month = add_comment_themes(session)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -226,6 +230,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         paper=paper,
         phone_answers=phone_answers,
         phone_cases=phone_cases,
+        theme_month=theme_month,
     )
 
 
