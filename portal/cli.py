@@ -34,6 +34,7 @@ from portal.pos_api.commands import (
     revoke_api_key_command,
 )
 from portal.sms.commands import send_sms_command
+from portal.themes.commands import classify_comment_command, reclassify_comments_command
 from portal.validation_codes.commands import check_code_command
 
 COMMANDS = (
@@ -61,6 +62,8 @@ COMMANDS = (
     erase_customer_command,
     backup_command,
     restore_command,
+    classify_comment_command,
+    reclassify_comments_command,
 )
 
 

@@ -9,6 +9,7 @@ are lower-cased and their plural and -ing/-ed endings stripped.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -61,8 +62,9 @@ def _new_tokenizer(words: Iterable[str]) -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    with resources.as_file(resources.files("analysis.themes").joinpath("retail_dict.txt")) as p:
-        tokenizer.load_userdict(str(p))
+    # A file object, not a path: jieba never closes a file it opened itself.
+    data = resources.files("analysis.themes").joinpath("retail_dict.txt").read_bytes()
+    tokenizer.load_userdict(io.BytesIO(data))
     for word in words:
         if len(word) > 1 and not word.isascii():
             # Enough frequency that the phrase comes out whole wherever it appears.
