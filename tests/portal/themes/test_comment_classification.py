@@ -100,3 +100,19 @@ def test_reclassify_picks_up_old_versions_and_is_idempotent(
     db_session.expire_all()
     assert db_session.get(CommentClassification, current.id).sentiment == "negative"
     assert db_session.scalar(select(func.count()).select_from(CommentTheme)) == 2
+
+
+def test_an_erased_comment_keeps_its_themes_and_reclassify_leaves_them(
+    runner, db_session, make_store, make_response
+):
+    response = make_response(make_store(), comment="停车场太小了")
+    db_session.execute(
+        update(CommentClassification)
+        .where(CommentClassification.response_id == response.id)
+        .values(taxonomy_version=TAXONOMY_VERSION - 1)
+    )
+    response.comment = None  # as purge and erase-customer blank it
+    db_session.flush()
+    result = runner.invoke(args=["reclassify-comments", "--all"])
+    assert "0 comment(s) classified" in result.output
+    assert _themes(db_session, response.id) == {"parking": "negative"}
