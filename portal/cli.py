@@ -35,6 +35,7 @@ from portal.pos_api.commands import (
 )
 from portal.review.commands import monthly_review_command
 from portal.sms.commands import send_sms_command
+from portal.themes.commands import classify_comment_command, reclassify_comments_command
 from portal.validation_codes.commands import check_code_command
 
 COMMANDS = (
@@ -63,6 +64,8 @@ COMMANDS = (
     backup_command,
     restore_command,
     monthly_review_command,
+    classify_comment_command,
+    reclassify_comments_command,
 )
 
 

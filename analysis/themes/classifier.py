@@ -124,9 +124,28 @@ def _read(tokens: list[str], tables: _Tables) -> list[_Role | None]:
                 i += size
                 break
         else:
-            out.append(None)
+            out.extend(_inside(tokens[i], tables))
             i += 1
     return out
+
+
+def _inside(token: str, tables: _Tables) -> list[_Role | None]:
+    """The phrases inside a Chinese word jieba knows but the taxonomy does not (its own
+    dictionary has 价格便宜 as one word), longest first; ``[None]`` when there are none."""
+    if token.isascii() or len(token) < 3:
+        return [None]
+    found: list[_Role | None] = []
+    k = 0
+    while k < len(token):
+        for end in range(len(token), k, -1):
+            role = tables.roles.get((token[k:end],))
+            if role is not None and end - k < len(token):
+                found.append(role)
+                k = end
+                break
+        else:
+            k += 1
+    return found or [None]
 
 
 def _clauses(text: str, tables: _Tables) -> list[tuple[list[_Role | None], float]]:

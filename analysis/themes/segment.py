@@ -9,6 +9,7 @@ are lower-cased and their plural and -ing/-ed endings stripped.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -61,11 +62,9 @@ def _new_tokenizer(words: Iterable[str]) -> jieba.Tokenizer:
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    # An open file, closed here: given a path, jieba opens the file and never closes it
-    # (a ResourceWarning, an error under pytest's filterwarnings).
-    retail = resources.files("analysis.themes").joinpath("retail_dict.txt")
-    with retail.open("rb") as words_file:
-        tokenizer.load_userdict(words_file)
+    # A file object, not a path: jieba never closes a file it opened itself.
+    data = resources.files("analysis.themes").joinpath("retail_dict.txt").read_bytes()
+    tokenizer.load_userdict(io.BytesIO(data))
     for word in words:
         if len(word) > 1 and not word.isascii():
             # Enough frequency that the phrase comes out whole wherever it appears.

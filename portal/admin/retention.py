@@ -124,6 +124,8 @@ def purge_expired(
     texts = _count(
         session.execute(delete(SmsMessage).where(SmsMessage.created_at < contact_cutoff))
     )
+    # The comments' themes and sentiment (comment_themes) stay, as the scores do: they
+    # name nobody, and reclassify-comments passes over answers without a comment.
     comments = _count(
         session.execute(
             update(Response)

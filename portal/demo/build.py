@@ -37,6 +37,7 @@ from portal.demo.channels import ChannelsDemo, add_channel_answers
 from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
 from portal.demo.reviews import build_reviews_demo
 from portal.demo.targets import add_targets
+from portal.demo.themes import classify_demo_comments
 from portal.errors import Conflict
 from portal.models import Channel, PhoneVisit, Response
 from portal.rollups import rebuild_rollups
@@ -146,6 +147,8 @@ def build_demo(
     )
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in chain.stores.values()])
+    # ... and the answer kernel's comment themes.
+    classify_demo_comments(session, now=now)
     # The award cycles rank staff from the rollups and mystery observations just written.
     awards = build_awards_demo(
         session,

@@ -17,6 +17,7 @@ from portal.models.receipts import RATING_KEYS
 from portal.paper.keyings import answers_of
 from portal.question_rollups import count_answers, insert_answers
 from portal.rollups import count_correction, response_increments
+from portal.themes.classify import classify_response
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
 
@@ -44,10 +45,13 @@ def correct_response(
         setattr(response, key, answers.ratings.get(key))
     response.problem_reported = answers.problem_reported
     response.problem_category = answers.problem_category
+    comment_changed = response.comment != answers.comment
     response.comment = answers.comment
     _replace_custom_answers(session, response, answers)
     _replace_contact(session, response, answers, definition, now)
     session.flush()
+    if comment_changed:
+        classify_response(session, response, now=now)
     survey_id = session.scalar(
         select(SurveyVersion.survey_id).where(SurveyVersion.id == response.survey_version_id)
     )

@@ -29,6 +29,7 @@ from portal.models import (
 )
 from portal.question_rollups import count_answers, insert_answers
 from portal.rollups import count_response
+from portal.themes.classify import classify_response
 from surveys.answers import Answers
 from surveys.definitions import SurveyDefinition
 
@@ -241,6 +242,8 @@ def _follow_through(
         )
     if answers.custom:
         insert_answers(session, response.id, answers.custom)
+    if response.comment:
+        classify_response(session, response, now=now)
     session.flush()
     if origin is not None:
         rules = (

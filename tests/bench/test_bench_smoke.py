@@ -113,6 +113,15 @@ SMOKES = {
             r"answer_rows\s+[1-9]\d*",
         ),
     ),
+    "themes_bench.py": Smoke(
+        ("--limit", "40", "--repeat", "1"),
+        (
+            rf"queue\s+\d+\s+\d+\s+({NUMBER}|—)\s+({NUMBER}|—)\s+({NUMBER}|—)",
+            rf"micro average: precision {NUMBER}, recall {NUMBER}, F1 {NUMBER}",
+            rf"comment sentiment accuracy: {NUMBER}",
+            rf"ms per comment: {NUMBER} \(one-time tokenizer load \d+ ms\)",
+        ),
+    ),
     "load_bench.py": Smoke(
         (
             *("--shoppers", "5", "--seconds", "2", "--receipts", "300", "--think", "0.05"),

@@ -200,8 +200,8 @@ def test_issue_receipts_refuses_a_zero_count(runner, tmp_path):
     )
 
 
-#: DESIGN.md section 4, with the arguments it gives. export and classify-comment are
-#: named there too but not written yet.
+#: DESIGN.md section 4, with the arguments it gives. export is named there too but not
+#: written yet.
 DESIGN_COMMANDS = {
     "init-db": [],
     "demo": [],
@@ -217,6 +217,7 @@ DESIGN_COMMANDS = {
     "purge": [],
     "backup": ["file"],
     "restore": ["file"],
+    "classify-comment": ["text"],
 }
 #: Commands beyond DESIGN.md: key upkeep and the cron jobs of cases, mystery and awards.
 EXTRA_COMMANDS = {
@@ -231,6 +232,7 @@ EXTRA_COMMANDS = {
     "rank",
     "erase-customer",
     "monthly-review",
+    "reclassify-comments",
 }
 
 
