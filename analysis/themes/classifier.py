@@ -6,7 +6,8 @@ themes, judging words, negators, intensifiers. A negator flips the next judging 
 judging cue) within three tokens, so 不太满意 is negative and 没有排队 good news for the
 queue; an intensifier makes the next one weigh half as much again. A theme's sentiment
 is the sum of what judges it within four tokens of its cue in the same clause; the
-comment's is the sum over all clauses, clauses after a contrast weighing a little more.
+comment's is the side most of its themes are on, else the sum over all clauses, clauses
+after a contrast weighing a little more.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def classify(text: str) -> Classification:
     ... # doctest: +NORMALIZE_WHITESPACE
     Classification(themes=(ThemeHit(theme='checkout', sentiment='positive'),
     ThemeHit(theme='queue', sentiment='negative'),
-    ThemeHit(theme='staff_attitude', sentiment='positive')), sentiment='negative')
+    ThemeHit(theme='staff_attitude', sentiment='positive')), sentiment='positive')
     """
     if not text or not text.strip():
         return Classification((), NEUTRAL)
@@ -244,7 +245,18 @@ def classify(text: str) -> Classification:
         ThemeHit(theme, _score(found[theme].score if found[theme].judged else overall))
         for theme in sorted(found, key=tables.order.__getitem__)
     )
-    return Classification(hits, _score(overall))
+    return Classification(hits, _overall(hits, overall))
+
+
+def _overall(hits: tuple[ThemeHit, ...], clause_sum: float) -> str:
+    """The comment's sentiment: the side most of its themes are on; with no theme, or as
+    many on each side, the weighted sum of its clauses. (Three complaints and one "but the
+    parking is easy" read negative, though the last clause weighs more.)"""
+    negative = sum(hit.sentiment == NEGATIVE for hit in hits)
+    positive = sum(hit.sentiment == POSITIVE for hit in hits)
+    if negative != positive:
+        return NEGATIVE if negative > positive else POSITIVE
+    return _score(clause_sum)
 
 
 @dataclass(frozen=True, slots=True)
