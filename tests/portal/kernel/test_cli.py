@@ -230,6 +230,7 @@ EXTRA_COMMANDS = {
     "verify-awards",
     "rank",
     "erase-customer",
+    "check-alerts",
 }
 
 
