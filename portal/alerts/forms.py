@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.alerts.words import KIND_LABELS
@@ -16,7 +17,7 @@ class RuleForm(PortalForm):
     metric = SelectField(_l("Metric"), validators=[InputRequired()])
     kind = SelectField(
         _l("Kind of rule"),
-        choices=list(KIND_LABELS.items()),
+        choices=[SelectChoice(key, label) for key, label in KIND_LABELS.items()],
         validators=[InputRequired()],
     )
     threshold = StrictFloatField(

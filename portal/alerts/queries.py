@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
+from wtforms.fields.choices import SelectChoice
 
 from portal.access import CHAIN_WIDE, scope_to_user, store_label
 from portal.models import Alert, AlertRecipient, AlertRule, Region, Store, User
@@ -86,13 +87,12 @@ def list_rules(session: Session) -> list[AlertRule]:
     return list(session.scalars(select(AlertRule).order_by(AlertRule.name, AlertRule.id)))
 
 
-def scope_choices(session: Session, everywhere: str) -> list[tuple[str, str]]:
+def scope_choices(session: Session, everywhere: str) -> list[SelectChoice]:
     """``chain``, ``region:<id>`` and ``store:<id>`` choices, with ``everywhere`` as the
     chain's label."""
-    choices = [("chain", everywhere)]
-    choices += [
-        (f"region:{r.id}", r.name) for r in session.scalars(select(Region).order_by(Region.name))
-    ]
+    choices = [SelectChoice("chain", everywhere)]
+    regions = select(Region).order_by(Region.name)
+    choices += [SelectChoice(f"region:{r.id}", r.name) for r in session.scalars(regions)]
     choices += [
         (f"store:{s.id}", store_label(s))
         for s in session.scalars(

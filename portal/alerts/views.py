@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from portal.access import CHAIN_WIDE, requires
 from portal.alerts import bp
@@ -49,7 +50,7 @@ def words() -> dict[str, Any]:
 
 def _rule_form(**kwargs: Any) -> RuleForm:
     form = RuleForm(**kwargs)
-    form.metric.choices = [(str(m), str(label)) for m, label in METRIC_LABELS.items()]
+    form.metric.choices = [SelectChoice(str(m), label) for m, label in METRIC_LABELS.items()]
     form.scope.choices = scope_choices(get_session(), _("Every store of the chain"))
     return form
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, record_audit
 from portal.config import Settings
+from portal.demo.alerts import add_alerts
 from portal.demo.answers import DEMO_SOURCE, AnswerCounts, add_answers
 from portal.demo.awards import AwardsDemo, build_awards_demo
 from portal.demo.bulk import Progress
@@ -152,6 +153,8 @@ def build_demo(
         hr2=find_user(session, "hr2@demo.example"),
         manager=find_user(session, "manager@demo.example"),
     )
+    # The weekly alert check replayed over the last weeks of the rollups just written.
+    add_alerts(session, settings, cx=find_user(session, "cx@demo.example"), now=now)
     phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
     channels = replace(channels, phone_answers=_phone_answers(session))
     summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)
