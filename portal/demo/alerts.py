@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from portal.alerts.evaluate import evaluate_alerts
 from portal.alerts.rules import RuleFields, create_rule
 from portal.audit import Actor
 from portal.config import Settings
-from portal.models import AlertKind, Metric, User
+from portal.models import AlertKind, Metric, OutboxMessage, User
 
 #: (name, metric, kind, threshold): a satisfaction floor at the chain's target, a
 #: complaint-rate ceiling, and the control chart of the detractor share.
@@ -35,4 +36,11 @@ def add_alerts(session: Session, settings: Settings, *, cx: User, now: datetime)
     raised = 0
     for week in range(REPLAYED_WEEKS, -1, -1):
         raised += len(evaluate_alerts(session, settings, now=now - timedelta(weeks=week)))
+    # As with the cases' notices, the mail of the weeks before went out when it was written.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at < now - timedelta(days=2))
+        .values(sent_at=OutboxMessage.created_at)
+        .execution_options(synchronize_session=False)
+    )
     return raised
