@@ -37,7 +37,7 @@ class AlertRow:
     dismissed: bool
 
 
-def _rows(session: Session, stmt: Select[Any], user: User) -> list[AlertRow]:
+def _rows(session: Session, stmt: Select[Any]) -> list[AlertRow]:
     return [_row(alert, recipient) for alert, recipient in session.execute(stmt).all()]
 
 
@@ -67,7 +67,7 @@ def list_home_alerts(session: Session, user: User) -> list[AlertRow]:
         .order_by(Alert.created_at.desc(), Alert.id.desc())
         .limit(HOME_SHOWN)
     )
-    return _rows(session, scope_to_user(stmt, user, Alert.store_id), user)
+    return _rows(session, scope_to_user(stmt, user, Alert.store_id))
 
 
 def alerts_page(session: Session, user: User, page: int) -> tuple[Page[Any], list[AlertRow]]:

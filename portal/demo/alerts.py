@@ -14,11 +14,12 @@ from portal.audit import Actor
 from portal.config import Settings
 from portal.models import AlertKind, Metric, OutboxMessage, User
 
-#: (name, metric, kind, threshold): a satisfaction floor at the chain's target, a
-#: complaint-rate ceiling, and the control chart of the detractor share.
+#: (name, metric, kind, threshold): a satisfaction floor, a complaint-rate ceiling, and the
+#: control chart of the detractor share. The demo's weeks run at 66-89 % satisfied and 5-14
+#: cases per 100 receipts: these thresholds catch about the worst tenth of store-weeks.
 RULES = (
-    ("满意度低于 90 %", Metric.CSAT, AlertKind.THRESHOLD, 90.0),
-    ("投诉率高于 1 %", Metric.COMPLAINT_RATE, AlertKind.THRESHOLD, 1.0),
+    ("满意度低于 72 %", Metric.CSAT, AlertKind.THRESHOLD, 72.0),
+    ("投诉率高于 11 %", Metric.COMPLAINT_RATE, AlertKind.THRESHOLD, 11.0),
     ("贬损者占比异常", Metric.NPS, AlertKind.CONTROL_CHART, None),
 )
 #: The check is replayed for this many past weeks, oldest first.
