@@ -34,6 +34,7 @@ from portal.admin import staff_views as admin_staff_views
 from portal.admin import user_views as admin_user_views
 from portal.admin import views as admin_views
 from portal.admin.staff_import import MAX_IMPORT_BYTES
+from portal.alerts import views as alerts_views
 from portal.api_tokens import views as tokens_views
 from portal.auth import SESSION_VERSION_KEY
 from portal.auth import recovery_views as auth_recovery_views
@@ -127,6 +128,7 @@ VIEW_MODULES = (
     targets_views,
     review_views,
     themes_views,
+    alerts_views,
 )
 
 

@@ -20,6 +20,7 @@ from portal.admin.commands import (
     rebuild_rollups_command,
     restore_command,
 )
+from portal.alerts.commands import check_alerts_command
 from portal.api_tokens.commands import create_api_token_command
 from portal.auth.commands import create_user_command
 from portal.awards.commands import award_cycle_command, verify_awards_command
@@ -66,6 +67,7 @@ COMMANDS = (
     monthly_review_command,
     classify_comment_command,
     reclassify_comments_command,
+    check_alerts_command,
 )
 
 

@@ -148,6 +148,10 @@ ACTION_LABELS: dict[str, Any] = {
     # surveys and branding
     "survey.version_copied": _l("Survey version copied into the draft"),
     "branding.updated": _l("Branding changed"),
+    # alert rules
+    "alert_rule.create": _l("Alert rule added"),
+    "alert_rule.update": _l("Alert rule changed"),
+    "alert_rule.delete": _l("Alert rule deleted"),
 }
 
 #: Actors that are not a signed-in user.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from analysis.categories import CategoryShare, category_shares
 from analysis.compare import benjamini_hochberg, compare_csat, compare_nps
-from analysis.control import p_chart
+from analysis.control_laney import laney_p_chart
 from analysis.csat import csat_interval
 from analysis.drivers import Driver, key_drivers
 from analysis.funnel import FunnelFlag, StaffFunnel, funnel_outliers
@@ -280,7 +280,7 @@ class ChainRow:
     #: Period change flagged after Benjamini-Hochberg across the stores on the page.
     change_p_adjusted: float | None
     change_flagged: bool
-    #: A week of the period whose detractor share is above its p-chart limit.
+    #: A week of the period whose detractor share is above its control limit (Laney p′ or p).
     out_of_control_weeks: tuple[str, ...]
     #: The answers of each channel among this store's figures.
     channels: ChannelMix = ChannelMix()
@@ -357,7 +357,8 @@ def chain_report(
 def _weekly_detractors(
     session: Session, user: User, period: Period, channels: Sequence[str] = ()
 ) -> dict[int, tuple[str, ...]]:
-    """The period's last weeks above the p-chart limit, judged against 12 weeks before them."""
+    """The period's last weeks above the control limit, judged against 12 weeks before them
+    (Laney's p′ when those weeks vary more than the binomial, else the p-chart)."""
     judged_from = max(
         week_start(period.start), week_start(period.end) - timedelta(weeks=JUDGED_WEEKS - 1)
     )
@@ -376,11 +377,14 @@ def _weekly_detractors(
         centre = sum(weeks[w][0] for w in baseline) / base_n
         if not any(weeks[w][1] and weeks[w][0] / weeks[w][1] > centre for w in judged):
             continue
-        # Only the judged weeks are charted, against the baseline's centre line: the same
-        # limits as charting all 16 weeks, for a quarter of the work.
-        points = p_chart(
-            [weeks[w][0] for w in judged], [weeks[w][1] for w in judged], center=centre
+        # Laney's rule: the baseline weeks' own spread widens the limits when it exceeds
+        # the binomial's (large n), else the plain p-chart judges.
+        chart = laney_p_chart(
+            [weeks[w][0] for w in baseline + judged],
+            [weeks[w][1] for w in baseline + judged],
+            baseline=len(baseline),
         )
+        points = chart.points[len(baseline) :]
         labels = tuple(
             f"{w.isocalendar()[0]}-W{w.isocalendar()[1]:02d}"
             for w, point in zip(judged, points, strict=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal.audit import CLI, record_audit
 from portal.config import Settings
+from portal.demo.alerts import add_alerts
 from portal.demo.answers import DEMO_SOURCE, AnswerCounts, add_answers
 from portal.demo.awards import AwardsDemo, build_awards_demo
 from portal.demo.bulk import Progress
@@ -160,6 +161,8 @@ def build_demo(
     add_targets(session, now=now, days=days)
     # Last month's service reviews read everything above: answers, cases, visits, awards.
     build_reviews_demo(session, settings, now=now)
+    # The weekly alert check replayed over the last weeks of the rollups just written.
+    add_alerts(session, settings, cx=find_user(session, "cx@demo.example"), now=now)
     phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
     channels = replace(channels, phone_answers=_phone_answers(session))
     summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)

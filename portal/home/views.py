@@ -10,6 +10,9 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.access import public, requires
+from portal.alerts.forms import DismissForm
+from portal.alerts.queries import list_home_alerts
+from portal.alerts.views import words as alert_words
 from portal.awards.forms import NOMINATION_STATE_LABELS
 from portal.cases.forms import STATE_LABELS as CASE_STATE_LABELS
 from portal.dashboard.reports import MIN_N
@@ -52,6 +55,15 @@ def _labels() -> dict[str, Any]:
     }
 
 
+def _alerts(session: Any, user: Any) -> dict[str, Any]:
+    """The recipient's undismissed alerts, shown above every home page."""
+    return {
+        "home_alerts": list_home_alerts(session, user),
+        "dismiss_form": DismissForm(),
+        **alert_words(),
+    }
+
+
 @bp.get("/")
 @public
 def index() -> Any:
@@ -66,7 +78,13 @@ def dashboard() -> Any:
     session, user, now = get_session(), current_user, utcnow()
     if user.role in WORK_LISTS:
         template, read = WORK_LISTS[user.role]
-        return render_template(template, home=read(session, user, now), now=now, **_labels())
+        return render_template(
+            template,
+            home=read(session, user, now),
+            now=now,
+            **_labels(),
+            **_alerts(session, user),
+        )
     since = now - WINDOW
     page = paginate(session, latest_responses(user, since), requested_page())
     return render_template(
@@ -74,4 +92,5 @@ def dashboard() -> Any:
         stores=list_store_activity(session, user, since),
         page=page,
         responses=as_response_rows(page.items),
+        **_alerts(session, user),
     )

@@ -233,6 +233,7 @@ EXTRA_COMMANDS = {
     "erase-customer",
     "monthly-review",
     "reclassify-comments",
+    "check-alerts",
 }
 
 

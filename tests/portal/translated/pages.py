@@ -226,6 +226,10 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     ],
     "targets.index": lambda w, who: ONE,
     "targets.scorecard": lambda w, who: [{}, *({"store": c["code"]} for c in _store(w, who))],
+    # alerts: the list, the rules and one rule (admin and CX)
+    "alerts.index": lambda w, who: ONE,
+    "alerts.rules": lambda w, who: ONE,
+    "alerts.edit_rule": lambda w, who: [{"rule_id": r} for r in w.alert_rule_ids],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.

@@ -82,6 +82,7 @@ from surveys.targeting import Rule, Split
 from surveys.tokens import sign_receipt_token
 from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
+from tests.portal.translated.world_alerts import add_world_alerts
 from tests.portal.translated.world_custom import add_custom_answers
 from tests.portal.translated.world_kiosk import add_kiosks
 from tests.portal.translated.world_paper import PaperWorld, add_paper_cards
@@ -164,6 +165,8 @@ class World:
     phone_cases: dict[str, int] = field(default_factory=dict)
     #: The month (YYYY-MM) of the newest classified comments (`world_themes`).
     theme_month: str = ""
+    #: The demo's alert rules.
+    alert_rule_ids: list[int] = field(default_factory=list)
 
 
 def _aware(value: datetime) -> datetime:
@@ -214,6 +217,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
 
     add_text_messages(session, settings, manager, now=now)
     theme_month = add_comment_themes(session)
+    alert_rule_ids = add_world_alerts(session, home_store, now=now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -231,6 +235,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         phone_answers=phone_answers,
         phone_cases=phone_cases,
         theme_month=theme_month,
+        alert_rule_ids=alert_rule_ids,
     )
 
 

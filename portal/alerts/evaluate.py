@@ -1,0 +1,174 @@
+"""The weekly check: every active rule judged on every store of its scope over the last
+complete store-local week; each break becomes one `Alert`, mailed once to the store's
+managers and the region's managers and shown on their home pages.
+
+An alert is written once thanks to the database: UNIQUE(rule, store, week, signal), the
+insert in a savepoint, an `IntegrityError` meaning another run (an earlier one, or another
+worker at the same moment) already raised and mailed it. The rule's author is not mailed:
+they are a chain-wide user who sees every alert on /alerts, and a mail per store would
+bury them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask_babel import force_locale
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.alerts.figures import BASELINE_WEEKS, last_complete_week, weekly_counts
+from portal.alerts.signals import EWMA_ABOVE, Signal, signals_of
+from portal.alerts.words import alert_sentence
+from portal.cases.notify import queue_mail
+from portal.config import Settings
+from portal.i18n import MailText, in_languages, mail_translations
+from portal.models import (
+    Alert,
+    AlertKind,
+    AlertRecipient,
+    AlertRule,
+    Metric,
+    Role,
+    Store,
+    User,
+    user_stores,
+)
+from portal.targets.words import METRIC_LABELS
+
+
+def stores_of_rule(session: Session, rule: AlertRule) -> list[Store]:
+    """The open stores a rule watches: one store, the stores of a region, or all."""
+    stmt = select(Store).where(Store.closed_at.is_(None)).order_by(Store.id)
+    if rule.store_id is not None:
+        stmt = stmt.where(Store.id == rule.store_id)
+    elif rule.region_id is not None:
+        if rule.region is None:
+            return []
+        stmt = stmt.where(Store.region == rule.region.name)
+    return list(session.scalars(stmt))
+
+
+def alert_recipients(session: Session, store: Store) -> list[User]:
+    """The active managers of ``store``: those linked to it and those of its region."""
+    linked = select(user_stores.c.user_id).where(user_stores.c.store_id == store.id)
+    who: ColumnElement[bool] = User.id.in_(linked)
+    if store.region:
+        who = or_(who, User.region == store.region)
+    stmt = (
+        select(User)
+        .where(and_(User.role == Role.MANAGER, User.active.is_(True), who))
+        .order_by(User.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def evaluate_alerts(session: Session, settings: Settings, *, now: datetime) -> list[Alert]:
+    """Judge every active rule on its stores' last complete week; write, address and mail
+    the alerts not raised before. Flushes only; returns the new alerts."""
+    raised: list[Alert] = []
+    rules = session.scalars(
+        select(AlertRule).where(AlertRule.active.is_(True)).order_by(AlertRule.id)
+    ).all()
+    for rule in rules:
+        stores = stores_of_rule(session, rule)
+        if not stores:
+            continue
+        judged = {s.id: last_complete_week(s, now) for s in stores}
+        first = min(judged.values()) - timedelta(weeks=BASELINE_WEEKS)
+        series = weekly_counts(session, stores, first, max(judged.values()))
+        for store in stores:
+            week = judged[store.id]
+            found = signals_of(
+                Metric(rule.metric),
+                AlertKind(rule.kind),
+                rule.threshold,
+                series.get(store.id, {}),
+                week,
+            )
+            for signal in found:
+                if _run_already_told(session, rule, store, week, signal):
+                    continue
+                alert = _raise_once(session, rule, store, week, signal, now)
+                if alert is not None:
+                    _address(session, settings, alert, store, now)
+                    raised.append(alert)
+    session.flush()
+    return raised
+
+
+def _run_already_told(
+    session: Session, rule: AlertRule, store: Store, week: date, signal: Signal
+) -> bool:
+    """Whether an EWMA alert already went out for this run of weeks above the limit
+    (the statistic stays above for weeks after a shift: one alert per run)."""
+    run = int(signal.detail.get("run_weeks", 1))
+    if signal.signal != EWMA_ABOVE or run <= 1:
+        return False
+    earlier = select(Alert.id).where(
+        Alert.rule_id == rule.id,
+        Alert.store_id == store.id,
+        Alert.signal == EWMA_ABOVE,
+        Alert.period_start >= week - timedelta(weeks=run - 1),
+        Alert.period_start < week,
+    )
+    return session.scalar(earlier.limit(1)) is not None
+
+
+def _raise_once(
+    session: Session,
+    rule: AlertRule,
+    store: Store,
+    week: date,
+    signal: Signal,
+    now: datetime,
+) -> Alert | None:
+    alert = Alert(
+        rule_id=rule.id,
+        store_id=store.id,
+        period_start=week,
+        period_end=week + timedelta(days=6),
+        signal=signal.signal,
+        value=signal.value,
+        limit_value=signal.limit,
+        n=signal.n,
+        detail=dict(signal.detail),
+        created_at=now,
+    )
+    alert.rule, alert.store = rule, store
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        # Raised (and mailed) before, by an earlier run or another worker right now.
+        return None
+    return alert
+
+
+def _address(
+    session: Session, settings: Settings, alert: Alert, store: Store, now: datetime
+) -> None:
+    link = f"{settings.base_url}/stores/{store.code}"
+    for user in alert_recipients(session, store):
+        session.add(AlertRecipient(alert_id=alert.id, user_id=user.id, mailed_at=now))
+        text = in_languages(user, lambda locale: _mail_text(alert, store, locale))
+        queue_mail(
+            session, to=user.email, subject=text.subject, body=f"{text.body}\n\n{link}", now=now
+        )
+
+
+def _mail_text(alert: Alert, store: Store, locale: str) -> MailText:
+    _ = mail_translations(locale).gettext
+    with force_locale(locale):
+        metric = str(METRIC_LABELS[Metric(alert.rule.metric)])
+    names = {
+        "store": f"{store.code} {store.name}",
+        "metric": metric,
+        "week": alert.period_start.isoformat(),
+        "rule": alert.rule.name,
+    }
+    subject = _("[Alert] %(store)s · %(metric)s · week of %(week)s") % names
+    lead = _("The rule “%(rule)s” found a break at %(store)s in the week of %(week)s.") % names
+    return MailText(subject, "\n".join([lead, "", alert_sentence(alert, alert.rule.metric, _)]))
