@@ -46,9 +46,9 @@ def test_top_themes_counts_shares_and_negatives_of_classified_comments(
         if i in (4, 5):
             themes["price"] = "neutral"
         classify_as(db_session, response, themes)
-    # Not counted: a comment in February, and an answer without a classification.
+    # Not counted: a comment in February, and an answer without a comment (never classified).
     said(store, "二月", at(2, 20), {"queue": "negative"})
-    make_response(store, comment="未分类", now=at(3, 20))
+    make_response(store, comment=None, now=at(3, 20))
 
     rows = top_themes(db_session, [store.id], *MARCH)
 
