@@ -190,6 +190,10 @@ SUBJECT_LABELS: dict[str, Any] = {
     "target_rule": _l("Targeting rule"),
     "kiosk": _l("Counter tablet"),
     "sms_number": _l("Phone number"),
+    "target": _l("Target"),
+    "monthly_review": _l("Monthly review"),
+    "alert_rule": _l("Alert rule"),
+    "training": _l("Training"),
 }
 
 ROLE_LABELS: dict[str, Any] = {
