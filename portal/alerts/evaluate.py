@@ -18,8 +18,20 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.alerts.figures import BASELINE_WEEKS, last_complete_week, weekly_counts
-from portal.alerts.signals import EWMA_ABOVE, Signal, signals_of
+from portal.alerts.figures import (
+    BASELINE_WEEKS,
+    MONTHLY_MIN_N,
+    last_complete_month,
+    last_complete_week,
+    weekly_counts,
+)
+from portal.alerts.signals import (
+    EWMA_ABOVE,
+    MONTH_THRESHOLD,
+    Signal,
+    month_threshold_signal,
+    signals_of,
+)
 from portal.alerts.words import alert_sentence
 from portal.cases.notify import queue_mail
 from portal.config import Settings
@@ -35,6 +47,7 @@ from portal.models import (
     User,
     user_stores,
 )
+from portal.targets.scorecard import scorecard
 from portal.targets.words import METRIC_LABELS
 
 
@@ -65,8 +78,9 @@ def alert_recipients(session: Session, store: Store) -> list[User]:
 
 
 def evaluate_alerts(session: Session, settings: Settings, *, now: datetime) -> list[Alert]:
-    """Judge every active rule on its stores' last complete week; write, address and mail
-    the alerts not raised before. Flushes only; returns the new alerts."""
+    """Judge every active rule on its stores' last complete week (month, for the case and
+    mystery metrics); write, address and mail the alerts not raised before. Flushes only;
+    returns the new alerts."""
     raised: list[Alert] = []
     rules = session.scalars(
         select(AlertRule).where(AlertRule.active.is_(True)).order_by(AlertRule.id)
@@ -75,27 +89,59 @@ def evaluate_alerts(session: Session, settings: Settings, *, now: datetime) -> l
         stores = stores_of_rule(session, rule)
         if not stores:
             continue
-        judged = {s.id: last_complete_week(s, now) for s in stores}
-        first = min(judged.values()) - timedelta(weeks=BASELINE_WEEKS)
-        series = weekly_counts(session, stores, first, max(judged.values()))
-        for store in stores:
-            week = judged[store.id]
-            found = signals_of(
-                Metric(rule.metric),
-                AlertKind(rule.kind),
-                rule.threshold,
-                series.get(store.id, {}),
-                week,
-            )
-            for signal in found:
-                if _run_already_told(session, rule, store, week, signal):
-                    continue
-                alert = _raise_once(session, rule, store, week, signal, now)
-                if alert is not None:
-                    _address(session, settings, alert, store, now)
-                    raised.append(alert)
+        if Metric(rule.metric) in MONTHLY_MIN_N:
+            breaks = _monthly_breaks(session, settings, rule, stores, now)
+        else:
+            breaks = _weekly_breaks(session, rule, stores, now)
+        for store, start, end, signal in breaks:
+            alert = _raise_once(session, rule, store, (start, end), signal, now)
+            if alert is not None:
+                _address(session, settings, alert, store, now)
+                raised.append(alert)
     session.flush()
     return raised
+
+
+_Break = tuple[Store, date, date, Signal]
+
+
+def _weekly_breaks(
+    session: Session, rule: AlertRule, stores: list[Store], now: datetime
+) -> list[_Break]:
+    judged = {s.id: last_complete_week(s, now) for s in stores}
+    first = min(judged.values()) - timedelta(weeks=BASELINE_WEEKS)
+    series = weekly_counts(session, stores, first, max(judged.values()))
+    breaks: list[_Break] = []
+    for store in stores:
+        week = judged[store.id]
+        found = signals_of(
+            Metric(rule.metric),
+            AlertKind(rule.kind),
+            rule.threshold,
+            series.get(store.id, {}),
+            week,
+        )
+        for signal in found:
+            if not _run_already_told(session, rule, store, week, signal):
+                breaks.append((store, week, week + timedelta(days=6), signal))
+    return breaks
+
+
+def _monthly_breaks(
+    session: Session, settings: Settings, rule: AlertRule, stores: list[Store], now: datetime
+) -> list[_Break]:
+    metric = Metric(rule.metric)
+    if rule.threshold is None:
+        return []
+    breaks: list[_Break] = []
+    for store in stores:
+        start, end = last_complete_month(store, now)
+        figures = scorecard(session, settings, store_ids=[store.id], start=start, end=end, now=now)
+        figure = next(f.estimate for f in figures if f.metric == metric)
+        signal = month_threshold_signal(metric, rule.threshold, figure, MONTHLY_MIN_N[metric])
+        if signal is not None:
+            breaks.append((store, start, end, signal))
+    return breaks
 
 
 def _run_already_told(
@@ -120,15 +166,15 @@ def _raise_once(
     session: Session,
     rule: AlertRule,
     store: Store,
-    week: date,
+    period: tuple[date, date],
     signal: Signal,
     now: datetime,
 ) -> Alert | None:
     alert = Alert(
         rule_id=rule.id,
         store_id=store.id,
-        period_start=week,
-        period_end=week + timedelta(days=6),
+        period_start=period[0],
+        period_end=period[1],
         signal=signal.signal,
         value=signal.value,
         limit_value=signal.limit,
@@ -167,8 +213,13 @@ def _mail_text(alert: Alert, store: Store, locale: str) -> MailText:
         "store": f"{store.code} {store.name}",
         "metric": metric,
         "week": alert.period_start.isoformat(),
+        "month": alert.period_start.strftime("%Y-%m"),
         "rule": alert.rule.name,
     }
-    subject = _("[Alert] %(store)s · %(metric)s · week of %(week)s") % names
-    lead = _("The rule “%(rule)s” found a break at %(store)s in the week of %(week)s.") % names
+    if alert.signal == MONTH_THRESHOLD:
+        subject = _("[Alert] %(store)s · %(metric)s · month %(month)s") % names
+        lead = _("The rule “%(rule)s” found a break at %(store)s in the month %(month)s.") % names
+    else:
+        subject = _("[Alert] %(store)s · %(metric)s · week of %(week)s") % names
+        lead = _("The rule “%(rule)s” found a break at %(store)s in the week of %(week)s.") % names
     return MailText(subject, "\n".join([lead, "", alert_sentence(alert, alert.rule.metric, _)]))

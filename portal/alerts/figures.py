@@ -91,6 +91,22 @@ WEEKLY: dict[Metric, WeeklyMetric] = {
 }
 
 
+#: Metrics too sparse for a weekly figure (a store has a few cases and visits a week),
+#: judged by threshold on the last complete month instead, with their minimum n (cases
+#: whose outcome is known, or released visits).
+MONTHLY_MIN_N: dict[Metric, int] = {
+    Metric.FIRST_RESPONSE: 10,
+    Metric.RECOVERY_RATE: 10,
+    Metric.MYSTERY_SCORE: 2,
+}
+
+
+def last_complete_month(store: Store, now: datetime) -> tuple[date, date]:
+    """The first and last day of the last month that is over on the store's own clock."""
+    last = local_today(store.timezone, now).replace(day=1) - timedelta(days=1)
+    return last.replace(day=1), last
+
+
 def last_complete_week(store: Store, now: datetime) -> date:
     """The Monday of the last week that is over on the store's own clock."""
     return week_start(local_today(store.timezone, now)) - timedelta(weeks=1)

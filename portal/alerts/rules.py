@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from portal.alerts.figures import WEEKLY
+from portal.alerts.figures import MONTHLY_MIN_N, WEEKLY
 from portal.audit import Actor, record_audit
 from portal.errors import Conflict, DomainError, NotFound
 from portal.models import (
@@ -31,19 +31,15 @@ from portal.models import (
 #: The metrics with a weekly figure per store, and so a threshold or a control chart.
 #: First response, recovery and mystery scores have no weekly store figure yet.
 KINDS_OF_METRIC: dict[Metric, frozenset[AlertKind]] = {
-    metric: frozenset({AlertKind.THRESHOLD, AlertKind.CONTROL_CHART}) for metric in WEEKLY
+    **{metric: frozenset({AlertKind.THRESHOLD, AlertKind.CONTROL_CHART}) for metric in WEEKLY},
+    # A month's few cases or visits make no control chart: a threshold only.
+    **{metric: frozenset({AlertKind.THRESHOLD}) for metric in MONTHLY_MIN_N},
 }
-#: The range of a threshold, in the metric's display unit.
+#: The range of a threshold, in the metric's display unit (NPS points, else percent).
 THRESHOLD_RANGE: dict[Metric, tuple[float, float]] = {
-    Metric.NPS: (-100.0, 100.0),
-    Metric.CSAT: (0.0, 100.0),
-    Metric.COMPLAINT_RATE: (0.0, 100.0),
+    metric: ((-100.0, 100.0) if metric == Metric.NPS else (0.0, 100.0))
+    for metric in KINDS_OF_METRIC
 }
-
-NO_WEEKLY_FIGURE = _l(
-    "This metric has no weekly figure per store yet: choose NPS, satisfaction or the "
-    "complaint rate."
-)
 
 
 class InvalidRule(DomainError):
@@ -82,7 +78,7 @@ class RuleFields:
 
 def check_rule(session: Session, fields: RuleFields) -> RuleFields:
     """``fields`` made consistent (no threshold on a control chart), or `InvalidRule` on the
-    field at fault: a metric without weekly figures, a kind the metric does not allow, a
+    field at fault: a kind the metric does not allow, a
     missing or out-of-range threshold, an unknown region or store."""
     try:
         metric, kind = Metric(fields.metric), AlertKind(fields.kind)
@@ -90,13 +86,14 @@ def check_rule(session: Session, fields: RuleFields) -> RuleFields:
         raise InvalidRule(
             _l("Choose a metric and a kind of rule from the lists."), field="metric"
         ) from None
-    if metric not in KINDS_OF_METRIC:
-        raise InvalidRule(
-            NO_WEEKLY_FIGURE,
-            field="metric",
-        )
     if kind not in KINDS_OF_METRIC[metric]:
-        raise InvalidRule(_l("This metric does not allow this kind of rule."), field="kind")
+        raise InvalidRule(
+            _l(
+                "A control chart needs a weekly share: choose NPS, satisfaction or the "
+                "complaint rate, or a threshold rule."
+            ),
+            field="kind",
+        )
     threshold = fields.threshold
     if kind == AlertKind.THRESHOLD:
         low, high = THRESHOLD_RANGE[metric]

@@ -4,11 +4,13 @@ read from a store's weekly counts (`portal.alerts.figures`).
 A threshold alert fires when the week's figure is on the wrong side of the threshold
 (below it, or above it for a metric where lower is better) and the week has at least the
 metric's minimum n; the interval is not consulted, so a rule's threshold should sit where
-a single week's noise rarely reaches. A control chart judges the charted share (higher is
-worse) of the week against the weeks before it: Laney's p′ (or the plain p-chart when
-those weeks vary no more than the binomial) flags a single bad week; the EWMA flags the
-week a slow, sustained rise first crosses its limit, its centre taken from the weeks before
-the last eight (one alert per run of weeks above the limit: see `portal.alerts.evaluate`).
+a single week's noise rarely reaches. The case and mystery metrics have no weekly figure
+(too few cases and visits a week): their threshold judges the last complete month. A
+control chart judges the charted share (higher is worse) of the week against the weeks
+before it: Laney's p′ (or the plain p-chart when those weeks vary no more than the
+binomial) flags a single bad week; the EWMA flags the week a slow, sustained rise first
+crosses its limit, its centre taken from the weeks before the last eight (one alert per
+run of weeks above the limit: see `portal.alerts.evaluate`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from datetime import date, timedelta
 
 from analysis.control_ewma import ewma_chart, standardised_for_ewma
 from analysis.control_laney import laney_p_chart, laney_sigma_z, standardised_shares
+from analysis.results import Estimate
 from portal.alerts.figures import BASELINE_WEEKS, MIN_BASELINE_WEEKS, WEEKLY, WeekCounts
 from portal.models import LOWER_IS_BETTER, AlertKind, Metric
 
 THRESHOLD = "threshold"
+#: A monthly metric's figure past its threshold (`portal.alerts.figures.MONTHLY_MIN_N`).
+MONTH_THRESHOLD = "threshold_month"
 LANEY_ABOVE = "laney_above"
 EWMA_ABOVE = "ewma_above"
 #: The EWMA's centre line leaves out this many of the latest baseline weeks.
@@ -51,6 +56,16 @@ def threshold_signal(metric: Metric, threshold: float, week: WeekCounts | None) 
         return None
     broken = value > threshold if metric in LOWER_IS_BETTER else value < threshold
     return Signal(THRESHOLD, value, threshold, n) if broken else None
+
+
+def month_threshold_signal(
+    metric: Metric, threshold: float, figure: Estimate, min_n: int
+) -> Signal | None:
+    """The threshold break of a monthly metric's figure for the month, or ``None``."""
+    if figure.value is None or figure.n < min_n:
+        return None
+    broken = figure.value > threshold if metric in LOWER_IS_BETTER else figure.value < threshold
+    return Signal(MONTH_THRESHOLD, figure.value, threshold, figure.n) if broken else None
 
 
 def control_signals(metric: Metric, weeks: dict[date, WeekCounts], judged: date) -> list[Signal]:

@@ -9,16 +9,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from portal.alerts.signals import EWMA_ABOVE, LANEY_ABOVE, THRESHOLD
+from portal.alerts.signals import EWMA_ABOVE, LANEY_ABOVE, MONTH_THRESHOLD, THRESHOLD
 from portal.models import LOWER_IS_BETTER, Alert, AlertKind, Metric
 
 KIND_LABELS: dict[str, Any] = {
-    AlertKind.THRESHOLD: _l("Threshold on the week's figure"),
+    AlertKind.THRESHOLD: _l("Threshold on the figure (of the week, or the month)"),
     AlertKind.CONTROL_CHART: _l("Control chart (unusual week or sustained rise)"),
 }
 
 SIGNAL_LABELS: dict[str, Any] = {
     THRESHOLD: _l("Past the threshold"),
+    MONTH_THRESHOLD: _l("Past the threshold this month"),
     LANEY_ABOVE: _l("Unusual week (control limit)"),
     EWMA_ABOVE: _l("Sustained rise (EWMA)"),
 }
@@ -51,6 +52,15 @@ def alert_sentence(alert: Alert, metric: str, gettext: Callable[[str], str]) -> 
             )
         return (
             _("The week's figure %(value)s is below the threshold %(limit)s (n = %(n)s).") % names
+        )
+    if alert.signal == MONTH_THRESHOLD:
+        if metric in LOWER_IS_BETTER:
+            return (
+                _("The month's figure %(value)s is above the threshold %(limit)s (n = %(n)s).")
+                % names
+            )
+        return (
+            _("The month's figure %(value)s is below the threshold %(limit)s (n = %(n)s).") % names
         )
     if alert.signal == LANEY_ABOVE:
         return (

@@ -18,6 +18,7 @@ from portal.db import writer
 from portal.models import (
     Alert,
     AlertRecipient,
+    Case,
     OutboxMessage,
     Role,
     Store,
@@ -236,3 +237,54 @@ def test_two_checks_at_once_raise_one_alert_and_one_mail(make_app, fresh_engine)
         assert session.scalar(select(func.count()).select_from(Alert)) == 1
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
         assert session.scalar(select(func.count()).select_from(AlertRecipient)) == 1
+
+
+def test_a_case_metric_is_judged_on_the_last_complete_month_and_mailed_once(
+    app, db_session, make_store, make_user
+):
+    # April 2026 is the last complete month on 20 May: 10 cases due, 4 answered in time.
+    store = make_store("A-01")
+    make_user(Role.MANAGER, stores=[store], locale="en")
+    for k in range(10):
+        opened = datetime(2026, 4, 3 + k, 2, tzinfo=UTC)
+        db_session.add(
+            Case(
+                store_id=store.id,
+                source="survey",
+                opened_at=opened,
+                first_response_due_at=opened + timedelta(hours=24),
+                first_contact_at=opened + timedelta(hours=2) if k < 4 else None,
+            )
+        )
+    db_session.flush()
+    rule(db_session, "first_response", "threshold", 90.0)
+
+    raised = evaluate_alerts(db_session, SETTINGS, now=NOW)
+    again = evaluate_alerts(db_session, SETTINGS, now=NOW + timedelta(days=1))
+
+    assert [(a.signal, a.period_start, a.period_end, a.n) for a in raised] == [
+        ("threshold_month", date(2026, 4, 1), date(2026, 4, 30), 10)
+    ]
+    assert raised[0].value == pytest.approx(40.0)
+    assert again == []
+    mails = db_session.scalars(select(OutboxMessage)).all()
+    assert len(mails) == 1 and mails[0].subject.endswith(
+        "First response within the deadline · month 2026-04"
+    )
+    assert "The month's figure 40.0 is below the threshold 90.0 (n = 10)." in mails[0].body
+
+
+def test_too_few_cases_in_the_month_raise_nothing(app, db_session, make_store, make_user):
+    store = make_store("A-01")
+    opened = datetime(2026, 4, 3, 2, tzinfo=UTC)
+    db_session.add(
+        Case(
+            store_id=store.id,
+            source="survey",
+            opened_at=opened,
+            first_response_due_at=opened + timedelta(hours=24),
+        )
+    )
+    db_session.flush()
+    rule(db_session, "first_response", "threshold", 90.0)
+    assert evaluate_alerts(db_session, SETTINGS, now=NOW) == []

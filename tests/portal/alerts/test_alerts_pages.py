@@ -61,7 +61,11 @@ def test_bad_rules_are_refused_on_their_field_and_nothing_is_written(
         ({"threshold": ""}, "threshold-errors", "A threshold rule needs a threshold."),
         ({"threshold": "150"}, "threshold-errors", "between -100.0 and 100.0"),
         ({"threshold": "abc"}, "threshold-errors", ""),
-        ({"metric": "mystery_score"}, "metric-errors", "no weekly figure per store"),
+        (
+            {"metric": "mystery_score", "kind": "control_chart"},
+            "kind-errors",
+            "A control chart needs a weekly share",
+        ),
         ({"metric": "bogus"}, "metric-errors", ""),
         ({"scope": "store:999999"}, "scope-errors", ""),
         ({"name": ""}, "name-errors", ""),
