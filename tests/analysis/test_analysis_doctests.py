@@ -20,6 +20,7 @@ MODULES = [
     "analysis.funnel",
     "analysis.significance",
     "analysis.ranking.posteriors",
+    "analysis.ranking.nps_quantiles",
     "analysis.ranking.priors",
     "analysis.ranking.composite",
     "analysis.ranking.selection",
