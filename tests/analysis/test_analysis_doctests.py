@@ -26,6 +26,7 @@ MODULES = [
     "analysis.ranking.selection",
     "analysis.ranking.bands",
     "analysis.ranking.staff",
+    "analysis.training",
 ]
 
 
