@@ -75,6 +75,7 @@ from portal.survey_editor import preview_views as survey_preview_views
 from portal.survey_editor import targeting_views as survey_targeting_views
 from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
+from portal.training import views as training_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
 from surveys.privacy import mask_personal_data
@@ -100,6 +101,7 @@ VIEW_MODULES = (
     mystery_draft_views,
     mystery_report_views,
     hr_views,
+    training_views,
     awards_views,
     ballot_views,
     paper_views,
