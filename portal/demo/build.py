@@ -35,6 +35,7 @@ from portal.demo.chain import (
 )
 from portal.demo.channels import ChannelsDemo, add_channel_answers
 from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
+from portal.demo.trainings import add_trainings
 from portal.errors import Conflict
 from portal.models import Channel, PhoneVisit, Response
 from portal.rollups import rebuild_rollups
@@ -141,6 +142,15 @@ def build_demo(
         staff_effect=chain.staff_effect(),
         photo_folder=photo_folder or settings.photo_folder,
         progress=lambda share: report.reach(95 + 4.5 * share),
+    )
+    add_trainings(
+        session,
+        settings,
+        chain,
+        hr=find_user(session, "hr@demo.example"),
+        now=now,
+        days=days,
+        seed=seed,
     )
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in chain.stores.values()])
