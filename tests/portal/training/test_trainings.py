@@ -435,3 +435,19 @@ def test_hr_cannot_act_on_a_training_that_does_not_exist(client, hr):
         "/hr/trainings/999999/done", data={"csrf_token": csrf_token_from(html), "version": "1"}
     )
     assert response.status_code == 404
+
+
+def test_each_coaching_list_row_has_an_assign_training_button(
+    client, db_session, make_store, make_staff, hr
+):
+    from tests.portal.hr.test_hr_ranking_queries import MONTH, answers
+
+    store = make_store("CD-001", region="西南")
+    weak = make_staff(store, "W001", name="弱")
+    answers(db_session, weak, 300, 120)
+    for i in range(6):
+        answers(db_session, make_staff(store, f"K00{i}"), 200, 180)
+    html = page(client, f"/hr/coaching?month={MONTH:%Y-%m}")
+    row = html[html.index(f'id="staff-{weak.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/hr/staff/{weak.id}/training"' in row and "Assign training" in row
