@@ -35,7 +35,7 @@ from portal.demo.chain import (
 )
 from portal.demo.channels import ChannelsDemo, add_channel_answers
 from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
-from portal.demo.trainings import add_trainings
+from portal.demo.trainings import TrainingsDemo, add_trainings
 from portal.errors import Conflict
 from portal.models import Channel, PhoneVisit, Response
 from portal.rollups import rebuild_rollups
@@ -63,6 +63,8 @@ class DemoSummary:
     channels: ChannelsDemo
     #: Telephone return visits to customers of resolved cases.
     phone_visits: int
+    #: Trainings of the weakest staff, and the answers after the greeting ones.
+    trainings: TrainingsDemo
 
 
 def build_demo(
@@ -143,7 +145,7 @@ def build_demo(
         photo_folder=photo_folder or settings.photo_folder,
         progress=lambda share: report.reach(95 + 4.5 * share),
     )
-    add_trainings(
+    trainings = add_trainings(
         session,
         settings,
         chain,
@@ -164,7 +166,9 @@ def build_demo(
     )
     phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
     channels = replace(channels, phone_answers=_phone_answers(session))
-    summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)
+    summary = _summary(
+        chain, counts, cases, days, mystery, awards, channels, phone_visits, trainings
+    )
     _audit(session, summary, seed=seed, now=now)
     session.flush()
     report.reach(100)
@@ -184,13 +188,15 @@ def _summary(
     awards: AwardsDemo,
     channels: ChannelsDemo,
     phone_visits: int,
+    trainings: TrainingsDemo,
 ) -> DemoSummary:
     return DemoSummary(
         stores=len(chain.stores),
         staff=len(chain.plans),
-        # The bulk's, and those of the other channels (paper cards; tablets, paper, calls).
-        receipts=counts.receipts + channels.paper_cards,
-        responses=counts.responses + channels.answers,
+        # The bulk's, those of the other channels (paper cards; tablets, paper, calls) and
+        # the greeting trainees' after their training.
+        receipts=counts.receipts + channels.paper_cards + trainings.added_answers,
+        responses=counts.responses + channels.answers + trainings.added_answers,
         cases=cases,
         days=days,
         logins=demo_logins(),
@@ -198,6 +204,7 @@ def _summary(
         awards=awards,
         channels=channels,
         phone_visits=phone_visits,
+        trainings=trainings,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal.audit import Actor
 from portal.calendar import local_today, zone
 from portal.config import Settings
+from portal.demo.answers import DEMO_SOURCE
 from portal.demo.chain import Chain, StaffProfile
 from portal.models import User
 from portal.receipts import issue_receipt
@@ -120,7 +121,8 @@ def _better_answers(
     for day in range(1, 43):
         if rng.random() > ANSWERS_A_DAY:
             continue
-        answered = trained + timedelta(days=day, hours=rng.uniform(1, 10))
+        # 12:00-20:00 China time, the receipt printed within opening hours before it.
+        answered = trained + timedelta(days=day, hours=rng.uniform(3, 11))
         if answered >= now:
             break
         answered = answered.replace(microsecond=0)
@@ -129,10 +131,11 @@ def _better_answers(
             settings,
             store=store,
             staff_code=person.code,
-            transaction_id=f"TRN-{person.code}-{day:02d}",
+            transaction_id=f"{store.code}-TRN-{person.code}-{day:02d}",
             issued_at=None,
             total_cents=rng.randint(2_000, 30_000),
             now=answered - timedelta(minutes=rng.randint(20, 150)),
+            source=DEMO_SOURCE,
         )
         record_response(
             session,
