@@ -79,6 +79,7 @@ from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
 from portal.targets import views as targets_views
 from portal.themes import views as themes_views
+from portal.training import views as training_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
 from surveys.privacy import mask_personal_data
@@ -104,6 +105,7 @@ VIEW_MODULES = (
     mystery_draft_views,
     mystery_report_views,
     hr_views,
+    training_views,
     awards_views,
     ballot_views,
     paper_views,

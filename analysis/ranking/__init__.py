@@ -41,12 +41,16 @@ Choices the reference leaves open, and why
   variance of the staff means minus the mean of sigma^2/k (needs >= 30 visited staff, else
   8); both clamped to [1, 50] score points so that a month of identical scores cannot
   divide by zero. Pass quarterly estimates as parameters to follow the reference exactly.
-* **Interval of a component**: exact 10th/90th percentiles for Beta, Normal and Gamma;
-  for the NPS a Cornish-Fisher expansion with the Dirichlet skewness (within 0.02 points of
-  the integrated bounds of the statistics vectors, where the plain normal is 0.4 off at
-  n = 3; within 0.25 points of Monte Carlo in a strongly skewed small-n case).
+* **Interval of a component**: exact 10th/90th percentiles for Beta, Normal and Gamma,
+  and for the NPS (p_P - p_D under the Dirichlet) its CDF integrated over the detractor
+  share with fixed Gauss-Legendre nodes and inverted by a vectorised safeguarded Newton
+  search (:mod:`~analysis.ranking.nps_quantiles`; it replaced a Cornish-Fisher expansion
+  that was up to 0.25 points off in skewed small-n cases).
 * **Bound of the composite**: the normal approximation Q10 = Q - 1.2816 SD(Q),
-  SD(Q)^2 = sum w_k^2 (SD_k/tau_k)^2, as in the fixture of 3.4. A Monte Carlo bound would
+  SD(Q)^2 = sum w_k^2 (SD_k/tau_k)^2, as in the fixture of 3.4 - except that for a person
+  ranked on the NPS the 1.2816 SD of that signal is the distance from its estimate to its
+  exact 10th (for Q90: 90th) percentile, so that the skewed small-n NPS posterior, not
+  its normal approximation, decides who is above the cut. A Monte Carlo bound would
   make a person's Q10 depend on which random numbers their row happened to receive (on
   the input order and on who else is in the batch); the closed form is exact to
   reproduce, independent of the batch, and fast. Skewness matters most at small n, where
@@ -78,8 +82,10 @@ rows (to read them, and to build the result objects) and over award groups.
 ``python -m analysis.ranking`` times 4,000 synthetic staff (200 stores of 20, about 250
 answers each, 0-2 mystery visits, 10 regions as award groups). On the idle 2-core
 development machine: about 130 ms, wall and CPU alike (when other work shares the two
-cores the wall time doubles, the CPU time stays near 135 ms). About a quarter of it is the
-4 million P(top) draws, a third building the 20,000 frozen result objects, the rest the
+cores the wall time doubles, the CPU time stays near 135 ms) with the Cornish-Fisher NPS
+bounds; the exact NPS percentiles add about 130 ms of CPU (``bench/nps_bounds_bench.py``:
+250 ms of CPU for the whole ``rank_staff``). Of the rest, about a quarter is the
+4 million P(top) draws, a third building the 20,000 frozen result objects, then the
 exact Beta/Gamma percentiles (about 10 ms), the seven orderings of the weight-sensitivity
 check and reading the rows. Constructing the 4,000 validated ``StaffInput`` rows costs the
 caller another 16 ms.

@@ -268,6 +268,17 @@ def combine(
     base = np.array(parameters.normalised_weights())
     w = share_weights(base, available)
     q, q_sd = combine_z(z, z_sd, w)
-    return CompositeParts(
-        use_nps, n_used, z, z_sd, available, base, w, q, q_sd, q - Z90 * q_sd, q + Z90 * q_sd
-    )
+    # The bounds add each signal's distance from its estimate to its 10th (90th)
+    # percentile, on the z scale: Z90 SD for the normal approximation of the reference,
+    # and for a person ranked on the NPS the distance to the exact percentile of the
+    # skewed Dirichlet posterior, so that near the cut the exact bound decides.
+    below = Z90 * z_sd
+    above = Z90 * z_sd
+    if nps.available and nps.tau > 0:
+        nps_below = (nps.post.estimate - nps.post.low) / nps.tau
+        nps_above = (nps.post.high - nps.post.estimate) / nps.tau
+        below[0] = np.where(use_nps, nps_below, below[0])
+        above[0] = np.where(use_nps, nps_above, above[0])
+    q10 = q - np.sqrt((w * w) @ (below * below))
+    q90 = q + np.sqrt((w * w) @ (above * above))
+    return CompositeParts(use_nps, n_used, z, z_sd, available, base, w, q, q_sd, q10, q90)

@@ -26,6 +26,7 @@ from analysis.ranking.model import (
     check_share,
     is_finite,
 )
+from analysis.ranking.nps_quantiles import nps_moments, nps_quantiles
 from analysis.results import NpsCounts
 
 
@@ -60,22 +61,9 @@ def dirichlet_nps_post(
 ) -> Post:
     """``shares`` is (N, 3) or (3,): promoter, passive, detractor prior shares."""
     a = np.stack([promoters, passives, detractors], axis=-1) + m * shares
-    a0 = a.sum(axis=-1)
-    p = a / a0[..., None]
-    coef = np.array([1.0, 0.0, -1.0])
-    mean = p @ coef
-    d = coef - mean[..., None]
-    # Central moments of a linear functional of a Dirichlet (the same as a Beta's when the
-    # functional is one share): var = sum p d^2/(a0 + 1), mu3 = 2 sum p d^3/((a0+1)(a0+2)).
-    var = (p * d * d).sum(axis=-1) / (a0 + 1.0)
-    mu3 = 2.0 * (p * d * d * d).sum(axis=-1) / ((a0 + 1.0) * (a0 + 2.0))
-    sd = np.sqrt(var)
-    skew = np.divide(mu3, sd**3, out=np.zeros_like(sd), where=sd > 0)
-    # Cornish-Fisher with the skewness: within 0.02 points of the integrated bounds at n=3,
-    # where the plain normal is 0.4 off. Kept on the right side of the mean and in range.
-    shift = (Z90 * Z90 - 1.0) * skew / 6.0
-    low = np.clip(np.minimum(mean + sd * (-Z90 + shift), mean), -1.0, 1.0)
-    high = np.clip(np.maximum(mean + sd * (Z90 + shift), mean), -1.0, 1.0)
+    alpha = np.ascontiguousarray(np.broadcast_to(a, np.broadcast_shapes(a.shape, (1, 3))))
+    mean, sd, _ = nps_moments(alpha)
+    low, high = nps_quantiles(alpha, (LOW_P, HIGH_P))
     n = promoters + passives + detractors
     return Post(100.0 * mean, 100.0 * sd, 100.0 * low, 100.0 * high, n / (n + m))
 
@@ -202,10 +190,11 @@ def dirichlet_nps_estimate(
 
         \\widehat{NPS} = 100\\,\\frac{(P + m\\pi_P) - (D + m\\pi_D)}{n + m}.
 
-    The SD is the exact Dirichlet SD of p_P - p_D; ``low``/``high`` add the Cornish-Fisher
-    skewness term to the normal 10th/90th percentiles (a closed form instead of the
-    reference's posterior draws: within 0.02 points of the integrated bounds in the
-    statistics vectors).
+    The SD is the exact Dirichlet SD of p_P - p_D; ``low``/``high`` are the exact
+    10th/90th percentiles of p_P - p_D, its CDF integrated numerically over the detractor
+    share and inverted by a root search
+    (:func:`analysis.ranking.nps_quantiles.nps_quantiles`; instead of the reference's
+    posterior draws, and of the Cornish-Fisher approximation used before).
 
     References
     ----------

@@ -39,6 +39,7 @@ from portal.paper.forms import CHECK_LABELS, KEPT_LABELS, LANGUAGE_LABELS, PURPO
 from portal.phone.forms import PHONE_OUTCOME_LABELS
 from portal.sms.forms import KIND_LABELS as SMS_KIND_LABELS
 from portal.sms.forms import STATUS_LABELS as SMS_STATUS_LABELS
+from portal.training.words import STATE_LABELS as TRAINING_STATE_LABELS
 from surveys.privacy import mask_personal_data
 
 #: Action key -> what happened, in words. Keys are ``area.verb`` as the code writes them.
@@ -81,6 +82,9 @@ ACTION_LABELS: dict[str, Any] = {
     "retention.purge": _l("Old personal data purged"),
     "customer.erase": _l("A customer's data erased"),
     # cases
+    "training.assigned": _l("Training assigned"),
+    "training.done": _l("Training marked done"),
+    "training.cancelled": _l("Training cancelled"),
     "case.open": _l("Case opened"),
     "case.contacted": _l("Case: first contact made"),
     "case.resolved": _l("Case resolved"),
@@ -240,6 +244,7 @@ STATES_BY_SUBJECT: dict[str, Mapping[str, Any]] = {
     "mystery_visit": VISIT_STATE_LABELS,
     "award_cycle": CYCLE_STATE_LABELS,
     "award_nomination": NOMINATION_STATE_LABELS,
+    "training": TRAINING_STATE_LABELS,
 }
 
 Say = Callable[[Any, str], str | None]
@@ -405,6 +410,8 @@ DETAILS: dict[str, Detail] = {
     "kept": Detail(_l("Decision"), _one_of(KEPT_LABELS)),
     "note": Detail(_l("Note"), _masked),
     "reason": Detail(_l("Reason"), _masked),
+    "topic": Detail(_l("Topic of the training"), _text),
+    "trained_on": Detail(_l("Day of the training"), _text),
 }
 
 

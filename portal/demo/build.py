@@ -39,6 +39,7 @@ from portal.demo.mystery import MysteryDemoSummary, build_mystery_demo
 from portal.demo.reviews import build_reviews_demo
 from portal.demo.targets import add_targets
 from portal.demo.themes import classify_demo_comments
+from portal.demo.trainings import TrainingsDemo, add_trainings
 from portal.errors import Conflict
 from portal.models import Channel, PhoneVisit, Response
 from portal.rollups import rebuild_rollups
@@ -66,6 +67,8 @@ class DemoSummary:
     channels: ChannelsDemo
     #: Telephone return visits to customers of resolved cases.
     phone_visits: int
+    #: Trainings of the weakest staff, and the answers after the greeting ones.
+    trainings: TrainingsDemo
 
 
 def build_demo(
@@ -146,6 +149,15 @@ def build_demo(
         photo_folder=photo_folder or settings.photo_folder,
         progress=lambda share: report.reach(95 + 4.5 * share),
     )
+    trainings = add_trainings(
+        session,
+        settings,
+        chain,
+        hr=find_user(session, "hr@demo.example"),
+        now=now,
+        days=days,
+        seed=seed,
+    )
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in chain.stores.values()])
     # ... and the answer kernel's comment themes.
@@ -165,7 +177,9 @@ def build_demo(
     add_alerts(session, settings, cx=find_user(session, "cx@demo.example"), now=now)
     phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
     channels = replace(channels, phone_answers=_phone_answers(session))
-    summary = _summary(chain, counts, cases, days, mystery, awards, channels, phone_visits)
+    summary = _summary(
+        chain, counts, cases, days, mystery, awards, channels, phone_visits, trainings
+    )
     _audit(session, summary, seed=seed, now=now)
     session.flush()
     report.reach(100)
@@ -185,13 +199,15 @@ def _summary(
     awards: AwardsDemo,
     channels: ChannelsDemo,
     phone_visits: int,
+    trainings: TrainingsDemo,
 ) -> DemoSummary:
     return DemoSummary(
         stores=len(chain.stores),
         staff=len(chain.plans),
-        # The bulk's, and those of the other channels (paper cards; tablets, paper, calls).
-        receipts=counts.receipts + channels.paper_cards,
-        responses=counts.responses + channels.answers,
+        # The bulk's, those of the other channels (paper cards; tablets, paper, calls) and
+        # the greeting trainees' after their training.
+        receipts=counts.receipts + channels.paper_cards + trainings.added_answers,
+        responses=counts.responses + channels.answers + trainings.added_answers,
         cases=cases,
         days=days,
         logins=demo_logins(),
@@ -199,6 +215,7 @@ def _summary(
         awards=awards,
         channels=channels,
         phone_visits=phone_visits,
+        trainings=trainings,
     )
 
 

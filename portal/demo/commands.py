@@ -106,6 +106,11 @@ def _echo_summary(summary: DemoSummary, seconds: float) -> None:
         f"answers, {channels.paper_cards} paper cards ({channels.paper_answers} keyed in), "
         f"{summary.phone_visits} phone return visits"
     )
+    trainings = summary.trainings
+    click.echo(
+        f"trainings: {trainings.trainings} ({trainings.done} done), "
+        f"{trainings.added_answers} answers after the greeting trainings"
+    )
 
 
 def _reset_sqlite(bind: Any) -> None:

@@ -33,6 +33,7 @@ from portal.hr.ranking import rank_month
 from portal.i18n import current_locale
 from portal.models import AwardScope, RankingPolicy, Role
 from portal.pagination import paginate, requested_page
+from portal.training.queries import staff_training_effects
 
 RANKING_ROLES = (Role.ADMIN, Role.HR, Role.MANAGER)
 POLICY_ROLES = (Role.ADMIN, Role.HR)
@@ -125,6 +126,7 @@ def staff(staff_id: int) -> Any:
         score_sentence=words.ranking_score_sentence(ranking.ranking),
         trend=trend,
         page=page,
+        trainings=staff_training_effects(session, staff_id),
         **_common(month, scope, policy),
     )
 

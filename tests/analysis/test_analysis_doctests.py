@@ -20,11 +20,13 @@ MODULES = [
     "analysis.funnel",
     "analysis.significance",
     "analysis.ranking.posteriors",
+    "analysis.ranking.nps_quantiles",
     "analysis.ranking.priors",
     "analysis.ranking.composite",
     "analysis.ranking.selection",
     "analysis.ranking.bands",
     "analysis.ranking.staff",
+    "analysis.training",
 ]
 
 

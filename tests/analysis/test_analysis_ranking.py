@@ -127,8 +127,7 @@ def test_nps_fixture(counts, raw, shrunk):
 
 
 # Expected results are from statistics.md 9.5 (rank.nps_shrink.*, m = 30, store mix
-# P .55 / Pa .30 / D .15; bounds by integration + Monte Carlo) and from our own 400,000
-# Dirichlet draws: the Cornish-Fisher bounds are within 0.02 points.
+# P .55 / Pa .30 / D .15; bounds by integration + Monte Carlo, given to 4 decimals).
 @pytest.mark.parametrize(
     ("counts", "mean", "sd", "low"),
     [((3, 0, 0), 45.4545, 12.3748, 29.1705), ((240, 45, 15), 71.8182, 3.1121, 67.7668)],
@@ -137,7 +136,79 @@ def test_nps_matches_the_statistics_vectors(counts, mean, sd, low):
     e = dirichlet_nps_estimate(NpsCounts(*counts), (0.55, 0.30, 0.15), 30)
     assert e.estimate == pytest.approx(mean, abs=1e-4)
     assert e.sd == pytest.approx(sd, abs=1e-4)
-    assert e.low == pytest.approx(low, abs=0.02)
+    assert e.low == pytest.approx(low, abs=1e-4)
+
+
+def integrated_nps_percentile(alpha: tuple[float, float, float], p: float) -> float:
+    """The p-th percentile of 100 (p_P - p_D) under Dirichlet(alpha), by adaptive
+    quadrature of P(NPS <= x) = int f_D(d) F_P((x + d)/(1 - d)) dd and Brent's root search,
+    independently of the code under test."""
+    from scipy import integrate, optimize
+    from scipy.stats import beta
+
+    a_p, a_0, a_d = alpha
+
+    def cdf(x: float) -> float:
+        def integrand(d: float) -> float:
+            y = min(max((x + d) / (1 - d), 0.0), 1.0)
+            return float(beta.pdf(d, a_d, a_p + a_0) * beta.cdf(y, a_p, a_0))
+
+        kinks = [v for v in (-x, (1 - x) / 2) if 0 < v < 1]
+        value, _ = integrate.quad(
+            integrand, 0, 1, points=kinks or None, limit=200, epsabs=1e-13, epsrel=1e-12
+        )
+        return value
+
+    return 100 * optimize.brentq(lambda x: cdf(x) - p, -1, 1, xtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("counts", "shares", "m", "tolerance"),
+    [
+        ((3, 0, 0), (0.55, 0.30, 0.15), 20, 1e-6),  # 3 answers
+        ((0, 0, 3), (0.55, 0.30, 0.15), 20, 1e-6),
+        ((0, 1, 2), (0.242, 0.247, 0.511), 20, 1e-6),
+        ((2, 1, 0), (0.635, 0.275, 0.09), 5, 1e-6),  # a_D < 1: the density's pole at 0
+        ((0, 0, 3), (0.90, 0.08, 0.02), 5, 1e-5),  # 3 detractors in a promoter store
+        ((13, 4, 13), (0.043, 0.124, 0.833), 20, 1e-6),  # skewed toward detractors
+        ((343, 142, 515), (0.591, 0.004, 0.405), 20, 1e-4),  # 1000 answers, narrow
+        ((240, 45, 15), (0.55, 0.30, 0.15), 30, 1e-5),
+    ],
+)
+def test_exact_nps_percentiles_match_numerical_integration(counts, shares, m, tolerance):
+    e = dirichlet_nps_estimate(NpsCounts(*counts), shares, m)
+    alpha = tuple(c + m * s for c, s in zip(counts, shares, strict=True))
+    assert e.low == pytest.approx(integrated_nps_percentile(alpha, 0.10), abs=tolerance)
+    assert e.high == pytest.approx(integrated_nps_percentile(alpha, 0.90), abs=tolerance)
+
+
+def test_nps_percentiles_of_a_dirichlet_with_a_zero_share_are_the_beta_ones():
+    # A chain without passives: NPS = 2 p_P - 1 with p_P ~ Beta(a_P, a_D).
+    e = dirichlet_nps_estimate(NpsCounts(3, 0, 1), (0.7, 0.0, 0.3), 10)
+    assert e.low == pytest.approx(100 * (2 * beta_dist.ppf(0.1, 10, 4) - 1), abs=1e-9)
+    assert e.high == pytest.approx(100 * (2 * beta_dist.ppf(0.9, 10, 4) - 1), abs=1e-9)
+
+
+def test_the_cut_is_decided_by_the_exact_nps_bound():
+    # Two people ranked on the NPS (no staff-item answers): by the normal approximation
+    # (estimate - 1.28 SD) A's bound is higher, by the exact percentile B's is; only the
+    # NPS counts, so each Q10 is the exact bound on the z scale, and B takes the one slot.
+    rows = [
+        person(1, 0, 0, nps=(15, 1, 6), transactions=0),
+        person(2, 0, 0, nps=(7, 14, 0), transactions=0),
+        *(person(i, 0, 0, nps=(10, 6, 4), transactions=0) for i in range(3, 21)),
+    ]
+    p = RankingParameters(prior_strength=20, weights=(1.0, 0.0, 0.0), top_fraction=0.05)
+    result = rank_staff(rows, p)
+    a, b = (next(s for s in result.scores if s.staff_id == i) for i in (1, 2))
+    scale = next(s for s in result.scales if s.name == "nps")
+    normal = [s.nps.estimate - ranking.Z90 * s.nps.sd for s in (a, b)]
+    assert normal[0] > normal[1] and a.nps.low < b.nps.low
+    for s in (a, b):
+        assert s.q10 == pytest.approx((s.nps.low - scale.chain_mean) / scale.tau, abs=1e-9)
+        assert s.q90 == pytest.approx((s.nps.high - scale.chain_mean) / scale.tau, abs=1e-9)
+    assert (a.rank, b.rank) == (2, 1)
+    assert (a.proposed, b.proposed) == (False, True)
 
 
 def test_nps_bounds_agree_with_dirichlet_draws():

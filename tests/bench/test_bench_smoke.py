@@ -90,6 +90,14 @@ SMOKES = {
             rf"rank_month \(one month\)\s+< 500\s+{NUMBER}.*",
         ),
     ),
+    "nps_bounds_bench.py": Smoke(
+        ("--staff", "40", "--repeat", "1"),
+        (
+            rf"Cornish-Fisher \(before\)(\s+{NUMBER}){{4}}",
+            rf"exact \(nps_quantiles\)(\s+{NUMBER}){{4}}",
+            rf"largest \|exact - Cornish-Fisher\|: {NUMBER} NPS points .*",
+        ),
+    ),
     "export_bench.py": Smoke(
         ("--rows", "1000", "--no-heap"),
         (

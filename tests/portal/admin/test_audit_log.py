@@ -261,12 +261,14 @@ def _written_actions() -> set[str]:
     from portal.awards.operations import CYCLES, NOMINATIONS
     from portal.cases.operations import CASES
     from portal.mystery.visits import VISITS
+    from portal.training.operations import TRAININGS
 
     flows = {
         "CASES": CASES.name,
         "VISITS": VISITS.name,
         "CYCLES": CYCLES.name,
         "NOMINATIONS": NOMINATIONS.name,
+        "TRAININGS": TRAININGS.name,
     }
     found: set[str] = set()
     for path in (ROOT / "portal").rglob("*.py"):
@@ -315,6 +317,7 @@ def test_every_action_the_code_writes_has_a_name():
         "mystery.scheduled",
         "award.nominated",
         "login.failed",
+        "training.done",
     } <= written
     # Kinds decided at run time: the verdicts of a review, a dispute's outcome, a decision.
     written |= {"mystery.returned", "mystery.rejected"}

@@ -826,3 +826,21 @@ def test_the_demo_has_last_months_reviews_and_their_pdf_draws_chinese(
     with app.test_request_context(), force_locale("zh_CN"):
         words = pdf_reading.text(render_review_pdf(content))
     assert "月度服务回顾" in words and CHINESE.search(content.scope_name)
+
+
+def test_hr_trained_the_weakest_staff_and_the_greeting_trainees_answered_better(
+    session: Session,
+) -> None:
+    from portal.models import Training, TrainingState
+    from portal.training.queries import staff_training_effects
+
+    trainings = session.scalars(select(Training).order_by(Training.id)).all()
+    states = [t.state for t in trainings]
+    assert states.count(TrainingState.DONE) == 5
+    assert states.count(TrainingState.ASSIGNED) == states.count(TrainingState.CANCELLED) == 1
+    greeting = [t for t in trainings if t.touchpoint == "greeting"]
+    assert len(greeting) == 3 and all(t.state == TrainingState.DONE for t in greeting)
+    # The demo's extra answers after the greeting training are all promoters or passives.
+    for t in greeting:
+        [effect] = [e for e in staff_training_effects(session, t.staff_id) if e.training.id == t.id]
+        assert effect.nps is not None and effect.nps.person_after > 0

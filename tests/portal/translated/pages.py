@@ -136,6 +136,9 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     # HR and awards
     "hr.rankings": lambda w, who: [{}, {"scope": "chain"}],
     "hr.coaching": lambda w, who: ONE,
+    "training.trainings": lambda w, who: ONE,
+    "training.topics": lambda w, who: ONE,
+    "training.assign": _staff,
     "hr.method": lambda w, who: ONE,
     "hr.policy": lambda w, who: ONE,
     # Both ends of the list for HR (a ranked person and a newcomer), the first for others:
