@@ -10,9 +10,10 @@ same month twice gives the same figures for the same data.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.compare import compare_csat, compare_nps
@@ -56,6 +57,7 @@ from portal.review.content import (
 )
 from portal.targets.scorecard import scorecard
 from portal.themes.queries import example_comments, top_themes
+from portal.training.queries import training_effects_for_review
 
 #: Months of trainings the review lists (the training effects are read over weeks around
 #: each training, so the last quarter's are the ones with something to say).
@@ -378,8 +380,12 @@ def _coaching(ranking: MonthRanking, store_ids: Sequence[int]) -> tuple[Coaching
 
 
 def _trainings(session: Session, store_ids: Sequence[int], month: date) -> tuple[TrainingLine, ...]:
-    """Trainings done in the last `TRAINING_MONTHS` months up to the month's end."""
-    first = months_ending(month, TRAINING_MONTHS)[0]
+    """Trainings done in the last `TRAINING_MONTHS` months up to the month's end, and those
+    whose weeks after closed in those months, with their effect where it can be told."""
+    first, end = months_ending(month, TRAINING_MONTHS)[0], next_month(month)
+    effects = {
+        e.training_id: e for e in training_effects_for_review(session, store_ids, first, end)
+    }
     rows = session.execute(
         select(Training, Staff, Store)
         .join(Staff, Staff.id == Training.staff_id)
@@ -387,12 +393,27 @@ def _trainings(session: Session, store_ids: Sequence[int], month: date) -> tuple
         .where(
             Staff.store_id.in_(list(store_ids)),
             Training.state == TrainingState.DONE,
-            Training.trained_on >= first,
-            Training.trained_on < next_month(month),
+            or_(
+                Training.id.in_(list(effects)),
+                and_(Training.trained_on >= first, Training.trained_on < end),
+            ),
         )
         .order_by(Training.trained_on, Store.code, Staff.code)
     ).all()
-    return tuple(
-        TrainingLine(staff.code, staff.name, shop.code, t.topic, t.touchpoint, t.trained_on)
-        for t, staff, shop in rows
-    )
+    lines = []
+    for t, staff, shop in rows:
+        line = TrainingLine(staff.code, staff.name, shop.code, t.topic, t.touchpoint, t.trained_on)
+        effect = effects.get(t.id)
+        if effect is not None:
+            line = replace(
+                line,
+                verdict=effect.words,
+                nps_effect=None if effect.nps is None else Figure.of(effect.nps),
+                csat_effect=None if effect.csat is None else Figure.of(effect.csat),
+                person_before=effect.person_before,
+                person_after=effect.person_after,
+                peers_before=effect.peers_before,
+                peers_after=effect.peers_after,
+            )
+        lines.append(line)
+    return tuple(lines)

@@ -155,12 +155,24 @@ class CoachingLine:
 
 @dataclass(frozen=True, slots=True)
 class TrainingLine:
+    """A training done in the review's last months and, once its weeks after have closed,
+    its difference in differences against the store's other staff (`analysis.training`):
+    ``verdict`` is a `portal.training.words.VERDICT_LABELS` key; the effects are ``None``
+    while it is too early to tell."""
+
     staff_code: str
     staff_name: str
     store_code: str
     topic: str
     touchpoint: str
     trained_on: date
+    verdict: str = "too_early"
+    nps_effect: Figure | None = None
+    csat_effect: Figure | None = None
+    person_before: int = 0
+    person_after: int = 0
+    peers_before: int = 0
+    peers_after: int = 0
 
 
 @dataclass(frozen=True, slots=True)

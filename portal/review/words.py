@@ -14,6 +14,7 @@ from portal.plain_words import SHORT_WORDS, TEST_NAMES
 from portal.review.content import TouchpointLine
 from portal.targets.words import METRIC_LABELS
 from portal.themes.words import theme_label
+from portal.training.words import VERDICT_LABELS
 
 STATUS_WORDS: dict[str, Any] = {
     "meets": _l("meets the target"),
@@ -84,4 +85,5 @@ def review_words() -> dict[str, Any]:
         "scope_words": lambda key: _said(SCOPE_WORDS, key),
         "theme_words": theme_label,
         "touchpoint_title": touchpoint_title,
+        "training_verdict_words": lambda key: _said(VERDICT_LABELS, key),
     }

@@ -25,9 +25,11 @@ from portal.models import (
     Training,
     TrainingState,
 )
+from portal.review.builder import build_review
+from portal.review.content import from_json, to_json
 from portal.training import operations, queries
 from portal.workflow import InvalidTransition
-from tests.conftest import csrf_token_from, default_version_id, post_form
+from tests.conftest import SETTINGS, csrf_token_from, default_version_id, post_form
 
 EN = {"Accept-Language": "en"}
 DAY = date(2026, 3, 16)
@@ -234,6 +236,32 @@ def test_the_monthly_review_gets_trainings_whose_weeks_after_closed_in_the_month
         queries.training_effects_for_review(db_session, set(), date(2026, 4, 1), date(2026, 5, 1))
         == []
     )
+
+
+def test_the_april_review_shows_the_effect_and_a_march_review_says_too_early(db_session, answered):
+    t = training(db_session, answered["trainee"])
+    store = db_session.get(Store, answered["trainee"].store_id)
+
+    april = build_review(db_session, SETTINGS, store=store, region=None, month=date(2026, 4, 1))
+    march = build_review(db_session, SETTINGS, store=store, region=None, month=date(2026, 3, 1))
+
+    [line] = april.trainings
+    assert (line.topic, line.trained_on, line.verdict) == (t.topic, DAY, "unclear")
+    assert line.nps_effect is not None and line.csat_effect is not None
+    assert line.nps_effect.value == pytest.approx(expected_nps().effect.value)
+    assert line.nps_effect.low == pytest.approx(expected_nps().effect.low)
+    assert line.csat_effect.value == pytest.approx(100 / 3)
+    assert (line.person_before, line.person_after, line.peers_before, line.peers_after) == (
+        12,
+        12,
+        30,
+        30,
+    )
+    # In March the six weeks after are still running: listed, too early to tell.
+    [early] = march.trainings
+    assert (early.verdict, early.nps_effect) == ("too_early", None)
+    # The JSON the archive keeps brings the effect back whole.
+    assert from_json(to_json(april)).trainings == april.trainings
 
 
 # --------------------------------------------------------------------------- assigning
