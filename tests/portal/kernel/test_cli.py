@@ -218,6 +218,9 @@ DESIGN_COMMANDS = {
     "backup": ["file"],
     "restore": ["file"],
     "classify-comment": ["text"],
+    "monthly-review": ["--month"],
+    "check-alerts": [],
+    "reclassify-comments": ["--all"],
 }
 #: Commands beyond DESIGN.md: key upkeep and the cron jobs of cases, mystery and awards.
 EXTRA_COMMANDS = {
@@ -231,9 +234,6 @@ EXTRA_COMMANDS = {
     "verify-awards",
     "rank",
     "erase-customer",
-    "monthly-review",
-    "reclassify-comments",
-    "check-alerts",
 }
 
 
