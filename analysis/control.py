@@ -83,6 +83,24 @@ def _check_counts_sizes(counts: Sequence[int], sizes: Sequence[int]) -> None:
             raise ValueError(f"point {i}: {exc}") from None
 
 
+def baseline_center(
+    counts: Sequence[int], sizes: Sequence[int], baseline: int | None
+) -> tuple[float, int]:
+    """The centre line p̄ of the first ``baseline`` periods (all when ``None``) and how
+    many periods that is. Raises `ValueError` for a baseline longer than the data or one
+    without answers."""
+    stop = len(counts)
+    if baseline is not None:
+        check_int(baseline, "baseline", minimum=1)
+        if baseline > len(counts):
+            raise ValueError(f"baseline must be at most {len(counts)} periods, got {baseline}")
+        stop = int(baseline)
+    base_n = sum(sizes[:stop])
+    if base_n == 0:
+        raise ValueError("the baseline periods have no answers: no centre line")
+    return sum(counts[:stop]) / base_n, stop
+
+
 def p_chart(
     counts: Sequence[int],
     sizes: Sequence[int],
@@ -156,17 +174,7 @@ def p_chart(
             raise ValueError(f"center must be a share between 0 and 1, got {center!r}")
         p_bar = float(center)
     else:
-        if baseline is None:
-            stop = len(counts)
-        else:
-            check_int(baseline, "baseline", minimum=1)
-            if baseline > len(counts):
-                raise ValueError(f"baseline must be at most {len(counts)} periods, got {baseline}")
-            stop = int(baseline)
-        base_n = sum(sizes[:stop])
-        if base_n == 0:
-            raise ValueError("the baseline periods have no answers: no centre line")
-        p_bar = sum(counts[:stop]) / base_n
+        p_bar, _stop = baseline_center(counts, sizes, baseline)
     tail = float(norm.sf(sigmas))
     # One vectorised tail computation for the whole chart: a dashboard draws one chart per
     # store, and a scipy call per point dominated the chain page.

@@ -16,8 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analysis.control import ControlPoint, _check_counts_sizes, p_chart
-from analysis.csat import check_int
+from analysis.control import ControlPoint, _check_counts_sizes, baseline_center, p_chart
 
 #: d2 for moving ranges of two: E|X1 - X2| = 1.128 σ for normal X (Montgomery, App. VI).
 D2 = 1.128
@@ -138,16 +137,7 @@ def laney_p_chart(
     (True, 4.433, 0.7319)
     """
     _check_counts_sizes(counts, sizes)
-    stop = len(counts)
-    if baseline is not None:
-        check_int(baseline, "baseline", minimum=1)
-        if baseline > len(counts):
-            raise ValueError(f"baseline must be at most {len(counts)} periods, got {baseline}")
-        stop = int(baseline)
-    base_n = sum(sizes[:stop])
-    if base_n == 0:
-        raise ValueError("the baseline periods have no answers: no centre line")
-    center = sum(counts[:stop]) / base_n
+    center, stop = baseline_center(counts, sizes, baseline)
     sigma_z = laney_sigma_z(standardised_shares(counts[:stop], sizes[:stop], center))
     if sigma_z is None or sigma_z <= 1.0:
         plain = p_chart(counts, sizes, center=center, sigmas=sigmas)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -33,3 +34,17 @@ def transaction(*, read_only: bool = False) -> Iterator[Session]:
                     yield session
         except DomainError as error:
             raise click.ClickException(str(error.message)) from None
+
+
+def parse_now(text: str | None) -> datetime:
+    """A job's ``--now`` option: an ISO 8601 time (UTC when it names no zone), or the
+    present when not given; anything else is a usage error on ``--now``."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            "use an ISO 8601 time such as 2026-05-18T06:00", param_hint="--now"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 from flask.cli import with_appcontext
 
 from portal.alerts.evaluate import evaluate_alerts
-from portal.commands import transaction
+from portal.commands import parse_now, transaction
 from portal.config import current_settings
-from portal.db import utcnow
 
 
 @click.command("check-alerts")
@@ -19,15 +16,7 @@ from portal.db import utcnow
 def check_alerts_command(now_text: str | None) -> None:
     """Judge every active alert rule on the last complete week of its stores; write and
     mail each new alert once (the mail goes out with ``send-mail``)."""
-    now = utcnow()
-    if now_text:
-        try:
-            now = datetime.fromisoformat(now_text)
-        except ValueError:
-            raise click.BadParameter(
-                "use an ISO time such as 2026-05-18T06:00", param_hint="--now"
-            ) from None
-        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    now = parse_now(now_text)
     with transaction() as session:
         raised = evaluate_alerts(session, current_settings(), now=now)
         for alert in raised:

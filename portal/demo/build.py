@@ -158,6 +158,23 @@ def build_demo(
         days=days,
         seed=seed,
     )
+    awards = _after_the_answers(session, settings, chain, now=now, days=days)
+    phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
+    channels = replace(channels, phone_answers=_phone_answers(session))
+    summary = _summary(
+        chain, counts, cases, days, mystery, awards, channels, phone_visits, trainings
+    )
+    _audit(session, summary, seed=seed, now=now)
+    session.flush()
+    report.reach(100)
+    return summary
+
+
+def _after_the_answers(
+    session: Session, settings: Settings, chain: Chain, *, now: datetime, days: int
+) -> AwardsDemo:
+    """What reads the answers, cases and visits written so far: the rollups and themes, the
+    award cycles, the targets, last month's reviews and the alerts; the awards made."""
     # Bulk inserts bypass the per-response rollup upserts: count everything in one go.
     rebuild_rollups(session, [store.id for store in chain.stores.values()])
     # ... and the answer kernel's comment themes.
@@ -175,15 +192,7 @@ def build_demo(
     build_reviews_demo(session, settings, now=now)
     # The weekly alert check replayed over the last weeks of the rollups just written.
     add_alerts(session, settings, cx=find_user(session, "cx@demo.example"), now=now)
-    phone_visits = session.scalar(select(func.count()).select_from(PhoneVisit)) or 0
-    channels = replace(channels, phone_answers=_phone_answers(session))
-    summary = _summary(
-        chain, counts, cases, days, mystery, awards, channels, phone_visits, trainings
-    )
-    _audit(session, summary, seed=seed, now=now)
-    session.flush()
-    report.reach(100)
-    return summary
+    return awards
 
 
 def _phone_answers(session: Session) -> int:

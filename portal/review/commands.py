@@ -5,26 +5,13 @@ catches up). Registered by ``portal.cli.init_app``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 from flask.cli import with_appcontext
 
 from portal.calendar import last_complete_month, month_key, parse_month
-from portal.commands import transaction
+from portal.commands import parse_now, transaction
 from portal.config import current_settings
-from portal.db import utcnow
 from portal.review.operations import generate_monthly_reviews, mail_reviews
-
-
-def _parse_now(text: str | None) -> datetime:
-    if text is None:
-        return utcnow()
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter("write the time as ISO 8601", param_hint="--now") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @click.command("monthly-review")
@@ -38,7 +25,7 @@ def _parse_now(text: str | None) -> datetime:
 @with_appcontext
 def monthly_review_command(month_text: str | None, now_text: str | None) -> None:
     """Write the monthly service reviews that are missing, then queue their mail once."""
-    settings, now = current_settings(), _parse_now(now_text)
+    settings, now = current_settings(), parse_now(now_text)
     month = None
     if month_text is not None:
         month = parse_month(month_text)

@@ -173,4 +173,4 @@ def test_check_alerts_command_raises_once_and_says_so(runner, db_session, make_s
     assert "0 new alert(s)." in again.output
     assert len(db_session.scalars(select(Alert)).all()) == 1
     bad = runner.invoke(args=["check-alerts", "--now", "yesterday"])
-    assert bad.exit_code != 0 and "ISO time" in bad.output
+    assert bad.exit_code != 0 and "ISO 8601 time" in bad.output
