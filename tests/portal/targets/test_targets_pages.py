@@ -143,6 +143,7 @@ def test_the_store_page_and_scorecard_say_the_status_in_words(
     assert 'id="nps-target"' not in page  # no NPS target: no status
     assert 'id="complaint-rate-target"' in page  # no receipts: not yet clear
     assert 'data-status="unclear"' in page
+    assert "no data yet" in page and "the interval spans it" not in page
     month = day.strftime("%Y-%m")
     card = client.get(f"/targets/scorecard?store={store.code}&month={month}", headers=EN)
     text = card.get_data(as_text=True)

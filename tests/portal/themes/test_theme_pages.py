@@ -54,6 +54,9 @@ def test_themes_page_shows_each_themes_share_with_n_and_links_to_its_comments(
     assert link.startswith("/stores/SH-001?") and "theme=queue" in link
     found = client.get(link).get_data(as_text=True)
     assert found.count("排队 ") == 4 and "价格还行" not in found
+    # The store picker names the manager's own store (and only it), chosen.
+    picker = re.search(r'<select name="store">.*?</select>', html, re.S).group(0)
+    assert '<option value="SH-001" selected>SH-001' in picker and "BJ-009" not in picker
 
 
 def test_a_manager_cannot_open_another_stores_themes_or_see_its_comments(
