@@ -6,6 +6,7 @@ contents of the application.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ from portal.survey_editor import version_views as survey_version_views
 from portal.survey_editor import views as survey_editor_views
 from portal.targets import views as targets_views
 from portal.themes import views as themes_views
+from portal.themes.classify import warm_up as warm_up_classifier
 from portal.training import views as training_views
 from portal.validation_codes import views as codes_views
 from surveys.codes import format_validation_code
@@ -163,7 +165,21 @@ def create_app(
     _register_template_helpers(app)
     security.init_app(app, settings)
     cli.init_app(app)
+    if not settings.testing:
+        _warm_up_on_first_request(app)
     return app
+
+
+def _warm_up_on_first_request(app: Flask) -> None:
+    """A serving process loads the comment classifier beside its first request rather than
+    inside the first submit with a comment; CLI commands, which serve none, never load it."""
+    started = threading.Event()
+
+    @app.before_request
+    def _warm_up() -> None:
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=warm_up_classifier, name="themes-warm-up", daemon=True).start()
 
 
 def _configure(app: Flask, settings: Settings) -> None:

@@ -19,6 +19,12 @@ from portal.db import utcnow
 from portal.models import CommentClassification, CommentTheme, Response
 
 
+def warm_up() -> None:
+    """Load the tokenizer and the taxonomy now (a second or more, once per process), so
+    that the first shopper who leaves a comment does not wait for it."""
+    classify("排队")
+
+
 def classify_response(session: Session, response: Response, *, now: datetime | None = None) -> None:
     """Write ``response``'s comment themes and sentiment in place of any it had.
 

@@ -116,3 +116,20 @@ def test_an_erased_comment_keeps_its_themes_and_reclassify_leaves_them(
     result = runner.invoke(args=["reclassify-comments", "--all"])
     assert "0 comment(s) classified" in result.output
     assert _themes(db_session, response.id) == {"parking": "negative"}
+
+
+def test_a_serving_app_loads_the_classifier_beside_its_first_request(
+    settings, connection, monkeypatch
+):
+    import dataclasses
+    import threading
+
+    import portal
+
+    loaded = threading.Event()
+    monkeypatch.setattr(portal, "warm_up_classifier", loaded.set)
+    app = portal.create_app(dataclasses.replace(settings, testing=False), bind=connection)
+
+    assert not loaded.wait(0.2)  # built (as for a CLI command): nothing loaded yet
+    app.test_client().get("/login")
+    assert loaded.wait(10)
