@@ -24,7 +24,7 @@ from portal.formatting import problem_label
 from portal.i18n import current_locale
 from portal.models import Role
 from portal.pagination import paginate, requested_page
-from portal.targets.scorecard import store_targets
+from portal.targets.scorecard import chain_targets, store_targets
 from surveys.loader import receipt_survey
 
 STORE_ROLES = (Role.ADMIN, Role.HR, Role.REVIEWER, Role.MANAGER, Role.CX)
@@ -218,6 +218,7 @@ def chain() -> Any:
         "dashboard/chain.html",
         report=report,
         rows=rows,
+        targets=chain_targets(session, report, region),
         sort=sort,
         regions=queries.regions(session, current_user),
         custom=custom,

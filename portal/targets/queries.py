@@ -78,6 +78,46 @@ def resolve_target(
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class TargetBook:
+    """Every target in force on one day, read in one query, for pages that judge many
+    stores at once (the same resolution as `resolve_target`: store, region, chain)."""
+
+    #: (metric value, scope key) -> the value in force.
+    values: dict[tuple[str, str], float]
+    #: Region name -> id (stores name their region).
+    region_ids: dict[str, int]
+
+    def for_store(self, metric: Metric, store: Store) -> float | None:
+        region_id = self.region_ids.get(store.region) if store.region else None
+        return self._first(metric, (Scope(store_id=store.id), Scope(region_id=region_id)))
+
+    def for_region(self, metric: Metric, region_id: int | None) -> float | None:
+        return self._first(metric, (Scope(region_id=region_id),))
+
+    def _first(self, metric: Metric, scopes: tuple[Scope, ...]) -> float | None:
+        # A store without a region has the chain's key in its region's place: harmless.
+        for scope in (*scopes, CHAIN):
+            value = self.values.get((metric.value, scope.key))
+            if value is not None:
+                return value
+        return None
+
+
+def target_book(session: Session, day: date) -> TargetBook:
+    """The targets in force on ``day``: of each metric and scope the newest effective."""
+    values: dict[tuple[str, str], float] = {}
+    rows = session.execute(
+        select(Target.metric, Target.scope_key, Target.value)
+        .where(Target.effective_from <= day)
+        .order_by(Target.effective_from)
+    ).tuples()
+    for metric, key, value in rows:  # oldest first: the newest in force wins
+        values[(metric, key)] = value
+    regions = dict(session.execute(select(Region.name, Region.id)).tuples().all())
+    return TargetBook(values, regions)
+
+
 def target_for(session: Session, metric: Metric, store: Store, day: date) -> Target | None:
     """The target a store is judged by on ``day``: its own, else its region's, else the
     chain's, each the one in force on that day."""

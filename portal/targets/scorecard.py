@@ -32,11 +32,11 @@ from portal.calendar import Period
 from portal.cases.service_level import ServiceLevel, case_counts
 from portal.config import Settings
 from portal.dashboard.queries import totals
-from portal.dashboard.reports import Headline
+from portal.dashboard.reports import ChainReport, Headline
 from portal.db import utcnow
 from portal.models import LOWER_IS_BETTER, Metric, Store
 from portal.mystery.reports import Moments, score_by_month
-from portal.targets.queries import Scope, resolution, resolve_target
+from portal.targets.queries import Scope, resolution, resolve_target, target_book
 
 
 @dataclass(frozen=True)
@@ -161,3 +161,30 @@ def store_targets(
             Metric.RECOVERY_RATE: service.recovery_rate,
         },
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainTargets:
+    """The chain page's NPS and CSAT judged by their targets: the headline by the region's
+    (else the chain's), each store's row by the store's own resolution; keyed by metric
+    value, and per store id."""
+
+    total: dict[str, TargetedFigure]
+    stores: dict[int, dict[str, TargetedFigure]]
+
+
+def chain_targets(session: Session, report: ChainReport, region: str | None) -> ChainTargets:
+    """Judge the chain page's figures with the targets in force on the period's last day,
+    read once for every store shown."""
+    book = target_book(session, report.period.end)
+    region_id = book.region_ids.get(region) if region else None
+    headline = {Metric.NPS: report.total.nps, Metric.CSAT: report.total.csat}
+    total = {m.value: judge(m, e, book.for_region(m, region_id)) for m, e in headline.items()}
+    stores = {
+        row.store.id: {
+            m.value: judge(m, e, book.for_store(m, row.store))
+            for m, e in ((Metric.NPS, row.headline.nps), (Metric.CSAT, row.headline.csat))
+        }
+        for row in report.rows
+    }
+    return ChainTargets(total, stores)

@@ -149,3 +149,36 @@ def test_the_store_page_and_scorecard_say_the_status_in_words(
     text = card.get_data(as_text=True)
     assert card.status_code == 200
     assert 'id="figure-csat"' in text and "meets target" in text and "99.5 %" in text
+
+
+def test_the_chain_page_judges_each_store_by_its_own_target(
+    client, db_session, make_user, login_as, shops
+):
+    shanghai, beijing = shops
+    day = today(db_session)
+    for store in shops:  # 180 of 200 satisfied: 90.0 % (85.1 - 93.4)
+        counted(db_session, store.id, day, csat_5=180, csat_2=20, nps_10=100, nps_0=100)
+    region = db_session.scalar(select(Region).where(Region.name == "华东"))
+    # The chain's seeded 90 % leaves both unclear; Shanghai's region asks only 80 %.
+    set_target(
+        db_session,
+        metric=Metric.CSAT,
+        scope=Scope(region_id=region.id),
+        value=80.0,
+        effective_from=day,
+        actor=CLI,
+        now=utcnow(),
+    )
+    login_as(make_user(Role.ADMIN))
+
+    page = client.get("/chain?days=7", headers=EN).get_data(as_text=True)
+
+    def judged(code: str) -> str:
+        row = page[page.index(f">{code} ") :]
+        return row[row.index('class="row-targets"') : row.index("</td>", row.index("row-targets"))]
+
+    assert 'data-status="meets"' in judged("SH-001") and "CSAT ✓ meets" in judged("SH-001")
+    assert 'data-status="unclear"' in judged("BJ-001") and "not yet clear" in judged("BJ-001")
+    assert "NPS" not in judged("SH-001")  # no NPS target anywhere: nothing said
+    # The headline over both stores is the chain's, judged by the chain's 90 %.
+    assert 'id="csat-target"' in page and "not yet clear against target (≥ 90.0 %)" in page
