@@ -130,6 +130,7 @@ def test_home_shows_the_alert_to_its_manager_until_dismissed(
     login_as(manager_a)
     home = client.get("/home", headers=EN).get_data(as_text=True)
     assert f'id="alert-{alert.id}"' in home
+    assert '<a href="/alerts">Alerts</a>' in home  # every page's menu leads to the list
     assert "week of 2026-05-11 to 2026-05-17" in home
     assert "below the threshold 20.0" in home and 'href="/stores/A-01"' in home
     response = post_form(client, f"/alerts/{alert.id}/dismiss", {}, page="/home")
