@@ -133,8 +133,10 @@ def _read(tokens: list[str], tables: _Tables) -> list[_Role | None]:
 def _inside(token: str, tables: _Tables) -> list[_Role | None]:
     """The phrases inside a Chinese word jieba knows but the taxonomy does not (its own
     dictionary has 价格便宜 as one word), longest first; ``[None]`` when there are none."""
-    if token.isascii() or len(token) < 3:
+    if token.isascii() or len(token) < 2:
         return [None]
+    if len(token) == 2:
+        return _modified_pair(token, tables)
     found: list[_Role | None] = []
     k = 0
     while k < len(token):
@@ -165,6 +167,16 @@ def _clauses(text: str, tables: _Tables) -> list[tuple[list[_Role | None], float
         if current:
             clauses.append((current, weight))
     return clauses
+
+
+def _modified_pair(token: str, tables: _Tables) -> list[_Role | None]:
+    """A two-character word jieba made of an intensifier or a negator and a judging word
+    (很脏, 太慢, 很快): the two roles. Any other pair stays whole: splitting every pair
+    would read 好 in 只好 ("had to") as praise."""
+    first, second = tables.roles.get((token[0],)), tables.roles.get((token[1],))
+    if first is not None and (first.intensifier or first.negator) and _judges(second):
+        return [first, second]
+    return [None]
 
 
 def _judges(role: _Role | None) -> bool:

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from analysis.themes import NEGATIVE, NEUTRAL, POSITIVE, THEME_KEYS, classify
+from analysis.themes import (
+    NEGATIVE,
+    NEUTRAL,
+    POSITIVE,
+    THEME_KEYS,
+    Classification,
+    ThemeHit,
+    classify,
+)
 from analysis.themes.evaluation import evaluate, parse_labelled
 from analysis.themes.segment import normalise, segments, stem, tokens
 from analysis.themes.taxonomy import load_taxonomy, parse_taxonomy
@@ -67,6 +75,26 @@ def test_intensifiers_outweigh_a_cue_of_their_own():
     # 排队 alone is bad news; 排队很快 is a quick queue.
     assert themes_of("排队") == {"queue": NEGATIVE}
     assert themes_of("排队很快") == {"queue": POSITIVE}
+
+
+@pytest.mark.parametrize(
+    ("text", "theme", "sentiment"),
+    [
+        ("地面很脏", "cleanliness", NEGATIVE),  # jieba's 很脏: an intensifier and a judge
+        ("结账很快", "checkout", POSITIVE),
+        ("没有人打招呼", "greeting", NEGATIVE),
+        ("退款到现在还没到账", "returns", NEGATIVE),
+        ("退货流程太复杂", "returns", NEGATIVE),
+        ("Parking was a nightmare", "parking", NEGATIVE),
+    ],
+)
+def test_two_character_words_and_plain_complaints_are_read(text, theme, sentiment):
+    assert ThemeHit(theme, sentiment) in classify(text).themes
+
+
+def test_a_pair_is_split_only_when_it_is_a_modifier_and_a_judge():
+    # 只好 ("had to") holds 好 but says nothing good.
+    assert classify("我只好自己找") == Classification((), NEUTRAL)
 
 
 def test_each_theme_at_most_once():
