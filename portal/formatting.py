@@ -31,6 +31,11 @@ def number(value: float | int | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def problem_categories() -> tuple[str, ...]:
+    """The keys of the problem categories a case may have (the survey's "what went wrong?")."""
+    return tuple(choice.key for choice in receipt_survey().question("problem_category").choices)
+
+
 def problem_label(key: str, locale: str) -> str:
     """The shopper-facing name of a problem category, in ``locale`` (the key if unknown)."""
     for choice in receipt_survey().question("problem_category").choices:

@@ -92,6 +92,7 @@ ACTION_LABELS: dict[str, Any] = {
     "case.reopened": _l("Case reopened"),
     "case.assigned": _l("Case assigned"),
     "case.note": _l("Case: note added"),
+    "case.categorised": _l("Case: category given"),
     "case.follow_up_sent": _l("Case: follow-up question sent"),
     "case.follow_up_answered": _l("Case: the customer answered the follow-up"),
     "case.phone_visit": _l("Case: phone return visit recorded"),

@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    HiddenField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -156,6 +157,13 @@ class AssignForm(VersionedForm):
 
 class NoteForm(VersionedForm):
     note = _note(_l("Note"), required=True)
+
+
+class CategoryForm(VersionedForm):
+    """Give the case the category suggested from its comment (a hidden field: the page's
+    button names it)."""
+
+    category = HiddenField(validators=[InputRequired(_l("Choose a category."))])
 
 
 class FollowUpForm(VersionedForm):

@@ -27,6 +27,7 @@ from portal.cases.notify import notify_assignee, queue_mail
 from portal.cases.queries import get_follow_up_by_token
 from portal.config import Settings
 from portal.errors import DomainError, NotFound
+from portal.formatting import problem_categories
 from portal.models import (
     Case,
     CaseEvent,
@@ -382,6 +383,37 @@ def assign_case(
     case.assignee = assignee
     record_change(session, CASES, case, actor, "assigned", now, assignee=assignee.email)
     notify_new_case(session, settings, case, now=now)
+    return case
+
+
+def set_category(
+    session: Session,
+    case: Case,
+    category: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    expected_version: int | None = None,
+) -> Case:
+    """Give a case without a category one (the category suggested from its comment, or the
+    manager's own choice). The first-response deadline stays as it was promised.
+
+    Raises
+    ------
+    InvalidCase
+        An unknown category, a case that has one already, or a closed case.
+    InvalidTransition
+        The page showed an older version of the case.
+    """
+    check_version(case, expected_version)
+    if category not in problem_categories():
+        raise InvalidCase(_l("Choose a category from the list."), field="category")
+    if case.category:
+        raise InvalidCase(_l("This case has a category already."), field="category")
+    if case.state == CaseState.CLOSED:
+        raise InvalidCase(_l("A closed case keeps its category; reopen it first."))
+    case.category = category
+    record_change(session, CASES, case, actor, "categorised", now, category=category)
     return case
 
 

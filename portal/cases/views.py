@@ -31,6 +31,7 @@ from portal.cases.forms import (
     STATE_LABELS,
     AssignForm,
     CaseFilterForm,
+    CategoryForm,
     CloseForm,
     ContactForm,
     FollowUpAnswerForm,
@@ -54,6 +55,7 @@ from portal.cases.operations import (
     reopen_case,
     resolve_case,
     send_follow_up,
+    set_category,
 )
 from portal.cases.queries import (
     CaseFilters,
@@ -206,6 +208,11 @@ def _note(session: Session, case: Case, form: Any, actor: Actor, now: datetime) 
     return add_note(session, case, note=form.note.data or "", actor=actor, now=now)
 
 
+def _category(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
+    category, version = form.category.data or "", form.expected_version
+    return set_category(session, case, category, actor=actor, now=now, expected_version=version)
+
+
 def _follow_up_link(session: Session, case: Case, form: Any, actor: Actor, now: datetime) -> Any:
     return send_follow_up(session, current_settings(), case, actor=actor, now=now)
 
@@ -225,6 +232,7 @@ ACTIONS: dict[str, _Action] = {
     "reopen": _Action(ReopenForm, _reopen, _l("The case is reopened and in progress again.")),
     "assign": _Action(AssignForm, _assign, _l("The case is reassigned.")),
     "note": _Action(NoteForm, _note, _l("Note added.")),
+    "category": _Action(CategoryForm, _category, _l("The case has its category.")),
     "follow-up": _Action(FollowUpForm, _follow_up_link, _l("The follow-up question is ready.")),
 }
 
@@ -321,7 +329,8 @@ def _load_case(session: Session, case_id: int) -> Case:
 
 
 @bp.post(
-    "/cases/<int:case_id>/<any(contact, resolve, close, reopen, assign, note, 'follow-up'):action>"
+    "/cases/<int:case_id>/"
+    "<any(contact, resolve, close, reopen, assign, note, category, 'follow-up'):action>"
 )
 @requires(*CASE_ROLES)
 def act(case_id: int, action: str) -> Any:

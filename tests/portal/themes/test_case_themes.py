@@ -71,6 +71,34 @@ def test_case_page_suggests_a_category_from_the_comment_only_when_it_has_none(
     assert 'id="suggested-category"' not in client.get(f"/cases/{chosen.id}").get_data(as_text=True)
 
 
+def test_the_manager_takes_the_suggested_category_once(
+    client, login_as, make_user, store, unhappy, db_session
+):
+    case = unhappy(store, "排队太久", {"queue": "negative"})
+    login_as(make_user(Role.MANAGER, stores=[store]))
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="use-suggested-category".*?</form>', page, re.S).group(0)
+    fields = dict(re.findall(r'name="([^"]+)"[^>]*value="([^"]*)"', form))
+    assert fields["category-category"] == "checkout_wait"
+
+    done = client.post(f"/cases/{case.id}/category", data=fields)
+
+    assert done.status_code == 302
+    db_session.refresh(case)
+    assert case.category == "checkout_wait"
+    after = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Category given" in after and 'id="use-suggested-category"' not in after
+    # The same button pressed again from the old page changes nothing: the page is stale.
+    again = client.post(f"/cases/{case.id}/category", data=fields)
+    assert again.status_code == 409
+    # A category the survey does not have is refused on its field, nothing written.
+    other = unhappy(store, "排队太久", {"queue": "negative"})
+    bad = {**fields, "category-version": str(other.version), "category-category": "bogus"}
+    assert client.post(f"/cases/{other.id}/category", data=bad).status_code == 400
+    db_session.refresh(other)
+    assert other.category is None
+
+
 def test_suggest_button_preselects_the_category_and_writes_nothing(
     client, login_as, make_user, store, db_session
 ):
