@@ -38,6 +38,7 @@ RESPONSE_HEADERS: dict[str, Any] = {
     "channel": _l("Answer channel"),
     "survey": _l("Survey"),
     "survey_version": _l("Survey version"),
+    "themes": _l("Comment themes"),
 }
 #: Each store's figures for the range (`StoreSummaryRow`).
 SUMMARY_HEADERS: dict[str, Any] = {

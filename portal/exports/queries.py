@@ -24,7 +24,8 @@ from portal.channels import channel_condition
 from portal.errors import NotFound
 from portal.exports.custom import ExportLayout, ExportVersions, merge_answers
 from portal.exports.writers import Cell
-from portal.models import Response, ResponseAnswer, Staff, Store, User
+from portal.models import CommentTheme, Response, ResponseAnswer, Staff, Store, User
+from portal.themes.words import THEMES
 from surveys.privacy import mask_personal_data
 
 #: Rows fetched per round trip. On PostgreSQL ``yield_per`` also turns on a server-side
@@ -92,6 +93,9 @@ class ResponseExportRow:
     #: The survey's key and the version's number (empty for a version of no survey).
     survey: str | None = None
     survey_version: int | None = None
+    #: The comment's themes (`portal.themes.words.THEMES` keys, in the taxonomy's order,
+    #: joined by "; "); empty without a comment.
+    themes: str | None = None
     #: The custom questions' cells, in the order of `ExportLayout.columns`.
     custom: tuple[Cell, ...] = ()
 
@@ -227,12 +231,30 @@ def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
             Response.redeemed_at,
             Response.survey_version_id,
             Response.channel,
+            _themes_of_response(),
         )
         .join(Store, Store.id == Response.store_id)
         .outerjoin(Staff, Staff.id == Response.staff_id)
         .order_by(Response.submitted_at, Response.id)
     )
     return _in_range(stmt, user, wanted)
+
+
+def _themes_of_response() -> Any:
+    # One primary-key range read per row (comment_themes is keyed by response and theme).
+    return (
+        select(func.aggregate_strings(CommentTheme.theme, ";"))
+        .where(CommentTheme.response_id == Response.id)
+        .scalar_subquery()
+        .label("themes")
+    )
+
+
+def _themes_cell(found: str | None) -> str | None:
+    if not found:
+        return None
+    keys = found.split(";")
+    return "; ".join(sorted(keys, key=lambda k: THEMES.index(k) if k in THEMES else len(THEMES)))
 
 
 def _sort_at() -> Any:
@@ -282,6 +304,7 @@ def iter_response_rows(session: Session, export: ResponseExport) -> Iterator[Res
             row[22],
             survey,
             number,
+            _themes_cell(row[23]),
             layout.cells(version_id, found) if layout.columns else (),
         )
 

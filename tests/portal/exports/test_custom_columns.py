@@ -25,6 +25,7 @@ from tests.portal.custom_answers import (
     publish_version,
     receipt_document,
 )
+from tests.portal.themes.rows import classify_as
 
 RANGE = "from=2026-11-01&to=2026-11-30"
 NOON = datetime(2026, 11, 22, 6, 5, tzinfo=UTC)
@@ -97,7 +98,7 @@ def test_every_question_of_the_versions_is_a_column_empty_where_a_version_did_no
 ):
     login_as(make_user(Role.ADMIN))
     header, rows = csv_table(get(client, f"/exports/responses.csv?store=SH-001&{RANGE}"))
-    assert header[: len(RESPONSE_COLUMNS)][-2:] == ["Survey", "Survey version"]
+    assert header[: len(RESPONSE_COLUMNS)][-3:] == ["Survey", "Survey version", "Comment themes"]
     assert header[len(RESPONSE_COLUMNS) :] == [
         "self_checkout: Did you use a self-checkout till?",
         "department: Which department did you visit?",
@@ -143,9 +144,10 @@ def test_headers_and_choice_texts_are_in_the_readers_language(client, mixed, mak
     login_as(make_user(Role.ADMIN))
     url = f"/exports/responses.csv?store=SH-001&survey=receipt&versions=2,3&{RANGE}"
     header, rows = csv_table(get(client, url, "zh-CN"))
-    assert header[len(RESPONSE_COLUMNS) - 2 :] == [
+    assert header[len(RESPONSE_COLUMNS) - 3 :] == [
         "问卷",
         "问卷版本",
+        "评论主题",
         "self_checkout：您用过自助收银台吗？",
         "department：您去了哪个部门？",
         "visit_note：一句话说说这次购物",
@@ -234,9 +236,10 @@ def test_xlsx_keeps_numbers_as_numbers_and_neutralises_text_answers(
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     start = len(RESPONSE_COLUMNS)
     assert [h.split(":")[0] for h in rows[0][start:]] == CUSTOM_KEYS
-    assert rows[2][start - 2 :] == [
+    assert rows[2][start - 3 :] == [
         "receipt",
         2,
+        None,  # "version two": no theme
         1,
         "Other: 玩具",
         '\'=HYPERLINK("http://x")',
@@ -244,9 +247,10 @@ def test_xlsx_keeps_numbers_as_numbers_and_neutralises_text_answers(
         None,
         None,
     ]
-    assert rows[3][start - 2 :] == [
+    assert rows[3][start - 3 :] == [
         "receipt",
         3,
+        None,
         0,
         None,
         None,
@@ -344,3 +348,21 @@ def test_custom_answers_cost_the_same_few_queries_for_few_or_many_rows(
     many, many_queries = export_queries()
     assert (few, many) == (4, 16)
     assert many_queries == few_queries <= 12
+
+
+def test_the_comment_themes_column_lists_each_answers_themes_in_taxonomy_order(
+    client, db_session, make_store, make_response, make_user, login_as
+):
+    store = make_store("SH-001")
+    said = make_response(store, comment="排队太久，收银员态度很差", now=NOON)
+    classify_as(
+        db_session,
+        said,
+        {"staff_attitude": "negative", "queue": "negative", "checkout": "negative"},
+    )
+    make_response(store, comment=None, now=NOON + timedelta(minutes=1))
+    login_as(make_user(Role.ADMIN))
+
+    _header, rows = csv_table(get(client, f"/exports/responses.csv?store=SH-001&{RANGE}"))
+
+    assert [row["Comment themes"] for row in rows] == ["checkout; queue; staff_attitude", ""]
