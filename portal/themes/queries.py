@@ -220,13 +220,22 @@ def example_comments(
     month_end: date,
     limit: int = 3,
 ) -> list[ThemeComment]:
-    """Up to ``limit`` comments of ``store_ids`` between the store-local days
+    """Up to ``limit`` different comments of ``store_ids`` between the store-local days
     ``month_start`` and ``month_end`` (both included) that mention ``theme``: negative
-    mentions first (what to improve), then the newest; personal data masked."""
+    mentions first (what to improve), then the newest; personal data masked. The same
+    words written twice are shown once: an example should add something."""
     if not store_ids:
         return []
-    stmt = theme_comments(store_ids, theme, Period(month_start, month_end)).limit(limit)
-    return mentions_of(session.execute(stmt).all())
+    # Read a bounded number: a month may hold thousands of comments on a theme.
+    stmt = theme_comments(store_ids, theme, Period(month_start, month_end)).limit(limit * 20)
+    examples: list[ThemeComment] = []
+    seen: set[str] = set()
+    for mention in mentions_of(session.execute(stmt).all()):
+        if mention.text.strip() not in seen:
+            seen.add(mention.text.strip())
+            examples.append(mention)
+    return examples[:limit]
+    return examples
 
 
 def has_theme(theme: str, sentiment: str = "") -> Any:

@@ -83,4 +83,8 @@ def test_example_comments_are_masked_negative_first_and_of_the_given_stores(
     assert "13812345678" not in found[0].text and "5678" in found[0].text
     assert {c.store_code for c in found} == {"SH-001"}
     assert len(example_comments(db_session, [store.id], "queue", *MARCH, limit=1)) == 1
+    # The same words twice are one example.
+    said(store, "排队很快", at(3, 11), {"queue": "positive"})
+    again = example_comments(db_session, [store.id], "queue", *MARCH)
+    assert [c.text for c in again].count("排队很快") == 1 and len(again) == 2
     assert example_comments(db_session, [], "queue", *MARCH) == []
