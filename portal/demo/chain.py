@@ -206,7 +206,7 @@ def demo_logins() -> tuple[DemoLogin, ...]:
             Role.HR.value,
             "hr@demo.example",
             DEMO_PASSWORD,
-            "staff rankings and service-star awards",
+            "staff rankings, service-star awards, trainings, monthly reviews",
         ),
         DemoLogin(
             Role.HR.value,
@@ -218,7 +218,7 @@ def demo_logins() -> tuple[DemoLogin, ...]:
             Role.CX.value,
             "cx@demo.example",
             DEMO_PASSWORD,
-            "customer experience: writes, publishes and targets surveys, sets branding",
+            "customer experience: surveys, branding, targets and alert rules",
         ),
     )
 
