@@ -1,7 +1,8 @@
 """The demo's trainings: HR trained the weakest staff (those the coaching list shows) in
 past months, and the training on greeting worked.
 
-Three staff with the lowest latent effect had a greeting training ten weeks ago, marked
+Three staff with the lowest latent effect (one of them in SH-001, the demo manager's
+store) had a greeting training ten weeks ago, marked
 done that day; their customers then answered noticeably better: the demo adds, through
 the answer kernel (a receipt and a shopper's answer each), about one good answer every
 other day for each of them over the six weeks after, which puts them well above their store's
@@ -38,6 +39,8 @@ from surveys.loader import receipt_survey
 GREETING = ("主动迎宾与微笑服务", "greeting", "培训部 陈老师")
 CHECKOUT = ("收银效率与唱收唱付", "checkout", "培训部 刘老师")
 NEEDS = ("了解顾客需求", "needs", "培训部 陈老师")
+#: The demo manager's store: one greeting trainee works there.
+REVIEWED_STORE = "SH-001"
 #: Added answers a day (on average) for each greeting trainee in the six weeks after.
 ANSWERS_A_DAY = 0.5
 
@@ -66,11 +69,16 @@ def add_trainings(
     weakest = sorted((p for p in chain.plans if p.left_at is None), key=lambda p: p.effect)
     greeting_day = today - timedelta(days=min(70, days // 2))
     checkout_day = today - timedelta(days=min(56, days // 3))
-    plan = [(p, GREETING, greeting_day, "done") for p in weakest[:3]] + [
-        (p, CHECKOUT, checkout_day, "done") for p in weakest[3:5]
+    # One of the greeting trainees works in the demo manager's store, so that its monthly
+    # review (the one the manager opens) shows a training's effect.
+    own = [p for p in weakest if p.store_code == REVIEWED_STORE][:1]
+    greeted = own + [p for p in weakest if p not in own][: 3 - len(own)]
+    rest = [p for p in weakest if p not in greeted]
+    plan = [(p, GREETING, greeting_day, "done") for p in greeted] + [
+        (p, CHECKOUT, checkout_day, "done") for p in rest[:2]
     ]
-    plan += [(weakest[5], NEEDS, today + timedelta(days=7), "assigned")]
-    plan += [(weakest[6], NEEDS, today - timedelta(days=14), "cancelled")]
+    plan += [(rest[2], NEEDS, today + timedelta(days=7), "assigned")]
+    plan += [(rest[3], NEEDS, today - timedelta(days=14), "cancelled")]
     added = done = 0
     for person, (topic, touchpoint, trainer), day, state in plan:
         staff_id = chain.staff_ids[(person.store_code, person.code)]
