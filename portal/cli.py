@@ -26,6 +26,7 @@ from portal.auth.commands import create_user_command
 from portal.awards.commands import award_cycle_command, verify_awards_command
 from portal.cases.commands import overdue_command, send_mail_command
 from portal.demo.commands import demo_command
+from portal.exports.commands import export_command
 from portal.hr.commands import rank_command
 from portal.mystery.commands import finalise_visits_command
 from portal.pos_api.commands import (
@@ -65,6 +66,7 @@ COMMANDS = (
     backup_command,
     restore_command,
     monthly_review_command,
+    export_command,
     classify_comment_command,
     reclassify_comments_command,
     check_alerts_command,

@@ -168,10 +168,11 @@ def get_visible_store(session: Session, user: User, code: str) -> VisibleStore:
     return VisibleStore(*row)
 
 
-def _in_range(stmt: Select[Any], user: User, wanted: ExportRange) -> Select[Any]:
-    stmt = scope_to_user(stmt, user, Response.store_id).where(
-        Response.local_day.between(wanted.first, wanted.last)
-    )
+def _in_range(stmt: Select[Any], user: User | None, wanted: ExportRange) -> Select[Any]:
+    # No user: the ``export`` command, which answers for the whole chain.
+    if user is not None:
+        stmt = scope_to_user(stmt, user, Response.store_id)
+    stmt = stmt.where(Response.local_day.between(wanted.first, wanted.last))
     if wanted.store is not None:
         stmt = stmt.where(Response.store_id == wanted.store.id)
     if wanted.versions.version_ids is not None:
@@ -179,7 +180,7 @@ def _in_range(stmt: Select[Any], user: User, wanted: ExportRange) -> Select[Any]
     return stmt.where(channel_condition(Response.channel, wanted.channels))
 
 
-def response_export(user: User, wanted: ExportRange, layout: ExportLayout) -> ResponseExport:
+def response_export(user: User | None, wanted: ExportRange, layout: ExportLayout) -> ResponseExport:
     """The statements of the responses export of ``wanted``; run them with
     `iter_response_rows`."""
     answers = None
@@ -204,7 +205,7 @@ def response_export(user: User, wanted: ExportRange, layout: ExportLayout) -> Re
     return ResponseExport(response_export_stmt(user, wanted), answers, layout)
 
 
-def response_export_stmt(user: User, wanted: ExportRange) -> Select[Any]:
+def response_export_stmt(user: User | None, wanted: ExportRange) -> Select[Any]:
     """The responses of ``wanted``, oldest first."""
     stmt = (
         select(
@@ -319,9 +320,12 @@ class _Counts:
     csat_top2: int
 
 
-def summarize_stores(session: Session, user: User, wanted: ExportRange) -> list[StoreSummaryRow]:
-    """Per visible store (every one, also those without answers), then the total over them:
-    counts by SQL GROUP BY with conditional sums, intervals from `analysis`."""
+def summarize_stores(
+    session: Session, user: User | None, wanted: ExportRange
+) -> list[StoreSummaryRow]:
+    """Per store ``user`` may see (every store without a user; also those without answers),
+    then the total over them: counts by SQL GROUP BY with conditional sums, intervals from
+    `analysis`."""
     counts = _in_range(
         select(
             Response.store_id,
@@ -348,7 +352,8 @@ def summarize_stores(session: Session, user: User, wanted: ExportRange) -> list[
         .outerjoin(counts, counts.c.store_id == Store.id)
         .order_by(Store.region, Store.code)
     )
-    stmt = scope_to_user(stmt, user, Store.id)
+    if user is not None:
+        stmt = scope_to_user(stmt, user, Store.id)
     if wanted.store is not None:
         stmt = stmt.where(Store.id == wanted.store.id)
     rows = session.execute(stmt).all()

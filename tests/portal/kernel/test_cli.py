@@ -200,8 +200,7 @@ def test_issue_receipts_refuses_a_zero_count(runner, tmp_path):
     )
 
 
-#: DESIGN.md section 4, with the arguments it gives. export is named there too but not
-#: written yet.
+#: DESIGN.md section 4, with the arguments it gives.
 DESIGN_COMMANDS = {
     "init-db": [],
     "demo": [],
@@ -218,6 +217,7 @@ DESIGN_COMMANDS = {
     "backup": ["file"],
     "restore": ["file"],
     "classify-comment": ["text"],
+    "export": ["file", "--kind", "--from", "--to", "--store"],
     "monthly-review": ["--month"],
     "check-alerts": [],
     "reclassify-comments": ["--all"],
