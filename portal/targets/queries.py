@@ -27,21 +27,6 @@ class Scope:
 CHAIN = Scope()
 
 
-def target_in_force(session: Session, metric: Metric, scope: Scope, day: date) -> Target | None:
-    """The target of exactly this scope in force on ``day``: the newest one effective on or
-    before it."""
-    return session.scalars(
-        select(Target)
-        .where(
-            Target.metric == metric.value,
-            Target.scope_key == scope.key,
-            Target.effective_from <= day,
-        )
-        .order_by(Target.effective_from.desc())
-        .limit(1)
-    ).first()
-
-
 def region_id_of(session: Session, store: Store) -> int | None:
     """The id of the store's region (stores name their region), or ``None``."""
     if not store.region:
@@ -63,65 +48,53 @@ def resolution(
     return (*scopes, CHAIN)
 
 
-def resolve_target(
-    session: Session, metric: Metric, scopes: tuple[Scope, ...], day: date
-) -> Target | None:
-    """The first of ``scopes`` (most specific first) that has a target in force on ``day``.
-
-    A store's own target wins over its region's even when the region's is newer: the more
-    specific scope was set for this store on purpose.
-    """
-    for scope in scopes:
-        target = target_in_force(session, metric, scope, day)
-        if target is not None:
-            return target
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class TargetBook:
-    """Every target in force on one day, read in one query, for pages that judge many
-    stores at once (the same resolution as `resolve_target`: store, region, chain)."""
+    """Every target in force on one day, read in one query: the one place the rule of which
+    target judges a figure lives, for one store's page and for pages of many stores."""
 
-    #: (metric value, scope key) -> the value in force.
-    values: dict[tuple[str, str], float]
+    #: (metric value, scope key) -> the target of exactly that scope in force.
+    in_force: dict[tuple[str, str], Target]
     #: Region name -> id (stores name their region).
     region_ids: dict[str, int]
 
-    def for_store(self, metric: Metric, store: Store) -> float | None:
-        region_id = self.region_ids.get(store.region) if store.region else None
-        return self._first(metric, (Scope(store_id=store.id), Scope(region_id=region_id)))
+    def resolve(self, metric: Metric, scopes: tuple[Scope, ...]) -> Target | None:
+        """The target of the first of ``scopes`` (most specific first) that has one.
 
-    def for_region(self, metric: Metric, region_id: int | None) -> float | None:
-        return self._first(metric, (Scope(region_id=region_id),))
-
-    def _first(self, metric: Metric, scopes: tuple[Scope, ...]) -> float | None:
-        # A store without a region has the chain's key in its region's place: harmless.
-        for scope in (*scopes, CHAIN):
-            value = self.values.get((metric.value, scope.key))
-            if value is not None:
-                return value
+        A store's own target wins over its region's even when the region's is newer: the
+        more specific scope was set for this store on purpose.
+        """
+        for scope in scopes:
+            target = self.in_force.get((metric.value, scope.key))
+            if target is not None:
+                return target
         return None
+
+    def for_store(self, metric: Metric, store: Store) -> Target | None:
+        region_id = self.region_ids.get(store.region) if store.region else None
+        # A store without a region has the chain's key in its region's place: harmless.
+        return self.resolve(metric, (Scope(store_id=store.id), Scope(region_id=region_id), CHAIN))
+
+    def for_region(self, metric: Metric, region_id: int | None) -> Target | None:
+        return self.resolve(metric, (Scope(region_id=region_id), CHAIN))
 
 
 def target_book(session: Session, day: date) -> TargetBook:
     """The targets in force on ``day``: of each metric and scope the newest effective."""
-    values: dict[tuple[str, str], float] = {}
-    rows = session.execute(
-        select(Target.metric, Target.scope_key, Target.value)
-        .where(Target.effective_from <= day)
-        .order_by(Target.effective_from)
-    ).tuples()
-    for metric, key, value in rows:  # oldest first: the newest in force wins
-        values[(metric, key)] = value
+    in_force: dict[tuple[str, str], Target] = {}
+    rows = session.scalars(
+        select(Target).where(Target.effective_from <= day).order_by(Target.effective_from)
+    )
+    for target in rows:  # oldest first: the newest in force wins
+        in_force[(target.metric, target.scope_key)] = target
     regions = dict(session.execute(select(Region.name, Region.id)).tuples().all())
-    return TargetBook(values, regions)
+    return TargetBook(in_force, regions)
 
 
 def target_for(session: Session, metric: Metric, store: Store, day: date) -> Target | None:
     """The target a store is judged by on ``day``: its own, else its region's, else the
     chain's, each the one in force on that day."""
-    return resolve_target(session, metric, resolution(session, store=store), day)
+    return target_book(session, day).for_store(metric, store)
 
 
 def targets_by_scope(session: Session, scopes: tuple[Scope, ...] | None = None) -> list[Target]:

@@ -34,9 +34,9 @@ from portal.config import Settings
 from portal.dashboard.queries import totals
 from portal.dashboard.reports import ChainReport, Headline
 from portal.db import utcnow
-from portal.models import LOWER_IS_BETTER, Metric, Store
+from portal.models import LOWER_IS_BETTER, Metric, Store, Target
 from portal.mystery.reports import Moments, score_by_month
-from portal.targets.queries import Scope, resolution, resolve_target, target_book
+from portal.targets.queries import Scope, resolution, target_book
 
 
 @dataclass(frozen=True)
@@ -118,11 +118,12 @@ def targets_in_force(
     session: Session, scopes: tuple[Scope, ...], day: date
 ) -> dict[Metric, float | None]:
     """Each metric's target for ``scopes`` (most specific first) on ``day``."""
-    found = {}
-    for metric in Metric:
-        target = resolve_target(session, metric, scopes, day)
-        found[metric] = None if target is None else target.value
-    return found
+    book = target_book(session, day)
+    return {metric: _value(book.resolve(metric, scopes)) for metric in Metric}
+
+
+def _value(target: Target | None) -> float | None:
+    return None if target is None else target.value
 
 
 def judge_store_figures(
@@ -179,10 +180,12 @@ def chain_targets(session: Session, report: ChainReport, region: str | None) -> 
     book = target_book(session, report.period.end)
     region_id = book.region_ids.get(region) if region else None
     headline = {Metric.NPS: report.total.nps, Metric.CSAT: report.total.csat}
-    total = {m.value: judge(m, e, book.for_region(m, region_id)) for m, e in headline.items()}
+    total = {
+        m.value: judge(m, e, _value(book.for_region(m, region_id))) for m, e in headline.items()
+    }
     stores = {
         row.store.id: {
-            m.value: judge(m, e, book.for_store(m, row.store))
+            m.value: judge(m, e, _value(book.for_store(m, row.store)))
             for m, e in ((Metric.NPS, row.headline.nps), (Metric.CSAT, row.headline.csat))
         }
         for row in report.rows
