@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.trends import week_start
-from portal.calendar import local_day, local_midnight, local_today
+from portal.calendar import local_day, local_midnight, local_today, next_month, previous_month
+from portal.dashboard.queries import week_index
 from portal.models import Case, Metric, Store
 from portal.models.rollups import StoreDailyRollup
 
@@ -103,8 +104,8 @@ MONTHLY_MIN_N: dict[Metric, int] = {
 
 def last_complete_month(store: Store, now: datetime) -> tuple[date, date]:
     """The first and last day of the last month that is over on the store's own clock."""
-    last = local_today(store.timezone, now).replace(day=1) - timedelta(days=1)
-    return last.replace(day=1), last
+    first = previous_month(local_today(store.timezone, now))
+    return first, next_month(first) - timedelta(days=1)
 
 
 def last_complete_week(store: Store, now: datetime) -> date:
@@ -122,10 +123,11 @@ def weekly_counts(
     ids = [s.id for s in stores]
     end = last + timedelta(days=6)
     r = StoreDailyRollup
+    week = week_index(session, r.day, first)
     rows = session.execute(
         select(
             r.store_id,
-            r.day,
+            week,
             func.sum(sum(getattr(r, f"nps_{s}") for s in range(11))),
             func.sum(sum(getattr(r, f"nps_{s}") for s in range(7))),
             func.sum(r.nps_9 + r.nps_10),
@@ -134,13 +136,12 @@ def weekly_counts(
             func.sum(r.issued),
         )
         .where(r.store_id.in_(ids), r.day >= first, r.day <= end)
-        .group_by(r.store_id, r.day)
+        .group_by(r.store_id, week)
     ).all()
     out: dict[int, dict[date, WeekCounts]] = {}
-    for store_id, day, *sums in rows:
-        week = out.setdefault(store_id, {})
-        key = week_start(day)
-        week[key] = week.get(key, WeekCounts()) + WeekCounts(*(int(v or 0) for v in sums))
+    for store_id, index, *sums in rows:
+        monday = first + timedelta(weeks=int(index))
+        out.setdefault(store_id, {})[monday] = WeekCounts(*(int(v or 0) for v in sums))
     zones = {s.id: s.timezone for s in stores}
     # Cases are counted on the store's day they were opened: a day's margin each side of
     # the UTC range covers every zone.

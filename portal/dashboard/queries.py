@@ -283,7 +283,7 @@ def weekly_detractors_by_store(
     reads stores x weeks rows, not stores x days.
     """
     detractors = sum(getattr(StoreDailyRollup, f"nps_{s}") for s in range(7))
-    week = _week_index(session, StoreDailyRollup.day, period.start)
+    week = week_index(session, StoreDailyRollup.day, period.start)
     stmt = (
         select(
             StoreDailyRollup.store_id,
@@ -306,7 +306,7 @@ def weekly_detractors_by_store(
     return result
 
 
-def _week_index(session: Session, day: Any, monday: date) -> Any:
+def week_index(session: Session, day: Any, monday: date) -> Any:
     """Whole weeks from ``monday`` to ``day``, in the database's own dialect."""
     if session.get_bind().dialect.name == "postgresql":
         return ((day - monday) / 7).label("week")
