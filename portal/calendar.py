@@ -56,6 +56,12 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @classmethod
+    def of_month(cls, month: date) -> Period:
+        """The days of the month ``month`` falls in."""
+        first = month.replace(day=1)
+        return cls(first, next_month(first) - timedelta(days=1))
+
     def previous(self) -> Period:
         """The period of the same length just before this one."""
         end = self.start - timedelta(days=1)

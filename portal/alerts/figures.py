@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.trends import week_start
-from portal.calendar import local_day, local_midnight, local_today, next_month, previous_month
+from portal.calendar import Period, local_day, local_midnight, local_today, previous_month
 from portal.dashboard.queries import week_index
 from portal.models import Case, Metric, Store
 from portal.models.rollups import StoreDailyRollup
@@ -104,8 +104,8 @@ MONTHLY_MIN_N: dict[Metric, int] = {
 
 def last_complete_month(store: Store, now: datetime) -> tuple[date, date]:
     """The first and last day of the last month that is over on the store's own clock."""
-    first = previous_month(local_today(store.timezone, now))
-    return first, next_month(first) - timedelta(days=1)
+    month = Period.of_month(previous_month(local_today(store.timezone, now)))
+    return month.start, month.end
 
 
 def last_complete_week(store: Store, now: datetime) -> date:

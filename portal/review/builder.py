@@ -69,11 +69,6 @@ TOP_THEMES = 5
 THEME_EXAMPLES = 2
 
 
-def month_period(month: date) -> Period:
-    """The store-local days of ``month``."""
-    return Period(month, next_month(month) - timedelta(days=1))
-
-
 def scope_stores(
     session: Session, *, store: Store | None, region: Region | None, month: date
 ) -> list[Store]:
@@ -117,7 +112,7 @@ def build_review(
     """
     if (store is None) == (region is None):
         raise ValueError("a review is of one store or of one region")
-    period = month_period(month)
+    period = Period.of_month(month)
     stores = scope_stores(session, store=store, region=region, month=month)
     ids = [s.id for s in stores]
     if ranking is None:
@@ -213,13 +208,13 @@ def _change(comparison: Comparison) -> Change:
 
 def _trends(session: Session, store_ids: Sequence[int], month: date) -> Trends:
     before = previous_month(month)
-    now_ = totals(session, store_ids, month_period(month))
-    last = totals(session, store_ids, month_period(before))
+    now_ = totals(session, store_ids, Period.of_month(month))
+    last = totals(session, store_ids, Period.of_month(before))
     year = totals(
         session, store_ids, Period(months_ending(before, TREND_MONTHS)[0], month - timedelta(1))
     )
     first = months_ending(month, TREND_MONTHS)[0]
-    by_month = dict(totals_by_month(session, store_ids, Period(first, month_period(month).end)))
+    by_month = dict(totals_by_month(session, store_ids, Period(first, Period.of_month(month).end)))
     series = []
     for m in months_ending(month, TREND_MONTHS):
         t = by_month.get(m)

@@ -3,7 +3,6 @@ their stores) and the scorecard of a store, a region or the chain for a month.""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from wtforms import SelectChoice
 from portal.access import CHAIN_WIDE, list_visible_stores, requires, store_choices
 from portal.admin.forms import ConfirmForm
 from portal.audit import Actor
-from portal.calendar import chain_today, last_complete_month, month_key, next_month, parse_month
+from portal.calendar import Period, chain_today, last_complete_month, month_key, parse_month
 from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, NotFound
@@ -161,7 +160,7 @@ def scorecard() -> Any:
             raise NotFound(_("No such region."))
     else:
         ids = [s.id for s in visible]
-    end = next_month(month) - timedelta(days=1)
+    end = Period.of_month(month).end
     figures = build_scorecard(
         session,
         current_settings(),

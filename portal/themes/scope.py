@@ -5,12 +5,12 @@ does not exist), and which month."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from portal.calendar import Period, last_complete_month, next_month, parse_month
+from portal.calendar import Period, last_complete_month, parse_month
 from portal.dashboard.queries import visible_store, visible_store_ids_in
 from portal.errors import DomainError, NotFound
 from portal.models import Store, User
@@ -67,4 +67,4 @@ def month_period(session: Session, text: str, now: datetime) -> Period:
     month = parse_month(text) if text else last_complete_month(session, now)
     if month is None:
         raise InvalidMonth(field="month")
-    return Period(month, next_month(month) - timedelta(days=1))
+    return Period.of_month(month)

@@ -9,14 +9,14 @@ mystery visit list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from portal.access import scope_to_user
 from portal.ballot.queries import RuleCount, count_held
-from portal.calendar import chain_today, month_start, next_month
+from portal.calendar import Period, chain_today, month_start
 from portal.models import MysteryVisit, Store, User, VisitDispute, VisitState
 from portal.mystery.queries import visible_visits
 
@@ -191,7 +191,7 @@ def list_stores_to_visit(
 ) -> tuple[list[StoreToVisit], int]:
     """Open stores with no visit planned, under way or done in ``month`` (declined and
     cancelled assignments do not count), those a shopper declined first; and how many."""
-    last_day = next_month(month) - timedelta(days=1)
+    last_day = Period.of_month(month).end
     in_month = (
         MysteryVisit.store_id == Store.id,
         MysteryVisit.window_start <= last_day,
