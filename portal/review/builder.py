@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from analysis.compare import compare_csat, compare_nps
@@ -38,7 +38,7 @@ from portal.models import (
     Staff,
     Store,
 )
-from portal.models.review import Training, TrainingState
+from portal.models.review import TrainingState
 from portal.mystery.reports import Moments, score_by_month, section_moments, touchpoints
 from portal.review.content import (
     Change,
@@ -57,7 +57,7 @@ from portal.review.content import (
 )
 from portal.targets.scorecard import scorecard
 from portal.themes.queries import example_comments, top_themes
-from portal.training.queries import training_effects_for_review
+from portal.training.queries import list_trainings, training_effects_for_review
 
 #: Months of trainings the review lists (the training effects are read over weeks around
 #: each training, so the last quarter's are the ones with something to say).
@@ -381,23 +381,16 @@ def _trainings(session: Session, store_ids: Sequence[int], month: date) -> tuple
     effects = {
         e.training_id: e for e in training_effects_for_review(session, store_ids, first, end)
     }
-    rows = session.execute(
-        select(Training, Staff, Store)
-        .join(Staff, Staff.id == Training.staff_id)
-        .join(Store, Store.id == Staff.store_id)
-        .where(
-            Staff.store_id.in_(list(store_ids)),
-            Training.state == TrainingState.DONE,
-            or_(
-                Training.id.in_(list(effects)),
-                and_(Training.trained_on >= first, Training.trained_on < end),
-            ),
-        )
-        .order_by(Training.trained_on, Store.code, Staff.code)
-    ).all()
+    done = list_trainings(session, store_ids, states=(TrainingState.DONE,))
+    listed = sorted(
+        (t for t in done if t.id in effects or first <= t.trained_on < end),
+        key=lambda t: (t.trained_on, t.store_code, t.staff_code),
+    )
     lines = []
-    for t, staff, shop in rows:
-        line = TrainingLine(staff.code, staff.name, shop.code, t.topic, t.touchpoint, t.trained_on)
+    for t in listed:
+        line = TrainingLine(
+            t.staff_code, t.staff_name, t.store_code, t.topic, t.touchpoint, t.trained_on
+        )
         effect = effects.get(t.id)
         if effect is not None:
             line = replace(
