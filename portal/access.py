@@ -99,6 +99,17 @@ def store_label(store: Store) -> str:
     return label if store.closed_at is None else _("%(store)s (closed)", store=label)
 
 
+def region_managers(session: Session, region: str) -> list[User]:
+    """The active managers scoped to the region named ``region`` (`User.region`), the
+    longest-standing first."""
+    stmt = (
+        select(User)
+        .where(User.role == Role.MANAGER, User.active.is_(True), User.region == region)
+        .order_by(User.id)
+    )
+    return list(session.scalars(stmt))
+
+
 def managers_of(session: Session, store_id: int) -> list[User]:
     """The active managers of a store, the longest-standing (lowest id) first."""
     stmt = (

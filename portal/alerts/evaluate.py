@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.access import managers_of, region_managers
 from portal.alerts.figures import (
     BASELINE_WEEKS,
     MONTHLY_MIN_N,
@@ -42,10 +43,8 @@ from portal.models import (
     AlertRecipient,
     AlertRule,
     Metric,
-    Role,
     Store,
     User,
-    user_stores,
 )
 from portal.targets.scorecard import scorecard
 from portal.targets.words import METRIC_LABELS
@@ -65,16 +64,10 @@ def stores_of_rule(session: Session, rule: AlertRule) -> list[Store]:
 
 def alert_recipients(session: Session, store: Store) -> list[User]:
     """The active managers of ``store``: those linked to it and those of its region."""
-    linked = select(user_stores.c.user_id).where(user_stores.c.store_id == store.id)
-    who: ColumnElement[bool] = User.id.in_(linked)
+    found = {u.id: u for u in managers_of(session, store.id)}
     if store.region:
-        who = or_(who, User.region == store.region)
-    stmt = (
-        select(User)
-        .where(and_(User.role == Role.MANAGER, User.active.is_(True), who))
-        .order_by(User.id)
-    )
-    return list(session.scalars(stmt))
+        found.update((u.id, u) for u in region_managers(session, store.region))
+    return [found[user_id] for user_id in sorted(found)]
 
 
 def evaluate_alerts(session: Session, settings: Settings, *, now: datetime) -> list[Alert]:

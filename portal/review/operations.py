@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.access import managers_of
+from portal.access import managers_of, region_managers
 from portal.audit import Actor, record_audit
 from portal.calendar import month_key
 from portal.cases.notify import queue_mail
@@ -27,7 +27,7 @@ from portal.config import Settings
 from portal.hr.policy import current_policy, parameters_of
 from portal.hr.ranking import MonthRanking, rank_month
 from portal.i18n import MailText, in_languages, mail_translations
-from portal.models import Region, Role, Store, User
+from portal.models import Region, Store, User
 from portal.models.review import MonthlyReview, scope_key_of
 from portal.review.builder import build_review
 from portal.review.content import from_json, to_json
@@ -130,17 +130,7 @@ def review_readers(session: Session, review: MonthlyReview) -> list[User]:
     if review.store_id is not None:
         return managers_of(session, review.store_id)
     assert review.region is not None
-    return list(
-        session.scalars(
-            select(User)
-            .where(
-                User.role == Role.MANAGER,
-                User.active.is_(True),
-                User.region == review.region.name,
-            )
-            .order_by(User.id)
-        )
-    )
+    return region_managers(session, review.region.name)
 
 
 def mail_reviews(session: Session, settings: Settings, *, now: datetime) -> int:
