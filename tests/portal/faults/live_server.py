@@ -421,6 +421,10 @@ class Crowd:
         self._lock = threading.Lock()
         self._open = True
         self._stop = False
+        # Cleared by `hold`: clients finish their shoppers and take no new one until
+        # `release`.
+        self._go = threading.Event()
+        self._go.set()
         self.taken: list[Shopper] = []
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(clients)]
         self._deadline = time.monotonic() + limit
@@ -436,6 +440,9 @@ class Crowd:
             thread.join(timeout=REQUEST_SECONDS + 5)
 
     def _next(self) -> Shopper | None:
+        while not self._go.wait(0.05):
+            if self._stop:
+                return None
         with self._lock:
             if not self._open or not self._waiting:
                 return None
@@ -468,9 +475,17 @@ class Crowd:
         """Requests refused, and POSTs sent that got no answer, so far."""
         return sum(s.refused + s.unanswered_posts for s in list(self.taken))
 
+    def hold(self) -> None:
+        """Take no new shopper until `release` (those taken carry on to their answer)."""
+        self._go.clear()
+
+    def release(self) -> None:
+        self._go.set()
+
     def close(self) -> None:
         with self._lock:
             self._open = False
+        self._go.set()  # a held client learns that the crowd is closed
 
     def join(self) -> None:
         """Let no new shopper in and wait for every thread to finish its shopper."""

@@ -5,7 +5,8 @@ what got no answer. Nothing is lost, nothing is doubled, nothing is half-written
 The kill is placed by conditions, not by timing: once enough submits are stored, one
 submit is held after its commit with its thank-you page unsent, and another inside its
 transaction with every row written but not committed (``stall_app``); on SQLite the second
-holds the write lock, so the other shoppers' submits queue behind it, in flight.
+holds the write lock, so the other shoppers' submits queue behind it, in flight. The crowd
+takes no new shopper while the two are being held, so that it has shoppers left to send.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def test_a_server_killed_mid_submit_loses_nothing_and_doubles_nothing(
     portal = LivePortal(instance, database_url(fresh_engine), secret, app=STALL_APP)
     with portal, Crowd(portal.port, others, clients=6, limit=120) as crowd:
         wait_for(lambda: count_responses(fresh_engine) >= 12, "12 stored submits")
+        # The crowd waits while the two submits are held, so that it still has shoppers
+        # to send when they are (on PostgreSQL the held transaction blocks no one, and a
+        # busy machine could otherwise see the crowd finish first).
+        crowd.hold()
         for shopper in (committed_unsent, cut_off):
             assert shopper.step(portal.port) is Step.NEXT  # the survey page, as usual
         held = []
@@ -54,6 +59,7 @@ def test_a_server_killed_mid_submit_loses_nothing_and_doubles_nothing(
         stored_unsent = response_of(fresh_engine, committed_unsent.receipt_id)
         assert stored_unsent is not None  # committed; its thank-you page is not sent
         assert response_of(fresh_engine, cut_off.receipt_id) is None  # not committed
+        crowd.release()
         wait_for(lambda: crowd.posting() >= 2, "other submits in flight")
 
         crowd.close()
