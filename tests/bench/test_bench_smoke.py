@@ -28,7 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "bench"
 README = BENCH / "README.md"
 #: Modules of bench/ that the scripts import; they are not run on their own.
-HELPERS = {"served.py", "custom_questions.py"}
+HELPERS = {
+    "served.py",
+    "custom_questions.py",
+    "dataset_draw.py",
+    "dataset_write.py",
+    "dataset_pg.py",
+    "scale_http.py",
+}
 #: The longest one script may take here before it is stopped (the whole module: ~60 s).
 SCRIPT_LIMIT = 240
 
@@ -128,6 +135,21 @@ SMOKES = {
             rf"micro average: precision {NUMBER}, recall {NUMBER}, F1 {NUMBER}",
             rf"comment sentiment accuracy: {NUMBER}",
             rf"ms per comment: {NUMBER} \(one-time tokenizer load \d+ ms\)",
+        ),
+    ),
+    "scale_bench.py": Smoke(
+        (
+            *("--database-url", "sqlite:///{tmp}/scale.sqlite3", "--responses", "2000"),
+            *("--stores", "5", "--repeat", "1", "--explain", "--seconds", "1"),
+        ),
+        (
+            rf"reference: GROUP BY store, week, all rows\s+{NUMBER}\s+{NUMBER}\s+1",
+            rf"store page, 365 days\s+{NUMBER}\s+{NUMBER}\s+1\s+\d+\s+{NUMBER}x .*",
+            rf"HR staff page, 12-month trend\s+{NUMBER}\s+{NUMBER}\s+1\s+\d+\s+{NUMBER}x .*",
+            r"=== EXPLAIN: chain page, 365 days .*",
+            rf"peak RSS with {NUMBER}x the rows: [+-]\d+ MB",
+            rf"  portal \(gunicorn, 2 sync workers\)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}",
+            rf"ratio portal/bare \(pairs/s\)\s+{NUMBER}",
         ),
     ),
     "load_bench.py": Smoke(
