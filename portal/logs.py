@@ -209,7 +209,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if getattr(record, "request_id", None) is None:
-            record.request_id = "-"
+            # A copy: the record goes on to other handlers, which must see None.
+            record = logging.makeLogRecord({**record.__dict__, "request_id": "-"})
         return super().format(record)
 
 
