@@ -2,8 +2,10 @@
 
 - ``GET /healthz``: the process is up and answering (no database, nothing else);
 - ``GET /readyz``: the database answers and its schema is at the code's migration head;
-  503 with a short reason otherwise (unreachable, not initialised, behind or ahead of the
-  code), so that a proxy sends no traffic to a server that would fail every page.
+  503 with a short reason otherwise (unreachable, not initialised, behind the code), so
+  that a proxy sends no traffic to a server that would fail every page. A schema newer
+  than the code is ready: during a rolling upgrade the servers not yet restarted go on
+  serving after ``init-db`` (migrations add, they do not take away).
 
 Both are answered by a WSGI layer in front of the Flask application: no session, cookie,
 locale, host check or CSRF, and no sign-in; a probe costs the readiness query and nothing
@@ -19,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.schema import code_heads, database_heads
+from portal.schema import code_heads, code_revisions, database_heads
 
 LIVENESS_PATH = "/healthz"
 READINESS_PATH = "/readyz"
@@ -28,18 +30,20 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-def readiness_problem(bind: Engine | Connection) -> str | None:
-    """Why a server on ``bind`` should get no traffic yet, or None when it is ready."""
+def readiness(bind: Engine | Connection) -> tuple[bool, str]:
+    """Whether a server on ``bind`` may take traffic, and the reason in a few words."""
     try:
         with _connection(bind) as conn:
             heads = database_heads(conn)
     except SQLAlchemyError:
-        return "database unreachable"
+        return False, "database unreachable"
     if not heads:
-        return "database not initialised (run init-db)"
-    if heads != code_heads():
-        return "database schema is not at this code's migration (run init-db)"
-    return None
+        return False, "database not initialised (run init-db)"
+    if heads == code_heads():
+        return True, "ready"
+    if heads <= code_revisions():
+        return False, "database schema is behind this code (run init-db)"
+    return True, "ready (database schema is newer than this code: restart on the new code)"
 
 
 @contextmanager
@@ -69,10 +73,9 @@ class HealthChecks:
             return _answer(start_response, "405 Method Not Allowed", "GET or HEAD only", method)
         if path == LIVENESS_PATH:
             return _answer(start_response, "200 OK", "ok", method)
-        problem = readiness_problem(self.bind)
-        if problem is None:
-            return _answer(start_response, "200 OK", "ready", method)
-        return _answer(start_response, "503 Service Unavailable", problem, method)
+        ready, reason = readiness(self.bind)
+        status = "200 OK" if ready else "503 Service Unavailable"
+        return _answer(start_response, status, reason, method)
 
 
 def _answer(start_response: StartResponse, status: str, text: str, method: str) -> list[bytes]:

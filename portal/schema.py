@@ -72,9 +72,20 @@ def downgrade_database(bind: Engine | Connection, revision: str) -> None:
 
 
 @cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS))
+
+
+@cache
 def code_heads() -> frozenset[str]:
     """The migration heads this code expects (read from ``migrations/versions`` once)."""
-    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    return frozenset(_scripts().get_heads())
+
+
+@cache
+def code_revisions() -> frozenset[str]:
+    """Every revision this code knows; a database at another one was migrated by newer code."""
+    return frozenset(script.revision for script in _scripts().walk_revisions())
 
 
 def database_heads(conn: Connection) -> frozenset[str]:
