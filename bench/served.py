@@ -236,6 +236,10 @@ def gunicorn(
         "5",
         "--chdir",
         str(cwd),
+        # Not the production gunicorn.conf.py gunicorn would read from the repository root
+        # (access log, worker recycling): a benchmark sets every option it measures with.
+        "--config",
+        os.devnull,
         *no_control_socket(),
         app_spec,
     ]

@@ -21,6 +21,7 @@ from portal import (
     display_names,
     errors,
     formatting,
+    health,
     logs,
     metrics_api,
     plain_words,
@@ -158,6 +159,10 @@ def create_app(
         url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
         bind = db.make_engine(url, pool_pre_ping=True)
     db.init_app(app, bind)
+    # First of the request hooks: every log line of a request carries its id.
+    logs.init_app(app, trust_header=settings.trusted_proxies > 0)
+    if not settings.testing:
+        logs.configure(settings.log_format)
     throttle.init_app(app, settings.ratelimit_storage_url, settings.ratelimit_enabled, bind)
     _register_extensions(app, settings)
     _register_blueprints(app)
@@ -167,6 +172,8 @@ def create_app(
     cli.init_app(app)
     if not settings.testing:
         _warm_up_on_first_request(app)
+    # Outermost: probes are answered before sessions, hosts, locales and proxies.
+    app.wsgi_app = health.HealthChecks(app.wsgi_app, bind)  # type: ignore[method-assign]
     return app
 
 

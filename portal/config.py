@@ -145,6 +145,12 @@ class Settings:
     sms_per_number_per_day: int = 3
     #: Tries of a message the provider could not take (network, 429, 5xx) before it fails.
     sms_max_attempts: int = 5
+    #: How log lines are written: ``text`` (one readable line) or ``json`` (one JSON object
+    #: per line, for a log collector); both carry the request id (`portal.logs`).
+    log_format: str = "text"
+    #: Where a staff file waits between its import preview and Apply (a day at most);
+    #: ``None`` means ``<instance>/staff-imports``. Several app servers need one they share.
+    upload_dir: str | None = None
 
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
@@ -155,6 +161,13 @@ class Settings:
         if self.photo_dir:
             return Path(self.photo_dir)
         return Path(self.instance_path or DEFAULT_INSTANCE_PATH) / "mystery-photos"
+
+    @property
+    def upload_folder(self) -> Path:
+        """Where a staff import file waits for Apply, which any app server may answer."""
+        if self.upload_dir:
+            return Path(self.upload_dir)
+        return Path(self.instance_path or DEFAULT_INSTANCE_PATH) / "staff-imports"
 
     @property
     def production(self) -> bool:
@@ -249,6 +262,8 @@ class Settings:
             kiosk_burst=_whole(env_vars, "PORTAL_KIOSK_BURST", 12, 0, 10000),
             paper_check_percent=_whole(env_vars, "PORTAL_PAPER_CHECK_PERCENT", 10, 0, 100),
             **_sms_settings(env_vars, production=env == "production"),
+            log_format=_log_format(env_vars.get("PORTAL_LOG_FORMAT", "text")),
+            upload_dir=env_vars.get("PORTAL_UPLOAD_DIR") or None,
         )
 
 
@@ -404,18 +419,39 @@ def _deadlines(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(pairs)
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(text: str) -> str:
+    value = text.strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise SettingsError("PORTAL_LOG_FORMAT must be 'text' or 'json'")
+    return value
+
+
 def _development_secret(instance_path: str | None) -> str:
     """Keep one random development secret per instance folder.
 
     A fixed default would make every development install sign tokens with the same key;
-    a fresh one per process would invalidate printed demo receipts on every restart.
+    a fresh one per process would invalidate printed demo receipts on every restart, and
+    sign-ins made by one worker would be refused by the next.
     """
     folder = Path(instance_path or DEFAULT_INSTANCE_PATH)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "dev-secret-key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        # Several workers start at once: each writes a candidate aside and links it into
+        # place, which fails if the file is there already; every worker then reads the one
+        # that won (a plain write would let two workers keep different keys).
+        candidate = folder / f".dev-secret-key.{os.getpid()}.{secrets.token_hex(4)}"
+        candidate.write_text(secrets.token_urlsafe(32))
+        candidate.chmod(0o600)
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink(missing_ok=True)
     return path.read_text().strip()
 
 

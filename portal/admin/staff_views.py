@@ -1,9 +1,10 @@
 """Admin console pages for staff: a store's staff list, adding, editing, moving,
 deactivating and reactivating one person, and the import from CSV or XLSX with its preview.
 
-The import is two requests: the upload is kept in the instance folder under its SHA-256
-and previewed; Apply names that file and the preview's outcome by their digests, plans
-again and writes all rows in this request's one transaction, or nothing.
+The import is two requests: the upload is kept in the upload folder (``PORTAL_UPLOAD_DIR``,
+shared by every app server) under its SHA-256 and previewed; Apply names that file and the
+preview's outcome by their digests, plans again and writes all rows in this request's one
+transaction, or nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -48,6 +49,7 @@ from portal.admin.staff_import import (
 )
 from portal.admin.views import EDITORS, READERS, can_edit, region_readers_only, visible_store_or_404
 from portal.audit import Actor
+from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError, keep_typed_values
 from portal.models import Staff, Store
@@ -247,7 +249,8 @@ def staff_reactivate(staff_id: int) -> Any:
 
 
 def _upload_folder() -> Path:
-    folder = Path(current_app.instance_path) / "staff-imports"
+    # A setting, not this process's own disk: Apply may reach another app server.
+    folder = current_settings().upload_folder
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
