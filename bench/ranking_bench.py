@@ -17,16 +17,21 @@ In one run, in-process:
 3. times the raw SQL baselines on the same connection: ``SELECT staff_id, count(*),
    sum(csat >= 4), sum(nps >= 9), sum(nps <= 6) FROM responses WHERE local_day in the
    month GROUP BY staff_id`` as written, and the same with ``NOT INDEXED``;
-4. times ``portal.hr.ranking.rank_month`` for that month (``--repeat`` runs after one
-   warm-up, a new session each), split into its parts by wrapping the module's functions:
-   reading (``_read_signals`` + ``_people``: the SQL and turning rows into values, with
-   the time inside ``cursor.execute`` beside it), the invitation-funnel check
-   (``_flagged_staff`` -> ``analysis.funnel``), ``rank_staff`` (``analysis.ranking``) and
-   the rest (building the inputs, the input digest);
-5. times the staff page's 12-month trend (``rank_months`` over 12 months without the award
-   gates, as ``portal.hr.queries.staff_trend`` calls it);
+4. times ``portal.hr.ranking.rank_month`` for that month: once the first time (the month
+   is ranked and stored, `portal.hr.stored`), then ``--repeat`` runs, a new session each,
+   that read the stored month back, split into parts by wrapping the functions: reading
+   (``_read_signals`` + ``_people``: the SQL of the staff-month rollup and the other
+   signals, with the time inside ``cursor.execute`` beside it), the funnel check and
+   ``rank_staff`` (0 when read back), the stored ranking read back and the rest (the
+   fingerprint, the inputs, the digest);
+5. times the staff page's 12-month trend (``portal.hr.queries.staff_trend``) the first
+   time and from the stored months, the staff page's two rankings together (``rank_month``
+   + ``staff_trend``), and, the old way, ``rank_months`` over 12 months with nothing
+   stored or read back;
 6. prints one table: target (rank_month < 500 ms), median, min and max, and the ratio of
-   each median to the raw SQL's.
+   each median to the raw SQL's; then issue 15's two ratios against the ``NOT INDEXED``
+   scan of the month: the monthly ranking (<= 1x) and the staff page with its trend
+   (<= 2x). Default month: the last month wholly inside the data set's days.
 """
 
 from __future__ import annotations
