@@ -36,6 +36,7 @@ from portal.models import (
     DailyRollup,
     Receipt,
     Response,
+    StaffMonthlyRollup,
     StoreDailyRollup,
     StoreMonthlyRollup,
 )
@@ -81,12 +82,25 @@ def _count(
     channel: str,
     increments: dict[str, int],
 ) -> None:
-    """Add ``increments`` to the staff-day, store-day and store-month rows of ``day`` and
-    ``channel``."""
+    """Add ``increments`` to the staff-day, staff-month, store-day and store-month rows of
+    ``day`` and ``channel``."""
     _upsert(
         session,
         DailyRollup,
         {"store_id": store_id, "staff_key": staff_key, "day": day, "channel": channel},
+        increments,
+    )
+    # The staff month is its own upsert (not summed from the days when read): the monthly
+    # ranking and a 12-month trend read 4,000 rows a month instead of 120,000.
+    _upsert(
+        session,
+        StaffMonthlyRollup,
+        {
+            "store_id": store_id,
+            "staff_key": staff_key,
+            "month": month_start(day),
+            "channel": channel,
+        },
         increments,
     )
     _upsert(
@@ -261,6 +275,7 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
     _insert_from(
         session, StoreDailyRollup, ["store_id", "day", "channel", *COUNT_COLUMNS], staff_days
     )
+    sum_staff_months(session, ids)
     month = _month_expression(session, StoreDailyRollup.day)
     store_months = select(
         StoreDailyRollup.store_id, month, StoreDailyRollup.channel, *_summed(StoreDailyRollup)
@@ -276,6 +291,30 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
     if ids is not None:
         written = written.where(DailyRollup.store_id.in_(ids))
     return int(session.scalar(written) or 0)
+
+
+def sum_staff_months(session: Session, store_ids: Iterable[int] | None = None) -> None:
+    """Replace the staff-month rows (of ``store_ids``, or all) by the sums of the staff-day
+    rows, by one INSERT ... SELECT: for ``rebuild-rollups``, and for data written straight
+    into ``daily_rollups`` (the bench's and the tests' worlds)."""
+    ids = None if store_ids is None else list(store_ids)
+    clear = delete(StaffMonthlyRollup)
+    if ids is not None:
+        clear = clear.where(StaffMonthlyRollup.store_id.in_(ids))
+    session.execute(clear)
+    _insert_staff_months(session, ids)
+
+
+def _insert_staff_months(session: Session, ids: list[int] | None) -> None:
+    month = _month_expression(session, DailyRollup.day)
+    day = DailyRollup
+    sums = select(day.store_id, day.staff_key, month, day.channel, *_summed(day)).group_by(
+        day.store_id, day.staff_key, month, day.channel
+    )
+    if ids is not None:
+        sums = sums.where(day.store_id.in_(ids))
+    columns = ["store_id", "staff_key", "month", "channel", *COUNT_COLUMNS]
+    _insert_from(session, StaffMonthlyRollup, columns, sums)
 
 
 def _summed(model: type[Any]) -> list[Any]:

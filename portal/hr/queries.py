@@ -24,6 +24,7 @@ from portal.calendar import months_ending, next_month, previous_month
 from portal.hr.ranking import (
     MonthRanking,
     RankedStaff,
+    person_months,
     rank_month,
     rank_months,
 )
@@ -286,37 +287,32 @@ def staff_trend(
     months: int = TREND_MONTHS,
 ) -> list[TrendPoint]:
     """The last ``months`` months up to ``month``, each ranked chain-wide as its own month
-    (one scan of the rollup for all of them; no award gates, no P(top) draws: neither
-    changes a score or a rank)."""
-    rankings = rank_months(
+    (one scan of the staff-month rollup for all of them; no award gates, no P(top) draws:
+    neither changes a score or a rank). Months that are over are read from their stored
+    rankings (`portal.hr.stored`), only the person's row of each."""
+    points = []
+    for when, point in person_months(
         session,
+        staff_id,
         months_ending(month, months),
         scope=scope,
         parameters=replace(parameters, draws=1),
-        gates=False,
-    )
-    points = []
-    for ranking in rankings:
-        person = ranking.for_staff(staff_id)
+    ):
         # With no answers of their own a person's score is only their store's average: a
         # gap in the trend, not a point.
-        if person is None or person.score.n == 0:
-            points.append(TrendPoint(ranking.month, None, None, None, 0, None, 0, True))
+        if point is None or point.n == 0:
+            points.append(TrendPoint(when, None, None, None, 0, None, 0, True))
             continue
-        score = person.score
-        ranked = sum(
-            1 for r in ranking.rows if r.score.group == score.group and r.score.rank is not None
-        )
         points.append(
             TrendPoint(
-                ranking.month,
-                score.composite,
-                score.q10,
-                score.q90,
-                score.n,
-                score.rank,
-                ranked,
-                score.greyed,
+                when,
+                point.composite,
+                point.q10,
+                point.q90,
+                point.n,
+                point.rank,
+                point.group_ranked,
+                point.greyed,
             )
         )
     return points

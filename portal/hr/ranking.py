@@ -2,7 +2,7 @@
 
 Signals (reference §3.2), each aggregated in SQL over the month:
 
-* customer answers attributed through the receipt's staff code, from the staff-day rollup
+* customer answers attributed through the receipt's staff code, from the staff-month rollup
   (satisfaction 4–5 of all satisfaction answers; NPS counts; receipts issued = transactions),
   of the answer channels the policy allows (`RankingPolicy.channels`, by default the
   receipt's QR code and its typed code: a kiosk, paper or phone answer does not move a
@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, astuple, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import asdict, dataclass
+from datetime import date
 from enum import StrEnum
-from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.funnel import StaffFunnel, funnel_outliers
@@ -54,9 +52,16 @@ from analysis.ranking import (
     rank_staff,
 )
 from analysis.results import NpsCounts
-from portal.ballot.holds import held_out
-from portal.calendar import local_midnight, local_today, month_start, next_month
+from portal.calendar import (
+    last_complete_month,
+    local_midnight,
+    local_today,
+    month_start,
+    next_month,
+)
 from portal.channels import channel_condition
+from portal.db import utcnow
+from portal.hr import stored
 from portal.hr.policy import DEFAULT_CHANNELS as DEFAULT_CHANNELS
 from portal.hr.policy import DEFAULT_POLICY as DEFAULT_POLICY
 from portal.hr.policy import PolicyValues as PolicyValues
@@ -64,16 +69,22 @@ from portal.hr.policy import current_policy as current_policy
 from portal.hr.policy import parameters_of as parameters_of
 from portal.hr.policy import policy_channels as policy_channels
 from portal.hr.policy import set_policy as set_policy
+from portal.hr.signals import (
+    NO_ANSWERS,
+    CustomerMonth,
+    added,
+    as_utc,
+    held_answers,
+    month_case,
+)
 from portal.models import (
     RELEASED_STATES,
     AwardScope,
     Case,
     CaseState,
-    DailyRollup,
     MysteryVisit,
-    Receipt,
-    Response,
     Staff,
+    StaffMonthlyRollup,
     StaffObservation,
     Store,
 )
@@ -142,27 +153,6 @@ def group_of(scope: str, region: str, store_code: str) -> str:
     return f"region:{region or '-'}"
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerMonth:
-    """One person's customer answers and receipts in the month (from the rollup)."""
-
-    satisfied: int
-    rated: int
-    promoters: int
-    passives: int
-    detractors: int
-    issued: int
-    answered: int
-
-    def without(self, held: CustomerMonth) -> CustomerMonth:
-        """These counts less ``held`` (answers held out as suspected ballot stuffing)."""
-        pairs = zip(astuple(self), astuple(held), strict=True)
-        return CustomerMonth(*(max(0, a - b) for a, b in pairs))
-
-
-NO_ANSWERS = CustomerMonth(0, 0, 0, 0, 0, 0, 0)
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -186,10 +176,10 @@ def _read_signals(
     session: Session, months: Sequence[date], gates: bool, channels: Sequence[str]
 ) -> _Signals:
     start, end = months[0], next_month(months[-1])
-    rollup = DailyRollup
-    # One scan for all the months: the month of each rollup day by a CASE over the ranges
-    # (portable, and the day index still bounds the scan).
-    index = literal(0) if len(months) == 1 else _month_case(rollup.day, months)
+    rollup = StaffMonthlyRollup
+    # One scan of the staff-month rollup for all the months (4,000 rows a month at 200
+    # stores, where the staff-day rollup held 120,000): the month's index by a CASE.
+    index = literal(0) if len(months) == 1 else month_case(rollup.month, months)
     month_col = index.label("month")
     counted = channel_condition(rollup.channel, channels)
 
@@ -203,19 +193,19 @@ def _read_signals(
         select(
             rollup.staff_key,
             month_col,
-            answers(_added(rollup, "csat_4", "csat_5")),
-            answers(_added(rollup, *(f"csat_{score}" for score in range(1, 6)))),
-            answers(_added(rollup, "nps_9", "nps_10")),
-            answers(_added(rollup, "nps_7", "nps_8")),
-            answers(_added(rollup, *(f"nps_{score}" for score in range(7)))),
+            answers(added(rollup, "csat_4", "csat_5")),
+            answers(added(rollup, *(f"csat_{score}" for score in range(1, 6)))),
+            answers(added(rollup, "nps_9", "nps_10")),
+            answers(added(rollup, "nps_7", "nps_8")),
+            answers(added(rollup, *(f"nps_{score}" for score in range(7)))),
             func.sum(rollup.issued),
             func.sum(rollup.issued_answered),
         )
-        .where(rollup.staff_key != 0, rollup.day >= start, rollup.day < end)
+        .where(rollup.staff_key != 0, rollup.month >= start, rollup.month < end)
         .group_by(rollup.staff_key, *([month_col] if len(months) > 1 else []))
     ):
         customer[(int(row[0]), int(row[1]))] = CustomerMonth(*(int(v or 0) for v in row[2:]))
-    for key, held in _held_answers(session, months, channels).items():
+    for key, held in held_answers(session, months, channels).items():
         if key in customer:
             customer[key] = customer[key].without(held)
 
@@ -249,7 +239,7 @@ def _read_signals(
     ):
         if resolved_at is None or staff_id is None:
             continue
-        resolved_month = month_start(local_today(None, _as_utc(resolved_at)))
+        resolved_month = month_start(local_today(None, as_utc(resolved_at)))
         for i, month in enumerate(months):
             if resolved_month == month:
                 complaints[(staff_id, i)] += 1
@@ -257,66 +247,6 @@ def _read_signals(
             elif gates and resolved_month < month and state != CaseState.CLOSED:
                 barred[i].add(staff_id)
     return _Signals(customer, dict(mystery), dict(complaints), dict(barred))
-
-
-def _added(model: Any, *names: str) -> Any:
-    """The sum of some count columns of a row, in SQL."""
-    return reduce(operator.add, (getattr(model, name) for name in names))
-
-
-def _month_case(day: Any, months: Sequence[date]) -> ColumnElement[int]:
-    """The index in ``months`` of the month of ``day`` (NULL outside them), in SQL."""
-    return case(*((and_(day >= m, day < next_month(m)), i) for i, m in enumerate(months)))
-
-
-def _held_answers(
-    session: Session, months: Sequence[date], channels: Sequence[str]
-) -> dict[tuple[int, int], CustomerMonth]:
-    """The answers held out of rankings (`portal.ballot.holds`) among the rollup counts,
-    by (staff id, month index): counted in the month they were given (when their channel
-    is one the ranking counts), and as "answered" in the month of their receipt (any
-    channel, as the funnel counts them). Reads only flagged answers."""
-    start, end = months[0], next_month(months[-1])
-    given_in = _month_case(Response.local_day, months).label("given_in")
-    answered_in = _month_case(Receipt.local_day, months).label("answered_in")
-    counted = channel_condition(Response.channel, channels).label("counted")
-    rows = session.execute(
-        select(
-            Response.staff_id,
-            given_in,
-            answered_in,
-            counted,
-            func.sum(case((Response.csat >= 4, 1), else_=0)),
-            func.count(),
-            func.sum(case((Response.nps >= 9, 1), else_=0)),
-            func.sum(case((Response.nps.between(7, 8), 1), else_=0)),
-            func.sum(case((Response.nps <= 6, 1), else_=0)),
-        )
-        # Outer: a kiosk or phone answer naming a cashier may have no receipt.
-        .outerjoin(Receipt, Receipt.id == Response.receipt_id)
-        .where(
-            held_out(Response.id),
-            Response.staff_id.is_not(None),
-            or_(
-                and_(Response.local_day >= start, Response.local_day < end),
-                and_(Receipt.local_day >= start, Receipt.local_day < end),
-            ),
-        )
-        .group_by(Response.staff_id, given_in, answered_in, counted)
-    )
-    held: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * 7)
-    for staff_id, given, answered, in_channels, *counts in rows:
-        if given is not None and in_channels:
-            for j, value in enumerate(counts):
-                held[(int(staff_id), int(given))][j] += int(value or 0)
-        if answered is not None:
-            held[(int(staff_id), int(answered))][6] += int(counts[1] or 0)
-    return {key: CustomerMonth(*values) for key, values in held.items()}
-
-
-def _as_utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; the portal stores UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]]:
@@ -483,6 +413,106 @@ def input_digest(inputs: Sequence[StaffInput], parameters: RankingParameters) ->
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The months' inputs as read, each month's fingerprint (`portal.hr.stored`) and the
+    last month that is over (the ones before it and it are stored once ranked)."""
+
+    months: list[date]
+    data: list[_Month]
+    barred: list[set[int]]
+    people: list[tuple[StaffRow, bool]]
+    fingerprints: list[str]
+    closed: date
+
+
+def _prepare(
+    session: Session,
+    months: Sequence[date],
+    scope: str,
+    parameters: RankingParameters,
+    gates: bool,
+    channels: Sequence[str] | None,
+) -> _Prepared:
+    months = [month_start(m) for m in months]
+    for a, b in zip(months, months[1:], strict=False):
+        if next_month(a) != b:
+            raise ValueError("months must be consecutive, oldest first")
+    if not months:
+        return _Prepared([], [], [], [], [], date.min)
+    chosen = _channels_or_policy(session, channels)
+    signals = _read_signals(session, months, gates, chosen)
+    people = _people(session, _with_data(signals))
+    data = _by_month(signals, len(months))
+    barred = [signals.barred.get(i, set()) if gates else set() for i in range(len(months))]
+    base = stored.fingerprint_base(scope, gates, chosen, parameters, people)
+    prints = [
+        stored.fingerprint(
+            base,
+            (
+                sorted(
+                    (sid, c.satisfied, c.rated, c.promoters, c.passives, c.detractors, c.issued)
+                    + (c.answered,)
+                    for sid, c in month.customer.items()
+                ),
+                sorted(month.mystery.items()),
+                sorted(month.complaints.items()),
+                sorted(bar),
+            ),
+        )
+        for month, bar in zip(data, barred, strict=True)
+    ]
+    return _Prepared(months, data, barred, people, prints, last_complete_month(session, utcnow()))
+
+
+def _rank_prepared(
+    session: Session,
+    prepared: _Prepared,
+    i: int,
+    scope: str,
+    parameters: RankingParameters,
+    gates: bool,
+) -> MonthRanking:
+    """Month ``i``: read back when stored with the same fingerprint; else ranked, and
+    stored when the month is over."""
+    month, printed = prepared.months[i], prepared.fingerprints[i]
+    over = month <= prepared.closed
+    found = None
+    if over:
+        found = stored.load(
+            session, month, scope=scope, gated=gates, fingerprint=printed, parameters=parameters
+        )
+    if found is not None:
+        ranked = tuple(RankedStaff(StaffRow(*p), score, data) for p, score, data in found.rows)
+        return MonthRanking(month, scope, found.ranking, ranked, found.input_digest, gates)
+    rows, inputs = _month_inputs(
+        prepared.people, prepared.data[i], prepared.barred[i], scope, gates
+    )
+    ranking = rank_staff(inputs, parameters)
+    digest = input_digest(inputs, parameters)
+    if over:
+        people = [
+            (tuple(getattr(r, f) for f in StaffRow.__slots__), d)
+            for r, d in zip(rows, inputs, strict=True)
+        ]
+        stored.save(
+            session,
+            month,
+            scope=scope,
+            gated=gates,
+            fingerprint=printed,
+            ranking=ranking,
+            rows=people,
+            input_digest=digest,
+            now=utcnow(),
+        )
+    ranked = tuple(
+        RankedStaff(row, score, data)
+        for row, score, data in zip(rows, ranking.scores, inputs, strict=True)
+    )
+    return MonthRanking(month, scope, ranking, ranked, digest, gates)
+
+
 def rank_months(
     session: Session,
     months: Sequence[date],
@@ -496,34 +526,14 @@ def rank_months(
     oldest first), reading each signal once for all of them. Without ``gates`` nobody is
     excluded from a proposal (scores and ranks are unchanged; the funnel check is skipped).
     Customer answers count from ``channels`` (``None``: those of the policy in force).
+    A month that is over is read back from `portal.hr.stored` while its inputs are
+    unchanged, and stored the first time it is ranked.
     """
-    months = [month_start(m) for m in months]
-    for a, b in zip(months, months[1:], strict=False):
-        if next_month(a) != b:
-            raise ValueError("months must be consecutive, oldest first")
-    if not months:
-        return []
-    signals = _read_signals(session, months, gates, _channels_or_policy(session, channels))
-    people = _people(session, _with_data(signals))
-    result = []
-    for i, (month, data) in enumerate(zip(months, _by_month(signals, len(months)), strict=True)):
-        rows, inputs = _month_inputs(people, data, signals.barred.get(i, set()), scope, gates)
-        ranking = rank_staff(inputs, parameters)
-        ranked = tuple(
-            RankedStaff(row, score, data)
-            for row, score, data in zip(rows, ranking.scores, inputs, strict=True)
-        )
-        result.append(
-            MonthRanking(
-                month=month,
-                scope=scope,
-                ranking=ranking,
-                rows=ranked,
-                input_digest=input_digest(inputs, parameters),
-                gated=gates,
-            )
-        )
-    return result
+    prepared = _prepare(session, months, scope, parameters, gates, channels)
+    return [
+        _rank_prepared(session, prepared, i, scope, parameters, gates)
+        for i in range(len(prepared.months))
+    ]
 
 
 def rank_month(
@@ -537,6 +547,37 @@ def rank_month(
     """Score and rank every staff member of the chain for ``month``, counting customer
     answers of ``channels`` (``None``: those of the policy in force)."""
     return rank_months(session, [month], scope=scope, parameters=parameters, channels=channels)[0]
+
+
+def person_months(
+    session: Session,
+    staff_id: int,
+    months: Sequence[date],
+    *,
+    scope: str,
+    parameters: RankingParameters,
+) -> list[tuple[date, stored.MonthPoint | None]]:
+    """``staff_id``'s figures in each of ``months`` ranked without the award gates (as
+    `rank_months` would give them; ``None`` when not in that month's ranking). Stored
+    months are read as the person's one row, not as the whole ranking."""
+    prepared = _prepare(session, months, scope, parameters, False, None)
+    over = {
+        month: printed
+        for month, printed in zip(prepared.months, prepared.fingerprints, strict=True)
+        if month <= prepared.closed
+    }
+    found = stored.load_points(session, staff_id, over, scope=scope, gated=False)
+    points: list[tuple[date, stored.MonthPoint | None]] = []
+    for i, month in enumerate(prepared.months):
+        if month in found:
+            points.append((month, found[month]))
+            continue
+        ranking = _rank_prepared(session, prepared, i, scope, parameters, False)
+        person = ranking.for_staff(staff_id)
+        points.append(
+            (month, None if person is None else stored.point_of(person.score, ranking.ranking))
+        )
+    return points
 
 
 def _channels_or_policy(session: Session, channels: Sequence[str] | None) -> tuple[str, ...]:

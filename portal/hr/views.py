@@ -85,6 +85,7 @@ def rankings() -> Any:
         store_ids=store_ids,
         parameters=parameters_of(policy),
     )
+    session.commit()  # a month that is over is stored the first time it is ranked
     return render_template(
         "hr/rankings.html",
         table=table,
@@ -114,6 +115,7 @@ def staff(staff_id: int) -> Any:
     person = ranking.for_staff(staff_id)
     trend = queries.staff_trend(session, staff_id, month, scope=scope, parameters=parameters)
     page = paginate(session, queries.staff_comments(staff_id, month), requested_page(), 20)
+    session.commit()  # the months ranked for the first time are stored
     return render_template(
         "hr/staff.html",
         staff=staff,
@@ -139,6 +141,7 @@ def staff_trend(staff_id: int) -> Any:
     trend = queries.staff_trend(
         session, staff_id, _month(), scope=_scope(policy), parameters=parameters_of(policy)
     )
+    session.commit()
     points = [
         SeriesPoint(p.month.strftime("%Y-%m"), Estimate(p.composite, p.q10, p.q90, p.n))
         for p in trend
@@ -165,6 +168,7 @@ def coaching() -> Any:
     month, scope = _month(), _scope(policy)
     ranking = rank_month(session, month, scope=scope, parameters=parameters_of(policy))
     rows = queries.coaching_list(ranking, queries.visible_ids(session, current_user))
+    session.commit()
     return render_template(
         "hr/coaching.html", ranking=ranking, rows=rows, **_common(month, scope, policy)
     )

@@ -165,3 +165,10 @@ __all__ = [
     "User",
     "user_stores",
 ]
+from portal.models.staff_months import (  # noqa: E402
+    StaffMonthlyRollup,
+    StoredRanking,
+    StoredRankingRow,
+)
+
+__all__ += ["StaffMonthlyRollup", "StoredRanking", "StoredRankingRow"]

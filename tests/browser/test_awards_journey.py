@@ -25,6 +25,7 @@ SEED = """
 from datetime import date
 from sqlalchemy.orm import Session
 from portal.models import DailyRollup, Staff, Store
+from portal.rollups import sum_staff_months
 
 day = date.fromisoformat("{day}")
 with Session(engine) as session, session.begin():
@@ -42,6 +43,8 @@ with Session(engine) as session, session.begin():
                 nps_10=30, nps_8=12, nps_3=8,
                 issued=150, issued_answered=50, responses=50,
             ))
+    session.flush()
+    sum_staff_months(session)
 """
 
 

@@ -67,6 +67,7 @@ from portal.models import (
     Store,
     User,
 )
+from portal.rollups import sum_staff_months
 from portal.workflow import InvalidReason, InvalidTransition
 from tests.conftest import PASSWORD, csrf_token_from, post_form
 
@@ -138,6 +139,8 @@ def add_answers(
             responses=rated,
         )
     )
+    session.flush()
+    sum_staff_months(session)  # the ranking reads the staff-month grain
 
 
 def build_month(session: Session) -> Month:
@@ -708,6 +711,7 @@ def test_decisions_at_once_keep_one_valid_chain(fresh_engine):
                 )
             )
         session.flush()
+        sum_staff_months(session)
         october = nominations(opened(session))
         september = nominations(open_cycle(session, sep, actor=CLI, now=NOW))
         picks = {

@@ -37,6 +37,7 @@ from portal.models import (
     Store,
     User,
 )
+from portal.rollups import sum_staff_months
 from tests.conftest import PASSWORD
 
 #: (answers rated, of which satisfied) per person, in each of the two months.
@@ -93,6 +94,8 @@ def _answers(session: Session, staff: Staff, day: date, rated: int, satisfied: i
                 responses=rated,
             )
         )
+        session.flush()
+        sum_staff_months(session)  # the ranking reads the staff-month grain
 
 
 def _chain(session: Session, final: date, review: date) -> tuple[User, User, dict[str, Staff]]:

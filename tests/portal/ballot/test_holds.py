@@ -25,6 +25,7 @@ from portal.models import (
     SnapshotRow,
     StoreDailyRollup,
 )
+from portal.rollups import sum_staff_months
 from tests.portal.ballot.conftest import decide_all, flags_of
 
 OCT = date(2026, 10, 1)
@@ -69,6 +70,7 @@ def team(db_session, make_store, make_staff, submit):
         submit(store, star, at=BURST_AT + timedelta(seconds=14 * i), nps=10, csat=5)
         for i in range(40)
     ]
+    sum_staff_months(db_session)  # the colleagues' rows were written as staff days
     db_session.add(
         RankingPolicy(
             customer_weight=1.0,

@@ -34,6 +34,7 @@ from portal.models import (
     Role,
     StaffObservation,
 )
+from portal.rollups import sum_staff_months
 from surveys.answers import ContactAnswer
 
 MONTH = date(2026, 9, 1)
@@ -64,6 +65,7 @@ def answers(
         )
     )
     db_session.flush()
+    sum_staff_months(db_session)  # the ranking reads the staff-month grain
 
 
 def substantiated_case(db_session, staff, resolved_at, *, state="closed"):
