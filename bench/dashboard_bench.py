@@ -505,6 +505,25 @@ def print_ratios(pairs: list[tuple[Row, Row]]) -> None:
         )
 
 
+#: Issue 15's targets: each page's median over the full-scan GROUP BY by store and week.
+PAGE_RATIO_TARGETS = (("store page, 365 days", 0.05), ("chain page, 365 days", 0.10))
+
+
+def print_page_ratios(rows: list[Row], baseline: Row) -> None:
+    """Two more rows of the table: the store and chain pages over 365 days over the
+    full-scan GROUP BY by store and week (medians of this run), against their targets."""
+    found = {row.label: row for row in rows}
+    for label, target in PAGE_RATIO_TARGETS:
+        name = f"ratio: {label} / full GROUP BY"
+        row = found.get(label)
+        if row is None or not row.times or not baseline.times:
+            print(f"{name:<42} {f'<= {target:.2f}':>7}  skipped (time limit)")
+            continue
+        ratio = row.median_ms / baseline.median_ms
+        verdict = "ok" if ratio <= target else "MISS"
+        print(f"{name:<42} {f'<= {target:.2f}':>7} {ratio:8.3f}x{'':>36}{verdict}")
+
+
 def print_table(rows: list[Row], baseline: Row) -> None:
     base = baseline.median_ms if baseline.times else None
     header = (
@@ -652,6 +671,7 @@ def run(
             f"after 1 warm-up\n"
         )
         print_table(raw_rows + rows, raw_rows[0])
+        print_page_ratios(rows, raw_rows[0])
         print_ratios(pairs)
         print(
             "\nx full scan: median over the raw full-scan GROUP BY's median (same run). "

@@ -5,19 +5,21 @@ answer labelled with its question as the version its shopper answered words it."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, String, cast, false, literal, null, select, union_all
+from sqlalchemy import Select, String, cast, false, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.calendar import Period
 from portal.channels import channel_condition
+from portal.dashboard.queries import submitted_near
 from portal.errors import DomainError
 from portal.models import Case, Response, ResponseAnswer, Staff, Survey, SurveyVersion
+from portal.pagination import MAX_PER_PAGE, Page
 from portal.themes.queries import has_theme, themes_of
 from portal.versions import definition_of
 from surveys.definitions import TEXT_KINDS, LocalizedText
@@ -101,26 +103,100 @@ def checked_question(key: str, questions: Iterable[str]) -> str:
 
 
 def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[Any]:
-    """The period's comments and text answers, newest first, filtered (paginate the
-    result, then `label_comments`); each with the id of the case its response opened, if
-    any (a response opens at most one). A response's comment comes before its text
-    answers; both are found by the same search."""
+    """The period's comments and text answers, newest first, filtered; each with the id of
+    the case its response opened, if any (a response opens at most one). A response's
+    comment comes before its text answers; both are found by the same search. The store
+    page reads one page of it through `comment_page`, which returns the same rows."""
+    found = _union(_branches(store_id, period, filters))
+    return select(*(found.c[name] for name in _COMMENT_FIELDS)).order_by(*_newest_first(found.c))
+
+
+def comment_page(
+    session: Session,
+    store_id: int,
+    period: Period,
+    filters: CommentFilter,
+    page: int,
+    per_page: int,
+    text_keys: Collection[str],
+) -> Page[Any]:
+    """One page of `comments` (label it with `label_comments`), without sorting the whole
+    period: each branch is counted on its own (the unfiltered comment count from a partial
+    index alone) and walks the store's ``(store_id, submitted_at)`` index newest first,
+    stopping at the rows the page needs, before the branches are merged. ``text_keys``
+    are the keys of every text question (`text_questions`): only their answers are text
+    answers, and without any the text-answer branch is left out."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    counts = _branches(store_id, period, filters, counting=True, text_keys=text_keys)
+    total = sum(session.scalar(branch) or 0 for branch in counts)
+    keep = page * per_page
+    limited = [
+        select(*branch.order_by(*_newest_first(branch.selected_columns)).limit(keep).subquery().c)
+        for branch in _branches(store_id, period, filters, text_keys=text_keys)
+    ]
+    found = _union(limited)
+    stmt = (
+        select(*(found.c[name] for name in _COMMENT_FIELDS))
+        .order_by(*_newest_first(found.c))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(items=session.execute(stmt).all(), number=page, per_page=per_page, total=total)
+
+
+def _union(branches: list[Select[Any]]) -> Any:
+    return union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
+
+
+def _newest_first(columns: Any) -> tuple[Any, ...]:
+    return (columns.submitted_at.desc(), columns.response_id.desc(), columns.position)
+
+
+def _counting(filters: CommentFilter) -> Select[Any]:
+    """``count(*)`` of responses, joined to staff only when the filter names one (a
+    response has at most one staff member and one case): the unfiltered comment count then
+    reads the partial index alone."""
+    stmt = select(func.count()).select_from(Response)
+    if filters.staff_code:
+        stmt = stmt.join(Staff, Staff.id == Response.staff_id)
+    return stmt
+
+
+def _branches(
+    store_id: int,
+    period: Period,
+    filters: CommentFilter,
+    *,
+    counting: bool = False,
+    text_keys: Collection[str] | None = None,
+) -> list[Select[Any]]:
+    """The comment branch and the text-answer branch that the filters leave, as rows or,
+    ``counting``, as ``count(*)``; ``text_keys`` (when given) limits the text answers to
+    those questions."""
     branches = []
     if filters.question in ("", COMMENT_QUESTION):
+        base = (
+            _counting(filters)
+            if counting
+            else _comment_columns(Response.comment, literal(0), cast(null(), String(64)))
+        )
         branches.append(
             _comment_filters(
-                _comment_columns(Response.comment, literal(0), cast(null(), String(64))),
-                Response.comment,
-                filters,
-                store_id,
-                period,
+                base, Response.comment, filters, store_id, period, ordered=not counting
             ).where(Response.comment.is_not(None))
         )
     # Themes are the comment's: a theme filter leaves the custom text answers out.
-    if filters.question != COMMENT_QUESTION and not (filters.theme or filters.sentiment):
+    texts = text_keys is None or bool(text_keys)
+    if texts and filters.question != COMMENT_QUESTION and not (filters.theme or filters.sentiment):
+        base = (
+            _counting(filters)
+            if counting
+            else _comment_columns(
+                ResponseAnswer.text, ResponseAnswer.id, ResponseAnswer.question_key
+            )
+        )
         answers = _comment_filters(
-            _comment_columns(ResponseAnswer.text, ResponseAnswer.id, ResponseAnswer.question_key)
-            .join(ResponseAnswer, ResponseAnswer.response_id == Response.id)
+            base.join(ResponseAnswer, ResponseAnswer.response_id == Response.id)
             # A text question's answer, as the contract stores it: text without a choice
             # (an "other" choice carries text too, but is a choice).
             .where(ResponseAnswer.text.is_not(None), ResponseAnswer.choice.is_(None)),
@@ -128,19 +204,23 @@ def comments(store_id: int, period: Period, filters: CommentFilter) -> Select[An
             filters,
             store_id,
             period,
+            ordered=not counting,
         )
         if filters.question:
             answers = answers.where(ResponseAnswer.question_key == filters.question)
+        if text_keys is not None:
+            answers = answers.where(ResponseAnswer.question_key.in_(sorted(text_keys)))
         branches.append(answers)
     if not branches:
-        # A theme filter with a text question's key: themes are the comment's only.
-        branches.append(
-            _comment_columns(Response.comment, literal(0), cast(null(), String(64))).where(false())
+        # A theme filter with a text question's key: themes are the comment's only. (And,
+        # with no text question at all, a search of text answers finds nothing.)
+        base = (
+            _counting(filters)
+            if counting
+            else _comment_columns(Response.comment, literal(0), cast(null(), String(64)))
         )
-    found = union_all(*branches).subquery() if len(branches) > 1 else branches[0].subquery()
-    return select(*(found.c[name] for name in _COMMENT_FIELDS)).order_by(
-        found.c.submitted_at.desc(), found.c.response_id.desc(), found.c.position
-    )
+        branches.append(base.where(false()))
+    return branches
 
 
 #: The columns of a `comments` row, in order.
@@ -185,7 +265,13 @@ def _comment_columns(text: Any, position: Any, question_key: Any) -> Select[Any]
 
 
 def _comment_filters(
-    stmt: Select[Any], text: Any, filters: CommentFilter, store_id: int, period: Period
+    stmt: Select[Any],
+    text: Any,
+    filters: CommentFilter,
+    store_id: int,
+    period: Period,
+    *,
+    ordered: bool = True,
 ) -> Select[Any]:
     stmt = stmt.where(
         Response.store_id == store_id,
@@ -193,6 +279,9 @@ def _comment_filters(
         Response.local_day <= period.end,
         channel_condition(Response.channel, filters.channels),
     )
+    if ordered:
+        # For reads newest first; a count is better served by the partial index.
+        stmt = stmt.where(*submitted_near(period))
     if filters.text:
         # Escape LIKE wildcards: a shopper's "100%" is text, not a pattern.
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -29,7 +29,7 @@ from portal.models import (
     StoreMonthlyRollup,
     User,
 )
-from portal.models.rollups import RATING_KEYS
+from portal.models.rollups import CSAT_COLUMNS, NPS_COLUMNS, RATING_KEYS
 from portal.rollups import COUNT_COLUMNS
 
 
@@ -72,6 +72,10 @@ class Totals:
     def csat_n(self) -> int:
         return sum(self[f"csat_{s}"] for s in range(1, 6))
 
+    @property
+    def scores(self) -> ScoreCounts:
+        return ScoreCounts(tuple(self[name] for name in SCORE_COLUMNS))
+
     def rating(self, key: str) -> RatingMoments:
         return RatingMoments(key, self[f"{key}_n"], self[f"{key}_sum"], self[f"{key}_sumsq"])
 
@@ -80,8 +84,35 @@ class Totals:
         return tuple(self.rating(key) for key in RATING_KEYS)
 
 
-def _sums(model: type[Any] = DailyRollup) -> list[Any]:
-    return [func.coalesce(func.sum(getattr(model, c)), 0) for c in COUNT_COLUMNS]
+#: The counts NPS and CSAT are computed from.
+SCORE_COLUMNS = (*NPS_COLUMNS, *CSAT_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreCounts:
+    """The NPS and CSAT counts alone (`SCORE_COLUMNS`): what a comparison with the rest of
+    the chain needs, summed from 16 of the rollup's columns instead of all of them."""
+
+    counts: tuple[int, ...] = field(default=(0,) * len(SCORE_COLUMNS))
+
+    def __sub__(self, other: ScoreCounts) -> ScoreCounts:
+        return ScoreCounts(tuple(a - b for a, b in zip(self.counts, other.counts, strict=True)))
+
+    @property
+    def nps(self) -> NpsCounts:
+        return NpsCounts.from_scores(list(self.counts[:11]))
+
+    @property
+    def csat_top2(self) -> int:
+        return self.counts[-2] + self.counts[-1]
+
+    @property
+    def csat_n(self) -> int:
+        return sum(self.counts[11:])
+
+
+def _sums(model: type[Any] = DailyRollup, columns: Sequence[str] = COUNT_COLUMNS) -> list[Any]:
+    return [func.coalesce(func.sum(getattr(model, c)), 0) for c in columns]
 
 
 def _totals(row: Sequence[Any]) -> Totals:
@@ -119,9 +150,10 @@ def _period_rows(
     *keys: str,
     store_ids: Iterable[int] | None = None,
     channels: Sequence[str] = (),
+    columns: Sequence[str] = COUNT_COLUMNS,
 ) -> Any:
     """One row per ``keys`` group (``store_id``, ``channel``) of the period's counts of
-    ``channels`` (empty: every channel), as a subquery.
+    ``channels`` (empty: every channel) in ``columns``, as a subquery.
 
     The store and channel filters go into each part, where the primary keys can serve them.
     """
@@ -130,7 +162,7 @@ def _period_rows(
     parts = []
     for edge in edges:
         part = (
-            select(*(getattr(StoreDailyRollup, k) for k in keys), *_sums(StoreDailyRollup))
+            select(*(getattr(StoreDailyRollup, k) for k in keys), *_sums(StoreDailyRollup, columns))
             .where(
                 StoreDailyRollup.day >= edge.start,
                 StoreDailyRollup.day <= edge.end,
@@ -141,7 +173,9 @@ def _period_rows(
         parts.append(part if ids is None else part.where(StoreDailyRollup.store_id.in_(ids)))
     if months is not None:
         part = (
-            select(*(getattr(StoreMonthlyRollup, k) for k in keys), *_sums(StoreMonthlyRollup))
+            select(
+                *(getattr(StoreMonthlyRollup, k) for k in keys), *_sums(StoreMonthlyRollup, columns)
+            )
             .where(
                 StoreMonthlyRollup.month >= months.start,
                 StoreMonthlyRollup.month <= months.end,
@@ -151,10 +185,10 @@ def _period_rows(
         )
         parts.append(part if ids is None else part.where(StoreMonthlyRollup.store_id.in_(ids)))
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    columns = list(union.c)
+    parted = list(union.c)
     return (
-        select(*columns[: len(keys)], *(func.sum(c) for c in columns[len(keys) :]))
-        .group_by(*columns[: len(keys)])
+        select(*parted[: len(keys)], *(func.sum(c) for c in parted[len(keys) :]))
+        .group_by(*parted[: len(keys)])
         .subquery()
     )
 
@@ -169,6 +203,20 @@ def totals(
     rows = _period_rows(period, "store_id", store_ids=store_ids, channels=channels)
     stmt = select(*(func.coalesce(func.sum(c), 0) for c in list(rows.c)[1:]))
     return _totals(session.execute(stmt).one())
+
+
+def score_counts(
+    session: Session,
+    store_ids: Iterable[int] | None,
+    period: Period,
+    channels: Sequence[str] = (),
+) -> ScoreCounts:
+    """`totals`' NPS and CSAT counts alone, read from those columns only."""
+    rows = _period_rows(
+        period, "store_id", store_ids=store_ids, channels=channels, columns=SCORE_COLUMNS
+    )
+    stmt = select(*(func.coalesce(func.sum(c), 0) for c in list(rows.c)[1:]))
+    return ScoreCounts(tuple(int(v or 0) for v in session.execute(stmt).one()))
 
 
 def totals_by_channel(
@@ -369,6 +417,15 @@ def category_counts(
     return {key: int(n) for key, n in session.execute(stmt).all()}
 
 
+def submitted_near(period: Period) -> tuple[Any, ...]:
+    """UTC bounds on ``submitted_at`` a day wider than the period's store-local days (no
+    zone is a day off UTC): they leave the rows alone and let the ``(store_id,
+    submitted_at)`` index serve a newest-first read of a store's period."""
+    low = datetime.combine(period.start - timedelta(days=1), time(), tzinfo=UTC)
+    high = datetime.combine(period.end + timedelta(days=2), time(), tzinfo=UTC)
+    return (Response.submitted_at >= low, Response.submitted_at < high)
+
+
 #: The key-driver analysis reads at most this many of the newest answers of the period.
 DRIVER_SAMPLE = 5000
 
@@ -385,8 +442,9 @@ def driver_rows(
             Response.local_day >= period.start,
             Response.local_day <= period.end,
             channel_condition(Response.channel, channels),
+            *submitted_near(period),
         )
-        .order_by(Response.submitted_at.desc())
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
         .limit(DRIVER_SAMPLE)
     )
     return [tuple(row) for row in session.execute(stmt).all()]
@@ -399,11 +457,8 @@ DAY_PARTS = (("morning", 0, 10), ("midday", 11, 13), ("afternoon", 14, 17), ("ev
 def funnel_by_day_part(
     session: Session, store: Store, period: Period
 ) -> list[tuple[str, int, int]]:
-    """(day part, receipts issued, of which answered) for a store's period."""
-    # Bound issued_at too (a day either side of the local days): that lets the
-    # (store_id, issued_at) index do the work instead of reading the store's whole history.
-    low = datetime.combine(period.start - timedelta(days=1), time(), tzinfo=UTC)
-    high = datetime.combine(period.end + timedelta(days=2), time(), tzinfo=UTC)
+    """(day part, receipts issued, of which answered) for a store's period, counted from
+    the ``(store_id, local_day, local_hour, answered_at)`` index alone."""
     part = case(
         *((Receipt.local_hour <= last, key) for key, _first, last in DAY_PARTS[:-1]),
         else_=DAY_PARTS[-1][0],
@@ -412,8 +467,6 @@ def funnel_by_day_part(
         select(part, func.count(), func.count(Receipt.answered_at))
         .where(
             Receipt.store_id == store.id,
-            Receipt.issued_at >= low,
-            Receipt.issued_at < high,
             Receipt.local_day >= period.start,
             Receipt.local_day <= period.end,
         )

@@ -146,7 +146,8 @@ def store_report(
     split = queries.totals_by_channel(session, [store.id], period, chosen)
     current = summed(split)
     previous = queries.totals(session, [store.id], period.previous(), chosen)
-    rest = queries.totals(session, None, period, chosen) - current
+    # Only its NPS and CSAT counts are compared: the chain's other counts are not read.
+    rest = queries.score_counts(session, None, period, chosen) - current.scores
     staff = queries.totals_by_staff(session, store.id, period, chosen)
     flags = {
         f.key: f

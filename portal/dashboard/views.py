@@ -23,7 +23,7 @@ from portal.db import get_session, utcnow
 from portal.formatting import problem_label
 from portal.i18n import current_locale
 from portal.models import Role
-from portal.pagination import paginate, requested_page
+from portal.pagination import requested_page
 from portal.targets.scorecard import chain_targets, store_targets
 from surveys.loader import receipt_survey
 
@@ -84,7 +84,9 @@ def store(code: str) -> Any:
         locale=current_locale(),
         channels=channels,
     )
-    page = paginate(session, comments.comments(store.id, period, filters), requested_page(), 20)
+    page = comments.comment_page(
+        session, store.id, period, filters, requested_page(), 20, text_keys=questions.keys()
+    )
     page = replace(page, items=comments.label_comments(session, page.items, current_locale()))
     report = reports.store_report(session, store, period, channels)
     service = service_level(session, store.id, period, now=utcnow())

@@ -88,6 +88,8 @@ SMOKES = {
             rf"custom questions, store page, 30 days: today {NUMBER} ms, with them {NUMBER} ms, "
             rf"ratio {NUMBER} (ok|MISS) \(fastest requests. ratio {NUMBER}\)",
             rf"custom-question part alone, 30 days\s+—\s+{NUMBER}.*",
+            rf"ratio: store page, 365 days / full GROUP BY\s+<= 0.05\s+{NUMBER}x\s+(ok|MISS)",
+            rf"ratio: chain page, 365 days / full GROUP BY\s+<= 0.10\s+{NUMBER}x\s+(ok|MISS)",
         ),
     ),
     "ranking_bench.py": Smoke(
