@@ -3,16 +3,16 @@ its problem categories (partial, responses with a category) and its receipt funn
 part (receipts by store, local day and hour, with answered_at), each read from the index
 alone instead of looking up every response or receipt of the period.
 
-Revision ID: 0016
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 19:30:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
