@@ -23,7 +23,8 @@ In one run, on this machine only (every server binds 127.0.0.1 on a free port):
    turns on the same server (`ROUNDS` times each, for a share of ``--seconds``), the
    answers to the custom survey including its three custom questions;
 4. the same client loop against a bare Flask app (one GET route with a small form and a
-   hidden field, one POST route reading 4 form fields), served the same way;
+   hidden field, one POST route reading 4 form fields and inserting them as one row into a
+   SQLite file in WAL mode, committed), served the same way;
 5. a table of pairs per second, the portal/bare ratio, the custom/standard ratios, POST
    latencies and errors, then a check by SQL that the database holds exactly one response
    per successful submit (and the custom answers and their counts of each custom one) and
@@ -47,6 +48,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -81,12 +83,18 @@ WARMUP_LIMIT = 10.0
 
 BARE_APP = textwrap.dedent(
     '''\
-    """Bare Flask baseline for bench/submit_bench.py: a form page and a form post."""
+    """Bare Flask baseline for bench/submit_bench.py: a form page, and a form post that
+    inserts one row into a SQLite file (WAL) beside this module and commits it."""
     import secrets
+    import sqlite3
+    import threading
+    from pathlib import Path
 
     from flask import Flask, request
 
     app = Flask(__name__)
+    DATABASE = Path(__file__).with_name("bare.sqlite3")
+    _local = threading.local()
 
     FORM = (
         "<!doctype html><html><head><title>Survey</title></head><body>"
@@ -98,6 +106,21 @@ BARE_APP = textwrap.dedent(
         "<!doctype html><html><head><title>Thank you</title></head><body>"
         '<p id="validation-code">{code}</p><p>{nps} {csat} {length}</p></body></html>'
     )
+
+
+    def connection():
+        # One connection per worker thread, opened on first use (after gunicorn forks).
+        conn = getattr(_local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(DATABASE, timeout=15, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS answers (id INTEGER PRIMARY KEY, token TEXT "
+                "UNIQUE, nps INTEGER, csat INTEGER, comment TEXT)"
+            )
+            _local.conn = conn
+        return conn
 
 
     @app.get("/")
@@ -117,7 +140,14 @@ BARE_APP = textwrap.dedent(
             return "missing token", 400
         nps, csat = int(form.get("nps", "0")), int(form.get("csat", "0"))
         comment = form.get("comment", "")
-        return THANKS.format(code=secrets.token_hex(4), nps=nps, csat=csat, length=len(comment))
+        conn = connection()
+        conn.execute("BEGIN IMMEDIATE")
+        cursor = conn.execute(
+            "INSERT INTO answers (token, nps, csat, comment) VALUES (?, ?, ?, ?)",
+            (token, nps, csat, comment),
+        )
+        conn.execute("COMMIT")
+        return THANKS.format(code=cursor.lastrowid, nps=nps, csat=csat, length=len(comment))
     '''
 )
 
@@ -167,6 +197,17 @@ def count_rows(instance: Instance, survey_key: str) -> DbCheck:
     return DbCheck(
         int(row[0]), int(row[1]), int(answered), int(custom), int(with_rows), int(counted)
     )
+
+
+def count_bare_rows(instance: Instance) -> int:
+    """The rows the bare app inserted (one per successful POST)."""
+    import sqlite3
+
+    path = instance.workdir / "bare" / "bare.sqlite3"
+    if not path.exists():
+        return 0
+    with closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("SELECT count(*) FROM answers").fetchone()[0])
 
 
 # --------------------------------------------------------------------------- client
@@ -604,6 +645,8 @@ def data_check(
     print(f"  responses to the custom survey         : {check.custom_responses}")
     print(f"  ... with custom answer rows            : {check.with_answer_rows}")
     print(f"  ... counted by its scale question      : {check.counted_respondents}")
+    bare_rows = count_bare_rows(instance)
+    print(f"  bare Flask: rows inserted / its submits : {bare_rows} / {bare.stats.ok}")
     print(f"  'database is locked' in the server log : {server_log.locked}")
     print(f"  tracebacks in the server log           : {server_log.tracebacks}")
     counts_ok = (
@@ -615,6 +658,8 @@ def data_check(
         and check.custom_responses == check.with_answer_rows == check.counted_respondents
     )
     problems = []
+    if not bare.stats.ok <= bare_rows <= bare.stats.ok + bare.stats.post_unknown:
+        problems.append("the bare app's rows do not match its successful submits")
     if not custom_ok:
         problems.append("the custom answers or their counts do not match the custom submits")
     if not counts_ok:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from wtforms.fields.choices import SelectChoice
 
@@ -110,12 +110,26 @@ def region_managers(session: Session, region: str) -> list[User]:
     return list(session.scalars(stmt))
 
 
-def managers_of(session: Session, store_id: int) -> list[User]:
-    """The active managers of a store, the longest-standing (lowest id) first."""
-    stmt = (
-        select(User)
+def _managers_of(*columns: Any, store_id: Any) -> Any:
+    return (
+        select(*columns)
         .join(user_stores, user_stores.c.user_id == User.id)
         .where(user_stores.c.store_id == store_id, User.role == Role.MANAGER, User.active.is_(True))
         .order_by(User.id)
     )
-    return list(session.scalars(stmt))
+
+
+def managers_of(session: Session, store_id: int) -> list[User]:
+    """The active managers of a store, the longest-standing (lowest id) first."""
+    return list(session.scalars(_managers_of(User, store_id=store_id)))
+
+
+#: Built once: every unhappy answer asks it inside its write transaction.
+_FIRST_MANAGER = _managers_of(User.id, store_id=bindparam("store_id")).limit(1)
+
+
+def first_manager_id(session: Session, store_id: int) -> int | None:
+    """The id of the store's longest-standing active manager (the first of `managers_of`),
+    or None."""
+    found: int | None = session.scalar(_FIRST_MANAGER, {"store_id": store_id})
+    return found

@@ -10,13 +10,14 @@ one range read of an index on ``response_origins``; nothing is ever shown to the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, TextClause, bindparam, delete, or_, select
+from sqlalchemy import TextClause, bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from portal.ballot.origin import SubmitOrigin, answer_pattern
 from portal.ballot.rules import BallotRules, BurstRule, FastRule, PatternRule
@@ -44,18 +45,20 @@ def screen_response(
     and thanked like any other, and only held out of rankings and awards.
     """
     pattern_key = answer_pattern(response)
-    session.add(
-        ResponseOrigin(
-            response_id=response.id,
-            store_id=response.store_id,
-            staff_id=response.staff_id,
-            submitted_at=now,
-            device_key=origin.device_key,
-            network_key=origin.network_key,
-            pattern_key=pattern_key,
-        )
+    # Core, on the session's connection: the response is flushed, and the ORM's unit of
+    # work would cost more than the insert itself.
+    session.connection().execute(
+        _ORIGINS.insert(),
+        {
+            "response_id": response.id,
+            "store_id": response.store_id,
+            "staff_id": response.staff_id,
+            "submitted_at": now,
+            "device_key": origin.device_key,
+            "network_key": origin.network_key,
+            "pattern_key": pattern_key,
+        },
     )
-    session.flush()
     _prune(session, now - rules.look_back)
     fired = {
         *_burst(session, rules.burst, origin, response, now),
@@ -71,15 +74,15 @@ def _burst(
     fired = []
     since = now - rule.window
     for part, column, key, limit in (
-        ("device", ResponseOrigin.device_key, origin.device_key, rule.device_limit),
-        ("network", ResponseOrigin.network_key, origin.network_key, rule.network_limit),
+        ("device", "device_key", origin.device_key, rule.device_limit),
+        ("network", "network_key", origin.network_key, rule.network_limit),
     ):
         if limit <= 0:
             continue
-        group = _group(session, column, key, response, since)
-        if rule.crossed(len(group), limit):
-            details = {"by": part, "answers": len(group), "minutes": _minutes(rule.window)}
-            _flag(session, group, FlagRule.BURST, details, now)
+        group = _group(session, column, key, response, since, FlagRule.BURST)
+        if rule.crossed(group.size, limit):
+            details = {"by": part, "answers": group.size, "minutes": _minutes(rule.window)}
+            _flag(session, group.unflagged, FlagRule.BURST, details, now)
             fired.append(FlagRule.BURST)
     return fired
 
@@ -103,11 +106,12 @@ def _same_pattern(
 ) -> list[FlagRule]:
     if rule.copies <= 0:
         return []
-    group = _group(session, ResponseOrigin.pattern_key, pattern_key, response, now - rule.window)
-    if not rule.crossed(len(group)):
+    since = now - rule.window
+    group = _group(session, "pattern_key", pattern_key, response, since, FlagRule.PATTERN)
+    if not rule.crossed(group.size):
         return []
-    details = {"answers": len(group), "minutes": _minutes(rule.window)}
-    _flag(session, group, FlagRule.PATTERN, details, now)
+    details = {"answers": group.size, "minutes": _minutes(rule.window)}
+    _flag(session, group.unflagged, FlagRule.PATTERN, details, now)
     return [FlagRule.PATTERN]
 
 
@@ -115,24 +119,69 @@ def _minutes(window: timedelta) -> int:
     return int(window.total_seconds() // 60)
 
 
+#: The tables of the Core statements below.
+_ORIGINS: Any = ResponseOrigin.__table__
+_FLAGS: Any = ResponseFlag.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    #: The answers of the group (the one being screened included).
+    size: int
+    #: Those of them not yet flagged for the rule: a burst or a pattern once crossed
+    #: stays crossed, and every later answer of the group would otherwise write the flags
+    #: of all the earlier ones again (the insert's ``ON CONFLICT`` dropping them).
+    unflagged: list[int]
+
+
+def _group_statement(column: str) -> Any:
+    """The answers since ``since`` with one ``key`` in ``column`` for a store or a staff
+    member, each with whether it is flagged for ``rule``. A card without a cashier passes
+    ``staff_id`` None: ``staff_id = NULL`` matches no row (never "staff_id IS NULL")."""
+    t = _ORIGINS.c
+    flagged = _FLAGS.alias("flagged")
+    return (
+        select(t.response_id, flagged.c.response_id.is_not(None))
+        .select_from(
+            _ORIGINS.outerjoin(
+                flagged,
+                (flagged.c.response_id == t.response_id) & (flagged.c.rule == bindparam("rule")),
+            )
+        )
+        .where(
+            t[column] == bindparam("key"),
+            t.submitted_at >= bindparam("since", type_=t.submitted_at.type),
+            or_(t.store_id == bindparam("store_id"), t.staff_id == bindparam("staff_id")),
+        )
+    )
+
+
+#: Built once: SQLAlchemy keeps a statement object's cache key, and each submit runs all
+#: three inside its write transaction.
+_GROUPS = {
+    column: _group_statement(column) for column in ("device_key", "network_key", "pattern_key")
+}
+
+
 def _group(
     session: Session,
-    column: InstrumentedAttribute[str],
+    column: str,
     key: str,
     response: Response,
     since: datetime,
-) -> Sequence[int]:
+    rule: FlagRule,
+) -> _Group:
     """The answers since ``since`` with this ``key`` for ``response``'s store or staff
-    member (``response`` itself included)."""
-    subject: ColumnElement[bool] = ResponseOrigin.store_id == response.store_id
-    # A card without a cashier has no staff member to match (never "staff_id IS NULL").
-    if response.staff_id is not None:
-        subject = or_(subject, ResponseOrigin.staff_id == response.staff_id)
-    return session.scalars(
-        select(ResponseOrigin.response_id).where(
-            column == key, ResponseOrigin.submitted_at >= since, subject
-        )
-    ).all()
+    member (``response`` itself included), and which of them ``rule`` has not flagged."""
+    params = {
+        "key": key,
+        "since": since,
+        "store_id": response.store_id,
+        "staff_id": response.staff_id,
+        "rule": str(rule),
+    }
+    rows = session.connection().execute(_GROUPS[column], params).all()
+    return _Group(len(rows), [response_id for response_id, flagged in rows if not flagged])
 
 
 @lru_cache(maxsize=4)
@@ -156,6 +205,8 @@ def _flag(
 ) -> None:
     """Hold each answer for ``rule``; one already flagged for it keeps its flag (two
     submits of one burst at once both insert: the unique key keeps one, neither fails)."""
+    if not response_ids:
+        return
     rows = [
         {
             "response_id": response_id,
@@ -167,17 +218,25 @@ def _flag(
         }
         for response_id in response_ids
     ]
-    session.execute(_flag_statement(session.get_bind().dialect.name), rows)
+    stmt = _flag_statement(session.get_bind().dialect.name)
+    session.connection().execute(stmt, rows)
 
 
 def _prune(session: Session, cutoff: datetime) -> None:
     """Delete a few origins older than any rule looks back. Rows another submit is
     deleting are skipped (PostgreSQL), so concurrent submits never wait on each other."""
-    table: Any = ResponseOrigin.__table__
+    session.connection().execute(_PRUNE, {"cutoff": cutoff})
+
+
+def _prune_statement() -> Any:
+    t = _ORIGINS.c
     expired = (
-        select(table.c.response_id)
-        .where(table.c.submitted_at < cutoff)
+        select(t.response_id)
+        .where(t.submitted_at < bindparam("cutoff", type_=t.submitted_at.type))
         .limit(PRUNE_BATCH)
         .with_for_update(skip_locked=True)
     )
-    session.execute(delete(table).where(table.c.response_id.in_(expired.scalar_subquery())))
+    return delete(_ORIGINS).where(t.response_id.in_(expired.scalar_subquery()))
+
+
+_PRUNE = _prune_statement()

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.access import managers_of
+from portal.access import first_manager_id, managers_of
 from portal.audit import Actor, record_audit
 from portal.cases.forms import STATE_LABELS
 from portal.cases.notify import notify_assignee, queue_mail
@@ -137,7 +137,6 @@ def open_case_for_response(
     if not trigger:
         return None
     contact = response.contact
-    assignee = default_assignee(session, response.store_id)
     case = Case(
         store_id=response.store_id,
         staff_id=response.staff_id,
@@ -147,7 +146,7 @@ def open_case_for_response(
         category=response.problem_category,
         summary=response.comment or "",
         state=CaseState.OPEN,
-        assignee_id=None if assignee is None else assignee.id,
+        assignee_id=first_manager_id(session, response.store_id),
         contact_phone=None if contact is None else contact.phone,
         contact_email=None if contact is None else contact.email,
         opened_at=now,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit import Actor, record_audit
 from portal.ballot.origin import SubmitOrigin
@@ -231,19 +232,19 @@ def _follow_through(
     """Everything a stored answer implies: its contact and custom answers, ballot
     screening, the follow-up case (unless ``open_case`` is false), and its counts."""
     if answers.contact is not None:
-        session.add(
-            ResponseContact(
-                response_id=response.id,
-                phone=answers.contact.phone,
-                email=answers.contact.email,
-                consent_text=definition.consent.get(response.locale),
-                consented_at=now,
-            )
+        response.contact = ResponseContact(
+            phone=answers.contact.phone,
+            email=answers.contact.email,
+            consent_text=definition.consent.get(response.locale),
+            consented_at=now,
         )
+    else:
+        # Known to have none: the case check reads it, and would query for it.
+        set_committed_value(response, "contact", None)
     if answers.custom:
         insert_answers(session, response.id, answers.custom)
     if response.comment:
-        classify_response(session, response, now=now)
+        classify_response(session, response, now=now, new=True)
     session.flush()
     if origin is not None:
         rules = (

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app, render_template
+from markupsafe import Markup
+
 from portal.branding import ShopperBranding
 from portal.i18n import current_locale
 from portal.shopper.condition_styles import condition_json, has_conditions
@@ -74,3 +77,35 @@ def survey_context(
         "brand_colour": brand_colour(branding),
         "other_limit": OTHER_TEXT_LIMIT,
     }
+
+
+#: Blank question blocks kept per app: a few survey versions x 2 languages x store formats.
+_BLANK_LIMIT = 256
+
+
+def blank_questions(
+    definition: SurveyDefinition, store_format: str, locale: str, form: Any
+) -> Markup:
+    """The questions of ``definition`` as ``shopper/_questions.html`` draws them for an
+    unanswered ``form`` in ``locale``: drawn once per app and kept (a version never
+    changes, and an unanswered form has nothing of the shopper's). Drawing them was most of
+    a survey page's cost: some sixty inputs through the field macro."""
+    kept: dict[tuple[SurveyDefinition, str, str], Markup] = current_app.extensions.setdefault(
+        "portal.blank_questions", {}
+    )
+    key = (definition, store_format, locale)
+    found = kept.get(key)
+    if found is None:
+        found = Markup(
+            render_template(
+                "shopper/_questions.html",
+                definition=definition,
+                locale=locale,
+                layout=survey_layout(definition, store_format),
+                form=form,
+                other_limit=OTHER_TEXT_LIMIT,
+            )
+        )
+        if len(kept) < _BLANK_LIMIT:
+            kept[key] = found
+    return found

@@ -44,7 +44,7 @@ from portal.shopper.queries import (
     get_survey_page,
     was_submitted_by,
 )
-from portal.shopper.survey_page import brand_colour, survey_context
+from portal.shopper.survey_page import blank_questions, brand_colour, survey_context
 from portal.versions import definition_of
 from surveys.codes import InvalidCode, format_short_code, make_validation_code, normalize_short_code
 from surveys.qr import render_qr_png, render_qr_svg
@@ -136,8 +136,20 @@ def _origin() -> SubmitOrigin:
 
 
 def _render_survey(
-    page: SurveyPage, form: Any, status: int = 200, problem: Any = None, opened: str = ""
+    page: SurveyPage,
+    form: Any,
+    status: int = 200,
+    problem: Any = None,
+    opened: str = "",
+    blank: bool = False,
 ) -> Any:
+    """The survey page; ``blank``: ``form`` is unanswered (a GET), and its questions are
+    the block drawn once (`survey_page.blank_questions`)."""
+    questions = (
+        blank_questions(page.definition, page.store_format, current_locale(), form)
+        if blank
+        else None
+    )
     return (
         render_template(
             "shopper/survey.html",
@@ -146,6 +158,7 @@ def _render_survey(
             store_name=page.store_name,
             problem=problem,
             opened=opened,
+            blank_questions=questions,
             via=Channel.CODE.value if _channel() is Channel.CODE else "",
             style_url=url_for("shopper.survey_style", content_hash=page.definition.content_hash),
         ),
@@ -197,7 +210,7 @@ def survey(token: str) -> Any:
         return render_template("shopper/already_answered.html")
     form = survey_form_class(page.definition, current_locale())()
     opened = sign_opened_stamp(current_settings().secret_key, claims.token_id, utcnow())
-    return _render_survey(page, form, opened=opened)
+    return _render_survey(page, form, opened=opened, blank=True)
 
 
 @bp.post("/r/<token>")

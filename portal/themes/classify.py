@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.themes import TAXONOMY_VERSION, Classification, classify
@@ -25,20 +26,26 @@ def warm_up() -> None:
     classify("排队")
 
 
-def classify_response(session: Session, response: Response, *, now: datetime | None = None) -> None:
-    """Write ``response``'s comment themes and sentiment in place of any it had.
+def classify_response(
+    session: Session, response: Response, *, now: datetime | None = None, new: bool = False
+) -> None:
+    """Write ``response``'s comment themes and sentiment in place of any it had (``new``:
+    it was stored in this transaction, so it has none to replace).
 
-    A response without a comment (or whose comment is only spaces) gets no rows. Adds and
-    flushes; a few milliseconds (the tokenizer's one-time load aside).
+    A response without a comment (or whose comment is only spaces) gets no rows. Writes
+    through Core on the session's connection (``response`` must be flushed); a few
+    milliseconds (the tokenizer's one-time load aside).
     """
-    session.execute(delete(CommentTheme).where(CommentTheme.response_id == response.id))
-    session.execute(
-        delete(CommentClassification).where(CommentClassification.response_id == response.id)
-    )
+    if not new:
+        session.execute(delete(CommentTheme).where(CommentTheme.response_id == response.id))
+        session.execute(
+            delete(CommentClassification).where(CommentClassification.response_id == response.id)
+        )
     comment = (response.comment or "").strip()
     if comment:
         _write(session, [(response.id, response.store_id, response.submitted_at, comment)], now)
-    session.flush()
+    if not new:
+        session.flush()
 
 
 def _write(
@@ -69,10 +76,16 @@ def _write(
             }
             for hit in result.themes
         ]
+    # The tables, not the mapped classes: plain Core inserts skip the ORM's bulk path.
+    connection = session.connection()
     if classifications:
-        session.execute(insert(CommentClassification), classifications)
+        connection.execute(_CLASSIFICATIONS.insert(), classifications)
     if themes:
-        session.execute(insert(CommentTheme), themes)
+        connection.execute(_THEMES.insert(), themes)
+
+
+_CLASSIFICATIONS: Any = CommentClassification.__table__
+_THEMES: Any = CommentTheme.__table__
 
 
 @dataclass(frozen=True, slots=True)
