@@ -165,3 +165,14 @@ __all__ = [
     "User",
     "user_stores",
 ]
+
+# Jobs (portal.jobs): appended here to keep merges of parallel work simple.
+from portal.models.jobs import (  # noqa: E402
+    FINISHED_STATES,
+    Job,
+    JobResultChunk,
+    JobStatus,
+    ScheduledRun,
+)
+
+__all__ += ["FINISHED_STATES", "Job", "JobResultChunk", "JobStatus", "ScheduledRun"]
