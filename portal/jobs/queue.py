@@ -39,7 +39,7 @@ class JobQueue:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.app, self.settings = app, settings
         self._huey: Huey | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._consumer: Consumer | None = None
         self._tasks: dict[str, Any] = {}
 
@@ -98,6 +98,13 @@ class JobQueue:
         for _worker, thread in consumer.worker_threads:
             thread.start()
         log.info("job consumer started in-process with %s thread(s)", self.settings.job_threads)
+
+    def stop_in_process(self) -> None:
+        """Stop the in-process consumer, letting the jobs it runs finish."""
+        with self._lock:
+            consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.stop(graceful=True)
 
     def _make_huey(self) -> Huey:
         name = self.settings.job_queue_name

@@ -16,15 +16,7 @@ from portal.jobs import context as job_context
 from portal.jobs.operations import enqueue, purge_finished_jobs
 from portal.jobs.registry import UnknownJobKind
 from portal.models import Job, JobResultChunk, JobStatus, Role
-
-
-def queue_job(app, kind, params, user):
-    """Queue a job as a view does: enqueue, then commit (which sends it)."""
-    with app.test_request_context("/", method="POST"):
-        session = get_session()
-        job = enqueue(session, kind, params, user, now=utcnow())
-        session.commit()
-        return job.id
+from tests.portal.jobs.queueing import queue_job
 
 
 @pytest.fixture
