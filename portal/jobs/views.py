@@ -22,9 +22,9 @@ from portal.models import JobStatus, Role
 REFRESH_SECONDS = 3
 STATUS_LABELS = {
     JobStatus.QUEUED: _l("Waiting to start"),
-    JobStatus.RUNNING: _l("Running"),
-    JobStatus.DONE: _l("Ready"),
-    JobStatus.FAILED: _l("Failed"),
+    JobStatus.RUNNING: _l("Running now"),
+    JobStatus.DONE: _l("Finished, ready"),
+    JobStatus.FAILED: _l("Failed, no more tries"),
 }
 assert KIND_MODULES  # the kinds' words are registered before a page names them
 
