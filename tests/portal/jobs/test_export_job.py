@@ -88,7 +88,9 @@ def sheet_rows(data: bytes) -> list[tuple[object, ...]]:
     from openpyxl import load_workbook
 
     book = load_workbook(io.BytesIO(data), read_only=True)
-    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+    rows = [tuple(row) for row in book.active.iter_rows(values_only=True)]
+    book.close()
+    return rows
 
 
 def test_the_job_post_needs_its_csrf_token(client, chain, login_as):
