@@ -1,7 +1,10 @@
-"""``worker``: run the queue's jobs and schedule in this process until stopped (Ctrl-C,
-SIGTERM), for ``PORTAL_JOB_WORKER=separate`` (the default with a Redis queue)."""
+"""``worker``: run the queue's jobs and schedule in this process until stopped (SIGTERM
+after the running jobs, Ctrl-C at once), for ``PORTAL_JOB_WORKER=separate`` (the default
+with a Redis queue)."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from flask.cli import with_appcontext
@@ -27,4 +30,6 @@ def worker_command(threads: int | None) -> None:
         )
     count = threads or queue.settings.job_threads
     click.echo(f"Worker: {count} thread(s) on the {queue.describe()} queue (Ctrl-C to stop).")
+    # Said before the consumer takes over the process (a service's log is a pipe).
+    sys.stdout.flush()
     queue.consumer(count).run()

@@ -82,7 +82,10 @@ class JobQueue:
     def consumer(self, threads: int) -> Consumer:
         """A consumer of this queue: ``threads`` workers plus the scheduler that fires the
         periodic jobs (`portal.jobs.schedules`)."""
-        return self.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+        # SIGTERM (systemd, docker stop) lets the running jobs finish; Ctrl-C stops at once.
+        return self.huey.create_consumer(
+            workers=threads, worker_type="thread", periodic=True, graceful_signal="TERM"
+        )
 
     def start_in_process(self) -> None:
         """Run a consumer in threads beside this app process (``PORTAL_JOB_WORKER``
