@@ -55,6 +55,8 @@ from portal.home import views as home_views
 from portal.hr import views as hr_views
 from portal.hr import words as hr_words
 from portal.i18n import current_locale, select_locale
+from portal.jobs import queue as job_queue
+from portal.jobs import views as jobs_views
 from portal.kiosk import console_views as kiosk_console_views
 from portal.kiosk import views as kiosk_views
 from portal.metrics_api import views as metrics_api_views
@@ -134,6 +136,7 @@ VIEW_MODULES = (
     review_views,
     themes_views,
     alerts_views,
+    jobs_views,
 )
 
 
@@ -169,6 +172,7 @@ def create_app(
     errors.init_app(app)
     _register_template_helpers(app)
     security.init_app(app, settings)
+    job_queue.init_app(app, settings)
     cli.init_app(app)
     if not settings.testing:
         _warm_up_on_first_request(app)
@@ -285,6 +289,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(hr_words.template_globals())
     app.jinja_env.globals.update(sms_words.template_globals())
     app.jinja_env.globals.update(themes_views.template_globals())
+    app.jinja_env.globals.update(jobs_views.template_globals())
     app.jinja_env.filters.update(
         localtime=formatting.localtime,
         bdi=formatting.bdi,

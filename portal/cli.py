@@ -28,6 +28,7 @@ from portal.cases.commands import overdue_command, send_mail_command
 from portal.demo.commands import demo_command
 from portal.exports.commands import export_command
 from portal.hr.commands import rank_command
+from portal.jobs.commands import worker_command
 from portal.mystery.commands import finalise_visits_command
 from portal.pos_api.commands import (
     create_api_key_command,
@@ -70,6 +71,7 @@ COMMANDS = (
     classify_comment_command,
     reclassify_comments_command,
     check_alerts_command,
+    worker_command,
 )
 
 

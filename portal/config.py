@@ -152,6 +152,27 @@ class Settings:
     #: ``None`` means ``<instance>/staff-imports``. Several app servers need one they share.
     upload_dir: str | None = None
 
+    #: Where jobs queue (`portal.jobs`): ``sqlite`` (a huey SQLite file in the instance
+    #: folder, for one machine), ``redis://host:port/N`` (Redis, for several servers) or
+    #: ``immediate`` (a job runs as it is queued: tests).
+    job_queue: str = "sqlite"
+    #: Who runs the jobs: ``in-process`` (threads beside each serving app process, the
+    #: default with ``sqlite``) or ``separate`` (``flask --app portal worker`` processes,
+    #: the default with Redis).
+    job_worker: str = "in-process"
+    #: Worker threads per consumer (in-process or ``worker``).
+    job_threads: int = 2
+    #: Tries of a job before it is shown as failed, and the wait before the first retry
+    #: (doubled at each further one).
+    job_max_attempts: int = 3
+    job_retry_seconds: int = 30
+    #: Days a finished job and its result file are kept; ``purge`` deletes older ones.
+    job_retention_days: int = 7
+    #: The queue's name in its store (two portals may share one Redis under two names).
+    job_queue_name: str = "portal"
+    #: A responses export of more rows than this is prepared as a job, not streamed.
+    export_job_rows: int = 50_000
+
     def with_instance(self, path: str) -> Settings:
         return replace(self, instance_path=path)
 
@@ -264,6 +285,7 @@ class Settings:
             **_sms_settings(env_vars, production=env == "production"),
             log_format=_log_format(env_vars.get("PORTAL_LOG_FORMAT", "text")),
             upload_dir=env_vars.get("PORTAL_UPLOAD_DIR") or None,
+            **_job_settings(env_vars),
         )
 
 
@@ -401,6 +423,37 @@ def _sms_settings(env_vars: Mapping[str, str], *, production: bool) -> dict[str,
         "twilio_api_base": api_base,
         "sms_per_number_per_day": _whole(env_vars, "PORTAL_SMS_PER_NUMBER_PER_DAY", 3, 0, 100),
         "sms_max_attempts": _whole(env_vars, "PORTAL_SMS_MAX_ATTEMPTS", 5, 1, 20),
+    }
+
+
+JOB_WORKERS = ("in-process", "separate")
+
+
+def _job_settings(env_vars: Mapping[str, str]) -> dict[str, Any]:
+    """The job queue's settings: ``PORTAL_JOB_QUEUE`` names the engine, and the worker
+    defaults to threads in the app for SQLite, separate processes for Redis."""
+    queue = env_vars.get("PORTAL_JOB_QUEUE", "sqlite").strip() or "sqlite"
+    if queue not in ("sqlite", "immediate") and not queue.startswith(("redis://", "rediss://")):
+        raise SettingsError(
+            "PORTAL_JOB_QUEUE must be 'sqlite', 'immediate' or a Redis URL "
+            "such as redis://127.0.0.1:6379/0"
+        )
+    default_worker = "separate" if queue.startswith("redis") else "in-process"
+    worker = env_vars.get("PORTAL_JOB_WORKER", default_worker).strip() or default_worker
+    if worker not in JOB_WORKERS:
+        raise SettingsError("PORTAL_JOB_WORKER must be 'in-process' or 'separate'")
+    name = env_vars.get("PORTAL_JOB_QUEUE_NAME", "portal").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,60}", name):
+        raise SettingsError("PORTAL_JOB_QUEUE_NAME must be letters, digits, '.', '_' or '-'")
+    return {
+        "job_queue": queue,
+        "job_worker": worker,
+        "job_queue_name": name,
+        "job_threads": _whole(env_vars, "PORTAL_JOB_THREADS", 2, 1, 32),
+        "job_max_attempts": _whole(env_vars, "PORTAL_JOB_MAX_ATTEMPTS", 3, 1, 20),
+        "job_retry_seconds": _whole(env_vars, "PORTAL_JOB_RETRY_SECONDS", 30, 0, 86400),
+        "job_retention_days": _whole(env_vars, "PORTAL_JOB_RETENTION_DAYS", 7, 1, 3650),
+        "export_job_rows": _whole(env_vars, "PORTAL_EXPORT_JOB_ROWS", 50_000, 1, 10**9),
     }
 
 

@@ -18,6 +18,7 @@ from portal.backup import BackupError, backup, holds_data, restore
 from portal.commands import transaction
 from portal.config import current_settings
 from portal.db import utcnow
+from portal.jobs.operations import purge_finished_jobs
 from portal.models import Response, StoreDailyRollup
 from portal.rollups import rebuild_rollups
 from portal.schema import upgrade_database
@@ -157,6 +158,7 @@ def purge_command(vacuum: bool) -> None:
             comment_days=settings.comment_retention_days,
             now=utcnow(),
         )
+        jobs = purge_finished_jobs(session, now=utcnow(), days=settings.job_retention_days)
     compact_database(current_app.extensions["portal.db"][0], vacuum=vacuum)
     click.echo(
         f"Purged contact details of {removed.contacts} response(s) and "
@@ -166,6 +168,10 @@ def purge_command(vacuum: bool) -> None:
         f"{removed.comments} response(s), {removed.answer_texts} answer text(s), texts of "
         f"{removed.case_texts} case(s) and "
         f"{removed.notes} case note(s) (older than {settings.comment_retention_days} days)."
+    )
+    click.echo(
+        f"Purged {jobs} finished job(s) and their files "
+        f"(older than {settings.job_retention_days} days)."
     )
 
 

@@ -391,3 +391,14 @@ def _summary_row(code: str, name: str, region: str, c: _Counts) -> StoreSummaryR
 def _round(value: float | None) -> float | None:
     # One decimal, as the dashboards show; the counts are there to recompute exactly.
     return None if value is None else round(value, 1)
+
+
+def count_responses(
+    session: Session, user: User | None, wanted: ExportRange, *, cap: int | None = None
+) -> int:
+    """How many responses the export of ``wanted`` holds, counting no further than
+    ``cap + 1`` when given (enough to tell "more than ``cap``" at a bounded cost)."""
+    ids = _in_range(select(Response.id), user, wanted)
+    if cap is not None:
+        ids = ids.limit(cap + 1)
+    return int(session.scalar(select(func.count()).select_from(ids.subquery())) or 0)

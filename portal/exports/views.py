@@ -18,6 +18,7 @@ from flask_login import current_user
 from portal.access import requires, store_choices
 from portal.calendar import local_today
 from portal.channels import parse_channels
+from portal.config import current_settings
 from portal.db import get_session, utcnow
 from portal.errors import DomainError
 from portal.exports import bp
@@ -34,12 +35,14 @@ from portal.exports.headers import (
     custom_headers,
     header_row,
 )
+from portal.exports.jobs import EXPORT_JOB, export_params
 from portal.exports.queries import (
     RESPONSE_COLUMNS,
     SUMMARY_COLUMNS,
     ExportRange,
     ResponseExport,
     ResponseExportRow,
+    count_responses,
     get_visible_store,
     iter_response_rows,
     response_cells,
@@ -54,6 +57,7 @@ from portal.exports.writers import (
     write_xlsx,
 )
 from portal.i18n import current_locale
+from portal.jobs.operations import enqueue
 from portal.models import Role
 
 EXPORT_ROLES = (Role.ADMIN, Role.MANAGER, Role.HR, Role.REVIEWER, Role.CX)
@@ -87,6 +91,14 @@ def index() -> Any:
 @requires(*EXPORT_ROLES)
 def responses(fmt: str) -> Any:
     wanted = _requested_range(_form())
+    # Above the threshold the file is prepared as a job (`portal.exports.jobs`): the page
+    # offers it rather than holding a request open for minutes.
+    threshold = current_settings().export_job_rows
+    if count_responses(get_session(), current_user, wanted, cap=threshold) > threshold:
+        action = url_for("exports.responses_job", fmt=fmt, **_range_args(wanted))
+        return render_template(
+            "exports/as_job.html", wanted=wanted, threshold=threshold, action=action, fmt=fmt
+        )
     locale = current_locale()
     layout = export_layout(wanted.versions, locale=locale, other_format=_("Other: %(text)s"))
     rows = _stream_rows(response_export(current_user, wanted, layout))
@@ -94,6 +106,18 @@ def responses(fmt: str) -> Any:
     headers = header_row(RESPONSE_COLUMNS, RESPONSE_HEADERS)
     headers += custom_headers(layout.columns, locale)
     return _download(fmt, "responses", columns, headers, rows, wanted, values=response_cells)
+
+
+@bp.post("/responses.<any(csv, xlsx):fmt>/job")
+@requires(*EXPORT_ROLES)
+def responses_job(fmt: str) -> Any:
+    wanted = _requested_range(_form())
+    filename = f"{_filename('responses', wanted)}.{fmt}"
+    params = export_params(fmt, _range_args(wanted), filename, current_locale())
+    session = get_session()
+    job = enqueue(session, EXPORT_JOB, params, current_user, now=utcnow())
+    session.commit()
+    return redirect(url_for("jobs.detail", job_id=job.id))
 
 
 @bp.get("/summary.<any(csv, xlsx):fmt>")

@@ -172,3 +172,14 @@ from portal.models.staff_months import (  # noqa: E402
 )
 
 __all__ += ["StaffMonthlyRollup", "StoredRanking", "StoredRankingRow"]
+
+# Jobs (portal.jobs): appended here to keep merges of parallel work simple.
+from portal.models.jobs import (  # noqa: E402
+    FINISHED_STATES,
+    Job,
+    JobResultChunk,
+    JobStatus,
+    ScheduledRun,
+)
+
+__all__ += ["FINISHED_STATES", "Job", "JobResultChunk", "JobStatus", "ScheduledRun"]

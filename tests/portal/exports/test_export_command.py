@@ -52,8 +52,10 @@ def test_one_store_and_the_summary_as_xlsx(runner, answered, tmp_path):
     )
 
     assert result.exit_code == 0, result.output
-    sheet = openpyxl.load_workbook(out, read_only=True).active
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    # Read-only workbooks keep their file open until closed.
+    book = openpyxl.load_workbook(out, read_only=True)
+    rows = [list(row) for row in book.active.iter_rows(values_only=True)]
+    book.close()
     assert [row[0] for row in rows[1:]] == ["SH-001", "ALL"]
     assert rows[1][3] == 2  # n: the two answers of November
 

@@ -234,6 +234,7 @@ EXTRA_COMMANDS = {
     "verify-awards",
     "rank",
     "erase-customer",
+    "worker",
 }
 
 

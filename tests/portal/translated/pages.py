@@ -39,6 +39,10 @@ def _admin(
     return lambda world, who: pages(world, who) if who and who.login == "admin" else []
 
 
+def _login(who: Who | None) -> str:
+    return who.login if who else ""
+
+
 def _staff(world: World, who: Who | None) -> Variants:
     return [{"staff_id": s} for s in (who.staff_ids[:1] if who else [])]
 
@@ -233,6 +237,10 @@ PAGES: dict[str, Callable[[World, Who | None], Variants]] = {
     "alerts.index": lambda w, who: ONE,
     "alerts.rules": lambda w, who: ONE,
     "alerts.edit_rule": lambda w, who: [{"rule_id": r} for r in w.alert_rule_ids],
+    "jobs.index": lambda w, who: ONE,
+    "jobs.detail": lambda w, who: [
+        {"job_id": j} for j in w.job_ids.get(who.login if who else "", [])
+    ],
 }
 
 #: GET endpoints that are not pages to read, each with the reason.
@@ -254,4 +262,6 @@ NOT_PAGES = {
     "shopper.logo": "the chain's logo image",
     "surveys.preview_style": "a stylesheet generated from the previewed survey's conditions",
     "kiosk.service_worker": "the counter tablet's service worker script",
+    "jobs.download": "a job's result file: the export's is compared with the direct one "
+    "by tests/portal/jobs/test_export_job",
 }

@@ -84,6 +84,7 @@ from tests.portal.survey_editor.published import add_seasonal_survey
 from tests.portal.targeting.factories import add_survey, publish_version
 from tests.portal.translated.world_alerts import add_world_alerts
 from tests.portal.translated.world_custom import add_custom_answers
+from tests.portal.translated.world_jobs import add_jobs
 from tests.portal.translated.world_kiosk import add_kiosks
 from tests.portal.translated.world_paper import PaperWorld, add_paper_cards
 from tests.portal.translated.world_sms import add_text_messages
@@ -167,6 +168,8 @@ class World:
     theme_month: str = ""
     #: The demo's alert rules.
     alert_rule_ids: list[int] = field(default_factory=list)
+    #: Login -> jobs it may open (`world_jobs`): done, running, failed (admin: + scheduled).
+    job_ids: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _aware(value: datetime) -> datetime:
@@ -218,6 +221,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
     add_text_messages(session, settings, manager, now=now)
     theme_month = add_comment_themes(session)
     alert_rule_ids = add_world_alerts(session, home_store, now=now)
+    job_ids = add_jobs(session, {login: _user(session, e) for login, e in LOGINS.items()}, now=now)
     session.flush()
     return World(
         people={login: _who(session, login) for login in LOGINS},
@@ -236,6 +240,7 @@ def build_world(session: Session, settings: Settings, *, now: datetime, photos: 
         phone_cases=phone_cases,
         theme_month=theme_month,
         alert_rule_ids=alert_rule_ids,
+        job_ids=job_ids,
     )
 
 
