@@ -258,6 +258,8 @@ def configure(log_format: str, stream: IO[str] | None = None) -> logging.Handler
         root.addHandler(handler)
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
+    elif stream is not None and isinstance(handler, logging.StreamHandler):
+        handler.setStream(stream)
     handler.setFormatter(chosen)
     for name in GUNICORN_LOGGERS:
         for gunicorn_handler in logging.getLogger(name).handlers:

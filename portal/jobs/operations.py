@@ -1,4 +1,5 @@
-"""Writes about jobs: queue one, claim a scheduled slot once, purge old finished jobs.
+"""Writes about jobs: queue one, claim a scheduled slot once, recover the jobs whose worker
+was lost, purge old finished jobs.
 
 Like every operation these only flush. `enqueue` hands the job to the queue engine after
 the caller's commit (`portal.jobs.queue.send_after_commit`), so a worker never picks up a
@@ -11,13 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.jobs.queue import current_queue, send_after_commit
 from portal.jobs.registry import get_kind
 from portal.models import FINISHED_STATES, Job, JobResultChunk, JobStatus, ScheduledRun, User
+from portal.models.jobs import LOST_WORKER
 
 
 def enqueue(
@@ -85,3 +87,37 @@ def purge_finished_jobs(session: Session, *, now: datetime, days: int) -> int:
     )
     session.flush()
     return int(getattr(removed, "rowcount", 0) or 0)
+
+
+def recover_lost_jobs(session: Session, *, now: datetime, lease: timedelta) -> list[int]:
+    """Put back in the queue the running jobs whose heartbeat is older than ``lease`` (their
+    worker was killed or its machine stopped), or fail those with no attempt left; the ids
+    queued again, sent to the engine once the caller commits.
+
+    Each job moves only if it is still running with that old heartbeat, so two workers
+    recovering at once move it once, and a job whose worker beats again is left alone.
+    """
+    cutoff = now - lease
+    lost = session.execute(
+        select(Job.id, Job.attempts, Job.max_attempts).where(
+            Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff
+        )
+    ).all()
+    queue = current_queue()
+    requeued = []
+    for job_id, attempts, max_attempts in lost:
+        again = attempts < max_attempts
+        moved = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
+            .values(
+                status=JobStatus.QUEUED if again else JobStatus.FAILED,
+                error=LOST_WORKER,
+                finished_at=None if again else now,
+            )
+        )
+        if getattr(moved, "rowcount", 0) and again:
+            send_after_commit(session, queue, job_id)
+            requeued.append(job_id)
+    session.flush()
+    return requeued

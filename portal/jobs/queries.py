@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import NotFound
 from portal.models import Job, JobResultChunk, JobStatus, Role, User
+from portal.models.jobs import LOST_WORKER
 
 #: Jobs listed on ``/jobs``, newest first.
 LIST_LIMIT = 100
@@ -50,6 +51,13 @@ class JobView:
     @property
     def downloadable(self) -> bool:
         return self.status == JobStatus.DONE and self.result_filename is not None
+
+    @property
+    def error_text(self) -> str | None:
+        """The last attempt's error in words (a lost worker's in the reader's language)."""
+        if self.error == LOST_WORKER:
+            return str(_l("the worker running it stopped before it finished"))
+        return self.error
 
     @property
     def percent(self) -> int | None:

@@ -4,6 +4,7 @@ cron command calls, in the same transactions, so the command and the job stay on
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -17,7 +18,7 @@ from portal.calendar import last_complete_month
 from portal.cases.notify import deliver_message, list_unsent_mail, notify_overdue, smtp_send
 from portal.db import utcnow
 from portal.jobs.context import JobContext
-from portal.jobs.operations import purge_finished_jobs
+from portal.jobs.operations import purge_finished_jobs, recover_lost_jobs
 from portal.jobs.registry import job_kind
 from portal.models import AwardCycle
 from portal.review.operations import generate_monthly_reviews, mail_reviews
@@ -25,6 +26,8 @@ from portal.themes.classify import count_to_reclassify, reclassify_batch
 
 #: Comments classified per transaction, as ``reclassify-comments`` does by default.
 RECLASSIFY_BATCH = 500
+#: A running job whose heartbeat (renewed every 30 s) is older than this lost its worker.
+LOST_AFTER = timedelta(minutes=10)
 
 
 @job_kind("send-mail", _l("Sending the outbox's mail"))
@@ -114,3 +117,11 @@ def reclassify_comments(context: JobContext, _params: Mapping[str, Any]) -> None
             break
         done, after_id = done + step.count, step.last_id
         context.report(done)
+
+
+@job_kind("recover-jobs", _l("Recovering jobs whose worker stopped"))
+def recover_jobs(context: JobContext, _params: Mapping[str, Any]) -> None:
+    """Queue again the jobs whose worker was killed mid-job (their heartbeat stopped), or
+    show them failed once their attempts are used up."""
+    with context.transaction() as session:
+        recover_lost_jobs(session, now=utcnow(), lease=LOST_AFTER)

@@ -12,6 +12,7 @@ stores are by default:
 kind                      when (UTC)           slot              same as the command
 ========================  ===================  ================  ====================
 ``send-mail``             every 5 minutes      the 5 minutes     ``send-mail``
+``recover-jobs``          every 5 minutes      the 5 minutes     (none: jobs only)
 ``overdue``               hourly at :10        the hour          ``overdue``
 ``purge``                 daily 19:00 (03:00)  the day           ``purge``
 ``reclassify-comments``   daily 19:30 (03:30)  the day           ``reclassify-comments``
@@ -60,6 +61,7 @@ class Schedule:
 
 SCHEDULES = (
     Schedule("send-mail", crontab(minute="*/5"), _five_minutes),
+    Schedule("recover-jobs", crontab(minute="*/5"), _five_minutes),
     Schedule("overdue", crontab(minute="10"), _hour),
     Schedule("purge", crontab(minute="0", hour="19"), _day),
     Schedule("reclassify-comments", crontab(minute="30", hour="19"), _day),

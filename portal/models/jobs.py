@@ -37,6 +37,10 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+#: The error of a job whose worker was lost (`portal.jobs.queries.JobView.error_text`
+#: words it in the reader's language).
+LOST_WORKER = "lost-worker"
+
 #: The states a job no longer leaves.
 FINISHED_STATES = (JobStatus.DONE, JobStatus.FAILED)
 
@@ -68,6 +72,9 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    #: Renewed by the worker while the job runs: a running job whose heartbeat stopped
+    #: lost its worker (`portal.jobs.operations.recover_lost_jobs`).
+    heartbeat_at: Mapped[datetime | None]
     result_filename: Mapped[str | None] = mapped_column(String(200))
     result_mimetype: Mapped[str | None] = mapped_column(String(100))
     result_size: Mapped[int | None] = mapped_column(BigInteger)

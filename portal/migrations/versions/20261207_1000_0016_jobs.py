@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", portal.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", portal.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", portal.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("heartbeat_at", portal.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("result_filename", sa.String(length=200), nullable=True),
         sa.Column("result_mimetype", sa.String(length=100), nullable=True),
         sa.Column("result_size", sa.BigInteger(), nullable=True),

@@ -88,6 +88,7 @@ def test_every_scheduled_kind_is_a_registered_job_kind_and_fires_once_a_day_or_m
     kinds = {schedule.kind for schedule in SCHEDULES}
     assert kinds == {
         "send-mail",
+        "recover-jobs",
         "overdue",
         "purge",
         "reclassify-comments",
