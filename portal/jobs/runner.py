@@ -3,9 +3,9 @@
 The runner opens its own app context and short transactions (`JobContext`). A job is
 claimed by moving it from queued to running in one UPDATE, so a job the engine delivers
 twice runs once; while it runs, its heartbeat is renewed, so a job whose worker was killed
-is found and queued again (`portal.jobs.operations.recover_lost_jobs`). A failure is logged with its traceback and recorded on the job in words;
-the job is queued again after a growing delay until its attempts are used up, then shown
-as failed.
+is found and queued again (`portal.jobs.operations.recover_lost_jobs`). A failure is
+logged with its traceback and recorded on the job in words; the job is queued again after
+a growing delay until its attempts are used up, then shown as failed.
 """
 
 from __future__ import annotations
