@@ -4,10 +4,13 @@ folders) share only the database URL and the secret key, as servers behind one p
 
 - the same survey answers sent to both at once are stored once per receipt, without a 5xx;
 - a sign-in on one is a sign-in on the other; signing out on one voids the cookie on both;
-- failed sign-ins sent to both in turn are refused at the same count as on one server.
+- failed sign-ins sent to both in turn are refused at the same count as on one server;
+- an export queued as a job on one server is followed and downloaded on the other.
 
-On PostgreSQL (``PORTAL_TEST_DATABASE_URL``) a fresh database of its own; otherwise one
-SQLite file in WAL mode, which both servers on this one machine open.
+On PostgreSQL (``PORTAL_TEST_DATABASE_URL``) a fresh database of its own, and, with
+``PORTAL_TEST_REDIS_URL`` (always in CI), production's Redis for the job queue and the rate
+limits; otherwise one SQLite file in WAL mode, which both servers on this one machine open,
+with the limits in the database and each server's own SQLite job queue.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -150,6 +153,18 @@ def setup(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Setup:
         "PORTAL_INSTANCE_PATH": str(tmp_path_factory.mktemp("setup-instance")),
     }
     env.pop("PORTAL_TEST_DATABASE_URL", None)
+    redis_url = os.environ.get("PORTAL_TEST_REDIS_URL")
+    if redis_url and not database_url.startswith("sqlite"):
+        env |= {
+            "PORTAL_JOB_QUEUE": redis_url,
+            # The servers run the jobs themselves: no separate worker to start here.
+            "PORTAL_JOB_WORKER": "in-process",
+            # A queue of this run's own, whatever else the Redis server holds.
+            "PORTAL_JOB_QUEUE_NAME": f"two-servers-{secrets.token_hex(4)}",
+            "PORTAL_RATELIMIT_STORAGE_URL": redis_url,
+        }
+    # Any export of more than two answers is prepared as a job.
+    env["PORTAL_EXPORT_JOB_ROWS"] = "2"
     store, email = "TWO-001", "admin@two.example"
     settings = Settings.from_env(env)
     # Testing: this process's logging is left as the other tests expect it.
@@ -364,11 +379,52 @@ def _first_refusal(servers: list[Server], email: str, address: str) -> int:
 
 def test_a_rate_limit_trips_at_the_same_count_on_two_servers_as_on_one(setup, servers):
     a, b = servers
+    # Accounts of this run's own: a Redis server may keep counts from an earlier run.
+    run = secrets.token_hex(3)
     for round_ in range(2):
         window = time.time() // LOGIN_ACCOUNT.window
-        alone = _first_refusal([a], f"alone{round_}@two.example", f"10.6.{round_}.1")
-        shared = _first_refusal([a, b], f"shared{round_}@two.example", f"10.6.{round_}.2")
+        alone = _first_refusal([a], f"alone{round_}-{run}@two.example", f"10.6.{round_}.1")
+        shared = _first_refusal([a, b], f"shared{round_}-{run}@two.example", f"10.6.{round_}.2")
         if time.time() // LOGIN_ACCOUNT.window == window:
             break  # no window began meanwhile, which would have reset the counts
     assert alone == LOGIN_ACCOUNT.limit + 1
     assert shared == alone
+
+
+def test_an_export_job_queued_on_one_server_is_followed_and_downloaded_on_the_other(setup, servers):
+    a, b = servers
+    address = "10.5.0.1"
+    status, cookies = _sign_in(a, setup.email, PASSWORD, address)
+    assert status == 302
+    offer = a.send("GET", "/exports/responses.csv", cookies=cookies, address=address)
+    assert offer.status == 200, offer.body[:500]
+    cookies = _merged(cookies, offer)
+    action = re.search(r'<form method="post" action="([^"]+)"', offer.body)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', offer.body)
+    assert action and token, "the export of more than two answers is offered as a job"
+    queued = a.send(
+        "POST",
+        action.group(1).replace("&amp;", "&"),
+        cookies=cookies,
+        form={"csrf_token": token.group(1)},
+        address=address,
+    )
+    assert queued.status == 302, queued.body[:500]
+    job_path = urlsplit(queued.location).path
+    assert re.fullmatch(r"/jobs/\d+", job_path), queued.location
+
+    # Followed on the other server until it is ready (a condition, not a fixed sleep).
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        page = b.send("GET", job_path, cookies=cookies, address=address)
+        assert page.status == 200, page.body[:500]
+        assert 'id="job-error"' not in page.body, page.body
+        if f"{job_path}/download" in page.body:
+            break
+        assert time.monotonic() < deadline, f"the job was not ready in time:\n{page.body}"
+        time.sleep(0.2)
+    download = b.send("GET", f"{job_path}/download", cookies=cookies, address=address)
+    assert download.status == 200
+    lines = download.body.lstrip("\ufeff").splitlines()
+    # The header, and a line per answer (those the first test of this module stored).
+    assert len(lines) == 1 + sum(_stored_per_receipt(setup.url).values()), download.body
