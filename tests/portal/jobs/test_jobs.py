@@ -179,3 +179,12 @@ def test_purge_deletes_old_finished_jobs_with_their_files_and_keeps_the_rest(
     assert {old_done, old_failed}.isdisjoint(left) and {recent, running} <= left
     chunk_jobs = set(db_session.scalars(select(JobResultChunk.job_id)))
     assert {old_done, old_failed}.isdisjoint(chunk_jobs)
+
+
+def test_the_admins_menu_leads_to_every_job_and_a_managers_does_not(
+    client, make_user, manager, login_as
+):
+    login_as(make_user(Role.ADMIN))
+    assert 'href="/jobs/"' in client.get("/settings").get_data(as_text=True)
+    login_as(manager)
+    assert 'href="/jobs/"' not in client.get("/settings").get_data(as_text=True)
