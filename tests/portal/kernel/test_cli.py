@@ -221,6 +221,7 @@ DESIGN_COMMANDS = {
     "monthly-review": ["--month"],
     "check-alerts": [],
     "reclassify-comments": ["--all"],
+    "worker": ["--threads"],
 }
 #: Commands beyond DESIGN.md: key upkeep and the cron jobs of cases, mystery and awards.
 EXTRA_COMMANDS = {
@@ -234,7 +235,6 @@ EXTRA_COMMANDS = {
     "verify-awards",
     "rank",
     "erase-customer",
-    "worker",
 }
 
 
