@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from analysis.categories import CategoryShare, category_shares
 from analysis.compare import benjamini_hochberg, compare_csat, compare_nps
-from analysis.control_laney import laney_p_chart
+from analysis.control_laney import laney_above
 from analysis.csat import csat_interval
 from analysis.drivers import Driver, key_drivers
 from analysis.funnel import FunnelFlag, StaffFunnel, funnel_outliers
@@ -365,32 +365,36 @@ def _weekly_detractors(
     )
     first = judged_from - timedelta(weeks=BASELINE_WEEKS)
     weekly = queries.weekly_detractors_by_store(session, user, Period(first, period.end), channels)
-    flagged: dict[int, tuple[str, ...]] = {}
+    # Every store's weeks as one row of a stores x weeks grid (a week without answers has
+    # n = 0, which a chart skips as it skips a missing week), judged in one numpy pass.
+    starts = [first + timedelta(weeks=i) for i in range(BASELINE_WEEKS)]
+    while starts[-1] < week_start(period.end):
+        starts.append(starts[-1] + timedelta(weeks=1))
+    column = {start: i for i, start in enumerate(starts)}
+    store_ids, counts, sizes = [], [], []
     for store_id, rows in weekly.items():
-        weeks = {start: [detractors, n] for start, detractors, n in rows}
-        baseline = [w for w in sorted(weeks) if w < judged_from]
-        judged = [w for w in sorted(weeks) if w >= judged_from]
-        base_n = sum(weeks[w][1] for w in baseline)
-        if base_n < MIN_N or not judged:
+        detractors, n = [0] * len(starts), [0] * len(starts)
+        for start, d, size in rows:
+            detractors[column[start]], n[column[start]] = d, size
+        base_d, base_n = sum(detractors[:BASELINE_WEEKS]), sum(n[:BASELINE_WEEKS])
+        if base_n < MIN_N:
             continue
-        # A week can only be above its limit if its share is above the centre line: skip
-        # the chart (and its scipy calls) for stores with no such week.
-        centre = sum(weeks[w][0] for w in baseline) / base_n
-        if not any(weeks[w][1] and weeks[w][0] / weeks[w][1] > centre for w in judged):
+        # A week can only be above its limit if its share is above the centre line: only
+        # stores with such a week are charted (as before the charts were batched).
+        if not any(
+            n[i] and detractors[i] / n[i] > base_d / base_n for i in range(BASELINE_WEEKS, len(n))
+        ):
             continue
-        # Laney's rule: the baseline weeks' own spread widens the limits when it exceeds
-        # the binomial's (large n), else the plain p-chart judges.
-        chart = laney_p_chart(
-            [weeks[w][0] for w in baseline + judged],
-            [weeks[w][1] for w in baseline + judged],
-            baseline=len(baseline),
-        )
-        points = chart.points[len(baseline) :]
-        labels = tuple(
-            f"{w.isocalendar()[0]}-W{w.isocalendar()[1]:02d}"
-            for w, point in zip(judged, points, strict=True)
-            if point.above
-        )
-        if labels:
-            flagged[store_id] = labels
+        store_ids.append(store_id)
+        counts.append(detractors)
+        sizes.append(n)
+    if not store_ids:
+        return {}
+    above = laney_above(counts, sizes, baseline=BASELINE_WEEKS)
+    labels = [f"{w.isocalendar()[0]}-W{w.isocalendar()[1]:02d}" for w in starts]
+    flagged: dict[int, tuple[str, ...]] = {}
+    for store_id, row in zip(store_ids, above.tolist(), strict=True):
+        weeks = tuple(labels[i] for i in range(BASELINE_WEEKS, len(starts)) if row[i])
+        if weeks:
+            flagged[store_id] = weeks
     return flagged

@@ -231,3 +231,18 @@ def test_benjamini_hochberg_is_scipys_and_never_below_the_raw_p(raw):
     assert ordered == sorted(ordered)  # monotone in the raw p
     if raw:
         assert adjusted == pytest.approx(list(false_discovery_control(raw)), abs=1e-12)
+
+
+def test_normal_p_values_are_scipy_norms_to_the_bit():
+    # `_normal_p` calls scipy.special.ndtr directly; the comparisons' p-values (and so
+    # every flag and Benjamini-Hochberg rank) must stay what `norm.sf`/`norm.cdf` gave.
+    import numpy as np
+    from scipy.stats import norm
+
+    from analysis.compare import _normal_p
+
+    zs = np.concatenate([np.linspace(-40, 40, 4001), [0.0, -0.0, 1e-300, 8.2915, -37.5]])
+    for z in map(float, zs):
+        assert _normal_p(z, "two-sided") == float(2.0 * norm.sf(abs(z)))
+        assert _normal_p(z, "greater") == float(norm.sf(z))
+        assert _normal_p(z, "less") == float(norm.cdf(z))
