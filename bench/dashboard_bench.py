@@ -708,6 +708,10 @@ def open_app(info: DatasetInfo, instance: Path) -> tuple[Any, Engine, Statements
         base_url="http://127.0.0.1:5000",
         ratelimit_enabled=False,
         instance_path=str(instance),
+        # No job consumer threads beside the pages measured, and a large export streamed
+        # as it is measured, not offered as a job (the job writes the same rows in chunks).
+        job_queue="immediate",
+        export_job_rows=10**12,
     )
     app = create_app(settings)
     engine: Engine = app.extensions["portal.db"][0]
