@@ -175,6 +175,25 @@ def schema_version(path: Path) -> str:
             return "none"
 
 
+def add_write_counter(engine: Engine) -> bool:
+    """Give a file migrated to 0014 before the staff-month rows had their write counter
+    (``changes``, `portal.hr.fingerprints`) the column and its index, as 0014 now creates
+    them. True when it was missing."""
+    with engine.begin() as conn:
+        names = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(staff_monthly_rollups)")}
+        if "changes" in names:
+            return False
+        conn.exec_driver_sql(
+            "ALTER TABLE staff_monthly_rollups ADD COLUMN changes INTEGER NOT NULL DEFAULT 0"
+        )
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_staff_monthly_rollups_month")
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_staff_monthly_rollups_month ON staff_monthly_rollups (month, changes)"
+        )
+        conn.exec_driver_sql("DELETE FROM stored_rankings")
+    return True
+
+
 def add_month_signals(session: Session, month: date, seed: int) -> tuple[int, int]:
     """Released mystery visits (0-2 per staff member, one observation each) and a few
     substantiated complaints in ``month``, flushed in the caller's transaction."""
@@ -277,6 +296,8 @@ def run(args: argparse.Namespace, info: DatasetInfo, load: float, started: float
     upgrade_database(engine)
     after = schema_version(path)
     migrated = f"migrated {before} -> {after}" if before != after else f"schema {after}"
+    if add_write_counter(engine):
+        migrated += ", write counter added to staff_monthly_rollups"
     month = parse_month(args.month) if args.month else default_month(info)
     if month is None:
         raise SystemExit("--month must be YYYY-MM")

@@ -5,14 +5,15 @@ A month's ranking is stored the first time it is computed after the month ended 
 per month, award scope and gating in ``stored_rankings``, with a per-person row each in
 ``stored_ranking_rows`` for the 12-month trend). It is used again only while its
 **fingerprint** still matches: the SHA-256 of everything the ranking was computed from,
-as read each time (the staff-month rollup less the answers held out, released mystery
-observations, substantiated complaints and the bar of open ones, the staff list with
-stores and regions, the policy's parameters, scope and channels). Whatever changes a
-closed month after the fact (a late answer to one of its receipts, a corrected answer, a
-flag or its clearing, a visit released or disputed, a case resolved, a person moved,
+summed by the database each time (`portal.hr.fingerprints`: the staff-month rows' write
+counter, the answers held out, released mystery observations, substantiated complaints
+and the bar of open ones, the staff list with stores and regions, the policy's
+parameters, scope and channels). Whatever changes a closed month after the fact (a late
+answer to one of its receipts, a corrected or moved answer, a flag or its clearing, a
+visit released, disputed or adjusted, a case resolved, a person moved,
 ``rebuild-rollups``, a new policy) changes the fingerprint, and the month is ranked afresh
-and stored in place of the old result. Reading the inputs costs a few thousand rows of the
-staff-month rollup; ranking them (the funnel check and ``rank_staff``) is what is saved.
+and stored in place of the old result. Checking reads none of the month's rows; the body
+is columnar (`encode`) and names are attached when shown.
 
 An award cycle's frozen snapshot (`portal.awards.snapshot`) is its own copy and never
 changes with this store.
