@@ -20,10 +20,10 @@ In one run, in-process:
 4. times ``portal.hr.ranking.rank_month`` for that month: once the first time (the month
    is ranked and stored, `portal.hr.stored`), then ``--repeat`` runs, a new session each,
    that read the stored month back, split into parts by wrapping the functions: reading
-   (``_read_signals`` + ``_people``: the SQL of the staff-month rollup and the other
-   signals, with the time inside ``cursor.execute`` beside it), the funnel check and
-   ``rank_staff`` (0 when read back), the stored ranking read back and the rest (the
-   fingerprint, the inputs, the digest);
+   (``_read_signals`` + ``_staff_rows``: the SQL of the staff-month rollup and the other
+   signals, and the staff list, with the time inside ``cursor.execute`` beside it), the
+   fingerprint (`portal.hr.fingerprints`), the funnel check and ``rank_staff`` (0 when
+   read back), the stored ranking read back and the rest (the inputs, the digest);
 5. times the staff page's 12-month trend (``portal.hr.queries.staff_trend``) the first
    time and from the stored months, the staff page's two rankings together (``rank_month``
    + ``staff_trend``), and, the old way, ``rank_months`` over 12 months with nothing
@@ -60,6 +60,7 @@ from dataset import (  # bench/ is on sys.path when this file runs as a script
 from sqlalchemy import Connection, Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
+import portal.hr.fingerprints as fingerprints_module
 import portal.hr.ranking as ranking_module
 import portal.hr.stored as stored_module
 from portal.calendar import (
@@ -91,7 +92,8 @@ RAW_SQL_NOT_INDEXED = RAW_SQL.replace("FROM responses", "FROM responses NOT INDE
 #: The functions timed as parts of rank_month: (module, name) -> part.
 PARTS = {
     (ranking_module, "_read_signals"): "reading",
-    (ranking_module, "_people"): "reading",
+    (ranking_module, "_staff_rows"): "reading",
+    (fingerprints_module, "month_fingerprints"): "fingerprint",
     (ranking_module, "_flagged_staff"): "funnel",
     (ranking_module, "rank_staff"): "rank_staff",
     (stored_module, "load"): "stored",
@@ -171,6 +173,25 @@ def schema_version(path: Path) -> str:
             return str(conn.execute("SELECT version_num FROM alembic_version").fetchone()[0])
         except sqlite3.Error:
             return "none"
+
+
+def add_write_counter(engine: Engine) -> bool:
+    """Give a file migrated to 0014 before the staff-month rows had their write counter
+    (``changes``, `portal.hr.fingerprints`) the column and its index, as 0014 now creates
+    them. True when it was missing."""
+    with engine.begin() as conn:
+        names = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(staff_monthly_rollups)")}
+        if "changes" in names:
+            return False
+        conn.exec_driver_sql(
+            "ALTER TABLE staff_monthly_rollups ADD COLUMN changes INTEGER NOT NULL DEFAULT 0"
+        )
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_staff_monthly_rollups_month")
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_staff_monthly_rollups_month ON staff_monthly_rollups (month, changes)"
+        )
+        conn.exec_driver_sql("DELETE FROM stored_rankings")
+    return True
 
 
 def add_month_signals(session: Session, month: date, seed: int) -> tuple[int, int]:
@@ -275,6 +296,8 @@ def run(args: argparse.Namespace, info: DatasetInfo, load: float, started: float
     upgrade_database(engine)
     after = schema_version(path)
     migrated = f"migrated {before} -> {after}" if before != after else f"schema {after}"
+    if add_write_counter(engine):
+        migrated += ", write counter added to staff_monthly_rollups"
     month = parse_month(args.month) if args.month else default_month(info)
     if month is None:
         raise SystemExit("--month must be YYYY-MM")
@@ -314,16 +337,17 @@ def run(args: argparse.Namespace, info: DatasetInfo, load: float, started: float
             key: Row(label, indent=2)
             for key, label in (
                 ("reading", "reading: SQL + rows to values"),
-                ("sql", "of which inside cursor.execute"),
+                ("sql", "of which inside cursor.execute (all parts)"),
+                ("fingerprint", "fingerprint (portal.hr.fingerprints)"),
                 ("funnel", "funnel check (analysis.funnel)"),
                 ("rank_staff", "rank_staff (analysis.ranking)"),
                 ("stored", "stored ranking read back (portal.hr.stored)"),
-                ("rest", "rest: fingerprint, inputs, digest, results"),
+                ("rest", "rest: inputs, digest, results"),
             )
         }
         rows["sql"].indent = 4
         parts = Parts()
-        timed = ("reading", "funnel", "rank_staff", "stored")
+        timed = ("reading", "fingerprint", "funnel", "rank_staff", "stored")
         with timed_parts(parts, conn):
             for _ in range(args.repeat):
                 parts.clear()

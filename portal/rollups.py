@@ -57,13 +57,16 @@ def _upsert_statement(dialect: str, model: Any, key: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The table, not the mapped class: a plain Core statement skips the ORM's bulk path.
     columns = model.__table__.c
-    stmt = insert(model.__table__).values(
-        {name: bindparam(name, type_=columns[name].type) for name in (*key, *COUNT_COLUMNS)}
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: columns[name] + stmt.excluded[name] for name in COUNT_COLUMNS},
-    )
+    values: dict[str, Any] = {
+        name: bindparam(name, type_=columns[name].type) for name in (*key, *COUNT_COLUMNS)
+    }
+    if "changes" in columns:  # the staff month counts its writes (portal.hr.fingerprints)
+        values["changes"] = literal_column("1")
+    stmt = insert(model.__table__).values(values)
+    updates = {name: columns[name] + stmt.excluded[name] for name in COUNT_COLUMNS}
+    if "changes" in columns:
+        updates["changes"] = columns["changes"] + literal_column("1")
+    stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
     return precompiled(stmt, dialect)
 
 
@@ -298,22 +301,26 @@ def sum_staff_months(session: Session, store_ids: Iterable[int] | None = None) -
     rows, by one INSERT ... SELECT: for ``rebuild-rollups``, and for data written straight
     into ``daily_rollups`` (the bench's and the tests' worlds)."""
     ids = None if store_ids is None else list(store_ids)
+    # The rows written here count as one more write than any row had: every month they
+    # touch gets a new fingerprint (portal.hr.fingerprints), even with equal sums.
+    written = (session.scalar(select(func.max(StaffMonthlyRollup.changes))) or 0) + 1
     clear = delete(StaffMonthlyRollup)
     if ids is not None:
         clear = clear.where(StaffMonthlyRollup.store_id.in_(ids))
     session.execute(clear)
-    _insert_staff_months(session, ids)
+    _insert_staff_months(session, ids, written)
 
 
-def _insert_staff_months(session: Session, ids: list[int] | None) -> None:
+def _insert_staff_months(session: Session, ids: list[int] | None, written: int) -> None:
     month = _month_expression(session, DailyRollup.day)
     day = DailyRollup
-    sums = select(day.store_id, day.staff_key, month, day.channel, *_summed(day)).group_by(
+    changes = literal(written, Integer).label("changes")
+    sums = select(day.store_id, day.staff_key, month, day.channel, changes, *_summed(day)).group_by(
         day.store_id, day.staff_key, month, day.channel
     )
     if ids is not None:
         sums = sums.where(day.store_id.in_(ids))
-    columns = ["store_id", "staff_key", "month", "channel", *COUNT_COLUMNS]
+    columns = ["store_id", "staff_key", "month", "channel", "changes", *COUNT_COLUMNS]
     _insert_from(session, StaffMonthlyRollup, columns, sums)
 
 

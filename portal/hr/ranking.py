@@ -30,16 +30,14 @@ The ranking policy (weights, thresholds, award scope, channels) lives in
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from analysis.funnel import StaffFunnel, funnel_outliers
@@ -54,14 +52,12 @@ from analysis.ranking import (
 from analysis.results import NpsCounts
 from portal.calendar import (
     last_complete_month,
-    local_midnight,
-    local_today,
     month_start,
     next_month,
 )
 from portal.channels import channel_condition
 from portal.db import utcnow
-from portal.hr import stored
+from portal.hr import fingerprints, stored
 from portal.hr.policy import DEFAULT_CHANNELS as DEFAULT_CHANNELS
 from portal.hr.policy import DEFAULT_POLICY as DEFAULT_POLICY
 from portal.hr.policy import PolicyValues as PolicyValues
@@ -73,15 +69,14 @@ from portal.hr.signals import (
     NO_ANSWERS,
     CustomerMonth,
     added,
-    as_utc,
+    complaint_months,
     held_answers,
+    input_digest,
     month_case,
 )
 from portal.models import (
     RELEASED_STATES,
     AwardScope,
-    Case,
-    CaseState,
     MysteryVisit,
     Staff,
     StaffMonthlyRollup,
@@ -224,38 +219,17 @@ def _read_signals(
         if i is not None:
             mystery[(staff_id, i)].append(float(score))
 
-    # Substantiated cases resolved before the last month ends: counted in the month they
-    # were resolved (China time); with gates, an unclosed one bars every month from its
-    # resolution on.
-    complaints: dict[tuple[int, int], int] = defaultdict(int)
-    barred: dict[int, set[int]] = defaultdict(set)
-    for staff_id, resolved_at, state in session.execute(
-        select(Case.staff_id, Case.resolved_at, Case.state).where(
-            Case.staff_id.is_not(None),
-            Case.substantiated.is_(True),
-            Case.resolved_at < local_midnight(end),
-            or_(Case.resolved_at >= local_midnight(start), Case.state != CaseState.CLOSED),
-        )
-    ):
-        if resolved_at is None or staff_id is None:
-            continue
-        resolved_month = month_start(local_today(None, as_utc(resolved_at)))
-        for i, month in enumerate(months):
-            if resolved_month == month:
-                complaints[(staff_id, i)] += 1
-                barred[i].add(staff_id)
-            elif gates and resolved_month < month and state != CaseState.CLOSED:
-                barred[i].add(staff_id)
-    return _Signals(customer, dict(mystery), dict(complaints), dict(barred))
+    complaints, barred = complaint_months(session, months, gates)
+    return _Signals(customer, dict(mystery), complaints, barred)
 
 
-def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]]:
-    """Active staff and anyone with data, as display rows with their active flag (plain
-    columns: 4,000 ORM objects cost more than the ranking of a month). Everyone is read
-    and filtered here: an IN list of thousands of ids took SQLAlchemy longer to compile
-    (130 ms at 4,000 staff) than the database took to answer."""
-    return [
-        (StaffRow(*row[:8]), bool(row[8]))
+def _staff_rows(session: Session) -> dict[int, tuple[StaffRow, bool]]:
+    """Every staff member as a display row with their active flag, by id (plain columns:
+    4,000 ORM objects cost more than the ranking of a month). Everyone is read and
+    filtered by the caller: an IN list of thousands of ids took SQLAlchemy longer to
+    compile (130 ms at 4,000 staff) than the database took to answer."""
+    return {
+        row[0]: (StaffRow(*row[:8]), bool(row[8]))
         for row in session.execute(
             select(
                 Staff.id,
@@ -271,7 +245,15 @@ def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]
             .join(Store, Store.id == Staff.store_id)
             .order_by(Staff.id)
         )
-        if row[8] or row[0] in with_data
+    }
+
+
+def _people(session: Session, with_data: set[int]) -> list[tuple[StaffRow, bool]]:
+    """Active staff and anyone with data, in id order."""
+    return [
+        (row, active)
+        for sid, (row, active) in _staff_rows(session).items()
+        if active or sid in with_data
     ]
 
 
@@ -385,45 +367,27 @@ def _flagged_staff(rows: Sequence[StaffRow], customer: dict[int, CustomerMonth])
     return flagged
 
 
-def input_digest(inputs: Sequence[StaffInput], parameters: RankingParameters) -> str:
-    """SHA-256 over the parameters and every input row, in staff order.
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The months asked, the channels counted, the last month that is over (it and the
+    ones before it are stored once ranked) and the fingerprint of each month that is over
+    (`portal.hr.fingerprints`; the months that are over come first)."""
 
-    Rows are written as JSON arrays in the field order of `StaffInput` (``asdict`` on 4,000
-    rows took half a second of a 1M-response month).
-    """
-    rows = [
-        [
-            r.staff_id,
-            r.store_id,
-            r.group,
-            r.satisfied,
-            r.rated,
-            r.promoters,
-            r.passives,
-            r.detractors,
-            list(r.mystery_scores),
-            r.complaints,
-            r.transactions,
-            r.excluded_reason,
-        ]
-        for r in sorted(inputs, key=lambda r: r.staff_id)
-    ]
-    payload = {"parameters": asdict(parameters), "rows": rows}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=list)
-    return hashlib.sha256(text.encode()).hexdigest()
+    months: list[date]
+    channels: tuple[str, ...]
+    gates: bool
+    closed: date
+    fingerprints: list[str]
 
 
 @dataclass(frozen=True, slots=True)
-class _Prepared:
-    """The months' inputs as read, each month's fingerprint (`portal.hr.stored`) and the
-    last month that is over (the ones before it and it are stored once ranked)."""
+class _Read:
+    """The inputs of the months ``first`` .. ``first + len(data) - 1``, as read."""
 
-    months: list[date]
+    first: int
     data: list[_Month]
     barred: list[set[int]]
     people: list[tuple[StaffRow, bool]]
-    fingerprints: list[str]
-    closed: date
 
 
 def _prepare(
@@ -438,71 +402,53 @@ def _prepare(
     for a, b in zip(months, months[1:], strict=False):
         if next_month(a) != b:
             raise ValueError("months must be consecutive, oldest first")
-    if not months:
-        return _Prepared([], [], [], [], [], date.min)
     chosen = _channels_or_policy(session, channels)
-    signals = _read_signals(session, months, gates, chosen)
-    people = _people(session, _with_data(signals))
-    data = _by_month(signals, len(months))
-    barred = [signals.barred.get(i, set()) if gates else set() for i in range(len(months))]
-    base = stored.fingerprint_base(scope, gates, chosen, parameters, people)
-    prints = [
-        stored.fingerprint(
-            base,
-            (
-                sorted(
-                    (sid, c.satisfied, c.rated, c.promoters, c.passives, c.detractors, c.issued)
-                    + (c.answered,)
-                    for sid, c in month.customer.items()
-                ),
-                sorted(month.mystery.items()),
-                sorted(month.complaints.items()),
-                sorted(bar),
-            ),
-        )
-        for month, bar in zip(data, barred, strict=True)
-    ]
-    return _Prepared(months, data, barred, people, prints, last_complete_month(session, utcnow()))
+    closed = last_complete_month(session, utcnow()) if months else date.min
+    over = [m for m in months if m <= closed]
+    prints = fingerprints.month_fingerprints(
+        session, over, scope=scope, gates=gates, channels=chosen, parameters=parameters
+    )
+    return _Prepared(months, chosen, gates, closed, prints)
 
 
-def _rank_prepared(
+def _read(session: Session, prepared: _Prepared, needed: Sequence[int]) -> _Read:
+    """The inputs of the months of ``needed`` (indices), read in one go."""
+    first, last = min(needed), max(needed)
+    months = prepared.months[first : last + 1]
+    signals = _read_signals(session, months, prepared.gates, prepared.channels)
+    gates = prepared.gates
+    return _Read(
+        first,
+        _by_month(signals, len(months)),
+        [signals.barred.get(i, set()) if gates else set() for i in range(len(months))],
+        _people(session, _with_data(signals)),
+    )
+
+
+def _ranked(
     session: Session,
     prepared: _Prepared,
+    read: _Read,
     i: int,
     scope: str,
     parameters: RankingParameters,
-    gates: bool,
 ) -> MonthRanking:
-    """Month ``i``: read back when stored with the same fingerprint; else ranked, and
-    stored when the month is over."""
-    month, printed = prepared.months[i], prepared.fingerprints[i]
-    over = month <= prepared.closed
-    found = None
-    if over:
-        found = stored.load(
-            session, month, scope=scope, gated=gates, fingerprint=printed, parameters=parameters
-        )
-    if found is not None:
-        ranked = tuple(RankedStaff(StaffRow(*p), score, data) for p, score, data in found.rows)
-        return MonthRanking(month, scope, found.ranking, ranked, found.input_digest, gates)
+    """Month ``i`` ranked from its inputs, and stored when the month is over."""
+    month, gates = prepared.months[i], prepared.gates
     rows, inputs = _month_inputs(
-        prepared.people, prepared.data[i], prepared.barred[i], scope, gates
+        read.people, read.data[i - read.first], read.barred[i - read.first], scope, gates
     )
     ranking = rank_staff(inputs, parameters)
     digest = input_digest(inputs, parameters)
-    if over:
-        people = [
-            (tuple(getattr(r, f) for f in StaffRow.__slots__), d)
-            for r, d in zip(rows, inputs, strict=True)
-        ]
+    if month <= prepared.closed:
         stored.save(
             session,
             month,
             scope=scope,
             gated=gates,
-            fingerprint=printed,
+            fingerprint=prepared.fingerprints[i],
             ranking=ranking,
-            rows=people,
+            inputs=inputs,
             input_digest=digest,
             now=utcnow(),
         )
@@ -511,6 +457,41 @@ def _rank_prepared(
         for row, score, data in zip(rows, ranking.scores, inputs, strict=True)
     )
     return MonthRanking(month, scope, ranking, ranked, digest, gates)
+
+
+def _read_back(
+    session: Session, prepared: _Prepared, i: int, scope: str, parameters: RankingParameters
+) -> stored.StoredMonth | None:
+    if prepared.months[i] > prepared.closed:
+        return None
+    return stored.load(
+        session,
+        prepared.months[i],
+        scope=scope,
+        gated=prepared.gates,
+        fingerprint=prepared.fingerprints[i],
+        parameters=parameters,
+    )
+
+
+def _shown(
+    prepared: _Prepared,
+    i: int,
+    month: stored.StoredMonth,
+    staff: dict[int, tuple[StaffRow, bool]],
+    scope: str,
+) -> MonthRanking | None:
+    """A stored month with who everyone is (``None`` if someone is no longer on the staff
+    list: the fingerprint would have changed, ranked afresh all the same)."""
+    if not all(s.staff_id in staff for s in month.ranking.scores):
+        return None
+    rows = tuple(
+        RankedStaff(staff[score.staff_id][0], score, data)
+        for score, data in zip(month.ranking.scores, month.inputs, strict=True)
+    )
+    return MonthRanking(
+        prepared.months[i], scope, month.ranking, rows, month.input_digest, prepared.gates
+    )
 
 
 def rank_months(
@@ -526,14 +507,29 @@ def rank_months(
     oldest first), reading each signal once for all of them. Without ``gates`` nobody is
     excluded from a proposal (scores and ranks are unchanged; the funnel check is skipped).
     Customer answers count from ``channels`` (``None``: those of the policy in force).
-    A month that is over is read back from `portal.hr.stored` while its inputs are
-    unchanged, and stored the first time it is ranked.
+    A month that is over is read back from `portal.hr.stored` while its fingerprint is
+    unchanged (its inputs are then not read), and stored the first time it is ranked.
     """
     prepared = _prepare(session, months, scope, parameters, gates, channels)
-    return [
-        _rank_prepared(session, prepared, i, scope, parameters, gates)
-        for i in range(len(prepared.months))
-    ]
+    # A read-back builds some 30,000 objects without cycles: no collection of the heap.
+    with stored.collector_paused():
+        found = [_read_back(session, prepared, i, scope, parameters) for i in range(len(months))]
+        missing = [i for i, month in enumerate(found) if month is None]
+        staff = _staff_rows(session) if len(missing) < len(found) else {}
+        shown = [
+            None if month is None else _shown(prepared, i, month, staff, scope)
+            for i, month in enumerate(found)
+        ]
+    read = _read(session, prepared, missing) if missing else None
+    results: list[MonthRanking] = []
+    for i, month_ranking in enumerate(shown):
+        if month_ranking is not None:
+            results.append(month_ranking)
+            continue
+        if read is None or not read.first <= i < read.first + len(read.data):
+            read = _read(session, prepared, [i])
+        results.append(_ranked(session, prepared, read, i, scope, parameters))
+    return results
 
 
 def rank_month(
@@ -559,20 +555,20 @@ def person_months(
 ) -> list[tuple[date, stored.MonthPoint | None]]:
     """``staff_id``'s figures in each of ``months`` ranked without the award gates (as
     `rank_months` would give them; ``None`` when not in that month's ranking). Stored
-    months are read as the person's one row, not as the whole ranking."""
+    months are read as the person's one row (one query for all of them), not as the whole
+    ranking; only the others are ranked."""
     prepared = _prepare(session, months, scope, parameters, False, None)
-    over = {
-        month: printed
-        for month, printed in zip(prepared.months, prepared.fingerprints, strict=True)
-        if month <= prepared.closed
-    }
+    over = dict(zip(prepared.months, prepared.fingerprints, strict=False))
     found = stored.load_points(session, staff_id, over, scope=scope, gated=False)
+    missing = [i for i, month in enumerate(prepared.months) if month not in found]
+    read = _read(session, prepared, missing) if missing else None
     points: list[tuple[date, stored.MonthPoint | None]] = []
     for i, month in enumerate(prepared.months):
         if month in found:
             points.append((month, found[month]))
             continue
-        ranking = _rank_prepared(session, prepared, i, scope, parameters, False)
+        assert read is not None
+        ranking = _ranked(session, prepared, read, i, scope, parameters)
         person = ranking.for_staff(staff_id)
         points.append(
             (month, None if person is None else stored.point_of(person.score, ranking.ranking))

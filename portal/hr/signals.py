@@ -4,10 +4,12 @@ ballot stuffing (`portal.ballot.holds`), and the SQL helpers the ranking's reads
 
 from __future__ import annotations
 
+import hashlib
+import json
 import operator
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, date, datetime
 from functools import reduce
 from typing import Any
@@ -15,10 +17,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from analysis.ranking import RankingParameters, StaffInput
 from portal.ballot.holds import held_out
-from portal.calendar import next_month
+from portal.calendar import local_midnight, local_today, month_start, next_month
 from portal.channels import channel_condition
-from portal.models import Receipt, Response
+from portal.models import Case, CaseState, Receipt, Response
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +103,61 @@ def held_answers(
 def as_utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; the portal stores UTC.
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def complaint_months(
+    session: Session, months: Sequence[date], gates: bool
+) -> tuple[dict[tuple[int, int], int], dict[int, set[int]]]:
+    """Substantiated complaints by (staff id, month index), and with ``gates`` the staff
+    barred in each month index: a case counts in the month it was resolved (China time);
+    an unclosed one bars every month from its resolution on. Reads only substantiated
+    cases (few)."""
+    start, end = months[0], next_month(months[-1])
+    complaints: dict[tuple[int, int], int] = defaultdict(int)
+    barred: dict[int, set[int]] = defaultdict(set)
+    for staff_id, resolved_at, state in session.execute(
+        select(Case.staff_id, Case.resolved_at, Case.state).where(
+            Case.staff_id.is_not(None),
+            Case.substantiated.is_(True),
+            Case.resolved_at < local_midnight(end),
+            or_(Case.resolved_at >= local_midnight(start), Case.state != CaseState.CLOSED),
+        )
+    ):
+        if resolved_at is None or staff_id is None:
+            continue
+        resolved_month = month_start(local_today(None, as_utc(resolved_at)))
+        for i, month in enumerate(months):
+            if resolved_month == month:
+                complaints[(staff_id, i)] += 1
+                barred[i].add(staff_id)
+            elif gates and resolved_month < month and state != CaseState.CLOSED:
+                barred[i].add(staff_id)
+    return dict(complaints), dict(barred)
+
+
+def input_digest(inputs: Sequence[StaffInput], parameters: RankingParameters) -> str:
+    """SHA-256 over the parameters and every input row, in staff order.
+
+    Rows are written as JSON arrays in the field order of `StaffInput` (``asdict`` on 4,000
+    rows took half a second of a 1M-response month).
+    """
+    rows = [
+        [
+            r.staff_id,
+            r.store_id,
+            r.group,
+            r.satisfied,
+            r.rated,
+            r.promoters,
+            r.passives,
+            r.detractors,
+            list(r.mystery_scores),
+            r.complaints,
+            r.transactions,
+            r.excluded_reason,
+        ]
+        for r in sorted(inputs, key=lambda r: r.staff_id)
+    ]
+    payload = {"parameters": asdict(parameters), "rows": rows}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=list)
+    return hashlib.sha256(text.encode()).hexdigest()

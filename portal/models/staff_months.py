@@ -34,13 +34,19 @@ class StaffMonthlyRollup(_StoreKey, RollupCounts, Base):
     __tablename__ = "staff_monthly_rollups"
     __table_args__ = (
         PrimaryKeyConstraint("store_id", "staff_key", "month", "channel"),
-        Index("ix_staff_monthly_rollups_month", "month"),
+        # Covering for the fingerprint's per-month count, sum and max of ``changes``.
+        Index("ix_staff_monthly_rollups_month", "month", "changes"),
     )
 
     #: The staff id, or 0 for receipts not tied to a cashier (as in ``daily_rollups``).
     staff_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     #: The first day of the store-local month.
     month: Mapped[date] = mapped_column(primary_key=True)
+    #: Writes to this row: 1 when inserted by an answer or receipt, +1 on every upsert;
+    #: ``rebuild-rollups`` gives its rows one more than the largest before. A month's count
+    #: of rows, sum and max of ``changes`` therefore change with every write to it (the
+    #: stored ranking's fingerprint, `portal.hr.fingerprints`).
+    changes: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class StoredRanking(Base):

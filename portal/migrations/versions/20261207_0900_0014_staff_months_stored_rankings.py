@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("channel", sa.String(length=8), server_default="receipt", nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS),
+        sa.Column("changes", sa.Integer(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
             ["store_id"],
             ["stores.id"],
@@ -51,7 +52,7 @@ def upgrade() -> None:
             "store_id", "staff_key", "month", "channel", name=op.f("pk_staff_monthly_rollups")
         ),
     )
-    op.create_index("ix_staff_monthly_rollups_month", "staff_monthly_rollups", ["month"])
+    op.create_index("ix_staff_monthly_rollups_month", "staff_monthly_rollups", ["month", "changes"])
     # The months so far, summed from the staff-day rows (what rebuild-rollups does).
     if op.get_bind().dialect.name == "postgresql":
         month = "CAST(date_trunc('month', day) AS DATE)"
