@@ -258,6 +258,7 @@ def submit(token: str) -> Any:
             origin=_origin(),
             survey_id=page.survey_id,
             channel=_channel(),
+            timezone=page.store_timezone,
         )
         # Only a shopper who left contact details is told when the store will call.
         due = None if answers.contact is None else get_follow_up_due(db, response.id)
