@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from portal.db import insert_now
-
 from portal.models import AuditEntry, User
 
 
