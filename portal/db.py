@@ -172,8 +172,9 @@ def insert_now(session: Session, row: _Row) -> _Row:
         values[column] = value
     table: Any = mapper.local_table
     result = session.connection().execute(table.insert(), values)
-    for column, key in zip(mapper.primary_key, result.inserted_primary_key, strict=True):
-        setattr(row, mapper.get_property_by_column(column).key, key)
+    assigned: Any = result.inserted_primary_key
+    for key_column, key in zip(mapper.primary_key, assigned, strict=True):
+        setattr(row, mapper.get_property_by_column(key_column).key, key)
     make_transient_to_detached(row)
     session.add(row)
     return row
