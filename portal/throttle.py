@@ -72,7 +72,6 @@ class DatabaseStorage:
         return _Nested(self.bind)
 
     def incr(self, key: str, window_start: int, window: int) -> int:
-        table: Any = RateLimitHit.__table__
         with self._begin() as conn:
             stmt = _incr_statement(conn.dialect.name)
             count = int(conn.execute(stmt, {"key": key, "window_start": window_start}).scalar_one())
