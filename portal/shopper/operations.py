@@ -213,9 +213,11 @@ def _response(answers: Answers, **columns: Any) -> Response:
 def _insert(session: Session, response: Response, conflict: type[DomainError]) -> None:
     # A savepoint: the loser of two simultaneous inserts (one receipt, or one kiosk answer
     # sent twice) gets ``conflict`` and the caller's transaction stays usable. Inserted at
-    # once (`portal.db.insert_now`): the unit of work cost more than the row.
+    # once (`portal.db.insert_now`): the unit of work cost more than the row. The savepoint
+    # is the connection's: nothing of the session's is pending in it (and flushing and
+    # expiring for the session's own savepoint cost as much as the insert).
     try:
-        with session.begin_nested():
+        with session.connection().begin_nested():
             insert_now(session, response)
     except IntegrityError:
         raise conflict() from None
