@@ -59,6 +59,8 @@ def drawn_once(kind: Hashable, values: Mapping[str, str], draw: Callable[[], str
     if not keepable():
         return draw()
     kept: dict[Hashable, _Kept] = current_app.extensions.setdefault("portal.shopper_pages", {})
+    # The language switch's links repeat the query's other arguments as given.
+    kind = (kind, tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang")))
     found = kept.get(kind)
     if found is not None:
         return found.fill(values)

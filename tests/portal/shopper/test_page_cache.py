@@ -67,7 +67,7 @@ def test_each_thank_you_page_shows_its_own_code(app, receipt_url, engine):
         codes.append(found.group(1))
     assert codes[0] != codes[1]
     assert all(format_validation_code(code.replace("-", "")) == code for code in codes)
-    assert any(key[0] == "thanks" for key in app.extensions[PAGES])
+    assert any(kind[0] == "thanks" for kind, _arguments in app.extensions[PAGES])
 
 
 def test_a_signed_in_visitor_gets_a_drawn_page_with_their_menu(
@@ -87,8 +87,16 @@ def test_a_page_whose_strings_are_not_found_as_given_is_not_kept(app):
     with app.test_request_context():
         drawn = page_cache.drawn_once(("k",), {"token": "a&b" * 5}, lambda: "<p>a&amp;b</p>")
         assert drawn == "<p>a&amp;b</p>"
-        assert ("k",) not in app.extensions.get(PAGES, {})
+        assert not app.extensions.get(PAGES)
         page_cache.drawn_once(("k2",), {"code": "ABCD-EFGH-J"}, lambda: "<p>ABCD-EFGH-J</p>")
         assert page_cache.drawn_once(("k2",), {"code": "WXYZ-1234-5"}, lambda: "x") == (
             "<p>WXYZ-1234-5</p>"
         )
+
+
+def test_a_page_reached_by_typed_code_is_kept_apart(app, receipt_url):
+    typed = app.test_client().get(f"{receipt_url()}?via=code").get_data(as_text=True)
+    scanned = app.test_client().get(receipt_url()).get_data(as_text=True)
+    typed_again = app.test_client().get(f"{receipt_url()}?via=code").get_data(as_text=True)
+    assert 'name="via" value="code"' in typed and 'name="via" value="code"' in typed_again
+    assert 'name="via"' not in scanned and "via=code" not in scanned
