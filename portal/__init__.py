@@ -160,7 +160,9 @@ def create_app(
     if bind is None:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         url = settings.database_url or f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
-        bind = db.make_engine(url, pool_pre_ping=True)
+        # A server's connection can drop (a restart, a failover); a file's cannot, and a
+        # ping before each of a submit's three transactions is a statement each.
+        bind = db.make_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     db.init_app(app, bind)
     # First of the request hooks: every log line of a request carries its id.
     logs.init_app(app, trust_header=settings.trusted_proxies > 0)

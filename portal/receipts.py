@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -216,10 +216,14 @@ def get_receipt(session: Session, claims: ReceiptTokenClaims) -> Receipt:
     UnknownReceipt
         The signature is good but no such receipt exists (e.g. a restored older backup).
     """
-    receipt = session.scalar(select(Receipt).where(Receipt.token_id == claims.token_id))
+    receipt = session.scalar(_BY_TOKEN_ID, {"token_id": claims.token_id})
     if receipt is None:
         raise UnknownReceipt()
     return receipt
+
+
+#: Built once: every survey submit reads its receipt so.
+_BY_TOKEN_ID = select(Receipt).where(Receipt.token_id == bindparam("token_id"))
 
 
 def find_receipt_by_short_code(session: Session, short_code: str) -> Receipt | None:

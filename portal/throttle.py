@@ -72,18 +72,12 @@ class DatabaseStorage:
         return _Nested(self.bind)
 
     def incr(self, key: str, window_start: int, window: int) -> int:
-        table: Any = RateLimitHit.__table__
         with self._begin() as conn:
             stmt = _incr_statement(conn.dialect.name)
             count = int(conn.execute(stmt, {"key": key, "window_start": window_start}).scalar_one())
             if count == 1:  # a new window: forget this key's old ones and every stale row
                 conn.execute(
-                    delete(table).where(
-                        or_(
-                            table.c.window_start < window_start - KEEP_SECONDS,
-                            (table.c.key == key) & (table.c.window_start < window_start),
-                        )
-                    )
+                    _PRUNE, {"stale": window_start - KEEP_SECONDS, "key": key, "now": window_start}
                 )
         return count
 
@@ -108,6 +102,22 @@ def _incr_statement(dialect: str) -> TextClause:
         index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
     ).returning(table.c.count)
     return precompiled(stmt, dialect)
+
+
+def _prune_statement() -> Any:
+    table: Any = RateLimitHit.__table__
+    start = table.c.window_start
+    return delete(table).where(
+        or_(
+            start < bindparam("stale", type_=start.type),
+            (table.c.key == bindparam("key", type_=table.c.key.type))
+            & (start < bindparam("now", type_=start.type)),
+        )
+    )
+
+
+#: Built once: every submit from a new address runs it.
+_PRUNE = _prune_statement()
 
 
 class _Nested:

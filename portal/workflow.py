@@ -116,20 +116,25 @@ def timeline_of(event_model: Callable[..., Any]) -> Timeline:
     and VisitEvent)."""
 
     def append(session: Session, row: Any, change: Change) -> object:
-        event = event_model(
-            at=change.now,
-            actor_user_id=change.actor.user_id,
-            actor=change.actor.label,
-            kind=change.kind,
-            note=change.note,
-            from_state=change.from_state,
-            to_state=change.to_state,
-            details=change.details,
-        )
+        event = event_model(**event_columns(change))
         row.events.append(event)
         return event
 
     return append
+
+
+def event_columns(change: Change) -> dict[str, Any]:
+    """A timeline event's columns for ``change`` (its row's foreign key aside)."""
+    return {
+        "at": change.now,
+        "actor_user_id": change.actor.user_id,
+        "actor": change.actor.label,
+        "kind": change.kind,
+        "note": change.note,
+        "from_state": change.from_state,
+        "to_state": change.to_state,
+        "details": change.details,
+    }
 
 
 def acting_user(session: Session, actor: Actor) -> User | None:

@@ -21,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.access import first_manager_id, managers_of
-from portal.audit import Actor, record_audit
+from portal.audit import Actor, insert_audit, record_audit
 from portal.cases.forms import STATE_LABELS
 from portal.cases.notify import notify_assignee, queue_mail
 from portal.cases.queries import get_follow_up_by_token
 from portal.config import Settings
+from portal.db import insert_now
 from portal.errors import DomainError, NotFound
 from portal.formatting import problem_categories
 from portal.models import (
@@ -46,6 +47,7 @@ from portal.workflow import (
     InvalidTransition,
     Workflow,
     check_version,
+    event_columns,
     move,
     record_change,
     require_state,
@@ -153,11 +155,15 @@ def open_case_for_response(
         first_response_due_at=now
         + timedelta(hours=settings.deadline_hours(response.problem_category)),
     )
-    session.add(case)
+    # Inserted at once, with its event and audit entry (`portal.db.insert_now`): every
+    # unhappy survey answer opens one, and the unit of work cost more than the rows.
+    insert_now(session, case)
     shopper = Actor(label="shopper")
-    _opened(session, case, shopper, now, reasons=list(trigger.reasons))
-    session.flush()
-    record_audit(session, shopper, "case.open", "case", case.id, now, source="survey")
+    change = Change(
+        shopper, "opened", now, to_state=CaseState.OPEN, details={"reasons": list(trigger.reasons)}
+    )
+    insert_now(session, CaseEvent(case_id=case.id, **event_columns(change)))
+    insert_audit(session, shopper, "case.open", "case", case.id, now, source="survey")
     notify_new_case(session, settings, case, now=now)
     return case
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal.audit import Actor, record_audit
+from portal.audit import Actor, insert_audit
 from portal.ballot.origin import SubmitOrigin
 from portal.ballot.rules import kiosk_rules_of, rules_of
 from portal.ballot.screening import screen_response
 from portal.calendar import local_day
 from portal.cases.operations import open_case_for_response
 from portal.config import Settings
+from portal.db import insert_now
 from portal.errors import DomainError
 from portal.models import (
     RECEIPTLESS_CHANNELS,
@@ -62,6 +63,7 @@ def record_response(
     kiosk_id: int | None = None,
     client_id: str | None = None,
     open_case: bool = True,
+    timezone: str | None = None,
 ) -> Response:
     """Store the answers to ``receipt``, mark it answered, count it in the daily rollups and
     open the follow-up case it calls for (an unhappy answer), all in the caller's transaction.
@@ -82,7 +84,8 @@ def record_response(
     ``origin`` (a shopper's submit through the web) has the answer screened for ballot
     stuffing (`portal.ballot.screening`): a flagged answer is stored and thanked as usual,
     and only held out of rankings and awards until reviewed. ``survey_id``, the survey of
-    the receipt's version, saves a read inside the write transaction when the caller has it.
+    the receipt's version, saves a read inside the write transaction when the caller has it,
+    and so does ``timezone``, the store's (that of ``receipt.store``).
 
     Raises
     ------
@@ -99,7 +102,7 @@ def record_response(
         store_id=receipt.store_id,
         staff_id=receipt.staff_id,
         submitted_at=now,
-        local_day=local_day(now, receipt.store.timezone),
+        local_day=local_day(now, timezone or receipt.store.timezone),
         locale=locale,
         entered_by_user_id=entered_by_user_id,
         kiosk_id=kiosk_id,
@@ -107,8 +110,9 @@ def record_response(
     )
     _insert(session, response, AlreadyAnswered)
     if submitter is not None:
-        record_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
-    receipt.answered_at = now
+        insert_audit(session, SHOPPER, SUBMITTED, "response", response.id, now, browser=submitter)
+    session.connection().execute(_MARK_ANSWERED, {"receipt_id": receipt.id, "now": now})
+    set_committed_value(receipt, "answered_at", now)
     _follow_through(
         session,
         settings,
@@ -208,12 +212,24 @@ def _response(answers: Answers, **columns: Any) -> Response:
 
 def _insert(session: Session, response: Response, conflict: type[DomainError]) -> None:
     # A savepoint: the loser of two simultaneous inserts (one receipt, or one kiosk answer
-    # sent twice) gets ``conflict`` and the caller's transaction stays usable.
+    # sent twice) gets ``conflict`` and the caller's transaction stays usable. Inserted at
+    # once (`portal.db.insert_now`): the unit of work cost more than the row. The savepoint
+    # is the connection's: nothing of the session's is pending in it (and flushing and
+    # expiring for the session's own savepoint cost as much as the insert).
     try:
-        with session.begin_nested():
-            session.add(response)
+        with session.connection().begin_nested():
+            insert_now(session, response)
     except IntegrityError:
         raise conflict() from None
+
+
+_RECEIPTS: Any = Receipt.__table__
+#: Built once (a statement's cache key costs more than building it each time saves).
+_MARK_ANSWERED = (
+    update(_RECEIPTS)
+    .where(_RECEIPTS.c.id == bindparam("receipt_id"))
+    .values(answered_at=bindparam("now", type_=_RECEIPTS.c.answered_at.type))
+)
 
 
 def _follow_through(

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Response as HttpResponse
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,7 @@ from portal.shopper import bp
 from portal.shopper.condition_styles import condition_stylesheet
 from portal.shopper.forms import CodeEntryForm, survey_form_class
 from portal.shopper.operations import AlreadyAnswered, record_response
+from portal.shopper.page_cache import drawn_once
 from portal.shopper.queries import (
     SurveyPage,
     get_follow_up_due,
@@ -46,7 +48,13 @@ from portal.shopper.queries import (
 )
 from portal.shopper.survey_page import blank_questions, brand_colour, survey_context
 from portal.versions import definition_of
-from surveys.codes import InvalidCode, format_short_code, make_validation_code, normalize_short_code
+from surveys.codes import (
+    InvalidCode,
+    format_short_code,
+    format_validation_code,
+    make_validation_code,
+    normalize_short_code,
+)
 from surveys.qr import render_qr_png, render_qr_svg
 from surveys.tokens import (
     ExpiredToken,
@@ -175,17 +183,25 @@ def _resend_page(_message: Any) -> Any:
 
 def _thanks(page: SurveyPage, response_id: int, due: datetime | None) -> Any:
     code = make_validation_code(current_settings().secret_key, response_id)
-    return render_template(
-        "shopper/thanks.html",
-        definition=page.definition,
-        locale=current_locale(),
-        code=code,
-        store_name=page.store_name,
-        store_timezone=page.store_timezone,
-        branding=page.branding,
-        brand_colour=brand_colour(page.branding),
-        follow_up_due=due,
-    )
+    locale = current_locale()
+
+    def draw() -> str:
+        return render_template(
+            "shopper/thanks.html",
+            definition=page.definition,
+            locale=locale,
+            code=code,
+            store_name=page.store_name,
+            store_timezone=page.store_timezone,
+            branding=page.branding,
+            brand_colour=brand_colour(page.branding),
+            follow_up_due=due,
+        )
+
+    if due is not None:
+        return draw()
+    kind = ("thanks", page.definition.content_hash, locale, page.store_name, page.branding)
+    return drawn_once(kind, {"code": format_validation_code(code)}, draw)
 
 
 def _answered_before(db: Session, receipt: Receipt, page: SurveyPage) -> Any:
@@ -208,9 +224,17 @@ def survey(token: str) -> Any:
     page = get_survey_page(get_session(), claims.token_id)
     if page.answered:
         return render_template("shopper/already_answered.html")
-    form = survey_form_class(page.definition, current_locale())()
+    locale = current_locale()
     opened = sign_opened_stamp(current_settings().secret_key, claims.token_id, utcnow())
-    return _render_survey(page, form, opened=opened, blank=True)
+    channel = _channel()
+    kind = ("survey", page.definition.content_hash, page.store_format, locale, page.store_name)
+    return drawn_once(
+        (*kind, page.branding, channel),
+        {"token": token, "csrf": generate_csrf(), "opened": opened},
+        lambda: _render_survey(
+            page, survey_form_class(page.definition, locale)(), opened=opened, blank=True
+        )[0],
+    )
 
 
 @bp.post("/r/<token>")
@@ -258,6 +282,7 @@ def submit(token: str) -> Any:
             origin=_origin(),
             survey_id=page.survey_id,
             channel=_channel(),
+            timezone=page.store_timezone,
         )
         # Only a shopper who left contact details is told when the store will call.
         due = None if answers.contact is None else get_follow_up_due(db, response.id)
