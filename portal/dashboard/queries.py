@@ -24,6 +24,7 @@ from portal.models import (
     Receipt,
     Response,
     Staff,
+    StaffMonthlyRollup,
     Store,
     StoreDailyRollup,
     StoreMonthlyRollup,
@@ -119,14 +120,6 @@ def _totals(row: Sequence[Any]) -> Totals:
     return Totals(tuple(int(v or 0) for v in row))
 
 
-def _in_period(stmt: Select[Any], period: Period, channels: Sequence[str] = ()) -> Select[Any]:
-    return stmt.where(
-        DailyRollup.day >= period.start,
-        DailyRollup.day <= period.end,
-        channel_condition(DailyRollup.channel, channels),
-    )
-
-
 def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
     """The period as whole months (read from the monthly rollup) plus the days at either
     end (read from the daily one): a year costs 12 rows a store instead of 365."""
@@ -145,45 +138,50 @@ def split_by_months(period: Period) -> tuple[list[Period], Period | None]:
     return edges, Period(first, after_last - timedelta(days=1))
 
 
+#: Which rollup tables serve a read: the daily grain (a ``day`` column) for the days at
+#: either end, the monthly one (a ``month`` column) for the whole months in between.
+STORE_GRAINS: tuple[type[Any], type[Any]] = (StoreDailyRollup, StoreMonthlyRollup)
+STAFF_GRAINS: tuple[type[Any], type[Any]] = (DailyRollup, StaffMonthlyRollup)
+
+
+def _grain_part(
+    model: type[Any],
+    date_column: str,
+    span: Period,
+    keys: Sequence[str],
+    ids: list[int] | None,
+    channels: Sequence[str],
+    columns: Sequence[str],
+) -> Select[Any]:
+    when = getattr(model, date_column)
+    part = (
+        select(*(getattr(model, k) for k in keys), *_sums(model, columns))
+        .where(when >= span.start, when <= span.end, channel_condition(model.channel, channels))
+        .group_by(*(getattr(model, k) for k in keys))
+    )
+    return part if ids is None else part.where(model.store_id.in_(ids))
+
+
 def _period_rows(
     period: Period,
     *keys: str,
     store_ids: Iterable[int] | None = None,
     channels: Sequence[str] = (),
     columns: Sequence[str] = COUNT_COLUMNS,
+    grains: tuple[type[Any], type[Any]] = STORE_GRAINS,
 ) -> Any:
-    """One row per ``keys`` group (``store_id``, ``channel``) of the period's counts of
-    ``channels`` (empty: every channel) in ``columns``, as a subquery.
+    """One row per ``keys`` group (``store_id``, ``staff_key``, ``channel``) of the
+    period's counts of ``channels`` (empty: every channel) in ``columns``, as a subquery,
+    read from ``grains`` (daily, monthly) as `split_by_months` says.
 
     The store and channel filters go into each part, where the primary keys can serve them.
     """
     edges, months = split_by_months(period)
     ids = None if store_ids is None else list(store_ids)
-    parts = []
-    for edge in edges:
-        part = (
-            select(*(getattr(StoreDailyRollup, k) for k in keys), *_sums(StoreDailyRollup, columns))
-            .where(
-                StoreDailyRollup.day >= edge.start,
-                StoreDailyRollup.day <= edge.end,
-                channel_condition(StoreDailyRollup.channel, channels),
-            )
-            .group_by(*(getattr(StoreDailyRollup, k) for k in keys))
-        )
-        parts.append(part if ids is None else part.where(StoreDailyRollup.store_id.in_(ids)))
+    daily, monthly = grains
+    parts = [_grain_part(daily, "day", edge, keys, ids, channels, columns) for edge in edges]
     if months is not None:
-        part = (
-            select(
-                *(getattr(StoreMonthlyRollup, k) for k in keys), *_sums(StoreMonthlyRollup, columns)
-            )
-            .where(
-                StoreMonthlyRollup.month >= months.start,
-                StoreMonthlyRollup.month <= months.end,
-                channel_condition(StoreMonthlyRollup.channel, channels),
-            )
-            .group_by(*(getattr(StoreMonthlyRollup, k) for k in keys))
-        )
-        parts.append(part if ids is None else part.where(StoreMonthlyRollup.store_id.in_(ids)))
+        parts.append(_grain_part(monthly, "month", months, keys, ids, channels, columns))
     union = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
     parted = list(union.c)
     return (
@@ -374,19 +372,16 @@ class StaffTotals:
 def totals_by_staff(
     session: Session, store_id: int, period: Period, channels: Sequence[str] = ()
 ) -> list[StaffTotals]:
-    """Per staff member of a store (and the batch cards, staff 0), from the rollup."""
-    sums = _in_period(
-        select(DailyRollup.staff_key, *_sums())
-        .where(DailyRollup.store_id == store_id)
-        .group_by(DailyRollup.staff_key),
-        period,
-        channels,
+    """Per staff member of a store (and the batch cards, staff 0): the staff months of the
+    period's whole months plus the staff days at either end."""
+    rows = _period_rows(
+        period, "staff_key", store_ids=[store_id], channels=channels, grains=STAFF_GRAINS
     )
     names = {s.id: s for s in session.scalars(select(Staff).where(Staff.store_id == store_id))}
-    rows = []
-    for row in session.execute(sums).all():
+    found = []
+    for row in session.execute(select(rows)).all():
         staff = names.get(row[0])
-        rows.append(
+        found.append(
             StaffTotals(
                 staff_id=row[0] or None,
                 code=staff.code if staff else "—",
@@ -394,7 +389,14 @@ def totals_by_staff(
                 totals=_totals(row[1:]),
             )
         )
-    return sorted(rows, key=lambda s: s.code)
+    return sorted(found, key=lambda s: (s.code, s.staff_id or 0))
+
+
+def issued(session: Session, store_ids: Iterable[int], period: Period) -> int:
+    """Receipts issued by some stores over a period (every channel: the funnel's counts
+    are kept under one), from the ``issued`` column of the store months and days alone."""
+    rows = _period_rows(period, "store_id", store_ids=store_ids, columns=("issued",))
+    return int(session.scalar(select(func.coalesce(func.sum(list(rows.c)[1]), 0))) or 0)
 
 
 # --- raw rows of one store and one period ------------------------------------------------
