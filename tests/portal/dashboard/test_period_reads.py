@@ -13,7 +13,13 @@ from sqlalchemy import select
 
 from portal.calendar import Period
 from portal.dashboard import queries
-from portal.dashboard.queries import COUNT_COLUMNS, SCORE_COLUMNS, Totals
+from portal.dashboard.queries import (
+    COUNT_COLUMNS,
+    SCORE_COLUMNS,
+    MonthReading,
+    Totals,
+    month_reading,
+)
 from portal.models import Channel, DailyRollup, Role
 from portal.rollups import _count
 
@@ -32,6 +38,8 @@ PERIODS = [
     ("2025-12-01", "2025-12-31"),  # one whole month
     ("2025-04-01", "2025-11-19"),  # before the first day: nothing
     ("2025-06-10", "2026-06-09"),  # a year around the data
+    ("2025-11-25", "2026-01-03"),  # the first edge's month less its other days
+    ("2026-03-17", "2026-04-16"),  # two edges without a whole month, a tie on the first
 ]
 
 
@@ -132,3 +140,62 @@ def test_the_reads_keep_one_statement_per_shape(db_session, world):
     assert params_one != params_two
     scores, _ = queries._period_read(one, columns=SCORE_COLUMNS)
     assert scores is not first
+
+
+def _spans(*pairs):
+    return tuple(_period(a, b) for a, b in pairs)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "added", "months", "removed"),
+    [
+        # A year ending on the 7th: 24 days of December are its month less 7 days.
+        (
+            "2025-12-08",
+            "2026-12-07",
+            [("2026-12-01", "2026-12-07")],
+            ("2025-12-01", "2026-11-30"),
+            [("2025-12-01", "2025-12-07")],
+        ),
+        # Ending on the 20th: the last month less its 10 days after.
+        (
+            "2025-12-21",
+            "2026-12-20",
+            [("2025-12-21", "2025-12-31")],
+            ("2026-01-01", "2026-12-31"),
+            [("2026-12-21", "2026-12-31")],
+        ),
+        # Within one month: the month less the days on both sides.
+        (
+            "2026-01-05",
+            "2026-01-25",
+            [],
+            ("2026-01-01", "2026-01-31"),
+            [("2026-01-01", "2026-01-04"), ("2026-01-26", "2026-01-31")],
+        ),
+        ("2026-01-10", "2026-01-20", [("2026-01-10", "2026-01-20")], None, []),
+        # Two partial months without a whole one between, each judged on its own.
+        (
+            "2026-03-17",
+            "2026-04-16",
+            [("2026-03-17", "2026-03-31")],
+            ("2026-04-01", "2026-04-30"),
+            [("2026-04-17", "2026-04-30")],
+        ),
+        # A tie (15 days against 15) keeps the days.
+        ("2026-04-16", "2026-04-30", [("2026-04-16", "2026-04-30")], None, []),
+        ("2026-02-01", "2026-02-28", [], ("2026-02-01", "2026-02-28"), []),
+        # Across a year's end with both edges short.
+        (
+            "2025-12-30",
+            "2026-02-02",
+            [("2025-12-30", "2025-12-31"), ("2026-02-01", "2026-02-02")],
+            ("2026-01-01", "2026-01-31"),
+            [],
+        ),
+    ],
+)
+def test_a_period_is_read_as_months_plus_or_less_days(start, end, added, months, removed):
+    assert month_reading(_period(start, end)) == MonthReading(
+        _spans(*added), None if months is None else _period(*months), _spans(*removed)
+    )
