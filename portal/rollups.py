@@ -254,7 +254,7 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
     if ids is not None:
         responses = responses.where(Response.store_id.in_(ids))
         receipts = receipts.where(Receipt.store_id.in_(ids))
-    for model in (DailyRollup, StoreDailyRollup, StoreMonthlyRollup):
+    for model in (DailyRollup, StoreDailyRollup):
         clear = delete(model)
         if ids is not None:
             clear = clear.where(model.store_id.in_(ids))
@@ -279,15 +279,7 @@ def rebuild_rollups(session: Session, store_ids: Iterable[int] | None = None) ->
         session, StoreDailyRollup, ["store_id", "day", "channel", *COUNT_COLUMNS], staff_days
     )
     sum_staff_months(session, ids)
-    month = _month_expression(session, StoreDailyRollup.day)
-    store_months = select(
-        StoreDailyRollup.store_id, month, StoreDailyRollup.channel, *_summed(StoreDailyRollup)
-    ).group_by(StoreDailyRollup.store_id, month, StoreDailyRollup.channel)
-    if ids is not None:
-        store_months = store_months.where(StoreDailyRollup.store_id.in_(ids))
-    _insert_from(
-        session, StoreMonthlyRollup, ["store_id", "month", "channel", *COUNT_COLUMNS], store_months
-    )
+    sum_store_months(session, ids)
     rebuild_question_counts(session, ids)
     # Count afterwards: drivers disagree on rowcount for INSERT ... SELECT (psycopg: -1).
     written = select(func.count()).select_from(DailyRollup)
@@ -309,6 +301,26 @@ def sum_staff_months(session: Session, store_ids: Iterable[int] | None = None) -
         clear = clear.where(StaffMonthlyRollup.store_id.in_(ids))
     session.execute(clear)
     _insert_staff_months(session, ids, written)
+
+
+def sum_store_months(session: Session, store_ids: Iterable[int] | None = None) -> None:
+    """Replace the store-month rows (of ``store_ids``, or all) by the sums of the store-day
+    rows: for ``rebuild-rollups``, and for tests' worlds written straight into
+    ``store_daily_rollups`` (period reads subtract days from months, so the two grains
+    must agree)."""
+    ids = None if store_ids is None else list(store_ids)
+    clear = delete(StoreMonthlyRollup)
+    if ids is not None:
+        clear = clear.where(StoreMonthlyRollup.store_id.in_(ids))
+    session.execute(clear)
+    month = _month_expression(session, StoreDailyRollup.day)
+    sums = select(
+        StoreDailyRollup.store_id, month, StoreDailyRollup.channel, *_summed(StoreDailyRollup)
+    ).group_by(StoreDailyRollup.store_id, month, StoreDailyRollup.channel)
+    if ids is not None:
+        sums = sums.where(StoreDailyRollup.store_id.in_(ids))
+    columns = ["store_id", "month", "channel", *COUNT_COLUMNS]
+    _insert_from(session, StoreMonthlyRollup, columns, sums)
 
 
 def _insert_staff_months(session: Session, ids: list[int] | None, written: int) -> None:

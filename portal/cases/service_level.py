@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from analysis.csat import wilson_interval
 from analysis.results import Estimate
 from portal.calendar import Period, local_midnight
+from portal.dashboard.queries import issued
 from portal.errors import NotFound
-from portal.models import Case, DailyRollup, FollowUp, PhoneOutcome, PhoneVisit, Store
+from portal.models import Case, FollowUp, PhoneOutcome, PhoneVisit, Store
 
 #: Follow-up answers (1-5) that count as a recovered customer.
 RECOVERED_MIN_SCORE = 4
@@ -83,7 +84,7 @@ def service_level(
     ``now`` decides which unanswered cases are already past their deadline. Four small
     queries: the case counts, the per-case times for the medians, the customers' answers
     on whether the problem was solved (follow-ups and phone visits) and the receipts
-    issued (from the daily rollup).
+    issued (from the store rollups).
 
     Raises
     ------
@@ -182,13 +183,7 @@ def _zone_counts(
         ).where(Case.store_id.in_(store_ids), or_(opened_in, due_in))
     ).one()
     recovered, asked = _recovery(session, store_ids, opened_in)
-    receipts = session.scalar(
-        select(func.coalesce(func.sum(DailyRollup.issued), 0)).where(
-            DailyRollup.store_id.in_(store_ids),
-            DailyRollup.day >= period.start,
-            DailyRollup.day <= period.end,
-        )
-    )
+    receipts = issued(session, store_ids, period)
     return CaseCounts(
         opened=int(opened),
         due_known=int(due_known),

@@ -16,6 +16,7 @@ from portal.dashboard import queries, reports
 from portal.db import utcnow
 from portal.models import Role
 from portal.models.rollups import StoreDailyRollup
+from portal.rollups import sum_store_months
 
 
 def _per_store_reference(session, user, period, channels=()):
@@ -88,6 +89,7 @@ def world(db_session, make_store):
                     )
                 )
     db_session.flush()
+    sum_store_months(db_session)
     return stores, today
 
 
