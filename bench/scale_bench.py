@@ -2,7 +2,7 @@
 reference measured in the same run.
 
 Run as ``.venv/bin/python bench/scale_bench.py [--database-url URL] [--responses 10000000]
-[--reuse] [--repeat 3] [--explain]``.
+[--reuse] [--repeat 3] [--explain] [--no-exports] [--no-http]``.
 
 The data set is `bench/dataset.py`'s synthetic chain in ``--database-url`` (default: the
 ``PORTAL_BENCH_DATABASE_URL`` environment variable; a ``sqlite:///`` URL works too). With
@@ -341,6 +341,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN each page's slowest SQL")
     parser.add_argument("--export-days", type=int, default=36, help="the shorter export, days")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn measures")
+    parser.add_argument("--no-exports", action="store_true", help="skip the two exports")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per app")
     parser.add_argument("--time-limit", type=float, default=3600.0, help="seconds for the pages")
     parser.add_argument("--child-export", nargs=3, help=argparse.SUPPRESS)
@@ -385,8 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 explain(app_engine, client, pages)
         finally:
             app_engine.dispose()
-    log("exports ...")
-    print_exports(export_rows(info, args.export_days))
+    if not args.no_exports:
+        log("exports ...")
+        print_exports(export_rows(info, args.export_days))
     if not args.no_http:
         for line in http_rows(info.url, args.seconds):
             print(line)
