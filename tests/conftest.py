@@ -50,9 +50,16 @@ from surveys.loader import receipt_survey
 
 PASSWORD = "correct horse battery"
 SECRET = "test-secret-key-not-for-production"
-#: The settings of every test app (the fixture adds a per-test instance folder).
+#: The settings of every test app (the fixture adds a per-test instance folder). Jobs run
+#: by separate workers: a test that turns ``testing`` off to serve like production must not
+#: leave job consumer threads ticking on the test's connection after it (a test that wants
+#: a consumer starts and stops one itself).
 SETTINGS = Settings(
-    secret_key=SECRET, base_url="http://portal.test", default_locale="zh_CN", testing=True
+    secret_key=SECRET,
+    base_url="http://portal.test",
+    default_locale="zh_CN",
+    testing=True,
+    job_worker="separate",
 )
 
 

@@ -89,3 +89,19 @@ def test_the_redis_queue_runs_a_job_to_done_in_a_worker(engine_app):
         queue.huey.flush()
     assert (job.status, job.attempts, job.progress_done) == (JobStatus.DONE, 1, 3)
     assert queue.describe().startswith("Redis ")
+
+
+def test_a_serving_app_starts_its_in_process_consumer_with_its_first_request(
+    engine_app, monkeypatch
+):
+    # As gunicorn serves it: not testing, the SQLite queue run in-process.
+    app = engine_app(testing=False, job_queue="sqlite", job_worker="in-process")
+    queue: JobQueue = app.extensions["portal.jobs"]
+    started = threading.Event()
+    monkeypatch.setattr(queue, "start_in_process", started.set)
+
+    assert not started.is_set()  # built (as for a command such as init-db): no consumer
+    app.test_client().get("/healthz")  # answered before the app: not a request of its own
+    assert not started.is_set()
+    app.test_client().get("/login")
+    assert started.is_set()
