@@ -10,9 +10,9 @@ from sqlalchemy import select
 from portal.api_tokens.operations import create_api_token
 from portal.audit import CLI
 from portal.calendar import Period
+from portal.dashboard.month_spans import split_by_months
 from portal.dashboard.queries import (
     Totals,
-    split_by_months,
     totals,
     totals_by_day,
     totals_by_month,

@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from portal.calendar import Period
 from portal.dashboard import queries
+from portal.dashboard.month_spans import MonthReading, month_reading
 from portal.dashboard.queries import (
     COUNT_COLUMNS,
     SCORE_COLUMNS,
-    MonthReading,
     Totals,
-    month_reading,
 )
 from portal.models import Channel, DailyRollup, Role
 from portal.rollups import _count
