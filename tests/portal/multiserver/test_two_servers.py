@@ -40,6 +40,7 @@ from portal.models import Response
 from portal.receipts import issue_receipt
 from portal.throttle import LOGIN_ACCOUNT
 from tests.conftest import _fresh_postgres_database
+from tests.portal.faults.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 HOST = "127.0.0.1"
@@ -107,14 +108,6 @@ def _cookies(headers: list[str]) -> dict[str, str]:
 def _merged(cookies: dict[str, str], answer: Answer) -> dict[str, str]:
     merged = {**cookies, **answer.cookies}
     return {name: value for name, value in merged.items() if value}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -226,7 +219,7 @@ def servers(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     try:
         for name in ("a", "b"):
             folder = tmp_path_factory.mktemp(f"server-{name}")
-            port = _free_port()
+            port = free_port()
             env = {
                 **setup.env,
                 # Each server its own instance folder: nothing there is shared.
