@@ -89,6 +89,17 @@ def purge_finished_jobs(session: Session, *, now: datetime, days: int) -> int:
     return int(getattr(removed, "rowcount", 0) or 0)
 
 
+def after_failure(attempts: int, max_attempts: int, error: str, now: datetime) -> dict[str, Any]:
+    """The job's columns after a failed attempt (an error, or its worker lost): queued again
+    while attempts remain, else failed for good."""
+    again = attempts < max_attempts
+    return {
+        "status": JobStatus.QUEUED if again else JobStatus.FAILED,
+        "error": error,
+        "finished_at": None if again else now,
+    }
+
+
 def recover_lost_jobs(session: Session, *, now: datetime, lease: timedelta) -> list[int]:
     """Put back in the queue the running jobs whose heartbeat is older than ``lease`` (their
     worker was killed or its machine stopped), or fail those with no attempt left; the ids
@@ -106,17 +117,13 @@ def recover_lost_jobs(session: Session, *, now: datetime, lease: timedelta) -> l
     queue = current_queue()
     requeued = []
     for job_id, attempts, max_attempts in lost:
-        again = attempts < max_attempts
+        values = after_failure(attempts, max_attempts, LOST_WORKER, now)
         moved = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.heartbeat_at < cutoff)
-            .values(
-                status=JobStatus.QUEUED if again else JobStatus.FAILED,
-                error=LOST_WORKER,
-                finished_at=None if again else now,
-            )
+            .values(**values)
         )
-        if getattr(moved, "rowcount", 0) and again:
+        if getattr(moved, "rowcount", 0) and values["status"] == JobStatus.QUEUED:
             send_after_commit(session, queue, job_id)
             requeued.append(job_id)
     session.flush()

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from portal.db import utcnow
 from portal.errors import DomainError
 from portal.jobs.context import JobContext
+from portal.jobs.operations import after_failure
 from portal.jobs.queue import JobQueue
 from portal.jobs.registry import get_kind
 from portal.models import Job, JobStatus
@@ -144,18 +145,10 @@ def describe_error(error: BaseException) -> str:
 def _record_failure(
     context: JobContext, claimed: _Claimed, error: Exception, now: datetime
 ) -> None:
-    again = claimed.attempts < claimed.max_attempts
+    values = after_failure(claimed.attempts, claimed.max_attempts, describe_error(error), now)
     with context.transaction() as session:
-        session.execute(
-            update(Job)
-            .where(Job.id == context.job_id)
-            .values(
-                status=JobStatus.QUEUED if again else JobStatus.FAILED,
-                error=describe_error(error),
-                finished_at=None if again else now,
-            )
-        )
-    if again:
+        session.execute(update(Job).where(Job.id == context.job_id).values(**values))
+    if values["status"] == JobStatus.QUEUED:
         queue: JobQueue = context.app.extensions["portal.jobs"]
         delay = context.settings.job_retry_seconds * 2 ** (claimed.attempts - 1)
         queue.send(context.job_id, delay=delay)
